@@ -1,0 +1,159 @@
+# ALBM top-level build.  `make` builds every binary; `make test` runs every suite.
+#
+# Layout convention (so that adding a file never needs a Makefile edit):
+#   src/common, src/sched, src/proto  -> build/libalbm.a (linked by everything)
+#   src/<prog dir>/*.c                -> one program; its main() lives in main.c, the
+#                                        other files also form build/lib<prog>.a so that
+#                                        unit tests can link them
+#   tests/unit/test_*.c               -> build/tests/test_*   (cmocka)
+#   tests/fuzz/fuzz_*.c               -> build/fuzz/fuzz_*    (clang libFuzzer)
+#   bench/*.c                         -> build/bench/*
+#   src/bpf/*.bpf.c                   -> build/bpf/*.bpf.o + build/bpf/*.skel.h
+#
+# `make SAN=1 BUILD=build/asan unit` builds the same with ASan+UBSan.
+
+BUILD   ?= build
+CC      ?= cc
+CLANG   ?= clang
+SAN     ?=
+V       ?=
+Q       := $(if $(V),,@)
+
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
+	-Iinclude -Isrc -I$(BUILD)/bpf -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+CFLAGS  += $(CFLAGS_BASE)
+LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread
+
+PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench
+prog_name = $(word 1,$(subst :, ,$(1)))
+prog_dir  = $(word 2,$(subst :, ,$(1)))
+
+LIB_SRCS := $(wildcard src/common/*.c src/sched/*.c src/proto/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+BPF_SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+
+ALL_BINS :=
+PROG_LIBS :=
+define PROG_template
+$(1)_SRCS := $$(wildcard src/$(2)/*.c)
+$(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
+$(1)_LIBOBJS := $$(filter-out %/main.o,$$($(1)_OBJS))
+$(BUILD)/lib$(notdir $(2)).a: $$($(1)_LIBOBJS)
+	@mkdir -p $$(@D)
+	$(Q)rm -f $$@; ar rcs $$@ $$^ $(BUILD)/empty.o
+$(BUILD)/$(1): $$($(1)_OBJS) $(BUILD)/libalbm.a
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$(Q)$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $(BUILD)/libalbm.a $(LDLIBS)
+ALL_BINS += $$(if $$($(1)_SRCS),$(BUILD)/$(1))
+PROG_LIBS += $(BUILD)/lib$(notdir $(2)).a
+endef
+$(foreach p,$(PROGS),$(eval $(call PROG_template,$(call prog_name,$(p)),$(call prog_dir,$(p)))))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration \
+	bench-sched bench-agent bench-peers bench-dr demo paper clean fuzz-bins format
+all: deps bins
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+bins: $(ALL_BINS) $(BPF_OBJS) $(BPF_SKELS)
+
+$(BUILD)/empty.o:
+	@mkdir -p $(@D)
+	$(Q)echo 'int albm_empty_unit;' | $(CC) -x c -c -o $@ -
+
+$(BUILD)/libalbm.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@; ar rcs $@ $^
+
+# Objects of the distributor include the BPF skeleton, so build it first.
+$(BUILD)/obj/src/distributor/%.o: $(BPF_SKELS)
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# ---- BPF (XDP data plane) -------------------------------------------------------------
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu -Isrc/bpf
+$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h)
+	@mkdir -p $(@D)
+	@echo "  BPF     $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(Q)bpftool gen skeleton $< name $(subst -,_,$*) > $@
+
+# ---- tests ------------------------------------------------------------------------------
+TEST_LIBS = -Wl,--start-group $(PROG_LIBS) $(BUILD)/libalbm.a -Wl,--end-group -lcmocka $(LDLIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(PROG_LIBS) $(BUILD)/libalbm.a $(BUILD)/empty.o
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
+$(PROG_LIBS): $(BUILD)/empty.o
+
+$(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/libalbm.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
+
+unit: bins $(UNIT_BINS)
+bench-bins: bins $(BENCH_BINS)
+
+# Fuzz targets: clang + libFuzzer + ASan/UBSan, compiled straight from the sources.
+FUZZ_LIB_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcard src/$(call prog_dir,$(p))/*.c)))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DALBM_FUZZ -Iinclude -Isrc -I$(BUILD)/bpf \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory bins unit bench-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build/asan unit
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)bash tests/run.sh all
+test-unit: unit
+	$(Q)bash tests/run.sh unit
+test-asan:
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build/asan unit
+	$(Q)bash tests/run.sh asan
+test-fuzz: fuzz-bins
+	$(Q)bash tests/run.sh fuzz
+test-integration: bins
+	$(Q)bash tests/run.sh integration
+
+# ---- benchmarks, lab ----------------------------------------------------------------------
+bench-sched: deps bench-bins
+	$(Q)$(BUILD)/bench/bench_sched
+bench-agent: deps bins
+	$(Q)bash bench/agent.sh
+bench-peers: deps bins
+	$(Q)bash bench/peers.sh
+bench-dr: deps bins
+	$(Q)bash bench/dr.sh
+demo: deps bins
+	$(Q)bash lab/demo.sh
+paper: deps bins
+	$(Q)bash lab/paper.sh
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 # ALBM top-level build.  `make` builds every binary; `make test` runs every suite.
 #
 # Layout convention (so that adding a file never needs a Makefile edit):
-#   src/common, src/sched, src/proto  -> build/libalbm.a (linked by everything)
+#   src/common, src/sched, src/proto, src/dr -> build/libalbm.a (linked by everything)
 #   src/<prog dir>/*.c                -> one program; its main() lives in main.c, the
 #                                        other files also form build/lib<prog>.a so that
 #                                        unit tests can link them
@@ -32,7 +32,7 @@ PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd alb
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 
-LIB_SRCS := $(wildcard src/common/*.c src/sched/*.c src/proto/*.c)
+LIB_SRCS := $(wildcard src/common/*.c src/sched/*.c src/proto/*.c src/dr/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)

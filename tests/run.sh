@@ -51,7 +51,7 @@ run_scripts() { # $1 = label, rest = scripts
 
 run_fuzz() { # short smoke run of every libFuzzer target over its seed corpus
 	local t name corpus
-	for t in build/fuzz/fuzz_*; do
+	for t in "${BUILD:-build}"/fuzz/fuzz_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		corpus=tests/fuzz/corpus/${name#fuzz_}
@@ -70,14 +70,14 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
 for s in "${suites[@]}"; do
 	case $s in
-	unit) run_cmocka_dir build/tests unit ;;
+	unit) run_cmocka_dir "${BUILD:-build}/tests" unit ;;
 	asan) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		run_cmocka_dir build/asan/tests asan ;;
+		run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan ;;
 	fuzz) run_fuzz ;;
 	integration) run_scripts integration tests/integration/[0-9]*.sh ;;
 	all)
-		run_cmocka_dir build/tests unit
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir build/asan/tests asan
+		run_cmocka_dir "${BUILD:-build}/tests" unit
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan
 		run_fuzz
 		run_scripts integration tests/integration/[0-9]*.sh ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;

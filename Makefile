@@ -80,8 +80,9 @@ $(BUILD)/libalbm.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@; ar rcs $@ $^
 
-# Objects of the distributor include the BPF skeleton, so build it first.
-$(BUILD)/obj/src/distributor/%.o: $(BPF_SKELS)
+# Objects of the distributor and of src/dr include the BPF skeleton, so build it first.
+# (Listed explicitly: a pattern rule without a recipe would not add prerequisites.)
+$(filter $(BUILD)/obj/src/distributor/% $(BUILD)/obj/src/dr/%,$(LIB_OBJS) $(albmd_OBJS)): $(BPF_SKELS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -107,6 +108,13 @@ $(PROG_LIBS): $(BUILD)/empty.o
 $(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/libalbm.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
+
+# Test helpers (tests/tools/*.c -> $(BUILD)/tools/*), used by integration tests.
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: tests/tools/%.c $(PROG_LIBS) $(BUILD)/libalbm.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
+bins: $(TOOL_BINS)
 
 unit: bins $(UNIT_BINS)
 bench-bins: bins $(BENCH_BINS)

@@ -3,6 +3,7 @@
 #ifndef ALBM_PROTO_REPORT_H
 #define ALBM_PROTO_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,12 @@ struct albm_report {
 	struct albm_metrics m; /* the measurement; m.name names the server */
 };
 
-/* Encode and sign r into buf; returns the datagram length or -errno (-ENOSPC). */
+/* A server name a report can carry: 1..ALBM_NAME_MAX-1 printable ASCII, no spaces. */
+bool albm_report_name_valid(const char *name);
+
+/* Encode and sign r into buf; returns the datagram length or -errno (-ENOSPC;
+ * -EINVAL when r->version is not ALBM_REPORT_VERSION or a field is out of range,
+ * so that nothing is sent that albm_report_decode() would reject). */
 int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN],
 		       uint8_t *buf, size_t len);
 

@@ -20,6 +20,20 @@ extern const struct albm_sched_ops albm_sched_rr, albm_sched_wrr, albm_sched_lc,
 static const struct albm_sched_ops *const sched_table[] = {
 	/* SCHED_TABLE_BEGIN */
 	&albm_sched_rr,
+	&albm_sched_wrr,
+	&albm_sched_lc,
+	&albm_sched_wlc,
+	&albm_sched_sed,
+	&albm_sched_nq,
+	&albm_sched_sh,
+	&albm_sched_dh,
+	&albm_sched_mh,
+	&albm_sched_lblc,
+	&albm_sched_lblcr,
+	&albm_sched_fo,
+	&albm_sched_ovf,
+	&albm_sched_twos,
+	&albm_sched_albm,
 	/* SCHED_TABLE_END */
 };
 
@@ -93,7 +107,7 @@ void albm_svc_init(struct albm_service *svc, const char *name)
 	svc->adaptive.report_timeout_ms = 1000;
 	svc->adaptive.slow_start_ms = 5000;
 	svc->adaptive.slow_start_aggression = 1.0;
-	svc->adaptive.slow_start_min = 0.1;
+	svc->adaptive.slow_start_min = 0.5;   /* docs/schedulers.md: albm defaults */
 	svc->adaptive.rise_alpha = 0.3;
 	svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
 }

@@ -1,0 +1,123 @@
+# ALBM lab: drive albm-bench through the client ramp (and the repeated last step).
+# shellcheck shell=bash
+#
+# CL[clients] is either albm-bench's own ramp "START:END:STEP" (one bench run) or a list
+# "1,8,16,32" (one bench run per count).  CL[repeat_last]=N then runs the last count N more
+# times (the targets take the median of the 32-client point over 1+N runs).  Each bench run
+# writes DIR/bench-K.csv and .json (K = 1, 2, ...); DIR/bench-runs.txt lists
+# "K epoch_start clients_spec kind warmup" (kind ramp or repeat) for the merge and figures.
+
+# clients_runs: the client specs of the ramp runs, one per line.
+clients_runs() {
+	if [[ ${CL[clients]} == *,* ]]; then
+		split_list "${CL[clients]}"
+	else
+		echo "${CL[clients]}"
+	fi
+}
+
+# clients_last: the last client count of the ramp.
+clients_last() {
+	local a b
+	IFS=: read -r a b _ <<<"$(clients_runs | tail -1)"
+	echo "${b:-$a}" # "1:32:4" ends at 32 (albm-bench appends END); "32" is 32
+}
+
+# clients_nsteps SPEC: how many steps albm-bench makes of SPEC.
+clients_nsteps() {
+	local a b s
+	IFS=: read -r a b s <<<"$1"
+	[[ -z $b ]] && { echo 1; return; }
+	s=${s:-1}
+	echo $(( (b - a) / s + 1 + ((b - a) % s != 0) ))
+}
+
+# bench_total_steps: every step of the whole per-scheduler run (ramp + repeats).
+bench_total_steps() {
+	local n=0 spec
+	while read -r spec; do
+		n=$((n + $(clients_nsteps "$spec")))
+	done < <(clients_runs)
+	echo $((n + CL[repeat_last]))
+}
+
+# bench_bound_s: an upper bound for one scheduler's run (the sampler stops by itself then).
+bench_bound_s() {
+	local step_s
+	local w=${CL[warmup]}
+	(($(duration_ms "${CL[repeat_warmup]}") > $(duration_ms "$w"))) && w=${CL[repeat_warmup]}
+	step_s=$(( ($(duration_ms "${CL[step]}") + $(duration_ms "$w") + 999) / 1000 ))
+	echo $(( $(bench_total_steps) * (step_s + 5) + 60 ))
+}
+
+# bench_once DIR K SPEC KIND: one albm-bench run, bounded in time, killed by PID if it hangs.
+bench_once() {
+	local dir=$1 k=$2 spec=$3 kind=$4 a bound step_s deadline warm=${CL[warmup]}
+	# a repeat starts cold (all its clients at once): give it its own warm-up
+	[[ $kind == repeat ]] && warm=${CL[repeat_warmup]}
+	step_s=$(( ($(duration_ms "${CL[step]}") + $(duration_ms "$warm") + 999) / 1000 ))
+	bound=$(( $(clients_nsteps "$spec") * (step_s + 5) + $(duration_ms "${CL[timeout]}") / 1000 + 30 ))
+	a=(--url "http://$(addr_vip):$(port_svc)" --clients "$spec" --step "${CL[step]}"
+		--warmup "$warm" --timeout "${CL[timeout]}" --no-progress
+		--mix "${CL[mix]}" --seed $((CL[seed] + k - 1))
+		--csv "$dir/bench-$k.csv" --json "$dir/bench-$k.json")
+	[[ ${CL[keepalive]} == yes ]] && a+=(--keepalive)
+	# shellcheck disable=SC2206
+	a+=(${CL[bench_args]})
+	printf '%s %s %s %s %s\n' "$k" "$(date +%s.%N)" "$spec" "$kind" "$warm" >>"$dir/bench-runs.txt"
+	ns_cmd c1
+	proc_start "$dir/bench-$k.log" "" "${NSCMD[@]}" "$LAB_BIN/albm-bench" "${a[@]}"
+	local pid=$PROC_PID
+	deadline=$((SECONDS + bound))
+	while proc_alive "$pid" && ((SECONDS < deadline)); do
+		sleep 0.2
+	done
+	if proc_alive "$pid"; then
+		lab_warn "albm-bench ran past its ${bound}s bound; stopped"
+		proc_stop "$pid" 2
+		return 1
+	fi
+	wait "$pid"
+	local rc=$?
+	unset "LAB_PIDS[$pid]"
+	state_del "pid $pid albm-bench ${LAB_PSTART[$pid]}"
+	unset "LAB_PSTART[$pid]"
+	if ((rc != 0)); then
+		lab_warn "albm-bench exited with $rc (see $dir/bench-$k.log)"
+		tail -3 "$dir/bench-$k.log" >&2
+		return 1
+	fi
+}
+
+# bench_ramp DIR: the ramp runs, then the repeats of the last count.
+bench_ramp() {
+	local dir=$1 k=0 spec i rc=0 last
+	: >"$dir/bench-runs.txt"
+	while read -r spec; do
+		k=$((k + 1))
+		lab_log "   bench: clients $spec, step ${CL[step]}"
+		bench_once "$dir" "$k" "$spec" ramp || rc=1
+	done < <(clients_runs)
+	last=$(clients_last)
+	for ((i = 1; i <= CL[repeat_last]; i++)); do
+		k=$((k + 1))
+		lab_log "   bench: repeat $i of the $last-client step"
+		bench_once "$dir" "$k" "$last" repeat || rc=1
+	done
+	return $rc
+}
+
+# bench_estimate_s: expected seconds for the whole run (every scheduler), for planning:
+# the steps with their warm-ups, ~1 s per albm-bench start, ~6 s per scheduler to start
+# and stop the cluster, plus the settle time.
+bench_estimate_s() {
+	local n_sched runs step warm rwarm settle per ramp
+	n_sched=$(split_list "${CL[schedulers]}" | wc -l)
+	ramp=$(( $(bench_total_steps) - CL[repeat_last] ))
+	runs=$(( $(clients_runs | wc -l) + CL[repeat_last] ))
+	step=$(duration_ms "${CL[step]}") warm=$(duration_ms "${CL[warmup]}")
+	rwarm=$(duration_ms "${CL[repeat_warmup]}") settle=$(duration_ms "${CL[settle]}")
+	per=$(( ramp * (step + warm)
+		+ CL[repeat_last] * (step + rwarm) + runs * 1000 + 6000 + settle ))
+	echo $(( n_sched * per / 1000 ))
+}

@@ -1,0 +1,299 @@
+/* ALBM: albmd's agent report receiver — verify, de-duplicate, feed the scheduler
+ *
+ * Every datagram goes through the shared codec (HMAC, then fields), then the
+ * per-agent replay check, then lands in the scheduler of every server that carries
+ * the agent's name.  Rejections are counted by reason and logged rate-limited: a
+ * flood of forged reports must neither fill the log nor cost more than a hash.
+ * Agents fall silent -> after `timeout` their servers are down; the next accepted
+ * report brings them back (the schedulers' slow start does the ramp).
+ */
+#define LOG_COMPONENT "agents"
+#include "distributor/agents.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "distributor/service.h"
+
+#define AGENTS_BATCH 64 /* datagrams per wakeup: the loop stays fair to other events */
+
+const char *albmd_reject_name(enum albmd_reject r)
+{
+	static const char *const names[] = { "malformed", "version", "bad_mac", "replay",
+					     "stale", "unknown_server" };
+
+	return (unsigned)r < ARRAY_SIZE(names) ? names[r] : "?";
+}
+
+bool albmd_agent_has_report(const struct albmd_agent *a)
+{
+	return a->has_report;
+}
+
+uint64_t albmd_agent_age_ms(const struct albmd_agent *a)
+{
+	uint64_t now = albm_now_ms();
+
+	if (!a->has_report)
+		return UINT64_MAX;
+	return now > a->last_ms ? now - a->last_ms : 0;
+}
+
+struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err, size_t errlen)
+{
+	struct albmd_agents *ag = xcalloc(1, sizeof(*ag));
+	char e[256], abuf[ALBM_ADDRSTRLEN];
+	int fd, one = 1;
+
+	ag->io.fd = -1;
+	if (albm_key_load(cfg->key_file, ag->key, e, sizeof(e)) < 0) {
+		albm_seterr(err, errlen, "agents: %s", e);
+		goto fail;
+	}
+	fd = socket(albm_addr_family(&cfg->agents_listen), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		albm_seterr(err, errlen, "agents: socket: %s", strerror(errno));
+		goto fail;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, &cfg->agents_listen.u.sa, cfg->agents_listen.len) < 0) {
+		albm_seterr(err, errlen, "agents: bind %s: %s",
+			    albm_addr_format(&cfg->agents_listen, abuf, sizeof(abuf)), strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	ag->io.fd = fd;
+	ag->listen = cfg->agents_listen;
+	ag->timeout_ms = cfg->agent_timeout_ms;
+	ag->max_age_ms = cfg->report_max_age_ms;
+	return ag;
+fail:
+	free(ag);
+	return NULL;
+}
+
+static struct albmd_agent *agent_find(struct albmd_agents *ag, const char *name)
+{
+	for (struct albmd_agent *a = ag->list; a; a = a->next)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+/* Apply fn to every server that follows agent a. */
+static void agent_for_servers(struct albmd *d, struct albmd_agent *a,
+			      void (*fn)(struct albmd *, struct albmd_server *))
+{
+	for (size_t i = 0; i < d->nservices; i++) {
+		struct albm_service *s = &d->services[i]->sched;
+		for (size_t j = 0; j < s->ndests; j++) {
+			struct albmd_server *srv = albmd_dest_server(s->dests[j]);
+			if (srv->agent == a)
+				fn(d, srv);
+		}
+	}
+}
+
+static void server_take_report(struct albmd *d, struct albmd_server *srv)
+{
+	struct albmd_agent *a = srv->agent;
+
+	albm_svc_report(&srv->svc->sched, srv->dest, &a->m);
+	if (srv->agent_down) {
+		srv->agent_down = false;
+		LOG_INFO("service '%s': server '%s' reports again: up", srv->svc->name, srv->name);
+	}
+	albmd_server_refresh(d, srv);
+}
+
+static void server_agent_lost(struct albmd *d, struct albmd_server *srv)
+{
+	srv->agent_down = true;
+	albmd_server_refresh(d, srv);
+}
+
+void albmd_agents_attach(struct albmd *d, struct albmd_server *srv)
+{
+	struct albmd_agents *ag = d->agents;
+	struct albmd_agent *a = agent_find(ag, srv->name);
+
+	if (!a) {
+		a = xcalloc(1, sizeof(*a));
+		snprintf(a->name, sizeof(a->name), "%s", srv->name);
+		a->next = ag->list;
+		ag->list = a;
+	}
+	srv->agent = a;
+	if (a->has_report && srv->dest)
+		albm_svc_report(&srv->svc->sched, srv->dest, &a->m);
+	srv->agent_down = a->timed_out;
+}
+
+static void count_reject(struct albmd_agents *ag, enum albmd_reject r, const char *why)
+{
+	ALBMD_STAT_ADD(ag->rejected[r], 1);
+	LOG_RL(ALBM_LOG_WARN, "report rejected (%s): %s", albmd_reject_name(r), why);
+}
+
+static enum albmd_reject reject_reason(int rc)
+{
+	switch (rc) {
+	case -EPROTO: return ALBMD_REJ_VERSION;
+	case -EPERM: return ALBMD_REJ_BAD_MAC;
+	case -EALREADY: return ALBMD_REJ_REPLAY;
+	case -ETIME: return ALBMD_REJ_STALE;
+	default: return ALBMD_REJ_MALFORMED;
+	}
+}
+
+int albmd_agents_input(struct albmd *d, const uint8_t *buf, size_t len)
+{
+	struct albmd_agents *ag = d->agents;
+	struct albm_report r;
+	struct albmd_agent *a;
+	char e[256];
+	int rc;
+
+	ALBMD_STAT_ADD(ag->received, 1);
+	rc = albm_report_decode(buf, len, ag->key, &r, e, sizeof(e));
+	if (rc < 0) {
+		count_reject(ag, reject_reason(rc), e);
+		return -(int)reject_reason(rc) - 1;
+	}
+	r.m.name[sizeof(r.m.name) - 1] = '\0';
+	a = agent_find(ag, r.m.name);
+	if (!a) {
+		snprintf(e, sizeof(e), "no server named '%.64s'", r.m.name);
+		count_reject(ag, ALBMD_REJ_UNKNOWN, e);
+		return -(int)ALBMD_REJ_UNKNOWN - 1;
+	}
+	rc = albm_replay_check(&a->replay, &r, albm_wall_ms(), ag->max_age_ms, e, sizeof(e));
+	if (rc < 0) {
+		a->rejected++;
+		count_reject(ag, reject_reason(rc), e);
+		return -(int)reject_reason(rc) - 1;
+	}
+	if (a->timed_out)
+		LOG_INFO("agent '%s' reports again", a->name);
+	a->m = r.m;
+	a->has_report = true;
+	a->timed_out = false;
+	a->last_ms = albm_now_ms();
+	a->reports++;
+	agent_for_servers(d, a, server_take_report);
+	return 0;
+}
+
+static bool agent_used(struct albmd *d, const struct albmd_agent *a)
+{
+	for (size_t i = 0; i < d->nservices; i++) {
+		const struct albm_service *s = &d->services[i]->sched;
+		for (size_t j = 0; j < s->ndests; j++)
+			if (albmd_dest_server(s->dests[j])->agent == a)
+				return true;
+	}
+	return false;
+}
+
+void albmd_agents_prune(struct albmd *d)
+{
+	struct albmd_agent **pp;
+
+	if (!d->agents)
+		return;
+	pp = &d->agents->list;
+	while (*pp) {
+		struct albmd_agent *a = *pp;
+		if (!agent_used(d, a)) {
+			*pp = a->next;
+			free(a);
+		} else {
+			pp = &a->next;
+		}
+	}
+}
+
+void albmd_agents_tick(struct albmd *d)
+{
+	uint64_t now = albm_now_ms();
+
+	if (!d->agents)
+		return;
+	for (struct albmd_agent *a = d->agents->list; a; a = a->next) {
+		if (!a->has_report || a->timed_out || now - a->last_ms <= d->agents->timeout_ms)
+			continue;
+		a->timed_out = true;
+		LOG_WARN("agent '%s': no report for %llu ms: its servers are down", a->name,
+			 (unsigned long long)(now - a->last_ms));
+		agent_for_servers(d, a, server_agent_lost);
+	}
+}
+
+static void agents_readable(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	struct albmd_agents *ag = (struct albmd_agents *)io;
+	struct albmd *d = evl_data(loop);
+	uint8_t buf[ALBM_REPORT_MAX + 1];
+
+	(void)revents;
+	for (int i = 0; i < AGENTS_BATCH; i++) {
+		ssize_t n = recv(ag->io.fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				LOG_RL(ALBM_LOG_WARN, "recv: %s", strerror(errno));
+			if (errno != EINTR)
+				break;
+			continue;
+		}
+		albmd_lock(d);
+		if (d->agents == ag)
+			albmd_agents_input(d, buf, (size_t)n);
+		albmd_unlock(d);
+	}
+}
+
+void albmd_agents_start(struct albmd *d, struct albmd_agents *ag)
+{
+	int fd = ag->io.fd;
+
+	if (evl_add(d->loop, &ag->io, fd, EPOLLIN, agents_readable) < 0)
+		LOG_ERR("agents: epoll: %s", strerror(errno));
+	ag->io.fd = fd;
+}
+
+void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albmd_agents *ag)
+{
+	if (old) {
+		ag->list = old->list;
+		old->list = NULL;
+		memcpy(ag->rejected, old->rejected, sizeof(ag->rejected));
+		ag->received = old->received;
+		albmd_agents_close(d, old);
+	}
+	d->agents = ag;
+	albmd_agents_start(d, ag);
+}
+
+void albmd_agents_close(struct albmd *d, struct albmd_agents *ag)
+{
+	int fd;
+
+	if (!ag)
+		return;
+	fd = ag->io.fd;
+	evl_del(d->loop, &ag->io);
+	if (fd >= 0)
+		close(fd);
+	while (ag->list) {
+		struct albmd_agent *a = ag->list;
+		ag->list = a->next;
+		free(a);
+	}
+	free(ag);
+}

@@ -1,0 +1,105 @@
+/* ALBM: albmd configuration — the parsed form of the nginx-style config file */
+#ifndef ALBM_DISTRIBUTOR_CONFIG_H
+#define ALBM_DISTRIBUTOR_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "albm/metrics-t.h"
+#include "common/addr.h"
+#include "sched/sched-t.h"
+
+#define ALBMD_SCHED_NAME_MAX 32
+#define ALBMD_PATH_MAX 256
+#define ALBMD_MAX_WORKERS 64
+#define ALBMD_MAX_SERVICES 256
+#define ALBMD_MAX_SERVERS 1024 /* per service */
+
+enum albmd_mode { ALBMD_MODE_PROXY = 0, ALBMD_MODE_DR = 1 };
+enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
+
+/* `server NAME ADDR [weight N] [maxconn N] [down];` */
+struct albmd_cfg_server {
+	char name[ALBM_NAME_MAX];
+	struct albm_addr addr;
+	bool has_port;      /* ADDR had a port (required in proxy mode) */
+	int weight;         /* 0-65535, default 1 */
+	uint32_t maxconn;   /* 0 = unlimited */
+	bool disabled;      /* `down` flag: starts administratively disabled */
+	int line;
+};
+
+/* `health-check tcp [interval T] [timeout T] [rise N] [fall N];` */
+struct albmd_cfg_health {
+	bool enabled;
+	uint64_t interval_ms, timeout_ms;
+	unsigned rise, fall;
+};
+
+struct albmd_cfg_service {
+	char name[ALBM_NAME_MAX];
+	struct albm_addr listen;
+	bool has_listen;
+	enum albmd_mode mode;
+	char scheduler[ALBMD_SCHED_NAME_MAX];
+	uint32_t sched_flags;           /* ALBM_SVC_F_SCHED_* (sched-flags) */
+	char interface[IF_NAMESIZE];    /* mode dr */
+	uint64_t connect_timeout_ms, idle_timeout_ms;
+	unsigned retries;               /* extra servers tried after a failed connect */
+	unsigned max_fails;             /* passive health: failures that mark a server down */
+	uint64_t fail_timeout_ms;       /* ... for this long */
+	uint32_t maxconn;               /* service-wide limit, 0 = none */
+	enum albmd_proxy_proto proxy_protocol;
+	struct albmd_cfg_health health;
+	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded */
+	struct albmd_cfg_server *servers;
+	size_t nservers;
+	int line;
+};
+
+struct albmd_config {
+	char path[ALBMD_PATH_MAX];
+	/* global */
+	unsigned workers;
+	uint32_t maxconn;               /* global limit on proxied connections, 0 = none */
+	uint64_t drain_timeout_ms;      /* SIGTERM: wait this long for live connections */
+	bool splice;                    /* zero-copy relay (default on) */
+	char pid_file[ALBMD_PATH_MAX];
+	/* agents { } */
+	bool has_agents;
+	struct albm_addr agents_listen;
+	char key_file[ALBMD_PATH_MAX];
+	int key_file_line;
+	uint64_t agent_timeout_ms;
+	uint64_t report_max_age_ms;
+	/* control { } */
+	char control_socket[ALBMD_PATH_MAX];
+	bool has_http;
+	struct albm_addr http;
+	/* service NAME { } */
+	struct albmd_cfg_service *services;
+	size_t nservices;
+};
+
+#define ALBMD_DEFAULT_SOCKET "/run/albm/albmd.sock"
+
+/*
+ * Parse a whole config text.  path is used in messages only.  Returns 0, or -EINVAL
+ * with err holding one or more lines "path:line: message".  On success *out owns
+ * memory: release it with albmd_config_free().  On error *out is left empty.
+ */
+int albmd_config_parse(const char *path, const char *text, size_t len,
+		       struct albmd_config *out, char *err, size_t errlen);
+/* Read path and parse it; -errno with a message if it cannot be read. */
+int albmd_config_load(const char *path, struct albmd_config *out, char *err, size_t errlen);
+void albmd_config_free(struct albmd_config *cfg);
+
+const struct albmd_cfg_service *albmd_config_find_service(const struct albmd_config *cfg,
+							    const char *name);
+const char *albmd_mode_name(enum albmd_mode mode);
+/* Names: 1-63 characters of [A-Za-z0-9._-], not starting with '-'. */
+bool albmd_name_valid(const char *s);
+
+#endif

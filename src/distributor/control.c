@@ -1,0 +1,370 @@
+/* ALBM: albmd's control commands — parse, validate, run; the reply format
+ *
+ * Protocol (docs/albmd.md): one command per line, at most ALBMD_CTL_LINE_MAX bytes,
+ * words separated by spaces.  Reply: "OK" or "ERR <message>", body lines, and an
+ * empty line that ends the reply.  Bodies never contain an empty line (JSON is
+ * sent compact, on one line).
+ */
+#define LOG_COMPONENT "control"
+#include "distributor/control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "distributor/reload.h"
+#include "distributor/service.h"
+#include "distributor/state.h"
+
+struct ctl_cmd {
+	const char *name;
+	int min_args, max_args; /* after the command word */
+	const char *usage;
+	/* Runs with d->lock held (unless nolock); error message into err. */
+	int (*run)(struct albmd *d, char **argv, int argc, struct albmd_buf *body,
+		   char *err, size_t errlen);
+	bool nolock;
+};
+
+static int find_server(struct albmd *d, char **argv, struct albmd_service **svc,
+		       struct albmd_server **srv, char *err, size_t errlen)
+{
+	*svc = albmd_service_find(d, argv[1]);
+	if (!*svc) {
+		albm_seterr(err, errlen, "no service '%s'", argv[1]);
+		return -ENOENT;
+	}
+	if (!srv)
+		return 0;
+	*srv = albmd_server_find(*svc, argv[2]);
+	if (!*srv) {
+		albm_seterr(err, errlen, "no server '%s' in service '%s'", argv[2], argv[1]);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out, const char *what,
+		      char *err, size_t errlen)
+{
+	if (albm_parse_u64(s, out) < 0 || *out > max) {
+		albm_seterr(err, errlen, "bad %s '%s' (0-%llu)", what, s, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void put_json(struct albmd_buf *body, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	if (s)
+		albmd_buf_printf(body, "%s\n", s);
+	free(s);
+	json_decref(j);
+}
+
+static bool has_json_flag(char **argv, int argc)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "json"))
+			return true;
+	return false;
+}
+
+static int cmd_list(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		    size_t errlen)
+{
+	if (argc == 2 && !has_json_flag(argv, argc)) {
+		albm_seterr(err, errlen, "usage: list [--json]");
+		return -EINVAL;
+	}
+	if (has_json_flag(argv, argc))
+		put_json(body, albmd_state_json(d));
+	else
+		albmd_state_table(d, body);
+	return 0;
+}
+
+static int cmd_stats(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		     size_t errlen)
+{
+	json_t *j = albmd_stats_json(d);
+	const char *k;
+	json_t *v;
+
+	(void)err;
+	(void)errlen;
+	if (has_json_flag(argv, argc)) {
+		put_json(body, j);
+		return 0;
+	}
+	json_object_foreach(j, k, v) {
+		if (json_is_integer(v)) {
+			albmd_buf_printf(body, "%-20s %lld\n", k, (long long)json_integer_value(v));
+		} else if (json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+			json_object_foreach(v, k2, v2)
+				albmd_buf_printf(body, "%s.%-*s %lld\n", k, (int)(19 - strlen(k)), k2,
+						 (long long)json_integer_value(v2));
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+static int cmd_weight(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		      size_t errlen)
+{
+	struct albmd_service *svc;
+	struct albmd_server *srv;
+	uint64_t w;
+
+	(void)argc;
+	if (find_server(d, argv, &svc, &srv, err, errlen) < 0 ||
+	    parse_uint(argv[3], 65535, &w, "weight", err, errlen) < 0)
+		return -EINVAL;
+	albmd_server_set_weight(d, srv, (int)w);
+	albmd_buf_printf(body, "%s/%s weight %d\n", svc->name, srv->name, (int)w);
+	LOG_INFO("service '%s': server '%s' weight %d", svc->name, srv->name, (int)w);
+	return 0;
+}
+
+static int cmd_admin(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		     size_t errlen)
+{
+	struct albmd_service *svc;
+	struct albmd_server *srv;
+	enum albmd_admin a = !strcmp(argv[0], "drain")	 ? ALBMD_ADMIN_DRAIN :
+			     !strcmp(argv[0], "disable") ? ALBMD_ADMIN_DISABLED :
+							   ALBMD_ADMIN_ENABLED;
+
+	(void)argc;
+	if (find_server(d, argv, &svc, &srv, err, errlen) < 0)
+		return -ENOENT;
+	albmd_server_set_admin(d, srv, a);
+	albmd_buf_printf(body, "%s/%s %s\n", svc->name, srv->name, albmd_admin_name(a));
+	LOG_INFO("service '%s': server '%s' %s", svc->name, srv->name, albmd_admin_name(a));
+	return 0;
+}
+
+static int cmd_add(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		   size_t errlen)
+{
+	struct albmd_cfg_server cs = { .weight = 1 };
+	struct albmd_service *svc;
+	uint64_t v;
+	char e[160];
+
+	if (find_server(d, argv, &svc, NULL, err, errlen) < 0)
+		return -ENOENT;
+	if (!albmd_name_valid(argv[2])) {
+		albm_seterr(err, errlen, "bad server name '%s'", argv[2]);
+		return -EINVAL;
+	}
+	snprintf(cs.name, sizeof(cs.name), "%s", argv[2]);
+	if (albm_addr_parse(argv[3], &cs.addr, e, sizeof(e)) < 0) {
+		albm_seterr(err, errlen, "%s", e);
+		return -EINVAL;
+	}
+	for (int i = 4; i < argc; i += 2) {
+		if (i + 1 >= argc || (strcmp(argv[i], "weight") && strcmp(argv[i], "maxconn"))) {
+			albm_seterr(err, errlen, "usage: add SERVICE SERVER ADDR:PORT [weight N] "
+				    "[maxconn N]");
+			return -EINVAL;
+		}
+		if (parse_uint(argv[i + 1], argv[i][0] == 'w' ? 65535 : 10000000, &v, argv[i], err,
+			       errlen) < 0)
+			return -EINVAL;
+		if (argv[i][0] == 'w')
+			cs.weight = (int)v;
+		else
+			cs.maxconn = (uint32_t)v;
+	}
+	if (svc->sched.ndests >= ALBMD_MAX_SERVERS) {
+		albm_seterr(err, errlen, "service '%s' has %d servers already", svc->name,
+			    ALBMD_MAX_SERVERS);
+		return -ENOSPC;
+	}
+	if (!albmd_server_add(d, svc, &cs, err, errlen))
+		return -EINVAL;
+	albmd_buf_printf(body, "%s/%s added\n", svc->name, cs.name);
+	LOG_INFO("service '%s': server '%s' added", svc->name, cs.name);
+	return 0;
+}
+
+static int cmd_remove(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		      size_t errlen)
+{
+	struct albmd_service *svc;
+	struct albmd_server *srv;
+
+	(void)argc;
+	if (find_server(d, argv, &svc, &srv, err, errlen) < 0)
+		return -ENOENT;
+	albmd_buf_printf(body, "%s/%s removed\n", svc->name, srv->name);
+	LOG_INFO("service '%s': server '%s' removed", svc->name, srv->name);
+	albmd_server_remove(d, srv);
+	return 0;
+}
+
+static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct albmd_buf *body,
+			 char *err, size_t errlen)
+{
+	struct albmd_service *svc;
+
+	(void)argc;
+	if (find_server(d, argv, &svc, NULL, err, errlen) < 0)
+		return -ENOENT;
+	if (albmd_service_set_scheduler(d, svc, argv[2], err, errlen) < 0)
+		return -EINVAL;
+	albmd_buf_printf(body, "%s scheduler %s\n", svc->name, argv[2]);
+	return 0;
+}
+
+static int cmd_reload(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		      size_t errlen)
+{
+	(void)argv;
+	(void)argc;
+	if (albmd_reload(d, err, errlen) < 0)
+		return -EINVAL;
+	albmd_buf_printf(body, "reloaded %s\n", d->cfg.path);
+	return 0;
+}
+
+static int cmd_ping(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		    size_t errlen)
+{
+	(void)d, (void)argv, (void)argc, (void)err, (void)errlen;
+	albmd_buf_printf(body, "pong\n");
+	return 0;
+}
+
+static int cmd_help(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		    size_t errlen);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "list", 0, 1, "list [--json]", cmd_list, false },
+	{ "stats", 0, 1, "stats [--json]", cmd_stats, false },
+	{ "weight", 3, 3, "weight SERVICE SERVER N", cmd_weight, false },
+	{ "set-weight", 3, 3, "set-weight SERVICE SERVER N", cmd_weight, false },
+	{ "drain", 2, 2, "drain SERVICE SERVER", cmd_admin, false },
+	{ "disable", 2, 2, "disable SERVICE SERVER", cmd_admin, false },
+	{ "enable", 2, 2, "enable SERVICE SERVER", cmd_admin, false },
+	{ "add", 3, 7, "add SERVICE SERVER ADDR:PORT [weight N] [maxconn N]", cmd_add, false },
+	{ "remove", 2, 2, "remove SERVICE SERVER", cmd_remove, false },
+	{ "scheduler", 2, 2, "scheduler SERVICE NAME", cmd_scheduler, false },
+	{ "set-scheduler", 2, 2, "set-scheduler SERVICE NAME", cmd_scheduler, false },
+	{ "reload", 0, 0, "reload", cmd_reload, true },
+	{ "ping", 0, 0, "ping", cmd_ping, true },
+	{ "help", 0, 0, "help", cmd_help, true },
+};
+
+static int cmd_help(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+		    size_t errlen)
+{
+	(void)d, (void)argv, (void)argc, (void)err, (void)errlen;
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
+		albmd_buf_printf(body, "%s\n", ctl_cmds[i].usage);
+	return 0;
+}
+
+/* Split line into words (modifies buf); -E2BIG for too many, -EINVAL for bytes
+ * that have no place in a command. */
+static int ctl_split(char *buf, char **argv, int *argc)
+{
+	char *p = buf;
+
+	*argc = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			*p++ = '\0';
+		if (!*p)
+			return 0;
+		if (*argc == ALBMD_CTL_MAX_ARGS)
+			return -E2BIG;
+		argv[(*argc)++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r') {
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				return -EINVAL;
+			p++;
+		}
+	}
+}
+
+static void reply(struct albmd_buf *out, bool ok, const char *err, struct albmd_buf *body)
+{
+	const char *nl = ok ? NULL : strchr(err, '\n');
+
+	if (ok)
+		albmd_buf_printf(out, "OK\n");
+	else if (!nl)
+		albmd_buf_printf(out, "ERR %s\n", err[0] ? err : "failed");
+	else /* a multi-line message (config errors): the first line, the rest as body */
+		albmd_buf_printf(out, "ERR %.*s\n%s\n", (int)(nl - err), err, nl + 1);
+	if (body->len) {
+		/* no empty line may appear inside a body: it ends the reply */
+		for (size_t i = 0; i < body->len; i++) {
+			char ch = body->p[i];
+			if (ch == '\n' && (i == 0 || body->p[i - 1] == '\n'))
+				continue;
+			albmd_buf_append(out, &ch, 1);
+		}
+		if (body->p[body->len - 1] != '\n')
+			albmd_buf_append(out, "\n", 1);
+	}
+	albmd_buf_append(out, "\n", 1);
+}
+
+bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct albmd_buf *out)
+{
+	char buf[ALBMD_CTL_LINE_MAX + 1], err[512] = "", *argv[ALBMD_CTL_MAX_ARGS];
+	struct albmd_buf body = { 0 };
+	const struct ctl_cmd *cmd = NULL;
+	int argc = 0, rc;
+
+	d->st.control_commands++;
+	if (len > ALBMD_CTL_LINE_MAX || memchr(line, '\0', len)) {
+		snprintf(err, sizeof(err), "command line too long or contains NUL");
+		goto done;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	rc = ctl_split(buf, argv, &argc);
+	if (rc < 0 || argc == 0) {
+		snprintf(err, sizeof(err), rc == -E2BIG ? "too many words" :
+			 rc < 0 ? "bad character in command" : "empty command (try help)");
+		goto done;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds) && !cmd; i++)
+		if (!strcmp(ctl_cmds[i].name, argv[0]))
+			cmd = &ctl_cmds[i];
+	if (!cmd) {
+		snprintf(err, sizeof(err), "unknown command '%.64s' (try help)", argv[0]);
+		goto done;
+	}
+	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+		snprintf(err, sizeof(err), "usage: %s", cmd->usage);
+		goto done;
+	}
+	if (!cmd->nolock)
+		albmd_lock(d);
+	rc = cmd->run(d, argv, argc, &body, err, sizeof(err));
+	if (!cmd->nolock)
+		albmd_unlock(d);
+	if (rc < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s", strerror(-rc));
+	if (rc == 0)
+		err[0] = '\0';
+done:
+	if (err[0])
+		d->st.control_errors++;
+	reply(out, !err[0], err, &body);
+	albmd_buf_free(&body);
+	return !err[0];
+}

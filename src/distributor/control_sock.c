@@ -1,0 +1,277 @@
+/* ALBM: albmd's control socket server — Unix stream socket, mode 0600, line framing
+ *
+ * Runs in the main loop.  Each client gets an input buffer of one maximal line and
+ * an output buffer; a line longer than ALBMD_CTL_LINE_MAX gets an error reply and
+ * the connection is closed once it is sent.  Clients are limited in number and
+ * closed after a minute of silence.
+ */
+#define LOG_COMPONENT "control"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "distributor/control.h"
+
+#define CTL_MAX_CLIENTS 64
+#define CTL_IDLE_MS 60000
+
+struct ctl_client {
+	struct evl_io io; /* first */
+	struct albmd_control *ctl;
+	struct ctl_client *next;
+	char in[ALBMD_CTL_LINE_MAX + 1];
+	size_t inlen;
+	struct albmd_buf out;
+	bool closing;     /* close once out is sent */
+	uint64_t last_ms;
+};
+
+struct albmd_control {
+	struct evl_io io; /* first */
+	struct albmd *d;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients;
+	unsigned nclients;
+	struct evl_timer idle;
+};
+
+const char *albmd_control_path(const struct albmd_control *ctl)
+{
+	return ctl->path;
+}
+
+/* Is someone serving path?  A stale file from a crashed albmd is not. */
+static bool socket_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive;
+
+	if (fd < 0)
+		return false;
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+struct albmd_control *albmd_control_open(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct albmd_control *ctl;
+	char dir[sizeof(sun.sun_path)], *slash;
+	mode_t old;
+	int fd;
+
+	if (!path[0] || strlen(path) >= sizeof(sun.sun_path)) {
+		albm_seterr(err, errlen, "control socket path '%s' empty or too long", path);
+		return NULL;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755); /* /run/albm on a fresh boot; an error shows at bind */
+	}
+	if (socket_alive(&sun)) {
+		albm_seterr(err, errlen, "control socket %s: another albmd is running", path);
+		return NULL;
+	}
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		albm_seterr(err, errlen, "control socket: %s", strerror(errno));
+		return NULL;
+	}
+	old = umask(0177); /* born 0600: no window where others may connect */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
+		umask(old);
+		albm_seterr(err, errlen, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	umask(old);
+	chmod(path, 0600);
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->io.fd = fd;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	evl_timer_init(&ctl->idle);
+	return ctl;
+}
+
+static void client_close(struct albmd_control *ctl, struct ctl_client *c)
+{
+	struct ctl_client **pp = &ctl->clients;
+	int fd = c->io.fd;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	ctl->nclients--;
+	evl_del(ctl->d->loop, &c->io);
+	close(fd);
+	albmd_buf_free(&c->out);
+	evl_defer_free(ctl->d->loop, c);
+}
+
+/* Send what we can; returns false when the client was closed. */
+static bool client_flush(struct albmd_control *ctl, struct ctl_client *c)
+{
+	while (c->out.len) {
+		ssize_t n = send(c->io.fd, c->out.p, c->out.len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			evl_mod(ctl->d->loop, &c->io, EPOLLOUT); /* no reading meanwhile */
+			return true;
+		}
+		if (n < 0) {
+			client_close(ctl, c);
+			return false;
+		}
+		albmd_buf_consume(&c->out, (size_t)n);
+	}
+	if (c->closing) {
+		client_close(ctl, c);
+		return false;
+	}
+	evl_mod(ctl->d->loop, &c->io, EPOLLIN);
+	return true;
+}
+
+/* Run every complete line in the input buffer. */
+static void client_lines(struct albmd_control *ctl, struct ctl_client *c)
+{
+	char *nl;
+
+	while (!c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
+		size_t len = (size_t)(nl - c->in);
+		albmd_control_exec(ctl->d, c->in, len, &c->out);
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+	}
+	if (c->inlen == sizeof(c->in)) {
+		albmd_buf_printf(&c->out, "ERR command line longer than %d bytes\n\n",
+				 ALBMD_CTL_LINE_MAX);
+		c->closing = true;
+		c->inlen = 0;
+	}
+}
+
+static void client_io(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	struct ctl_client *c = (struct ctl_client *)io;
+	struct albmd_control *ctl = c->ctl;
+
+	c->last_ms = evl_now(loop);
+	if ((revents & EPOLLOUT) && !client_flush(ctl, c))
+		return;
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->closing || c->out.len)
+		return; /* one reply at a time: read more once it is sent */
+	for (;;) {
+		ssize_t n = recv(c->io.fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* EOF: answer what came (a last line may lack its newline), then close */
+			client_lines(ctl, c);
+			if (c->inlen && !c->closing)
+				albmd_control_exec(ctl->d, c->in, c->inlen, &c->out);
+			c->closing = true;
+			client_flush(ctl, c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		client_lines(ctl, c);
+		if (c->closing || c->out.len)
+			break;
+	}
+	client_flush(ctl, c);
+}
+
+static void ctl_accept(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	struct albmd_control *ctl = (struct albmd_control *)io;
+
+	(void)revents;
+	for (;;) {
+		int fd = accept4(ctl->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ctl_client *c;
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				LOG_RL(ALBM_LOG_WARN, "accept4: %s", strerror(errno));
+			return;
+		}
+		if (ctl->nclients >= CTL_MAX_CLIENTS) {
+			static const char busy[] = "ERR too many control clients\n\n";
+			ssize_t rc = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)rc;
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->ctl = ctl;
+		c->last_ms = evl_now(loop);
+		if (evl_add(loop, &c->io, fd, EPOLLIN, client_io) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->nclients++;
+	}
+}
+
+static void ctl_idle(struct evl *loop, struct evl_timer *t)
+{
+	struct albmd_control *ctl = (struct albmd_control *)((char *)t - offsetof(struct albmd_control, idle));
+	struct ctl_client *c, *next;
+
+	for (c = ctl->clients; c; c = next) {
+		next = c->next;
+		if (evl_now(loop) - c->last_ms > CTL_IDLE_MS)
+			client_close(ctl, c);
+	}
+	evl_timer_start(loop, t, 5000, ctl_idle);
+}
+
+void albmd_control_start(struct albmd *d, struct albmd_control *ctl)
+{
+	int fd = ctl->io.fd;
+
+	ctl->d = d;
+	if (evl_add(d->loop, &ctl->io, fd, EPOLLIN, ctl_accept) < 0)
+		LOG_ERR("control: epoll_ctl: %s", strerror(errno));
+	evl_timer_start(d->loop, &ctl->idle, 5000, ctl_idle);
+}
+
+void albmd_control_close(struct albmd *d, struct albmd_control *ctl)
+{
+	int fd;
+
+	if (!ctl)
+		return;
+	ctl->d = d;
+	while (ctl->clients)
+		client_close(ctl, ctl->clients);
+	fd = ctl->io.fd;
+	evl_del(d->loop, &ctl->io);
+	evl_timer_stop(d->loop, &ctl->idle);
+	if (fd >= 0)
+		close(fd);
+	unlink(ctl->path);
+	free(ctl);
+}

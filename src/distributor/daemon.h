@@ -1,0 +1,158 @@
+/* ALBM: albmd's run-time state — services, servers, the lock that guards them */
+#ifndef ALBM_DISTRIBUTOR_DAEMON_H
+#define ALBM_DISTRIBUTOR_DAEMON_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "distributor/config.h"
+#include "distributor/ev.h"
+#include "proto/report.h"
+#include "sched/sched.h"
+
+/*
+ * Threading: the main thread runs control, agents, health checks, the admin HTTP
+ * server, timers and worker 0's proxy work; workers 1..N-1 run proxy work only.
+ * Everything reachable from struct albmd (services, servers, agents, the scheduler
+ * library's state) is guarded by albmd.lock, except the statistics counters, which
+ * are updated with relaxed atomics (ALBMD_STAT_ADD) so that the relay path never
+ * takes the lock.  Services and servers are reference counted: a connection holds
+ * a reference to its service and its server, so that a reload or `albmctl remove`
+ * can take them out of the scheduler while established connections continue.
+ */
+
+#define ALBMD_STAT_ADD(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
+#define ALBMD_STAT_SUB(x, n) __atomic_fetch_sub(&(x), (n), __ATOMIC_RELAXED)
+#define ALBMD_STAT_GET(x)    __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+struct albmd;
+struct albmd_service;
+struct albmd_agent;
+struct albmd_health;
+
+/* Administrative state set through albmctl (enable undoes drain and disable). */
+enum albmd_admin { ALBMD_ADMIN_ENABLED = 0, ALBMD_ADMIN_DRAIN, ALBMD_ADMIN_DISABLED };
+
+/* What `albmctl list` shows. */
+enum albmd_state {
+	ALBMD_ST_UP = 0,
+	ALBMD_ST_OVERLOADED, /* the agent says so, or maxconn reached */
+	ALBMD_ST_DRAIN,      /* weight 0 through albmctl drain (or configured weight 0) */
+	ALBMD_ST_DOWN,       /* health check failed, agent timeout, connect failures, disable */
+	ALBMD_ST_UNKNOWN,    /* agents configured, no report yet: served on static weight */
+};
+
+struct albmd_server_stats {
+	uint64_t bytes_in;         /* client -> server */
+	uint64_t bytes_out;        /* server -> client */
+	uint64_t picks;            /* times the scheduler chose this server */
+	uint64_t connect_failures; /* connect() to it failed or timed out */
+	uint64_t retries;          /* connections moved from it to another server */
+	uint64_t conns_active;     /* proxied connections right now (incl. removed servers) */
+};
+
+struct albmd_server {
+	char name[ALBM_NAME_MAX];
+	struct albm_addr addr;
+	struct albmd_service *svc;
+	struct albm_dest *dest;   /* the scheduler's view; NULL once removed */
+	int weight;               /* configured (or albmctl weight) */
+	uint32_t maxconn;
+	enum albmd_admin admin;
+	bool hc_down;             /* active health check failed */
+	bool agent_down;          /* agent stopped reporting */
+	unsigned fails;           /* consecutive connect failures (passive check) */
+	uint64_t fail_until_ms;   /* passive: down until then */
+	uint64_t ramp_start_ms;   /* slow start of non-adaptive schedulers; 0 = none */
+	bool was_avail;
+	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
+	struct albmd_health *hc;
+	int refs;                 /* atomic */
+	struct albmd_server_stats st;
+};
+
+struct albmd_service_stats {
+	uint64_t conns_total;
+	uint64_t conns_active;
+	uint64_t no_server;       /* no server available: the client was closed */
+	uint64_t refused;         /* maxconn reached (service or global) */
+	uint64_t retries;
+	uint64_t bytes_in, bytes_out;
+};
+
+struct albmd_dataplane_ops;
+
+struct albmd_service {
+	char name[ALBM_NAME_MAX];
+	struct albmd_cfg_service cfg; /* servers/nservers not owned (NULL) */
+	struct albm_service sched;    /* destinations: sched.dests[i]->owner is the server */
+	const struct albmd_dataplane_ops *dp;
+	void *dp_data;
+	bool removed;
+	int refs;                     /* atomic */
+	struct albmd_service_stats st;
+};
+
+/* A data plane: how connections reach the servers (proxy.c; later the DR XDP plane).
+ * All calls are made from the main thread; start/update/stop with the lock held. */
+struct albmd_dataplane_ops {
+	const char *name;
+	/* Bind what the service needs; nothing visible changes on error. */
+	int (*prepare)(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
+		       char *err, size_t errlen);
+	/* Drop a prepared state that will not be used (a reload failed later). */
+	void (*abandon)(struct albmd *d, void *prep);
+	/* Start serving svc with the prepared state. */
+	void (*start)(struct albmd *d, struct albmd_service *svc, void *prep);
+	/* Stop accepting; live connections continue. */
+	void (*stop)(struct albmd *d, struct albmd_service *svc);
+	/* Servers, weights or states changed (the DR plane rebuilds its table). */
+	void (*changed)(struct albmd *d, struct albmd_service *svc);
+};
+
+extern const struct albmd_dataplane_ops albmd_dp_proxy, albmd_dp_dr;
+const struct albmd_dataplane_ops *albmd_dataplane_for(enum albmd_mode mode);
+
+struct albmd_worker;
+struct albmd_agents;
+struct albmd_control;
+struct albmd_http;
+
+struct albmd_stats {
+	uint64_t conns_current, conns_total, conns_refused;
+	uint64_t reloads_ok, reloads_failed;
+	uint64_t control_commands, control_errors;
+	uint64_t accept_errors;
+};
+
+struct albmd {
+	struct albmd_config cfg;
+	pthread_mutex_t lock;
+	struct albmd_service **services;
+	size_t nservices;
+	struct albmd_worker **workers;
+	unsigned nworkers;
+	struct evl *loop;                 /* the main thread's loop */
+	struct albmd_agents *agents;      /* NULL without an agents block */
+	struct albmd_control *control;
+	struct albmd_http *admin;
+	struct evl_timer tick;
+	uint64_t start_ms;
+	bool draining;
+	bool stopping;
+	uint64_t drain_deadline_ms;
+	struct albmd_stats st;
+};
+
+static inline void albmd_lock(struct albmd *d)
+{
+	pthread_mutex_lock(&d->lock);
+}
+
+static inline void albmd_unlock(struct albmd *d)
+{
+	pthread_mutex_unlock(&d->lock);
+}
+
+#endif

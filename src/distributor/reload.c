@@ -1,0 +1,245 @@
+/* ALBM: albmd's configuration apply — prepare everything that can fail, then commit
+ *
+ * What a reload changes, by name: services (added, removed, changed), their servers
+ * (weight, maxconn, address -> replaced), scheduler and parameters, the agents
+ * receiver, the admin HTTP address.  What it keeps: established connections (they
+ * hold references to their service and server), listening sockets whose address is
+ * unchanged, the administrative state (drain/disable) of servers that stay, agent
+ * reports.  What needs a restart: `workers`, the control socket path (a warning is
+ * logged).
+ */
+#define LOG_COMPONENT "reload"
+#include "distributor/reload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "distributor/admin_http.h"
+#include "distributor/agents.h"
+#include "distributor/service.h"
+
+/* What phase one produced for phase two. */
+struct apply_plan {
+	void **prep;                  /* per new service: data-plane state, or NULL */
+	struct albmd_service **keep;  /* per new service: the running one it updates */
+	struct albmd_agents *new_agents;
+	bool agents_key_only;         /* same address: only the key and timeouts change */
+	uint8_t key[ALBM_KEY_LEN];
+	struct albmd_http *new_admin;
+	bool admin_change;
+};
+
+static bool same_http(const struct albmd *d, const struct albmd_config *cfg)
+{
+	if (!cfg->has_http)
+		return !d->admin;
+	return d->admin && albm_addr_equal(albmd_admin_addr(d->admin), &cfg->http);
+}
+
+static int plan_agents(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p,
+		       char *err, size_t errlen)
+{
+	char e[256];
+
+	if (!cfg->has_agents)
+		return 0;
+	if (d->agents && albm_addr_equal(&d->agents->listen, &cfg->agents_listen)) {
+		p->agents_key_only = true;
+		if (albm_key_load(cfg->key_file, p->key, e, sizeof(e)) < 0) {
+			albm_seterr(err, errlen, "agents: %s", e);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	p->new_agents = albmd_agents_open(cfg, err, errlen);
+	return p->new_agents ? 0 : -EINVAL;
+}
+
+static void plan_abandon(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct albmd_dataplane_ops *dp = albmd_dataplane_for(cfg->services[i].mode);
+		if (p->prep[i] && dp->abandon)
+			dp->abandon(d, p->prep[i]);
+	}
+	if (p->new_agents)
+		albmd_agents_close(d, p->new_agents);
+	if (p->new_admin)
+		albmd_admin_close(d, p->new_admin);
+}
+
+/* Phase one: bind, load, check; nothing visible changes. */
+static int plan_make(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	p->prep = xcalloc(cfg->nservices + 1, sizeof(*p->prep));
+	p->keep = xcalloc(cfg->nservices + 1, sizeof(*p->keep));
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct albmd_cfg_service *cs = &cfg->services[i];
+		const struct albmd_dataplane_ops *dp = albmd_dataplane_for(cs->mode);
+		struct albmd_service *old = albmd_service_find(d, cs->name);
+		if (old && old->cfg.mode == cs->mode) {
+			p->keep[i] = old;
+			if (albm_addr_equal(&old->cfg.listen, &cs->listen) && old->dp_data)
+				continue;
+		}
+		rc = dp->prepare(d, cs, &p->prep[i], err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	if ((rc = plan_agents(d, cfg, p, err, errlen)) < 0)
+		goto fail;
+	p->admin_change = !same_http(d, cfg);
+	if (p->admin_change && cfg->has_http &&
+	    !(p->new_admin = albmd_admin_open(&cfg->http, err, errlen))) {
+		rc = -EADDRINUSE;
+		goto fail;
+	}
+	return 0;
+fail:
+	plan_abandon(d, cfg, p);
+	return rc;
+}
+
+static void commit_agents(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p)
+{
+	bool had = d->agents != NULL;
+
+	if (p->agents_key_only) {
+		memcpy(d->agents->key, p->key, sizeof(p->key));
+	} else if (p->new_agents) {
+		albmd_agents_replace(d, d->agents, p->new_agents);
+	} else if (d->agents) { /* the agents block is gone: back to static weights */
+		albmd_agents_close(d, d->agents);
+		d->agents = NULL;
+		for (size_t i = 0; i < d->nservices; i++)
+			for (size_t j = 0; j < d->services[i]->sched.ndests; j++) {
+				struct albmd_server *srv = albmd_dest_server(d->services[i]->sched.dests[j]);
+				srv->agent = NULL;
+				srv->agent_down = false;
+				albmd_server_refresh(d, srv);
+			}
+	}
+	if (!d->agents)
+		return;
+	d->agents->timeout_ms = cfg->agent_timeout_ms;
+	d->agents->max_age_ms = cfg->report_max_age_ms;
+	if (had)
+		return;
+	for (size_t i = 0; i < d->nservices; i++) /* agents just configured: link everyone */
+		for (size_t j = 0; j < d->services[i]->sched.ndests; j++)
+			albmd_agents_attach(d, albmd_dest_server(d->services[i]->sched.dests[j]));
+}
+
+static void commit_admin(struct albmd *d, struct apply_plan *p)
+{
+	if (!p->admin_change)
+		return;
+	if (d->admin)
+		albmd_admin_close(d, d->admin);
+	d->admin = p->new_admin;
+	if (d->admin)
+		albmd_admin_start(d, d->admin);
+}
+
+/* Phase two: apply; cannot fail. */
+static void plan_commit(struct albmd *d, struct albmd_config *cfg, struct apply_plan *p)
+{
+	struct albmd_service **next = xcalloc(cfg->nservices + 1, sizeof(*next));
+	char err[512];
+
+	commit_agents(d, cfg, p);
+	commit_admin(d, p);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct albmd_service *svc = p->keep[i];
+		if (svc) {
+			albmd_service_update(d, svc, &cfg->services[i]);
+		} else if (!(svc = albmd_service_new(d, &cfg->services[i], err, sizeof(err)))) {
+			LOG_ERR("%s", err); /* validated before: not expected */
+			if (p->prep[i] && albmd_dataplane_for(cfg->services[i].mode)->abandon)
+				albmd_dataplane_for(cfg->services[i].mode)->abandon(d, p->prep[i]);
+			continue;
+		}
+		if (p->prep[i])
+			svc->dp->start(d, svc, p->prep[i]);
+		next[i] = svc;
+	}
+	/* services that are not kept leave after the new ones took over their sockets */
+	for (size_t i = 0; i < d->nservices; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < cfg->nservices && !kept; j++)
+			kept = next[j] == d->services[i];
+		if (!kept)
+			albmd_service_retire(d, d->services[i]);
+	}
+	free(d->services);
+	d->services = next;
+	d->nservices = 0;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (next[i])
+			next[d->nservices++] = next[i];
+	albmd_agents_prune(d);
+}
+
+int albmd_apply_config(struct albmd *d, struct albmd_config *cfg, char *err, size_t errlen)
+{
+	struct apply_plan p = { 0 };
+	int rc;
+
+	albmd_lock(d);
+	if (d->nworkers && cfg->workers != d->cfg.workers && d->cfg.workers)
+		LOG_WARN("workers %u -> %u needs a restart; keeping %u", d->cfg.workers,
+			 cfg->workers, d->nworkers);
+	if (d->control && strcmp(cfg->control_socket, d->cfg.control_socket))
+		LOG_WARN("control socket %s -> %s needs a restart", d->cfg.control_socket,
+			 cfg->control_socket);
+	rc = plan_make(d, cfg, &p, err, errlen);
+	if (rc == 0) {
+		plan_commit(d, cfg, &p);
+		cfg->workers = d->nworkers ? d->nworkers : cfg->workers;
+		if (d->control)
+			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+				 d->cfg.control_socket);
+		albmd_config_free(&d->cfg);
+		d->cfg = *cfg;
+		memset(cfg, 0, sizeof(*cfg));
+	}
+	albmd_unlock(d);
+	free(p.prep);
+	free(p.keep);
+	return rc;
+}
+
+int albmd_reload(struct albmd *d, char *err, size_t errlen)
+{
+	struct albmd_config cfg;
+	char path[ALBMD_PATH_MAX];
+	int rc;
+
+	albmd_lock(d);
+	snprintf(path, sizeof(path), "%s", d->cfg.path);
+	albmd_unlock(d);
+	rc = albmd_config_load(path, &cfg, err, errlen);
+	if (rc == 0) {
+		rc = albmd_apply_config(d, &cfg, err, errlen);
+		if (rc < 0)
+			albmd_config_free(&cfg);
+	}
+	albmd_lock(d);
+	if (rc == 0)
+		d->st.reloads_ok++;
+	else
+		d->st.reloads_failed++;
+	albmd_unlock(d);
+	if (rc == 0)
+		LOG_INFO("reloaded %s: %zu service(s)", path, d->nservices);
+	else
+		LOG_ERR("reload of %s rejected, the running configuration stays: %s", path, err);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/* ALBM: albmd's state views — JSON (list --json, /api/state), table, stats */
+#ifndef ALBM_DISTRIBUTOR_STATE_H
+#define ALBM_DISTRIBUTOR_STATE_H
+
+#include <jansson.h>
+
+#include "distributor/buf.h"
+#include "distributor/daemon.h"
+
+/* All called with d->lock held. */
+
+/* {"services": [{"name", "listen", "mode", "scheduler", "servers": [...]}]} */
+json_t *albmd_state_json(struct albmd *d);
+/* The measurement keys of albm-agent --json plus report_age_ms; NULL: no report. */
+json_t *albmd_agent_json(const struct albmd_agent *a);
+/* The ipvsadm -L -n like table of `albmctl list`. */
+void albmd_state_table(struct albmd *d, struct albmd_buf *out);
+/* `albmctl stats`: global counters as JSON. */
+json_t *albmd_stats_json(struct albmd *d);
+/* Prometheus text exposition format (/metrics). */
+void albmd_metrics(struct albmd *d, struct albmd_buf *out);
+
+#endif

@@ -1,0 +1,71 @@
+# ALBM integration tests: helpers for the albmd tests (tests/integration/2xx-albmd-*).
+# shellcheck shell=bash
+# Source after tests/lib/common.sh and tests/lib/lab_tools.sh; needs $TMP.
+#
+#   start_albmd CONF        albmd -f CONF in the foreground (tracked); returns once its
+#                           control socket answers; ALBMD_PID, log in $TMP/albmd.log
+#   ctl ARGS...             albmctl -s $TMP/albmd.sock ARGS
+#   who PORT [PATH]         the X-Server header of one GET to 127.0.0.1:PORT (empty: failed)
+#   sequence N PORT         N sequential GETs: the server names, space separated
+#   count_in WORD LIST      how many times WORD occurs in the space separated LIST
+#   wait_until SECS CMD...  run CMD every 0.1 s until it succeeds; false after SECS
+#   free_udp_port           a loopback UDP port nobody uses right now
+#   make_key FILE           a new agent key (albm-agent --gen-key)
+
+ALBMD_SOCK=""
+
+start_albmd() {
+	local conf=$1
+	ALBMD_SOCK=${ALBMD_SOCK:-$TMP/albmd.sock}
+	"$BIN/albmd" -f "$conf" --log-level debug >>"$TMP/albmd.log" 2>&1 &
+	ALBMD_PID=$!
+	track_pid "$ALBMD_PID"
+	wait_until 10 ctl ping || { cat "$TMP/albmd.log"; fail "albmd did not start"; }
+}
+
+ctl() { "$BIN/albmctl" -s "$ALBMD_SOCK" "$@"; }
+
+who() {
+	curl -s --max-time 5 -o /dev/null -w '%header{x-server}' "http://127.0.0.1:$1${2:-/}"
+}
+
+sequence() {
+	local n=$1 port=$2 out=() i
+	for ((i = 0; i < n; i++)); do
+		out+=("$(who "$port")")
+	done
+	echo "${out[*]}"
+}
+
+count_in() {
+	local w=$1 n=0 x
+	for x in $2; do
+		[ "$x" = "$w" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
+	while [ "$(($(date +%s%N) / 1000000))" -lt "$deadline" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+free_udp_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free UDP port found"
+}
+
+make_key() { "$BIN/albm-agent" --gen-key "$1" >/dev/null 2>&1 || fail "albm-agent --gen-key $1"; }

@@ -1,0 +1,49 @@
+# ALBM integration tests: helpers for tests of albm-httpd and albm-bench (tests/integration/3xx-lab-*).
+# shellcheck shell=bash
+# Source after tests/lib/common.sh; needs $TMP (a directory the test owns).
+#
+#   free_port                   a loopback TCP port nobody listens on right now
+#   start_httpd NAME PORT ARGS  albm-httpd --name NAME on 127.0.0.1:PORT, tracked; returns
+#                               once it listens (fails if another process holds the port)
+#   stats PORT                  GET /stats of a server to stdout
+#   pyjson FILE 'assert ...'    run Python with `d` = the JSON document in FILE
+#   csv_col FILE ROW COLUMN     one CSV cell by column name (ROW 1 = first data row)
+#   gt0 NUMBER                  true when NUMBER > 0
+
+lab_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000)) # clear of the lab's 17500+ layout
+		lab_port_free "$p" && { echo "$p"; return 0; }
+	done
+	fail "no free port found"
+}
+
+start_httpd() {
+	local name=$1 port=$2 pid
+	shift 2
+	"$BIN/albm-httpd" --listen "127.0.0.1:$port" --name "$name" "$@" >"$TMP/httpd-$name.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_port "$port" 10 || { cat "$TMP/httpd-$name.log"; fail "albm-httpd $name did not listen on $port"; }
+	kill -0 "$pid" 2>/dev/null || { cat "$TMP/httpd-$name.log"; fail "albm-httpd $name exited (port $port taken?)"; }
+	HTTPD_PID=$pid
+}
+
+stats() { curl -s --max-time 5 "http://127.0.0.1:$1/stats"; }
+
+pyjson() {
+	python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+$2" "$1"
+}
+
+csv_col() {
+	python3 -c "import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(rows[int(sys.argv[2]) - 1][sys.argv[3]])" "$@"
+}
+
+gt0() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)" "$1"; }

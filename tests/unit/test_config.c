@@ -1,0 +1,270 @@
+/* ALBM: unit tests for albmd's config parser (src/distributor/config.c) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "distributor/config.h"
+#include "sched/sched.h"
+
+static int parse(const char *text, struct albmd_config *cfg, char *err, size_t errlen)
+{
+	return albmd_config_parse("t.conf", text, strlen(text), cfg, err, errlen);
+}
+
+/* The issue's example, verbatim. */
+static const char example[] =
+	"agents {\n"
+	"    listen 127.0.0.1:7070;          # UDP reports from albm-agent\n"
+	"    key-file /etc/albm/agent.key;\n"
+	"    timeout 1s;                     # no report for this long: the server is down\n"
+	"}\n"
+	"control {\n"
+	"    socket /run/albm/albmd.sock;    # albmctl talks here\n"
+	"    http 127.0.0.1:9090;            # /metrics, /api/state\n"
+	"}\n"
+	"service web {\n"
+	"    listen 127.0.0.1:8080;          # or [::1]:8080\n"
+	"    mode proxy;                     # proxy | dr\n"
+	"    scheduler rr;                   # any name from --list-schedulers\n"
+	"    server s1 127.0.0.1:9001 weight 2;\n"
+	"    server s2 127.0.0.1:9002 weight 1 maxconn 500;\n"
+	"}\n";
+
+static void test_example(void **state)
+{
+	struct albmd_config cfg;
+	char err[1024], buf[ALBM_ADDRSTRLEN];
+	const struct albmd_cfg_service *svc;
+	(void)state;
+
+	assert_int_equal(parse(example, &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.has_agents);
+	assert_string_equal(albm_addr_format(&cfg.agents_listen, buf, sizeof(buf)), "127.0.0.1:7070");
+	assert_string_equal(cfg.key_file, "/etc/albm/agent.key");
+	assert_int_equal(cfg.key_file_line, 3);
+	assert_int_equal(cfg.agent_timeout_ms, 1000);
+	assert_string_equal(cfg.control_socket, "/run/albm/albmd.sock");
+	assert_true(cfg.has_http);
+	assert_int_equal(albm_addr_port(&cfg.http), 9090);
+	assert_int_equal(cfg.nservices, 1);
+	svc = albmd_config_find_service(&cfg, "web");
+	assert_non_null(svc);
+	assert_int_equal(svc->mode, ALBMD_MODE_PROXY);
+	assert_string_equal(svc->scheduler, "rr");
+	assert_int_equal(svc->nservers, 2);
+	assert_string_equal(svc->servers[0].name, "s1");
+	assert_int_equal(svc->servers[0].weight, 2);
+	assert_int_equal(svc->servers[0].maxconn, 0);
+	assert_int_equal(svc->servers[1].weight, 1);
+	assert_int_equal(svc->servers[1].maxconn, 500);
+	assert_string_equal(albm_addr_format(&svc->servers[1].addr, buf, sizeof(buf)), "127.0.0.1:9002");
+	assert_int_equal(svc->adaptive.report_timeout_ms, 1000); /* follows agents timeout */
+	albmd_config_free(&cfg);
+}
+
+static void test_defaults_and_options(void **state)
+{
+	struct albmd_config cfg;
+	char err[1024];
+	const char *text =
+		"workers 2; maxconn 100; drain-timeout 3s; splice off; pid-file \"/tmp/x y.pid\";\n"
+		"control { http 9191; }\n"
+		"service a {\n"
+		" listen [::1]:8080;\n"
+		" connect-timeout 250ms; idle-timeout 2m; retries 0; max-fails 3; fail-timeout 1s;\n"
+		" maxconn 10; proxy-protocol v1; sched-flags sh-fallback sh-port;\n"
+		" slow-start 2s aggression 2 min 0.2; rise-alpha 0.5; all-overloaded refuse;\n"
+		" health-check tcp interval 500ms timeout 100ms rise 1 fall 4;\n"
+		" server x [::1]:9000 down;\n"
+		"}\n";
+	const struct albmd_cfg_service *s;
+	(void)state;
+
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.maxconn, 100);
+	assert_int_equal(cfg.drain_timeout_ms, 3000);
+	assert_false(cfg.splice);
+	assert_string_equal(cfg.pid_file, "/tmp/x y.pid");
+	assert_false(cfg.has_agents);
+	assert_string_equal(cfg.control_socket, ALBMD_DEFAULT_SOCKET);
+	/* a bare port is loopback */
+	assert_int_equal(albm_addr_family(&cfg.http), AF_INET);
+	assert_int_equal(cfg.http.u.sin.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	s = &cfg.services[0];
+	assert_int_equal(albm_addr_family(&s->listen), AF_INET6);
+	assert_int_equal(s->connect_timeout_ms, 250);
+	assert_int_equal(s->idle_timeout_ms, 120000);
+	assert_int_equal(s->retries, 0);
+	assert_int_equal(s->max_fails, 3);
+	assert_int_equal(s->fail_timeout_ms, 1000);
+	assert_int_equal(s->maxconn, 10);
+	assert_int_equal(s->proxy_protocol, ALBMD_PP_V1);
+	assert_int_equal(s->sched_flags, ALBM_SVC_F_SCHED_FALLBACK | ALBM_SVC_F_SCHED_PORT);
+	assert_int_equal(s->adaptive.slow_start_ms, 2000);
+	assert_true(s->adaptive.slow_start_aggression == 2.0);
+	assert_true(s->adaptive.slow_start_min == 0.2);
+	assert_true(s->adaptive.rise_alpha == 0.5);
+	assert_int_equal(s->adaptive.all_overloaded_policy, ALBM_ALL_OVL_REFUSE);
+	assert_true(s->health.enabled);
+	assert_int_equal(s->health.interval_ms, 500);
+	assert_int_equal(s->health.timeout_ms, 100);
+	assert_int_equal(s->health.rise, 1);
+	assert_int_equal(s->health.fall, 4);
+	assert_true(s->servers[0].disabled);
+	assert_int_equal(s->servers[0].weight, 1);
+	albmd_config_free(&cfg);
+
+	/* service defaults */
+	assert_int_equal(parse("service b { listen 127.0.0.1:1; }", &cfg, err, sizeof(err)), 0);
+	s = &cfg.services[0];
+	assert_int_equal(s->nservers, 0);
+	assert_int_equal(s->retries, 2);
+	assert_int_equal(s->connect_timeout_ms, 5000);
+	assert_int_equal(s->mode, ALBMD_MODE_PROXY);
+	assert_non_null(albm_sched_find(s->scheduler));
+	assert_false(s->health.enabled);
+	assert_true(cfg.splice);
+	assert_int_equal(cfg.workers, 1);
+	albmd_config_free(&cfg);
+}
+
+static void test_dr(void **state)
+{
+	struct albmd_config cfg;
+	char err[1024];
+	const char *text = "service d {\n listen 10.0.0.1:80;\n mode dr;\n interface eth0;\n"
+			   " server r1 10.0.0.2 weight 3;\n server r2 10.0.0.3:80;\n}\n";
+	(void)state;
+
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.services[0].mode, ALBMD_MODE_DR);
+	assert_string_equal(cfg.services[0].interface, "eth0");
+	assert_false(cfg.services[0].servers[0].has_port);
+	/* the service's port is filled in */
+	assert_int_equal(albm_addr_port(&cfg.services[0].servers[0].addr), 80);
+	assert_int_equal(cfg.services[0].servers[0].weight, 3);
+	albmd_config_free(&cfg);
+}
+
+/* Each bad config must fail with "t.conf:LINE: ..." containing the fragment. */
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		{ "bogus 1;", "t.conf:1: unknown directive 'bogus'" },
+		{ "\n\nservice a {\n listen 1.2.3.4:5;\n scheduler zz;\n}", "t.conf:5: unknown scheduler 'zz'" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s 1.2.3.4:6 weight 65536;\n}", "t.conf:3: bad weight" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s 1.2.3.4:6 maxconn;\n}", "t.conf:3: server 's': 'maxconn' needs a value" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s 1.2.3.4;\n}", "t.conf:3: server 's': mode proxy needs" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s/x 1.2.3.4:6;\n}", "t.conf:3: bad server name" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s nothost:6;\n}", "t.conf:3: server 's': bad address" },
+		{ "service a {\n listen 1.2.3.4:5\n}", "t.conf:2: directive 'listen' is not terminated" },
+		{ "service a {\n listen 1.2.3.4:5;\n", "t.conf:1: block 'service' is not closed" },
+		{ "service a {\n service b {\n }\n}", "t.conf:2: block 'service' cannot be nested" },
+		{ "service a;", "t.conf:1: 'service' needs a block" },
+		{ "service { listen 1.2.3.4:5; }", "t.conf:1: usage: service NAME" },
+		{ "service a { listen 1.2.3.4:5; }\nservice a { listen 1.2.3.4:6; }", "t.conf:2: service 'a' defined twice" },
+		{ "agents { listen 1.2.3.4:5; key-file /k; }\nagents { }", "t.conf:2: 'agents' block defined twice" },
+		{ "agents { key-file /k; }", "t.conf:1: agents block needs 'listen" },
+		{ "agents { listen 1.2.3.4:5; timeout 5ms; key-file /k; }", "agent timeout must be at least 10ms" },
+		{ "control { socket; }", "t.conf:1: 'socket' takes 1 argument" },
+		{ "control { http nowhere; }", "t.conf:1: bad http address" },
+		{ "workers 65;", "t.conf:1: bad workers '65'" },
+		{ "splice maybe;", "'splice' takes 'on' or 'off'" },
+		{ "drain-timeout 5;", "t.conf:1: bad drain-timeout" },
+		{ "}", "t.conf:1: unexpected '}'" },
+		{ ";", "t.conf:1: unexpected ';'" },
+		{ "{", "t.conf:1: unexpected '{'" },
+		{ "pid-file \"abc", "t.conf:1: unterminated quoted string" },
+		{ "workers 1;\x01", "t.conf:1: control character" },
+		{ "service a {\n listen 1.2.3.4:5;\n mode dr;\n interface eth0;\n server r 1.2.3.5:81;\n}", "t.conf:5: server 'r': mode dr cannot change the port" },
+		{ "service a {\n listen 1.2.3.4:5;\n interface eth0;\n}", "t.conf:1: service 'a': 'interface' is only for mode dr" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check http;\n}", "t.conf:3: usage: health-check tcp" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check tcp rise 0;\n}", "t.conf:3: bad rise '0'" },
+		{ "service a {\n listen 1.2.3.4:5;\n slow-start 1s speed 2;\n}", "t.conf:3: slow-start: unknown option 'speed'" },
+		{ "service a {\n listen 1.2.3.4:5;\n sched-flags wobble;\n}", "t.conf:3: unknown sched-flag 'wobble'" },
+		{ "service a {\n listen 1.2.3.4:5;\n proxy-protocol v3;\n}", "t.conf:3: proxy-protocol takes off, v1 or v2" },
+		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded panic;\n}", "all-overloaded takes least-loaded or refuse" },
+		{ "service a { listen 1.2.3.4:5; }\nservice b { listen 1.2.3.4:5; }", "t.conf:2: service 'b' listens on the address of service 'a'" },
+	};
+	char err[2048];
+	struct albmd_config cfg;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		int rc = parse(cases[i].text, &cfg, err, sizeof(err));
+		if (rc != -EINVAL || !strstr(err, cases[i].want))
+			fail_msg("case %zu: rc %d, want '%s', got '%s'", i, rc, cases[i].want, err);
+		assert_int_equal(cfg.nservices, 0); /* nothing leaks out of a failed parse */
+	}
+}
+
+static void test_many_errors(void **state)
+{
+	char err[8192];
+	struct albmd_config cfg;
+	char text[4096] = "";
+	(void)state;
+
+	/* all errors are reported, and their number is limited */
+	for (int i = 0; i < 30; i++)
+		strcat(text, "nope 1;\n");
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:1: unknown directive 'nope'"));
+	assert_non_null(strstr(err, "t.conf:20: unknown directive 'nope'"));
+	assert_null(strstr(err, "t.conf:21:"));
+	assert_non_null(strstr(err, "10 more errors"));
+	/* a tiny error buffer is not overrun */
+	char small[16];
+	assert_int_equal(parse(text, &cfg, small, sizeof(small)), -EINVAL);
+	assert_true(strlen(small) < sizeof(small));
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(albmd_name_valid("web-1.a_b"));
+	assert_false(albmd_name_valid(""));
+	assert_false(albmd_name_valid("-x"));
+	assert_false(albmd_name_valid("a b"));
+	assert_false(albmd_name_valid("a\"b"));
+	char longname[80];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_false(albmd_name_valid(longname));
+}
+
+static void test_load(void **state)
+{
+	struct albmd_config cfg;
+	char err[512];
+	(void)state;
+
+	assert_int_equal(albmd_config_load("/nonexistent/albmd.conf", &cfg, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/albmd.conf"));
+	assert_int_equal(albmd_config_load("/", &cfg, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_defaults_and_options),
+		cmocka_unit_test(test_dr),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

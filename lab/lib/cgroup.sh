@@ -139,7 +139,8 @@ cg_reset() {
 # Refuses anything not named albm-lab-*.
 cg_remove_tree() {
 	local d=$1 c i
-	[[ $d == */albm-lab-* && -d $d ]] || return 0
+	[[ $d == */albm-lab-* ]] || return 0
+	[[ -d $d ]] || { state_del "cgroup $d"; return 0; } # recorded, never made (or gone)
 	for c in "$d"/*/; do
 		[[ -d $c ]] || continue
 		c=${c%/}

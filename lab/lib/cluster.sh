@@ -18,7 +18,7 @@ cluster_defaults() {
 		[repeat_last]=0
 		[mix]=1:50,5M:40,15M:10 [keepalive]=no [seed]=1
 		[mode]=proxy [port_base]=17100 [overload]=auto
-		[cpu_per_mb]=4ms [mem_factor]=1 [page_penalty]=10ms [swap]=auto
+		[cpu_per_mb]=4ms [mem_factor]=1 [page_penalty]=20ms [swap]=auto
 		[max_inflight]=auto [overflow]=queue
 		[sample_interval]=250ms [agent_interval]=200ms [agent_timeout]=1s
 		[settle]=2s [agents]=auto [mem_figures]=rr,albm [httpd_args]="" [bench_args]="" [agent_args]=""

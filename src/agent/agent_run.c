@@ -31,6 +31,7 @@ struct agent {
 	bool have_sender;
 	struct albm_metrics m;
 	char line[ALBM_HAPROXY_LINE_MAX];
+	unsigned failed_run; /* consecutive intervals without a measurement */
 	int hfd, tfd, sfd;
 };
 
@@ -193,8 +194,13 @@ static void agent_tick(struct agent *a)
 		return;
 	if (albm_sampler_take(&a->smp, albm_now_ns(), &m, err, sizeof(err))) {
 		LOG_RL(ALBM_LOG_ERR, "measurement failed, no report this interval: %s", err);
+		/* K intervals blind (the cgroup is gone?): HAProxy must not keep the last
+		 * "ready up"; the distributor sees the reports stop. */
+		if (++a->failed_run >= a->ov.cfg.samples)
+			albm_haproxy_format_blind(a->line, sizeof(a->line));
 		return;
 	}
+	a->failed_run = 0;
 	if (albm_overload_update(&a->ov, &m))
 		LOG_INFO("state %s -> %s: memory %.1f%% available, cpu %.1f%%",
 			 albm_agent_state_name(before), albm_agent_state_name(a->ov.state),

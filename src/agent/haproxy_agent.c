@@ -23,6 +23,11 @@ void albm_haproxy_format(const struct albm_overload *o, const struct albm_metric
 		snprintf(buf, len, "ready up %u%%\n", albm_overload_weight(&o->cfg, m));
 }
 
+void albm_haproxy_format_blind(char *buf, size_t len)
+{
+	snprintf(buf, len, "drain down #no measurement\n");
+}
+
 int albm_haproxy_listen(const char *text, char *err, size_t errlen)
 {
 	struct albm_addr a;
@@ -36,7 +41,8 @@ int albm_haproxy_listen(const char *text, char *err, size_t errlen)
 	fd = socket(albm_addr_family(&a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
-		albm_seterr(err, errlen, "--haproxy-listen %s: socket(): %s", text, strerror(errno));
+		albm_seterr(err, errlen, "--haproxy-listen %s: socket(): %s", text,
+			    strerror(errno));
 		return rc;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

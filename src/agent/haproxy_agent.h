@@ -19,6 +19,8 @@
  */
 void albm_haproxy_format(const struct albm_overload *o, const struct albm_metrics *m,
 			 char *buf, size_t len);
+/* The reply while the agent cannot measure: "drain down #no measurement\n". */
+void albm_haproxy_format_blind(char *buf, size_t len);
 
 /* Listen on "ADDR:PORT" (TCP, non-blocking); returns the fd or -errno with err. */
 int albm_haproxy_listen(const char *addr, char *err, size_t errlen);

@@ -18,7 +18,8 @@
 enum {
 	OPT_NAME = 256, OPT_DIST, OPT_KEY, OPT_INTERVAL, OPT_CGROUP, OPT_HAPROXY, OPT_ONCE,
 	OPT_JSON, OPT_GENKEY, OPT_DECODE, OPT_MAXAGE, OPT_COUNT, OPT_MEMLOW, OPT_MEMHIGH,
-	OPT_CPUHIGH, OPT_CPULOW, OPT_MEMHARD, OPT_SAMPLES, OPT_LOGLEVEL, OPT_PROCDIR, OPT_TCPEVERY, OPT_HELP,
+	OPT_CPUHIGH, OPT_CPULOW, OPT_MEMHARD, OPT_SAMPLES, OPT_LOGLEVEL, OPT_PROCDIR, OPT_TCPEVERY,
+	OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -49,21 +50,21 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: albm-agent --name NAME --distributor HOST:PORT[,HOST:PORT...] --key-file FILE\n"
-		"                  [--interval 200ms] [--cgroup PATH] [--haproxy-listen ADDR:PORT]\n"
-		"                  [--mem-low 10] [--mem-high 20] [--cpu-high 95] [--cpu-low 85]\n"
-		"                  [--mem-hard 3] [--samples 3] [--tcp-every 5s] [--json]\n"
-		"                  [--log-level info]\n"
-		"       albm-agent --once [--json] [--cgroup PATH] [--interval 200ms] [--name NAME]\n"
-		"       albm-agent --gen-key FILE\n"
-		"       albm-agent --decode-from ADDR:PORT --key-file FILE [--max-age 5s] [--count N]\n"
-		"Thresholds are percentages: overloaded when memory available < --mem-low or CPU >\n"
-		"--cpu-high for --samples samples in a row (at once below --mem-hard); recovered when\n"
-		"memory available > --mem-high and CPU < --cpu-low for --samples samples.\n"
-		"--cgroup takes a v1 memory path (/sys/fs/cgroup/memory/X), a cgroup2 path, or a\n"
-		"relative name X looked up in the v1 memory hierarchy, then in cgroup2.\n"
-		"See docs/agent.md and docs/protocol.md.\n");
+	fputs(
+"usage: albm-agent --name NAME --distributor HOST:PORT[,HOST:PORT...] --key-file FILE\n"
+"                  [--interval 200ms] [--cgroup PATH] [--haproxy-listen ADDR:PORT]\n"
+"                  [--mem-low 10] [--mem-high 20] [--cpu-high 95] [--cpu-low 85]\n"
+"                  [--mem-hard 3] [--samples 3] [--tcp-every 5s] [--json]\n"
+"                  [--log-level info]\n"
+"       albm-agent --once [--json] [--cgroup PATH] [--interval 200ms] [--name NAME]\n"
+"       albm-agent --gen-key FILE\n"
+"       albm-agent --decode-from ADDR:PORT --key-file FILE [--max-age 5s] [--count N]\n"
+"Thresholds are percentages: overloaded when memory available < --mem-low or CPU >\n"
+"--cpu-high for --samples samples in a row (at once below --mem-hard); recovered when\n"
+"memory available > --mem-high and CPU < --cpu-low for --samples samples.\n"
+"--cgroup takes a v1 memory path (/sys/fs/cgroup/memory/X), a cgroup2 path, or a\n"
+"relative name X looked up in the v1 memory hierarchy, then in cgroup2.\n"
+"See docs/agent.md and docs/protocol.md.\n", f);
 }
 
 static int parse_pct(const char *opt, const char *s, double *out)
@@ -171,7 +172,8 @@ static int parse_opt(struct cli *c, int opt, const char *arg)
 	}
 	case OPT_LOGLEVEL:
 		if (albm_log_parse_level(arg, &c->level)) {
-			fprintf(stderr, "albm-agent: --log-level '%s': err, warn, info or debug\n", arg);
+			fprintf(stderr, "albm-agent: --log-level '%s': err, warn, info or debug\n",
+				arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -188,7 +190,8 @@ static int check_cli(const struct cli *c)
 	int modes = !!c->gen_key + c->once + !!o->decode_from;
 
 	if (modes > 1) {
-		fprintf(stderr, "albm-agent: --gen-key, --once and --decode-from exclude each other\n");
+		fprintf(stderr,
+			"albm-agent: --gen-key, --once and --decode-from exclude each other\n");
 		return -EINVAL;
 	}
 	if ((o->decode_from || o->distributors) && !o->key_file) {

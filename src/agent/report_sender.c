@@ -33,7 +33,8 @@ int albm_sender_parse_list(const char *list, struct albm_addr *addrs, unsigned m
 			return -EINVAL;
 		}
 		if (len == 0 || len >= sizeof(item)) {
-			albm_seterr(err, errlen, "--distributor '%s': empty or overlong entry", list);
+			albm_seterr(err, errlen, "--distributor '%s': empty or overlong entry",
+				    list);
 			return -EINVAL;
 		}
 		memcpy(item, p, len);

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #define HTTP_FIELD_NAME_MAX 64
-#define HTTP_LENGTH_MAX     (1ull << 60) /* any larger Content-Length is nonsense */
+#define HTTP_LENGTH_MAX (1ull << 60) /* any larger Content-Length is nonsense */
 
 /* What the header fields say; shared by both parsers. */
 struct http_fields {
@@ -246,14 +246,23 @@ int albm_http_parse_response(const char *buf, size_t len, struct albm_http_resp 
 const char *albm_http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Content Too Large";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }

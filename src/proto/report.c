@@ -301,8 +301,9 @@ static int key_parse(const char *path, const char *text, size_t n, uint8_t key[A
 	if (n > 0 && text[n - 1] == '\n')
 		n--;
 	if (n != 2 * ALBM_KEY_LEN) {
-		albm_seterr(err, errlen, "key file %s: expected %d hex characters (%d bytes), found %zu",
-			    path, 2 * ALBM_KEY_LEN, ALBM_KEY_LEN, n);
+		albm_seterr(err, errlen,
+			    "key file %s: expected %d hex characters (%d bytes), found %zu", path,
+			    2 * ALBM_KEY_LEN, ALBM_KEY_LEN, n);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < ALBM_KEY_LEN; i++) {

@@ -185,12 +185,15 @@ static enum albm_adapt_state albm_classify(const struct albm_service *svc,
 	return ALBM_ADAPT_OK;
 }
 
-/* The winner tree compares integers: eff in 1/65536 weight units (weights are at
- * most 65535, so this stays below 2^32 as the tree requires; at least 1). */
+/* The winner tree compares integers: eff in 1/65536 weight units, at least 1 and
+ * below 2^32 as the tree requires (true for weights up to 65535, which is what
+ * albm_svc_add_dest() accepts; the clamp guards a larger albm_svc_set_weight()). */
 static inline uint64_t albm_den(const struct albm_dest *d)
 {
 	uint64_t den = (uint64_t)(d->eff_weight * ALBM_ADAPT_EFF_SCALE + 0.5);
 
+	if (den >= (1ull << 32))
+		den = (1ull << 32) - 1;
 	return den ? den : 1;
 }
 
@@ -200,7 +203,7 @@ static inline void albm_rekey(struct albm_sstate *ss, const struct albm_dest *d)
 	albm_wintree_set(&ss->tree, d->idx, (uint64_t)d->activeconns + 1, albm_den(d));
 }
 
-/* Re-evaluate one server at time now: state, effective weight, queue position. */
+/* Re-evaluate one server at time now: state, effective weight, place in the tree. */
 static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t now)
 {
 	struct albm_dstate *st = dstate(d);

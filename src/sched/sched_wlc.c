@@ -25,7 +25,7 @@
 static void sched_wlc_key(const struct albm_dest *d, uint64_t *num, uint64_t *den)
 {
 	*num = albm_dest_overhead(d);
-	*den = 1;
+	*den = (uint64_t)d->weight;
 }
 
 static int sched_wlc_init(struct albm_service *svc)

@@ -12,7 +12,10 @@
  *	on add/del/edit of a server: cl = head, recompute di and mw, then
  *	      cw = mw if cw > mw or cw == 0, else (di > 1) cw = cw / di * di + 1.
  *	      Overload flips (connection limit, agent) are not edits: IPVS sets that
- *	      flag without calling the scheduler, so the cursor keeps its place.
+ *	      flag without calling the scheduler, so the cursor keeps its place.  (The
+ *	      library has one upd_dest hook for both; a call that changed nothing but
+ *	      the overload flags counts as a flip, a call that changed nothing at all -
+ *	      e.g. the same weight set again - as an edit, like ipvsadm -e.)
  *	nothing eligible: return none; like IPVS's walk, the cursor then stays put if
  *	      it was on a server at the last cw (cw <= di), else goes to (head, mw).
  *

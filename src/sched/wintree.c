@@ -112,7 +112,7 @@ void albm_wintree_set(struct albm_wintree *t, size_t pos, uint64_t num, uint64_t
 	if (pos < t->size && t->key[pos].num == num && t->key[pos].den == den)
 		return;
 	if (pos >= t->size) {
-		size_t size = t->size;
+		size_t size = t->size ? t->size : 1;
 		while (size <= pos)
 			size *= 2;
 		wt_resize(t, size);

@@ -50,11 +50,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	switch (data[0] % 5) {
-	case 0: check_mix(text); break;
-	case 1: check_ramp(text); break;
-	case 2: bench_url_parse(text, &url, err, sizeof(err)); break;
-	case 3: httpd_parse_ns(text, &v, err, sizeof(err)); break;
-	case 4: httpd_parse_bytes(text, &v); break;
+	case 0:
+		check_mix(text);
+		break;
+	case 1:
+		check_ramp(text);
+		break;
+	case 2:
+		bench_url_parse(text, &url, err, sizeof(err));
+		break;
+	case 3:
+		httpd_parse_ns(text, &v, err, sizeof(err));
+		break;
+	case 4:
+		httpd_parse_bytes(text, &v);
+		break;
 	}
 	free(text);
 	return 0;

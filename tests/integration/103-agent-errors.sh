@@ -63,9 +63,18 @@ cp "$T/proc/meminfo" "$T/proc.good/meminfo"
 sleep 1
 kill -0 "$DPID" 2>/dev/null || fail "the agent died on a bad /proc line: $(cat "$T/daemon.log")"
 grep -q "meminfo: cannot parse line" "$T/daemon.log" || fail "no error logged: $(cat "$T/daemon.log")"
+agent_line() {
+	python3 -c 'import socket, sys; print(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).recv(99).decode().strip())' "$APORT"
+}
+line=$(agent_line)
+[ "$line" = "drain down #no measurement" ] || fail "agent-check while blind: '$line'"
 grep MemAvailable /proc/meminfo > "$T/mline"
 sed -i "s/^MemAvailable:.*/$(cat "$T/mline")/" "$T/proc.good/meminfo"
-echo "  ok: the daemon survived an unparsable /proc line and logged it"
+sleep 1
+line=$(agent_line)
+case $line in "ready up "*%|"drain up") ;; *) fail "agent-check after recovery: '$line'" ;; esac
+echo "  ok: the daemon survived an unparsable /proc line, logged it, told HAProxy" \
+	"'drain down' while blind and '$line' once the file was good again"
 
 # an unreachable distributor: the agent goes on, and is heard once the receiver is back
 UPORT=$(free_port udp)

@@ -17,6 +17,9 @@ ALBMD_SOCK=""
 start_albmd() {
 	local conf=$1
 	ALBMD_SOCK=${ALBMD_SOCK:-$TMP/albmd.sock}
+	# first in line at exit (before $TMP is removed), after albmd has been stopped
+	[ -n "${ALBMD_CHECK_ON_EXIT:-}" ] ||
+		{ TEST_EXIT_CMDS=(albmd_sanitizer_check "${TEST_EXIT_CMDS[@]}"); ALBMD_CHECK_ON_EXIT=1; }
 	"$BIN/albmd" -f "$conf" --log-level debug >>"$TMP/albmd.log" 2>&1 &
 	ALBMD_PID=$!
 	track_pid "$ALBMD_PID"
@@ -69,3 +72,12 @@ free_udp_port() {
 }
 
 make_key() { "$BIN/albm-agent" --gen-key "$1" >/dev/null 2>&1 || fail "albm-agent --gen-key $1"; }
+
+# Sanitizer builds (make SAN=1): a report in albmd's log fails the test at exit.
+albmd_sanitizer_check() {
+	if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/albmd.log" 2>/dev/null; then
+		grep -E -A30 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/albmd.log" | head -60
+		echo "FAIL: sanitizer report in albmd's log"
+		exit 1
+	fi
+}

@@ -160,8 +160,8 @@ static void test_loadavg(void **state)
 						 err, sizeof(err)), -EINVAL);
 	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "0.1 0.2 0.3 1 5\n", &load, &run,
 						 err, sizeof(err)), -EINVAL);
-	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "", &load, &run, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "", &load, &run, err,
+						 sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "/proc/loadavg"));
 }
 
@@ -197,9 +197,9 @@ static void test_net_tcp(void **state)
 	assert_int_equal(albm_proc_count_tcp("/proc/net/tcp", "garbage\n", &n4, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "header"));
-	assert_int_equal(albm_proc_count_tcp("/proc/net/tcp", "  sl  local_address\n"
-					     "   0: 0100007F:1F90 zz 01 0\n", &n4, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(albm_proc_count_tcp("/proc/net/tcp",
+					     "  sl  local_address\n   0: 0100007F:1F90 zz 01 0\n",
+					     &n4, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "/proc/net/tcp: cannot parse line"));
 }
 
@@ -321,7 +321,7 @@ static void test_mountinfo(void **state)
 	/* a combined cpu,cpuacct mount, an escaped space, cgroup2 only */
 	assert_int_equal(albm_cg_parse_mountinfo(
 				 "30 25 0:26 / /cg/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
-				 "31 25 0:27 / /cg/my\\040mem rw shared:9 - cgroup cgroup rw,memory\n"
+				 "31 25 0:27 / /cg/my\\040mem rw shared:9 - cgroup cg rw,memory\n"
 				 "32 25 0:28 / /cg2 rw - cgroup2 cgroup2 rw,nsdelegate\n",
 				 &mnt, err, sizeof(err)), 0);
 	assert_string_equal(mnt.cpu, "/cg/cpu,cpuacct");
@@ -422,7 +422,8 @@ static void test_cg_v1(void **state)
 	assert_true(s1.mem_usage ==
 		    fixture_u64("cgroup-v1-t1/memory/albm/s1/memory.usage_in_bytes"));
 	assert_true(s1.mem_reclaimable ==
-		    fixture_field("cgroup-v1-t1/memory/albm/s1/memory.stat", "total_inactive_file "));
+		    fixture_field("cgroup-v1-t1/memory/albm/s1/memory.stat",
+				  "total_inactive_file "));
 	assert_near(s0.cpu_quota, 0.5, 1e-12);
 	usage0 = fixture_u64("cgroup-v1/cpuacct/albm/s1/cpuacct.usage");
 	usage1 = fixture_u64("cgroup-v1-t1/cpuacct/albm/s1/cpuacct.usage");

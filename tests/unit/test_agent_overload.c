@@ -199,16 +199,23 @@ static void test_haproxy_lines(void **state)
 	feed(&o, 90, 0, 3);
 	albm_haproxy_format(&o, &m, line, sizeof(line));
 	assert_string_equal(line, "ready up 89%\n"); /* (90-10)/90 */
+	albm_haproxy_format_blind(line, sizeof(line));
+	assert_string_equal(line, "drain down #no measurement\n");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_documented), cmocka_unit_test(test_memory_needs_k_samples),
-		cmocka_unit_test(test_interrupted_run_restarts), cmocka_unit_test(test_cpu_overload),
-		cmocka_unit_test(test_hysteresis_band),     cmocka_unit_test(test_hard_limit),
-		cmocka_unit_test(test_configurable),        cmocka_unit_test(test_cfg_check),
-		cmocka_unit_test(test_weight),              cmocka_unit_test(test_haproxy_lines),
+		cmocka_unit_test(test_defaults_documented),
+		cmocka_unit_test(test_memory_needs_k_samples),
+		cmocka_unit_test(test_interrupted_run_restarts),
+		cmocka_unit_test(test_cpu_overload),
+		cmocka_unit_test(test_hysteresis_band),
+		cmocka_unit_test(test_hard_limit),
+		cmocka_unit_test(test_configurable),
+		cmocka_unit_test(test_cfg_check),
+		cmocka_unit_test(test_weight),
+		cmocka_unit_test(test_haproxy_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,8 +191,10 @@ static void test_haproxy_listener(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_list),          cmocka_unit_test(test_send_to_all),
-		cmocka_unit_test(test_unreachable_then_back), cmocka_unit_test(test_sender_bad_input),
+		cmocka_unit_test(test_parse_list),
+		cmocka_unit_test(test_send_to_all),
+		cmocka_unit_test(test_unreachable_then_back),
+		cmocka_unit_test(test_sender_bad_input),
 		cmocka_unit_test(test_haproxy_listener),
 	};
 	albm_log_init("test_agent_sender", ALBM_LOG_ERR);

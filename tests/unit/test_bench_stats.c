@@ -1,9 +1,10 @@
 /* ALBM: unit tests for albm-bench's statistics and outputs — percentiles,
  * reservoir, per-step results, server shares, CSV and JSON */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -104,7 +105,7 @@ static void test_reservoir_bounded_and_seeded(void **state)
 
 static void test_step_result(void **state)
 {
-	struct bench_step st = { 0 };
+	struct bench_step st = {0};
 	struct bench_result r;
 	(void)state;
 
@@ -149,7 +150,7 @@ static void test_step_result(void **state)
 
 static void test_servers_table(void **state)
 {
-	struct bench_servers s = { 0 };
+	struct bench_servers s = {0};
 	char name[16];
 	(void)state;
 
@@ -181,12 +182,20 @@ static void fake_out(struct bench_out *out)
 	memset(res, 0, sizeof(res));
 	bench_servers_id(&out->servers, "s2");
 	bench_servers_id(&out->servers, "s1");
-	res[0] = (struct bench_result){ .step = 1, .clients = 1, .duration_s = 2, .requests = 10,
-					.rps = 5, .mib_s = 1.5, .has_lat = true, .p50_ms = 1,
-					.p90_ms = 2, .p99_ms = 3.25, .responses = 10 };
+	res[0] = (struct bench_result){.step = 1,
+				       .clients = 1,
+				       .duration_s = 2,
+				       .requests = 10,
+				       .rps = 5,
+				       .mib_s = 1.5,
+				       .has_lat = true,
+				       .p50_ms = 1,
+				       .p90_ms = 2,
+				       .p99_ms = 3.25,
+				       .responses = 10};
 	res[0].srv_resp[0] = 10;
-	res[1] = (struct bench_result){ .step = 2, .clients = 5, .duration_s = 2, .errors = 4,
-					.responses = 4 };
+	res[1] = (struct bench_result){
+	    .step = 2, .clients = 5, .duration_s = 2, .errors = 4, .responses = 4};
 	res[1].srv_resp[0] = 1;
 	res[1].srv_resp[1] = 3;
 	out->res = res;
@@ -205,11 +214,11 @@ static void test_csv(void **state)
 	assert_int_equal(bench_write_csv(f, &out), 0);
 	fclose(f);
 	/* Share columns sorted by name, whatever the arrival order. */
-	assert_string_equal(text,
-			    "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
-			    "share_s1,share_s2\n"
-			    "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,0.00,100.00\n"
-			    "2,5,2.000,0,4,0.000,0.000,,,,75.00,25.00\n");
+	assert_string_equal(
+	    text, "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
+		  "share_s1,share_s2\n"
+		  "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,0.00,100.00\n"
+		  "2,5,2.000,0,4,0.000,0.000,,,,75.00,25.00\n");
 	free(text);
 }
 
@@ -235,16 +244,18 @@ static void test_json(void **state)
 	root = json_loads(text, 0, &jerr);
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "tool")), "albm-bench");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "config"), "mix")),
-			    "1:50,5M:50");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "config"), "seed")),
-			    "18446744073709551615");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "config"), "mix")),
+	    "1:50,5M:50");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "config"), "seed")),
+	    "18446744073709551615");
 	assert_int_equal(json_array_size(json_object_get(root, "steps")), 2);
 	step = json_array_get(json_object_get(root, "steps"), 1);
 	assert_int_equal(json_integer_value(json_object_get(step, "errors")), 4);
 	assert_true(json_is_null(json_object_get(step, "p50_ms")));
-	assert_true(json_real_value(json_object_get(json_object_get(json_object_get(step, "servers"),
-								    "s1"), "share")) == 75.0);
+	assert_true(json_real_value(json_object_get(
+			json_object_get(json_object_get(step, "servers"), "s1"), "share")) == 75.0);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(root, "servers"), 0)),
 			    "s1");
 	json_decref(root);
@@ -264,14 +275,14 @@ static void test_share_column(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_percentiles_exact),
-		cmocka_unit_test(test_percentiles_small),
-		cmocka_unit_test(test_reservoir_bounded_and_seeded),
-		cmocka_unit_test(test_step_result),
-		cmocka_unit_test(test_servers_table),
-		cmocka_unit_test(test_csv),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_share_column),
+	    cmocka_unit_test(test_percentiles_exact),
+	    cmocka_unit_test(test_percentiles_small),
+	    cmocka_unit_test(test_reservoir_bounded_and_seeded),
+	    cmocka_unit_test(test_step_result),
+	    cmocka_unit_test(test_servers_table),
+	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_share_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,8 @@ static void resign(uint8_t *buf, size_t len)
 {
 	unsigned int tlen = 32;
 
-	assert_non_null(HMAC(EVP_sha256(), key, ALBM_KEY_LEN, buf, len - 32, buf + len - 32, &tlen));
+	assert_non_null(
+		HMAC(EVP_sha256(), key, ALBM_KEY_LEN, buf, len - 32, buf + len - 32, &tlen));
 }
 
 static int encode(const struct albm_report *r, uint8_t *buf)
@@ -133,8 +134,8 @@ static void test_tampered_byte(void **state)
 	n = encode(&r, buf);
 	for (int i = 0; i < n; i++) {
 		buf[i] ^= 0x20;
-		assert_int_not_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)),
-				     0);
+		assert_int_not_equal(
+			albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), 0);
 		buf[i] ^= 0x20;
 	}
 	/* past the header checks, a change is caught by the HMAC */

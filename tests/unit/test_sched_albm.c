@@ -87,6 +87,10 @@ static void test_albm_static_weight_without_reports(void **state)
 	/* time alone changes nothing for servers that never reported */
 	at(&svc, &clk, 100000);
 	assert_true(svc.dests[2]->eff_weight == 3);
+	/* a weight beyond what albm_svc_add_dest() accepts still works */
+	albm_svc_set_weight(&svc, svc.dests[0], 200000);
+	assert_true(svc.dests[0]->eff_weight == 200000);
+	assert_string_equal(fixture_sequence(&svc, 2, seq), "AA");
 	albm_svc_destroy(&svc);
 }
 

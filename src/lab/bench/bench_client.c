@@ -17,8 +17,7 @@
 
 static void client_finish(struct bench_client *c);
 
-void bench_client_init(struct bench_client *c, struct bench_ctx *ctx, unsigned id,
-		       uint64_t seed)
+void bench_client_init(struct bench_client *c, struct bench_ctx *ctx, unsigned id, uint64_t seed)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = ctx;
@@ -44,8 +43,7 @@ static void client_close(struct bench_client *c)
  */
 static int client_watch(struct bench_client *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events,
-				  .data.u64 = ((uint64_t)c->gen << 32) | c->id };
+	struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)c->gen << 32) | c->id};
 	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	if (c->events == events)
@@ -88,8 +86,7 @@ static bool client_retry(struct bench_client *c);
 static void client_send(struct bench_client *c)
 {
 	while (c->req_off < c->req_len) {
-		ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off,
-				 MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -187,8 +184,7 @@ static void client_head_done(struct bench_client *c, size_t hlen)
 	bool is_err;
 
 	c->srv = bench_servers_id(c->ctx->servers, c->resp.server);
-	is_err = c->resp.status < 200 || c->resp.status > 299 ||
-		 c->resp.content_length != c->size;
+	is_err = c->resp.status < 200 || c->resp.status > 299 || c->resp.content_length != c->size;
 	if (c->ctx->step)
 		bench_step_response(c->ctx->step, c->srv, is_err);
 	if (!c->resp.has_length || c->resp.chunked || extra > c->resp.content_length) {

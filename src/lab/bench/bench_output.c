@@ -46,7 +46,8 @@ static const struct bench_servers *sort_servers;
 
 static int server_cmp(const void *a, const void *b)
 {
-	return strcmp(sort_servers->name[*(const size_t *)a], sort_servers->name[*(const size_t *)b]);
+	return strcmp(sort_servers->name[*(const size_t *)a],
+		      sort_servers->name[*(const size_t *)b]);
 }
 
 /* Server indices ordered by name, so that columns do not depend on arrival order. */
@@ -109,7 +110,8 @@ static json_t *json_step(const struct bench_result *r, const struct bench_server
 	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
 	json_object_set_new(o, "responses", json_integer((json_int_t)r->responses));
 	for (int k = 0; k < BENCH_ERR__MAX; k++)
-		json_object_set_new(kinds, bench_err_names[k], json_integer((json_int_t)r->err_kind[k]));
+		json_object_set_new(kinds, bench_err_names[k],
+				    json_integer((json_int_t)r->err_kind[k]));
 	json_object_set_new(o, "errors_by_kind", kinds);
 	for (size_t i = 0; i < s->n; i++) {
 		json_t *e = json_object();

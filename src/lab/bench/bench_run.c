@@ -16,9 +16,9 @@
 #define LOG_COMPONENT "run"
 #include "common/log.h"
 
-#define RUN_TICK_MS     10  /* timeouts and back-offs are checked this often */
+#define RUN_TICK_MS 10	    /* timeouts and back-offs are checked this often */
 #define RUN_PROGRESS_MS 500 /* live line refresh */
-#define RUN_EVENTS      256
+#define RUN_EVENTS 256
 
 static volatile sig_atomic_t run_stop_flag;
 
@@ -47,8 +47,9 @@ static int run_fd_limit(unsigned clients, char *err, size_t errlen)
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
 		return 0;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-		albm_seterr(err, errlen, "%u clients need %llu file descriptors, hard limit is %llu",
-			    clients, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+		albm_seterr(err, errlen,
+			    "%u clients need %llu file descriptors, hard limit is %llu", clients,
+			    (unsigned long long)need, (unsigned long long)rl.rlim_max);
 		return -EMFILE;
 	}
 	rl.rlim_cur = need;
@@ -68,7 +69,8 @@ static void run_progress(struct run *r, size_t i, size_t steps, uint64_t now, ui
 	if (!r->cfg->progress || now - r->last_progress_ns < RUN_PROGRESS_MS * 1000000ull)
 		return;
 	r->last_progress_ns = now;
-	fprintf(stderr, "\r\033[K[step %zu/%zu] clients %u  %s %.1f/%.0fs  ok %llu  err %llu  "
+	fprintf(stderr,
+		"\r\033[K[step %zu/%zu] clients %u  %s %.1f/%.0fs  ok %llu  err %llu  "
 		"%.1f req/s  %.1f MiB/s",
 		i + 1, steps, r->active, r->ctx.step ? "t" : "warm-up", t,
 		(double)r->cfg->step_ms / 1000, (unsigned long long)st->ok,
@@ -117,8 +119,7 @@ static void run_grow(struct run *r, unsigned want)
  * request cap, at the run deadline or on bench_run_stop().  Returns true when the
  * window opened (a result is due).
  */
-static bool run_step(struct run *r, size_t i, size_t steps, uint64_t deadline,
-		     uint64_t *window_ns)
+static bool run_step(struct run *r, size_t i, size_t steps, uint64_t deadline, uint64_t *window_ns)
 {
 	const struct bench_cfg *cfg = r->cfg;
 	uint64_t t0 = albm_now_ns(), t_count = t0 + cfg->warmup_ms * 1000000ull;
@@ -145,8 +146,8 @@ static bool run_step(struct run *r, size_t i, size_t steps, uint64_t deadline,
 	return t_open != 0;
 }
 
-static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_out *out,
-		     char *err, size_t errlen)
+static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_out *out, char *err,
+		     size_t errlen)
 {
 	int rc = run_fd_limit(cfg->ramp.end, err, errlen);
 

@@ -22,7 +22,7 @@ struct bench_cfg {
 	uint64_t requests;    /* a step also ends after this many requests, 0 = no cap */
 	uint64_t seed;
 	bool keepalive;
-	bool progress;        /* live line on stderr */
+	bool progress; /* live line on stderr */
 };
 
 /* What a run produced: one result per finished step, and the server names seen. */

@@ -10,10 +10,9 @@
 #include "common/util.h"
 
 const char *const bench_err_names[BENCH_ERR__MAX] = {
-	[BENCH_ERR_CONNECT] = "connect", [BENCH_ERR_IO] = "io",
-	[BENCH_ERR_TIMEOUT] = "timeout", [BENCH_ERR_STATUS] = "status",
-	[BENCH_ERR_SHORT] = "short",     [BENCH_ERR_LENGTH] = "length",
-	[BENCH_ERR_PROTOCOL] = "protocol",
+    [BENCH_ERR_CONNECT] = "connect",   [BENCH_ERR_IO] = "io",	    [BENCH_ERR_TIMEOUT] = "timeout",
+    [BENCH_ERR_STATUS] = "status",     [BENCH_ERR_SHORT] = "short", [BENCH_ERR_LENGTH] = "length",
+    [BENCH_ERR_PROTOCOL] = "protocol",
 };
 
 void bench_lat_init(struct bench_lat *l, size_t limit, uint64_t seed)
@@ -88,7 +87,8 @@ size_t bench_servers_id(struct bench_servers *s, const char *raw)
 	/* Names come off the network: keep them printable for the table, CSV and JSON. */
 	snprintf(name, sizeof(name), "%s", raw && *raw ? raw : "unknown");
 	for (char *p = name; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ',' || *p == '"')
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ',' ||
+		    *p == '"')
 			*p = '_';
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->name[i], name))

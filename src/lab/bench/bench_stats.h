@@ -36,7 +36,7 @@ void bench_lat_free(struct bench_lat *l);
 /* Why a request failed. */
 enum bench_err {
 	BENCH_ERR_CONNECT,  /* connect() failed */
-	BENCH_ERR_IO,       /* reset / closed before any response byte */
+	BENCH_ERR_IO,	    /* reset / closed before any response byte */
 	BENCH_ERR_TIMEOUT,  /* --timeout elapsed before the last body byte */
 	BENCH_ERR_STATUS,   /* a complete response with a status other than 2xx */
 	BENCH_ERR_SHORT,    /* closed or reset in the middle of the response */
@@ -67,7 +67,7 @@ struct bench_step {
 	uint64_t err_kind[BENCH_ERR__MAX];
 	uint64_t srv_resp[BENCH_SERVERS_MAX]; /* responses (any status) per server */
 	uint64_t srv_err[BENCH_SERVERS_MAX];  /* of which errors */
-	struct bench_lat lat;                 /* successful requests only */
+	struct bench_lat lat;		      /* successful requests only */
 };
 
 /* A finished step, as the outputs print it. */

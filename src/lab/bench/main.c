@@ -26,22 +26,22 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: albm-bench --url http://HOST:PORT [options]\n"
-		"  --clients N|START:END[:STEP]  closed-loop clients, or a ramp (default 1)\n"
-		"  --step DUR            counting time of each step (default 10s)\n"
-		"  --warmup DUR          uncounted time at the start of each step (default 0s)\n"
-		"  --mix SIZE:W,...      sizes fetched as /bytes/SIZE, weights in percent\n"
-		"                        (default " DEFAULT_MIX ")\n"
-		"  --keepalive           reuse connections (default: one per request)\n"
-		"  --requests N          also end a step after N requests\n"
-		"  --duration DUR        cap on the whole run\n"
-		"  --timeout DUR         one request, start to last byte (default 30s)\n"
-		"  --seed N              randomness seed (default: from the clock, printed)\n"
-		"  --csv FILE|-          per-step CSV (see docs/lab.md)\n"
-		"  --json FILE|-         per-step JSON with details\n"
-		"  --quiet               no table; --progress / --no-progress: live line on stderr\n"
-		"  --log-level LEVEL     err|warn|info|debug (default info)\n");
+	fprintf(
+	    f, "usage: albm-bench --url http://HOST:PORT [options]\n"
+	       "  --clients N|START:END[:STEP]  closed-loop clients, or a ramp (default 1)\n"
+	       "  --step DUR            counting time of each step (default 10s)\n"
+	       "  --warmup DUR          uncounted time at the start of each step (default 0s)\n"
+	       "  --mix SIZE:W,...      sizes fetched as /bytes/SIZE, weights in percent\n"
+	       "                        (default " DEFAULT_MIX ")\n"
+	       "  --keepalive           reuse connections (default: one per request)\n"
+	       "  --requests N          also end a step after N requests\n"
+	       "  --duration DUR        cap on the whole run\n"
+	       "  --timeout DUR         one request, start to last byte (default 30s)\n"
+	       "  --seed N              randomness seed (default: from the clock, printed)\n"
+	       "  --csv FILE|-          per-step CSV (see docs/lab.md)\n"
+	       "  --json FILE|-         per-step JSON with details\n"
+	       "  --quiet               no table; --progress / --no-progress: live line on stderr\n"
+	       "  --log-level LEVEL     err|warn|info|debug (default info)\n");
 }
 
 static int parse_dur(const char *name, const char *v, uint64_t *ms, uint64_t min)
@@ -53,7 +53,8 @@ static int parse_dur(const char *name, const char *v, uint64_t *ms, uint64_t min
 		return -EINVAL;
 	}
 	if (*ms < min) {
-		fprintf(stderr, "albm-bench: --%s: at least %llums\n", name, (unsigned long long)min);
+		fprintf(stderr, "albm-bench: --%s: at least %llums\n", name,
+			(unsigned long long)min);
 		return -EINVAL;
 	}
 	return 0;
@@ -67,19 +68,42 @@ static int parse_opt(int c, const char *v, struct opts *o, bool *have_url)
 	int rc = 0;
 
 	switch (c) {
-	case 'u': rc = bench_url_parse(v, &cfg->url, err, sizeof(err)); *have_url = !rc; break;
-	case 'c': rc = bench_ramp_parse(v, &cfg->ramp, err, sizeof(err)); break;
-	case 'm': rc = bench_mix_parse(v, &cfg->mix, err, sizeof(err)); break;
-	case 's': return parse_dur("step", v, &cfg->step_ms, 1);
-	case 'w': return parse_dur("warmup", v, &cfg->warmup_ms, 0);
-	case 't': return parse_dur("timeout", v, &cfg->timeout_ms, 1);
-	case 'd': return parse_dur("duration", v, &cfg->duration_ms, 1);
-	case 'k': cfg->keepalive = true; return 0;
-	case 'q': o->quiet = true; return 0;
-	case 'p': o->progress = 1; return 0;
-	case 'P': o->progress = 0; return 0;
-	case 'C': o->csv = v; return 0;
-	case 'J': o->json = v; return 0;
+	case 'u':
+		rc = bench_url_parse(v, &cfg->url, err, sizeof(err));
+		*have_url = !rc;
+		break;
+	case 'c':
+		rc = bench_ramp_parse(v, &cfg->ramp, err, sizeof(err));
+		break;
+	case 'm':
+		rc = bench_mix_parse(v, &cfg->mix, err, sizeof(err));
+		break;
+	case 's':
+		return parse_dur("step", v, &cfg->step_ms, 1);
+	case 'w':
+		return parse_dur("warmup", v, &cfg->warmup_ms, 0);
+	case 't':
+		return parse_dur("timeout", v, &cfg->timeout_ms, 1);
+	case 'd':
+		return parse_dur("duration", v, &cfg->duration_ms, 1);
+	case 'k':
+		cfg->keepalive = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'p':
+		o->progress = 1;
+		return 0;
+	case 'P':
+		o->progress = 0;
+		return 0;
+	case 'C':
+		o->csv = v;
+		return 0;
+	case 'J':
+		o->json = v;
+		return 0;
 	case 'r':
 		rc = albm_parse_u64(v, &cfg->requests);
 		snprintf(err, sizeof(err), "--requests '%s': expected a count", v);
@@ -91,11 +115,14 @@ static int parse_opt(int c, const char *v, struct opts *o, bool *have_url)
 	case 'l': {
 		enum albm_log_level lvl;
 		rc = albm_log_parse_level(v, &lvl);
-		albm_log_level = lvl;
+		if (!rc)
+			albm_log_level = lvl;
 		snprintf(err, sizeof(err), "--log-level '%s': err|warn|info|debug", v);
 		break;
 	}
-	default: usage(stderr); return -EINVAL;
+	default:
+		usage(stderr);
+		return -EINVAL;
 	}
 	if (rc)
 		fprintf(stderr, "albm-bench: %s\n", err);
@@ -105,15 +132,12 @@ static int parse_opt(int c, const char *v, struct opts *o, bool *have_url)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "url", 1, NULL, 'u' },      { "clients", 1, NULL, 'c' },
-		{ "mix", 1, NULL, 'm' },      { "step", 1, NULL, 's' },
-		{ "warmup", 1, NULL, 'w' },   { "timeout", 1, NULL, 't' },
-		{ "duration", 1, NULL, 'd' }, { "requests", 1, NULL, 'r' },
-		{ "seed", 1, NULL, 'S' },     { "keepalive", 0, NULL, 'k' },
-		{ "csv", 1, NULL, 'C' },      { "json", 1, NULL, 'J' },
-		{ "quiet", 0, NULL, 'q' },    { "progress", 0, NULL, 'p' },
-		{ "no-progress", 0, NULL, 'P' }, { "log-level", 1, NULL, 'l' },
-		{ "help", 0, NULL, 'h' },     { NULL, 0, NULL, 0 },
+	    {"url", 1, NULL, 'u'},	 {"clients", 1, NULL, 'c'},  {"mix", 1, NULL, 'm'},
+	    {"step", 1, NULL, 's'},	 {"warmup", 1, NULL, 'w'},   {"timeout", 1, NULL, 't'},
+	    {"duration", 1, NULL, 'd'},	 {"requests", 1, NULL, 'r'}, {"seed", 1, NULL, 'S'},
+	    {"keepalive", 0, NULL, 'k'}, {"csv", 1, NULL, 'C'},	     {"json", 1, NULL, 'J'},
+	    {"quiet", 0, NULL, 'q'},	 {"progress", 0, NULL, 'p'}, {"no-progress", 0, NULL, 'P'},
+	    {"log-level", 1, NULL, 'l'}, {"help", 0, NULL, 'h'},     {NULL, 0, NULL, 0},
 	};
 	bool have_url = false, have_seed = false;
 	int c;
@@ -128,7 +152,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 	}
 	if (optind < argc || !have_url) {
-		fprintf(stderr, "albm-bench: %s\n", optind < argc ? "unexpected argument" : "--url is required");
+		fprintf(stderr, "albm-bench: %s\n",
+			optind < argc ? "unexpected argument" : "--url is required");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -216,7 +241,7 @@ static int write_outputs(const struct opts *o, FILE *csv, FILE *json, const stru
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct bench_out out;
 	FILE *csv, *json, *table;
 	struct opts o;

@@ -24,8 +24,8 @@
 #define LOG_COMPONENT "conn"
 #include "common/log.h"
 
-#define CONN_MMAP_MIN  (64u << 10) /* buffers this big get fresh pages from mmap() */
-#define CONN_SENDS_PER_EV 4        /* sendmsg() calls per event: fairness */
+#define CONN_MMAP_MIN (64u << 10) /* buffers this big get fresh pages from mmap() */
+#define CONN_SENDS_PER_EV 4	  /* sendmsg() calls per event: fairness */
 
 static void conn_start_send(struct httpd_conn *c)
 {
@@ -100,7 +100,8 @@ static void conn_admit(struct httpd_conn *c)
 	c->admitted = true;
 	c->buf_mapped = c->mem >= CONN_MMAP_MIN;
 	if (c->buf_mapped) {
-		c->buf = mmap(NULL, c->mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		c->buf =
+		    mmap(NULL, c->mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (c->buf == MAP_FAILED)
 			c->buf = NULL;
 	} else if (c->mem) {
@@ -347,15 +348,15 @@ static void conn_send(struct httpd_conn *c)
 		ssize_t sent;
 
 		if (c->head_off < c->head_len)
-			iov[n++] = (struct iovec){ c->head + c->head_off, c->head_len - c->head_off };
+			iov[n++] = (struct iovec){c->head + c->head_off, c->head_len - c->head_off};
 		if (!conn_pay_send(c))
 			return;
 		blen = c->body_off < c->size ? conn_body_slice(c, &body) : 0;
 		if (blen)
-			iov[n++] = (struct iovec){ (void *)body, blen };
+			iov[n++] = (struct iovec){(void *)body, blen};
 		if (!n)
 			break;
-		sent = sendmsg(c->fd, &(struct msghdr){ .msg_iov = iov, .msg_iovlen = (size_t)n },
+		sent = sendmsg(c->fd, &(struct msghdr){.msg_iov = iov, .msg_iovlen = (size_t)n},
 			       MSG_NOSIGNAL);
 		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
@@ -385,7 +386,8 @@ static void conn_produce(struct httpd_conn *c)
 	if (c->touched < c->mem) {
 		uint64_t chunk = ALBM_MIN((uint64_t)HTTPD_CHUNK, c->mem - c->touched);
 		if (!c->chunk_paid) {
-			uint64_t d = httpd_cost_page_delay_ns(&cost->cfg, cost->inflight_bytes, chunk);
+			uint64_t d =
+			    httpd_cost_page_delay_ns(&cost->cfg, cost->inflight_bytes, chunk);
 			c->chunk_paid = true;
 			if (d) {
 				conn_sleep(c, httpd_cost_swap_book(cost, albm_now_ns(), d));

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#define HTTPD_IN_MAX   4096        /* request head limit (431 beyond) */
-#define HTTPD_HEAD_MAX 512         /* response head */
-#define HTTPD_CHUNK    (1u << 20)  /* work unit: one MiB produced or paid per turn */
+#define HTTPD_IN_MAX 4096	      /* request head limit (431 beyond) */
+#define HTTPD_HEAD_MAX 512	      /* response head */
+#define HTTPD_CHUNK (1u << 20)	      /* work unit: one MiB produced or paid per turn */
 #define HTTPD_LINGER_NS 2000000000ull /* longest lingering close */
 
 struct httpd_server;
@@ -30,30 +30,30 @@ enum httpd_conn_list { HC_ON_NONE, HC_ON_QUEUE, HC_ON_RUN, HC_ON_SLEEP };
 struct httpd_conn {
 	struct httpd_server *srv;
 	int fd;
-	uint32_t events;              /* registered epoll events */
+	uint32_t events; /* registered epoll events */
 	enum httpd_conn_state state;
 	enum httpd_conn_list on;
 	TAILQ_ENTRY(httpd_conn) all;  /* every connection (idle scan, shutdown) */
 	TAILQ_ENTRY(httpd_conn) link; /* queue, run list or sleep list */
 	uint64_t last_active_ns, wake_ns;
 
-	char in[HTTPD_IN_MAX];        /* request bytes, possibly pipelined ones */
+	char in[HTTPD_IN_MAX]; /* request bytes, possibly pipelined ones */
 	size_t in_len;
-	bool keepalive;               /* of the current request */
+	bool keepalive; /* of the current request */
 
 	/* The current response. */
-	bool bytes;                   /* a /bytes/N answer (else a small one) */
-	uint64_t size;                /* body length */
-	uint64_t mem;                 /* buffer bytes accounted while admitted */
+	bool bytes;    /* a /bytes/N answer (else a small one) */
+	uint64_t size; /* body length */
+	uint64_t mem;  /* buffer bytes accounted while admitted */
 	bool admitted;
-	char *buf;                    /* the request's memory (mem bytes) */
-	bool buf_mapped;              /* mmap()ed (else malloc()ed) */
-	uint64_t touched, computed;   /* production progress: buffer / body bytes */
-	bool chunk_paid;              /* paging delay of the next chunk already waited */
+	char *buf;		    /* the request's memory (mem bytes) */
+	bool buf_mapped;	    /* mmap()ed (else malloc()ed) */
+	uint64_t touched, computed; /* production progress: buffer / body bytes */
+	bool chunk_paid;	    /* paging delay of the next chunk already waited */
 	char head[HTTPD_HEAD_MAX];
 	size_t head_len, head_off;
-	char *small;                  /* small body (stats, error text), malloc()ed */
-	uint64_t body_off, paid;      /* body bytes sent / paid for (paging model) */
+	char *small;		 /* small body (stats, error text), malloc()ed */
+	uint64_t body_off, paid; /* body bytes sent / paid for (paging model) */
 };
 TAILQ_HEAD(httpd_conn_list_head, httpd_conn);
 

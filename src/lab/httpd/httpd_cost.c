@@ -111,7 +111,7 @@ int httpd_parse_ns(const char *text, uint64_t *ns, char *err, size_t errlen)
 	static const struct {
 		const char *unit;
 		double ns;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
 	char *end;
 	double v;
 
@@ -136,6 +136,7 @@ int httpd_parse_ns(const char *text, uint64_t *ns, char *err, size_t errlen)
 		return 0;
 	}
 bad:
-	albm_seterr(err, errlen, "bad duration '%s' (e.g. 2ms, 500us, 0.5ms, 1s)", text ? text : "");
+	albm_seterr(err, errlen, "bad duration '%s' (e.g. 2ms, 500us, 0.5ms, 1s)",
+		    text ? text : "");
 	return -EINVAL;
 }

@@ -42,8 +42,8 @@ static uint64_t env_cgroup_limit(void)
 			snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s/memory.max", q + 1);
 			lim = lim ? lim : env_read_limit(path);
 		} else if ((size_t)(q - p - 1) == 6 && !strncmp(p + 1, "memory", 6)) {
-			snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes",
-				 q + 1);
+			snprintf(path, sizeof(path),
+				 "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", q + 1);
 			lim = env_read_limit(path);
 		}
 	}
@@ -61,7 +61,8 @@ static uint64_t env_meminfo(const char *key)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%llu", &kb) == 1)
+		if (!strncmp(line, key, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%llu", &kb) == 1)
 			break;
 	fclose(f);
 	return (uint64_t)kb * 1024;

@@ -17,10 +17,10 @@
 #define LOG_COMPONENT "server"
 #include "common/log.h"
 
-#define SRV_EVENTS       256
-#define SRV_ACCEPTS      64    /* per listener event */
+#define SRV_EVENTS 256
+#define SRV_ACCEPTS 64 /* per listener event */
 #define SRV_IDLE_SCAN_NS 1000000000ull
-#define SRV_MAX_WAIT_MS  1000
+#define SRV_MAX_WAIT_MS 1000
 
 static volatile sig_atomic_t srv_stop_flag;
 
@@ -43,7 +43,7 @@ bool httpd_name_valid(const char *name)
 
 int httpd_server_watch(struct httpd_server *s, struct httpd_conn *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = c };
+	struct epoll_event ev = {.events = events, .data.ptr = c};
 	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	if (c->events == events)
@@ -56,14 +56,17 @@ int httpd_server_watch(struct httpd_server *s, struct httpd_conn *c, uint32_t ev
 	return 0;
 }
 
-static struct httpd_conn_list_head *srv_list_head(struct httpd_server *s,
-						  enum httpd_conn_list l)
+static struct httpd_conn_list_head *srv_list_head(struct httpd_server *s, enum httpd_conn_list l)
 {
 	switch (l) {
-	case HC_ON_QUEUE: return &s->queue;
-	case HC_ON_RUN: return &s->runq;
-	case HC_ON_SLEEP: return &s->sleepers;
-	default: return NULL;
+	case HC_ON_QUEUE:
+		return &s->queue;
+	case HC_ON_RUN:
+		return &s->runq;
+	case HC_ON_SLEEP:
+		return &s->sleepers;
+	default:
+		return NULL;
 	}
 }
 
@@ -120,10 +123,9 @@ static int srv_listen(struct httpd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
-int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char *err,
-		      size_t errlen)
+int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char *err, size_t errlen)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -154,11 +156,12 @@ int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char 
 static void srv_refuse(struct httpd_server *s, int fd)
 {
 	char buf[256];
-	int n = snprintf(buf, sizeof(buf),
-			 "HTTP/1.1 503 Service Unavailable\r\nServer: albm-httpd\r\nX-Server: %s\r\n"
-			 "Content-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
-			 "too many conns",
-			 s->cfg->name);
+	int n =
+	    snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 503 Service Unavailable\r\nServer: albm-httpd\r\nX-Server: %s\r\n"
+		     "Content-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
+		     "too many conns",
+		     s->cfg->name);
 
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		LOG_RL(ALBM_LOG_DEBUG, "refusing fd %d: %s", fd, strerror(errno));

@@ -14,18 +14,18 @@
 
 struct httpd_cfg {
 	struct albm_addr listen;
-	char name[ALBM_NAME_MAX];  /* X-Server value */
+	char name[ALBM_NAME_MAX]; /* X-Server value */
 	struct httpd_cost_cfg cost;
-	unsigned max_conns;        /* beyond: 503 and close */
-	uint64_t idle_timeout_ms;  /* no progress for this long: close */
+	unsigned max_conns;	  /* beyond: 503 and close */
+	uint64_t idle_timeout_ms; /* no progress for this long: close */
 };
 
 struct httpd_counters {
 	uint64_t accepted, served, served_bytes, rejected, not_found, bad_requests;
-	uint64_t aborted;    /* client gone or stalled while its response was held */
-	uint64_t stats;      /* /stats requests */
+	uint64_t aborted;      /* client gone or stalled while its response was held */
+	uint64_t stats;	       /* /stats requests */
 	uint64_t queued_total; /* requests that waited for admission */
-	uint64_t cpu_ns;     /* CPU burnt by the cost model */
+	uint64_t cpu_ns;       /* CPU burnt by the cost model */
 };
 
 struct httpd_server {
@@ -38,7 +38,7 @@ struct httpd_server {
 	struct httpd_conn_list_head dead; /* closed, freed at the end of the batch */
 	unsigned nrun;
 	uint64_t start_ns;
-	char *pattern;             /* HTTPD_CHUNK bytes: source when mem is 0 */
+	char *pattern; /* HTTPD_CHUNK bytes: source when mem is 0 */
 };
 
 /* Validate a --name: 1..63 of [A-Za-z0-9_.-]. */

@@ -66,7 +66,8 @@ char *httpd_stats_json(const struct httpd_server *s)
 	SET_U64(o, "aborted", n->aborted);
 	SET_U64(o, "stats_requests", n->stats);
 	json_object_set_new(o, "cpu_ms", json_real((double)n->cpu_ns / NS_PER_MS));
-	json_object_set_new(o, "paging_delay_ms", json_real((double)cost->paging_delay_ns / NS_PER_MS));
+	json_object_set_new(o, "paging_delay_ms",
+			    json_real((double)cost->paging_delay_ns / NS_PER_MS));
 	if (cost->cfg.paging_limit) {
 		/* The modelled machine: paging_limit bytes of RAM for in-flight buffers. */
 		uint64_t lim = cost->cfg.paging_limit, used = cost->inflight_bytes;

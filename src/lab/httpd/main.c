@@ -20,10 +20,12 @@ static void usage(FILE *f)
 		"usage: albm-httpd --listen ADDR:PORT --name NAME [options]\n"
 		"  GET /bytes/N (N with K/M/G suffixes) answers N bytes, GET /stats the counters;\n"
 		"  every response carries X-Server: NAME.  Cost model (docs/lab.md):\n"
-		"  --mem-factor F          buffer of ceil(N*F) bytes per in-flight request (default 1.0)\n"
+		"  --mem-factor F          buffer of ceil(N*F) bytes per in-flight request "
+		"(default 1.0)\n"
 		"  --cpu-per-mb DUR        real computation per MiB of body (default 2ms)\n"
 		"  --paging-model LIMIT    model paging past LIMIT in-flight bytes (default off:\n"
-		"                          \"physical\" mode, overload pages only in a limited cgroup)\n"
+		"                          \"physical\" mode, overload pages only in a limited "
+		"cgroup)\n"
 		"  --page-penalty DUR      delay per MiB over LIMIT per sweep (default 20ms)\n"
 		"  --max-inflight-bytes SIZE  hard limit on in-flight buffers (default 1G)\n"
 		"  --overflow queue|503    beyond the hard limit (default queue)\n"
@@ -61,12 +63,15 @@ static int parse_cost_opt(int c, const char *v, struct httpd_cost_cfg *cost)
 			return bad("mem-factor", v, "expected a number in 0..64");
 		return 0;
 	case 'c':
-		return httpd_parse_ns(v, &cost->cpu_ns_per_mib, err, sizeof(err)) ?
-			       bad("cpu-per-mb", v, err) : 0;
+		return httpd_parse_ns(v, &cost->cpu_ns_per_mib, err, sizeof(err))
+			   ? bad("cpu-per-mb", v, err)
+			   : 0;
 	case 'P':
-		return httpd_parse_ns(v, &cost->page_penalty_ns, err, sizeof(err)) ?
-			       bad("page-penalty", v, err) : 0;
-	case 'g': return parse_size_opt("paging-model", v, &cost->paging_limit);
+		return httpd_parse_ns(v, &cost->page_penalty_ns, err, sizeof(err))
+			   ? bad("page-penalty", v, err)
+			   : 0;
+	case 'g':
+		return parse_size_opt("paging-model", v, &cost->paging_limit);
 	case 'M':
 		if (parse_size_opt("max-inflight-bytes", v, &cost->max_inflight_bytes))
 			return -EINVAL;
@@ -129,13 +134,20 @@ static int parse_opt(int c, const char *v, struct httpd_cfg *cfg, bool *have_lis
 static int parse_args(int argc, char **argv, struct httpd_cfg *cfg)
 {
 	static const struct option longopts[] = {
-		{ "listen", 1, NULL, 'l' },       { "name", 1, NULL, 'n' },
-		{ "mem-factor", 1, NULL, 'f' },   { "cpu-per-mb", 1, NULL, 'c' },
-		{ "paging-model", 1, NULL, 'g' }, { "page-penalty", 1, NULL, 'P' },
-		{ "max-inflight-bytes", 1, NULL, 'M' }, { "overflow", 1, NULL, 'o' },
-		{ "max-queue", 1, NULL, 'q' },    { "max-conns", 1, NULL, 'C' },
-		{ "idle-timeout", 1, NULL, 'i' }, { "log-level", 1, NULL, 'L' },
-		{ "help", 0, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	    {"listen", 1, NULL, 'l'},
+	    {"name", 1, NULL, 'n'},
+	    {"mem-factor", 1, NULL, 'f'},
+	    {"cpu-per-mb", 1, NULL, 'c'},
+	    {"paging-model", 1, NULL, 'g'},
+	    {"page-penalty", 1, NULL, 'P'},
+	    {"max-inflight-bytes", 1, NULL, 'M'},
+	    {"overflow", 1, NULL, 'o'},
+	    {"max-queue", 1, NULL, 'q'},
+	    {"max-conns", 1, NULL, 'C'},
+	    {"idle-timeout", 1, NULL, 'i'},
+	    {"log-level", 1, NULL, 'L'},
+	    {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool have_listen = false;
 	int c;
@@ -180,18 +192,22 @@ static void announce(const struct httpd_cfg *cfg)
 		 "max-inflight-bytes %s (overflow %s, max-queue %u); cgroup memory limit %s, "
 		 "swap %s",
 		 cfg->name, albm_addr_format(&cfg->listen, addr, sizeof(addr)), httpd_cost_mode(c),
-		 c->paging_limit ? " (limit " : "", c->paging_limit ? fmt_size(c->paging_limit, a, sizeof(a)) : "",
+		 c->paging_limit ? " (limit " : "",
+		 c->paging_limit ? fmt_size(c->paging_limit, a, sizeof(a)) : "",
 		 c->paging_limit ? ")" : "", c->mem_factor, (double)c->cpu_ns_per_mib / 1e6,
 		 fmt_size(c->max_inflight_bytes, b, sizeof(b)),
 		 c->overflow == HTTPD_OVERFLOW_503 ? "503" : "queue", c->max_queue,
 		 env.mem_limit ? fmt_size(env.mem_limit, d, sizeof(d)) : "none",
 		 env.swap_total ? "on" : "off");
 	if (c->paging_limit)
-		LOG_INFO("paging model: %.3fms per MiB over %s per sweep", (double)c->page_penalty_ns / 1e6,
-			 a);
+		LOG_INFO("paging model: %.3fms per MiB over %s per sweep",
+			 (double)c->page_penalty_ns / 1e6, a);
 	else if (!env.mem_limit || !env.swap_total)
-		LOG_WARN("physical mode without a cgroup memory limit and swap: overload will not "
-			 "page (use --paging-model LIMIT where swap cannot be set up)");
+		LOG_WARN("physical mode with %s: overload will not page (use --paging-model LIMIT "
+			 "where a limited cgroup with swap cannot be set up)",
+			 !env.mem_limit && !env.swap_total ? "no cgroup memory limit and no swap"
+			 : !env.mem_limit		   ? "no cgroup memory limit"
+							   : "no swap");
 }
 
 static void on_signal(int sig)
@@ -202,9 +218,9 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	struct httpd_cfg cfg = { .cost = HTTPD_COST_DEFAULTS, .max_conns = 4096,
-				 .idle_timeout_ms = 60000 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct httpd_cfg cfg = {
+	    .cost = HTTPD_COST_DEFAULTS, .max_conns = 4096, .idle_timeout_ms = 60000};
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct httpd_server srv;
 	char err[256];
 	int rc;

@@ -7,7 +7,8 @@
 # targets check (MET/MISSED, computed by lab/lib/results.py from the CSVs) and the commands.
 # The section "Discussion (written by the lead)" of an existing docs/RESULTS.md is kept.
 # Environment: OUT=DIR (default lab/out/paper-DATE), BUILD=DIR, EXPERIMENTS="homogeneous
-# heterogeneous", and any extra lab/run options in LAB_ARGS (e.g. "--step 5s" for a dry run).
+# heterogeneous", DOCS=DIR (default docs: where RESULTS.md and results/ go), and extra
+# lab/run options in LAB_ARGS (e.g. "--step 2s --schedulers rr,albm" for a quick check).
 set -uo pipefail
 case ${1:-} in
 -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -17,6 +18,7 @@ esac
 cd "$(dirname "$0")/.."
 
 OUT=${OUT:-lab/out/paper-$(date +%Y%m%d-%H%M%S)}
+DOCS=${DOCS:-docs}
 EXPERIMENTS=${EXPERIMENTS:-homogeneous heterogeneous}
 read -r -a extra <<<"${LAB_ARGS:-}"
 [[ -n ${BUILD:-} ]] && extra+=(--build "$BUILD")
@@ -29,7 +31,7 @@ for e in $EXPERIMENTS; do
 	total=$((total + t))
 done
 echo "paper: total about $((total / 60)) min (output: $OUT)"
-mkdir -p "$OUT" docs/results
+mkdir -p "$OUT" "$DOCS/results"
 
 rc=0 cmds=()
 for e in $EXPERIMENTS; do
@@ -37,20 +39,20 @@ for e in $EXPERIMENTS; do
 	cmds+=("${cmd[*]}")
 	echo "paper: ${cmd[*]}"
 	"${cmd[@]}" || { echo "paper: $e: lab/run failed (exit $?)"; rc=1; }
-	cp -f "$OUT/$e"/*.png docs/results/ 2>/dev/null
+	cp -f "$OUT/$e"/*.png "$DOCS/results/" 2>/dev/null
 done
 
 homo="" hetero=""
 [[ -f $OUT/homogeneous/steps.csv ]] && homo=$OUT/homogeneous
 [[ -f $OUT/heterogeneous/steps.csv ]] && hetero=$OUT/heterogeneous
-margs=(--homo "$homo" --hetero "$hetero" --figdir docs/results --figrel results
-	--keep docs/RESULTS.md --cmd "make paper   # = lab/paper.sh, OUT=$OUT")
+margs=(--homo "$homo" --hetero "$hetero" --figdir "$DOCS/results" --figrel results
+	--keep "$DOCS/RESULTS.md" --cmd "make paper   # = lab/paper.sh, OUT=$OUT")
 for c in "${cmds[@]}"; do margs+=(--cmd "$c"); done
 if "$PY" lab/lib/results.py markdown "${margs[@]}" >"$OUT/RESULTS.md"; then
-	cp -f "$OUT/RESULTS.md" docs/RESULTS.md
-	echo "paper: wrote docs/RESULTS.md and docs/results/*.png"
+	cp -f "$OUT/RESULTS.md" "$DOCS/RESULTS.md"
+	echo "paper: wrote $DOCS/RESULTS.md and $DOCS/results/*.png"
 else
-	echo "paper: could not write docs/RESULTS.md"; rc=1
+	echo "paper: could not write $DOCS/RESULTS.md"; rc=1
 fi
 echo
 echo "Targets (ALBM at the top client count, median of the repeated runs):"

@@ -18,7 +18,7 @@ import sys
 STEP_COLS = ["experiment", "scheduler", "run", "step", "clients", "duration_s", "requests",
              "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares"]
 MEM_COLS = ["experiment", "scheduler", "t_s", "server", "avail_bytes", "total_bytes",
-            "avail_pct", "swap_bytes", "state", "src"]
+            "avail_pct", "swap_bytes", "state", "src", "conns", "eff_weight", "cpu_util"]
 
 # albm-bench CSV column -> our name (first match wins; docs/lab.md lists the bench's columns)
 ALIASES = {

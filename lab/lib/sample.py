@@ -9,7 +9,10 @@ named in column `src`):
 Swap in use by the server's cgroup (v1 memsw.usage - usage, v2 memory.swap.current) is
 recorded alongside, as the physical evidence of overload.
 
-CSV columns: t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src
+CSV columns: t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src,
+             conns,eff_weight,cpu_util
+(the last three from albmd's /api/state: live connections, the scheduler's effective
+weight, the agent's CPU utilisation; empty when albmd does not answer)
 Stops on SIGTERM/SIGINT or after --max-seconds.
 """
 import argparse
@@ -76,8 +79,9 @@ def cgroup_sample(path, version):
 
 
 def api_sample(url):
-    """{server: (avail, total, state)} from albmd's /api/state: services[].servers[] with
-    "name", "state" and "agent" (the agent's latest report, null before the first)."""
+    """{server: (avail, total, state, conns, eff_weight, cpu_util)} from albmd's /api/state:
+    services[].servers[] with "name", "state", "active_conns", "effective_weight" and
+    "agent" (the agent's latest report, null before the first: avail/total 0 then)."""
     try:
         with urllib.request.urlopen(url, timeout=1) as r:
             doc = json.load(r)
@@ -88,10 +92,13 @@ def api_sample(url):
         for srv in svc.get("servers") or []:
             m = srv.get("agent")
             if not isinstance(m, dict) or m.get("timed_out"):
-                continue
+                m = {}
             try:
-                res[srv["name"]] = (int(m["mem_available_bytes"]), int(m["mem_total_bytes"]),
-                                    str(srv.get("state", "")))
+                res[srv["name"]] = (int(m.get("mem_available_bytes", 0)),
+                                    int(m.get("mem_total_bytes", 0)),
+                                    str(srv.get("state", "")), int(srv.get("active_conns", 0)),
+                                    float(srv.get("effective_weight", 0.0)),
+                                    float(m["cpu_util"]) if "cpu_util" in m else "")
             except (KeyError, TypeError, ValueError):
                 continue
     return res
@@ -137,14 +144,19 @@ def main():
         with open(a.t0_file, "w") as f:
             f.write(f"{time.time():.3f}\n")
     with open(a.out, "w", buffering=1) as f:
-        f.write("t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src\n")
+        f.write("t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src,"
+                "conns,eff_weight,cpu_util\n")
         while not STOP and time.monotonic() - t0 < a.max_seconds:
             tick = time.monotonic()
             api = api_sample(a.api) if a.api else {}
             for name, cg in a.server:
                 cgs = cgroup_sample(cg, a.cgroup_version)
                 swap = cgs[2] if cgs and cgs[2] is not None else ""
-                state = api[name][2] if name in api else ""
+                state, conns, eff, cpu = api[name][2:] if name in api else ("", "", "", "")
+                if isinstance(eff, float):
+                    eff = f"{eff:.3f}"
+                if isinstance(cpu, float):
+                    cpu = f"{cpu:.3f}"
                 got = None
                 for src in a.sources.split(","):
                     if src == "agent" and name in api and api[name][1] > 0:
@@ -159,7 +171,8 @@ def main():
                     continue
                 avail, total = got
                 pct = 100.0 * avail / total if total else 0.0
-                f.write(f"{tick - t0:.3f},{name},{avail},{total},{pct:.2f},{swap},{state},{src}\n")
+                f.write(f"{tick - t0:.3f},{name},{avail},{total},{pct:.2f},{swap},{state},{src},"
+                        f"{conns},{eff},{cpu}\n")
             rest = a.interval / 1000.0 - (time.monotonic() - tick)
             if rest > 0:
                 time.sleep(rest)

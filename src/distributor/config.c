@@ -602,6 +602,15 @@ static bool cfg_service_simple(struct cfg_ctx *ctx, const struct cfg_node *n,
 			else
 				snprintf(svc->interface, sizeof(svc->interface), "%s", n->args[1]);
 		}
+	} else if (!strcmp(d, "xdp-mode")) {
+		if (!want_args(ctx, n, 1, 1))
+			return true;
+		if (!strcmp(n->args[1], "generic"))
+			svc->xdp_mode = ALBMD_XDP_GENERIC;
+		else if (!strcmp(n->args[1], "native"))
+			svc->xdp_mode = ALBMD_XDP_NATIVE;
+		else
+			cfg_error(ctx, n->line, "xdp-mode takes generic or native");
 	} else if (!strcmp(d, "proxy-protocol")) {
 		if (!want_args(ctx, n, 1, 1))
 			return true;
@@ -688,6 +697,8 @@ static void cfg_service_validate(struct cfg_ctx *ctx, struct albmd_cfg_service *
 		cfg_error(ctx, svc->line, "service '%s': mode dr needs 'interface IFNAME;'", svc->name);
 	if (svc->mode == ALBMD_MODE_PROXY && svc->interface[0])
 		cfg_error(ctx, svc->line, "service '%s': 'interface' is only for mode dr", svc->name);
+	if (svc->mode == ALBMD_MODE_PROXY && svc->xdp_mode != ALBMD_XDP_GENERIC)
+		cfg_error(ctx, svc->line, "service '%s': 'xdp-mode' is only for mode dr", svc->name);
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct albmd_cfg_server *s = &svc->servers[i];
 		if (svc->mode == ALBMD_MODE_PROXY && !s->has_port)

@@ -19,6 +19,7 @@
 
 enum albmd_mode { ALBMD_MODE_PROXY = 0, ALBMD_MODE_DR = 1 };
 enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
+enum albmd_xdp_mode { ALBMD_XDP_GENERIC = 0, ALBMD_XDP_NATIVE = 1 }; /* mode dr */
 
 /* `server NAME ADDR [weight N] [maxconn N] [down];` */
 struct albmd_cfg_server {
@@ -46,6 +47,7 @@ struct albmd_cfg_service {
 	char scheduler[ALBMD_SCHED_NAME_MAX];
 	uint32_t sched_flags;           /* ALBM_SVC_F_SCHED_* (sched-flags) */
 	char interface[IF_NAMESIZE];    /* mode dr */
+	enum albmd_xdp_mode xdp_mode;   /* mode dr: `xdp-mode generic|native;` */
 	uint64_t connect_timeout_ms, idle_timeout_ms;
 	unsigned retries;               /* extra servers tried after a failed connect */
 	unsigned max_fails;             /* passive health: failures that mark a server down */

@@ -8,6 +8,7 @@
 
 #include "common/util.h"
 #include "distributor/agents.h"
+#include "distributor/dataplane_dr.h"
 #include "distributor/health.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
@@ -201,4 +202,5 @@ void albmd_metrics(struct albmd *d, struct albmd_buf *b)
 	per_agent(d, b, "albm_agent_reports_total", "Agent: reports accepted", v_reports);
 	per_agent(d, b, "albm_agent_reports_rejected_total",
 		  "Agent: authenticated reports rejected as replayed or stale", v_agent_rej);
+	albmd_dp_dr_metrics(d, b); /* mode dr: XDP counters (albm_dr_*) */
 }

@@ -86,7 +86,10 @@ static int plan_make(struct albmd *d, const struct albmd_config *cfg, struct app
 		struct albmd_service *old = albmd_service_find(d, cs->name);
 		if (old && old->cfg.mode == cs->mode) {
 			p->keep[i] = old;
-			if (albm_addr_equal(&old->cfg.listen, &cs->listen) && old->dp_data)
+			/* same address (and, in mode dr, same interface): keep what is bound */
+			if (albm_addr_equal(&old->cfg.listen, &cs->listen) && old->dp_data &&
+			    !strcmp(old->cfg.interface, cs->interface) &&
+			    old->cfg.xdp_mode == cs->xdp_mode)
 				continue;
 		}
 		rc = dp->prepare(d, cs, &p->prep[i], err, errlen);

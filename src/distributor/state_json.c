@@ -3,6 +3,7 @@
 
 #include "common/util.h"
 #include "distributor/agents.h"
+#include "distributor/dataplane_dr.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
 
@@ -26,6 +27,11 @@ json_t *albmd_agent_json(const struct albmd_agent *a)
 			 "state", m->state == ALBM_AGENT_OVERLOADED ? "overloaded" : "ok",
 			 "report_age_ms", (json_int_t)age,
 			 "timed_out", a->timed_out);
+}
+
+static bool svc_is_dr(const struct albmd_service *svc)
+{
+	return svc->cfg.mode == ALBMD_MODE_DR;
 }
 
 static json_t *server_json(struct albmd *d, struct albmd_server *srv)
@@ -54,6 +60,8 @@ static json_t *server_json(struct albmd *d, struct albmd_server *srv)
 	json_object_set_new(o, "health", !srv->hc ? json_null() :
 			    json_string(srv->hc_down ? "down" : "up"));
 	json_object_set_new(o, "agent", albmd_agent_json(srv->agent));
+	if (svc_is_dr(srv->svc)) /* XDP counters of the server */
+		json_object_set_new(o, "dr", albmd_dp_dr_server_json(srv) ?: json_null());
 	return o;
 }
 
@@ -74,6 +82,8 @@ static json_t *service_json(struct albmd *d, struct albmd_service *svc)
 		      "picks", (json_int_t)svc->sched.picks,
 		      "no_server", (json_int_t)ALBMD_STAT_GET(svc->st.no_server));
 	json_object_set_new(o, "servers", servers);
+	if (svc_is_dr(svc)) /* interface, table source, XDP counters */
+		json_object_set_new(o, "dr", albmd_dp_dr_service_json(svc) ?: json_null());
 	return o;
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/util.h"
 #include "distributor/agents.h"
+#include "distributor/dataplane_dr.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
 
@@ -65,6 +66,7 @@ void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 					 (unsigned long long)srv->dest->total_conns);
 			agent_cols(srv->agent, out);
 			albmd_buf_printf(out, "\n");
+			albmd_dp_dr_server_text(srv, out); /* mode dr: a line of XDP counters */
 		}
 	}
 }

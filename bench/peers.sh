@@ -130,25 +130,34 @@ for n in "${!BAL_PID[@]}"; do
 	case $n in backend*) read -ra p <<< "$(bal_pids "$n")" && BACKEND_PIDS+=("${p[@]}") ;; esac
 done
 
-# measure RUN ROW BAL: one wrk run; appends a line to $T/results.tsv, prints progress
+# measure RUN ROW BAL: one wrk run; appends a line to $T/results.tsv, prints progress.
+# CPU: the balancer's and the backends' from /proc/PID/stat, wrk's from `times`, and the
+# whole machine's busy share from /proc/stat (the machine is shared: a busy host skews all)
 measure() {
-	local run=$1 row=$2 bal=$3 pids=() hdr=() c0 c1 b0 b1 raw f
+	local run=$1 row=$2 bal=$3 pids=() hdr=() c0 c1 b0 b1 w0 h0 h1 raw f busy
 	raw="$T/wrk-$run-$row-$bal.txt"
 	[ "$bal" != direct ] && read -ra pids <<< "$(bal_pids "$bal")"
 	[ "$row" = 1b-close ] && hdr=(-H 'Connection: close')
 	c0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "${BACKEND_PIDS[@]}")
-	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${hdr[@]}" \
+	read -ra h0 <<< "$(host_jiffies)"
+	children_ms
+	w0=$CHILDREN_MS
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 30s --latency "${hdr[@]}" \
 		"http://127.0.0.1:${PORT[$bal]}/${ROW_PATH[$row]}" > "$raw" 2>&1
+	children_ms
 	c1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "${BACKEND_PIDS[@]}")
+	read -ra h1 <<< "$(host_jiffies)"
 	read -ra f <<< "$(wrk_parse "$raw")"
 	if [ "${#f[@]}" -ne 6 ] || [ -z "${f[0]}" ]; then
 		echo "bench/peers: could not parse wrk output for $bal $row:" >&2
 		cat "$raw" >&2
 		return 1
 	fi
-	echo "$run $row $bal ${f[*]} $((c1 - c0)) $((b1 - b0))" >> "$T/results.tsv"
-	printf '  run %d %-8s %-15s %10s req/s  p50 %7.0f us  p99 %8.0f us  cpu %4d ticks  errors %d\n' \
-		"$run" "$row" "$bal" "${f[0]}" "${f[1]}" "${f[2]}" "$((c1 - c0))" $((f[4] + f[5])) >&2
+	busy=$(((h1[0] - h0[0]) * 1000 / (h1[1] - h0[1] + 1)))
+	echo "$run $row $bal ${f[*]} $((c1 - c0)) $((b1 - b0)) $((CHILDREN_MS - w0)) $busy" >> "$T/results.tsv"
+	printf '  run %d %-8s %-15s %10s req/s  p50 %7.0f us  p99 %8.0f us  cpu %4d ticks  wrk %5d ms  host busy %3d.%d %%  errors %d\n' \
+		"$run" "$row" "$bal" "${f[0]}" "${f[1]}" "${f[2]}" "$((c1 - c0))" "$((CHILDREN_MS - w0))" \
+		$((busy / 10)) $((busy % 10)) $((f[4] + f[5])) >&2
 	sleep 1 # let the previous connections close before the next balancer starts
 }
 
@@ -191,7 +200,7 @@ report() {
 	fi
 	echo "- versions: $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 	echo "- load average (1/5/15 min): start $LOAD_START; ${LOADS[*]}; end $LOAD_END"
-	echo "- CPU µs/req: utime+stime of the balancer's processes (all threads) over the wrk run / requests; tick $((1000 / HZ)) ms"
+	echo "- CPU µs/req: utime+stime of the balancer's processes (all threads) over the wrk run / requests (tick $((1000 / HZ)) ms); the same for the backend nginx and for wrk; host busy: share of all CPUs not idle during the run (other users of the machine included)"
 	python3 bench/lib/peers_report.py "$T/results.tsv" "$HZ"
 }
 if [ -n "$OUT" ]; then

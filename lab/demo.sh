@@ -13,7 +13,7 @@ case ${1:-} in
 "") ;;
 *) echo "usage: $0 [--help]  (settings through the environment, see --help)" >&2; exit 2 ;;
 esac
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 OUT=${OUT:-lab/out/demo-$(date +%Y%m%d-%H%M%S)}
 args=(lab/homogeneous.cluster --out "$OUT"

@@ -15,7 +15,7 @@ case ${1:-} in
 "") ;;
 *) echo "usage: $0 [--help]  (settings through the environment, see --help)" >&2; exit 2 ;;
 esac
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 OUT=${OUT:-lab/out/paper-$(date +%Y%m%d-%H%M%S)}
 DOCS=${DOCS:-docs}

@@ -16,6 +16,9 @@
 #   start_nginx_stream NAME PORT [ALG]  nginx stream proxy; ALG "" (round robin) or least_conn
 #   bal_pids NAME          the PIDs whose CPU time is the balancer NAME's (master and workers)
 #   cpu_ticks PID...       utime+stime of the PIDs (all threads), in 1/CLK_TCK s
+#   host_jiffies           "busy total" jiffies of the whole machine from /proc/stat
+#   children_ms            CPU ms (user+sys) of the shell's waited-for children so far, from
+#                          the `times` builtin (run in the current shell: no $(...))
 #   wrk_parse FILE         wrk --latency output -> "rps p50_us p99_us requests errors non2xx"
 
 PEERS_USED_PORTS=" "
@@ -196,6 +199,21 @@ cpu_ticks() {
 		sum=$((sum + ${v:-0}))
 	done
 	echo "$sum"
+}
+
+host_jiffies() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# sets CHILDREN_MS; `times` prints the shell's, then its children's "XmY.YYYs XmY.YYYs"
+children_ms() {
+	local line
+	times > "$T/times"
+	line=$(tail -1 "$T/times")
+	CHILDREN_MS=$(awk '{
+		ms = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); ms += a[1] * 60000 + a[2] * 1000 }
+		printf "%d", ms }' <<< "$line")
 }
 
 # a wrk latency ("950.00us", "1.20ms", "2.00s", "1.00m") in microseconds

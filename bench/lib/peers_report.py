@@ -4,6 +4,7 @@
 usage: peers_report.py RESULTS.tsv HZ
 RESULTS.tsv columns (one line per wrk run, no header):
   run row balancer rps p50_us p99_us requests socket_errors non2xx bal_ticks backend_ticks
+  wrk_cpu_ms host_busy_permille
 Every figure in a table is the median over the runs of that (row, balancer); the ratios
 are taken between medians of the same run set.  Markdown on stdout.
 """
@@ -44,18 +45,19 @@ def load(path, hz):
     runs = {}
     for line in open(path):
         f = line.split()
-        if len(f) < 11:
+        if len(f) < 13:
             continue
         run, row, bal = f[0], f[1], f[2]
         rps, p50, p99 = float(f[3]), float(f[4]), float(f[5])
         req, err, non2xx = int(f[6]), int(f[7]), int(f[8])
-        bt, bet = int(f[9]), int(f[10])
+        bt, bet, wms, busy = int(f[9]), int(f[10]), int(f[11]), int(f[12])
         per_req = (lambda t: t * 1e6 / hz / req if req > 0 else None)
         runs.setdefault((row, bal), []).append({
             "run": run, "rps": rps, "p50": p50, "p99": p99, "req": req,
             "err": err + non2xx,
             "cpu": per_req(bt) if bal != "direct" else None,
-            "be": per_req(bet)})
+            "be": per_req(bet), "wrk": wms * 1e3 / req if req > 0 else None,
+            "busy": busy / 10})
     return runs
 
 
@@ -67,7 +69,7 @@ def median(vals):
 def summarize(runs):
     res = {}
     for key, rs in runs.items():
-        res[key] = {k: median([r[k] for r in rs]) for k in ("rps", "p50", "p99", "cpu", "be")}
+        res[key] = {k: median([r[k] for r in rs]) for k in ("rps", "p50", "p99", "cpu", "be", "wrk", "busy")}
         res[key]["err"] = sum(r["err"] for r in rs)
         res[key]["each"] = "/".join(fmt_rps(r["rps"]) for r in rs)
     return res
@@ -83,8 +85,8 @@ def table(res, row):
     direct = res.get((row, "direct"), {}).get("rps")
     best_rps, _ = best_peer(res, row, "rps", max)
     print("| balancer | req/s | × direct | × best peer | p50 | p99 | balancer CPU µs/req "
-          "| backend CPU µs/req | req/s per run | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+          "| backends µs/req | wrk µs/req | host busy | req/s per run | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     for bal in LABEL:
         r = res.get((row, bal))
         if not r:
@@ -93,9 +95,10 @@ def table(res, row):
         xp = "%.2f" % (r["rps"] / best_rps) if best_rps and bal != "direct" else "-"
         cpu = "-" if r["cpu"] is None else "%.1f" % r["cpu"]
         be = "-" if r["be"] is None else "%.1f" % r["be"]
-        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
+        wrk = "-" if r["wrk"] is None else "%.1f" % r["wrk"]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f %% | %s | %d |" % (
             LABEL[bal], fmt_rps(r["rps"]), xd, xp, fmt_time(r["p50"]), fmt_time(r["p99"]),
-            cpu, be, r["each"], r["err"]))
+            cpu, be, wrk, r["busy"], r["each"], r["err"]))
 
 
 def verdict(ok):

@@ -96,6 +96,8 @@ cluster_check() {
 	[[ ${CL[mix]} =~ ^[0-9.]+[KMGkmg]?:[0-9]+(,[0-9.]+[KMGkmg]?:[0-9]+)*$ ]] ||
 		lab_die "mix '${CL[mix]}' must look like 1:50,5M:40,15M:10"
 	[[ -n ${CL[schedulers]} ]] || lab_die "no scheduler to run"
+	[[ -z $(split_list "${CL[schedulers]}" | sort | uniq -d) ]] ||
+		lab_die "schedulers '${CL[schedulers]}' names one twice (each gets one output directory)"
 	[[ ${CL[agents]} =~ ^(auto|yes|no)$ ]] || lab_die "agents must be auto, yes or no"
 	[[ ${CL[swap]} == auto ]] || size_bytes "${CL[swap]}" >/dev/null || lab_die "swap '${CL[swap]}' is not a size"
 }

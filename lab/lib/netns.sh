@@ -22,11 +22,13 @@ NSCMD=()
 
 is_dr() { [[ ${CL[mode]} == dr ]]; }
 
-# ns_cmd ROLE: NSCMD = the command prefix that runs a program in ROLE's namespace
-# (d, c1, s1..sN), empty in proxy mode.
+# ns_cmd ROLE: NSCMD = the command prefix that runs a program in ROLE's network namespace
+# (d, c1, s1..sN), empty in proxy mode.  nsenter --net, not `ip netns exec` (nor
+# lab/netns exec, which uses it): that also makes a new mount namespace with a fresh
+# /sys, where /sys/fs/cgroup is not mounted, and the agents and the sampler read cgroups.
 ns_cmd() {
 	NSCMD=()
-	is_dr && NSCMD=(ip netns exec "$LAB_NETNS_PREFIX-$1")
+	is_dr && NSCMD=(nsenter "--net=/run/netns/$LAB_NETNS_PREFIX-$1")
 	return 0
 }
 
@@ -64,7 +66,8 @@ ns_wait_port() {
 		return
 	fi
 	while ((SECONDS < deadline)); do
-		ip netns exec "$LAB_NETNS_PREFIX-$role" bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null &&
+		nsenter "--net=/run/netns/$LAB_NETNS_PREFIX-$role" bash -c "exec 3<>/dev/tcp/$addr/$port" \
+			2>/dev/null &&
 			return 0
 		sleep 0.2
 	done
@@ -77,5 +80,5 @@ ns_http_get() {
 		http_get "$2"
 		return
 	fi
-	ip netns exec "$LAB_NETNS_PREFIX-$1" curl -fsS --max-time 3 "$2"
+	nsenter "--net=/run/netns/$LAB_NETNS_PREFIX-$1" curl -fsS --max-time 3 "$2"
 }

@@ -34,13 +34,17 @@ pid_is() {
 
 # proc_start LOGFILE CGROUP_DIRS PROGRAM ARGS...: start PROGRAM in the background, already
 # inside the cgroups given (space separated cgroup dirs, "" for none), output to LOGFILE.
-# PROGRAM may be "ip netns exec NS PROG" (which execs PROG: same PID).  The PID is left
-# in PROC_PID.
+# PROGRAM may be "nsenter --net=NS PROG" (which execs PROG: same PID); the recorded
+# name is then PROG's.  The PID is left in PROC_PID.
 proc_start() {
-	local log=$1 cgs=$2 prog=$3 cg name
+	local log=$1 cgs=$2 prog=$3 cg name a
 	shift 3
 	name=$(basename -- "$prog")
-	[[ $name == ip && ${1:-} == netns && ${2:-} == exec ]] && name=$(basename -- "${4:-ip}")
+	if [[ $name == nsenter ]]; then
+		for a in "$@"; do
+			[[ $a == -* ]] || { name=$(basename -- "$a"); break; }
+		done
+	fi
 	(
 		for cg in $cgs; do
 			echo "$BASHPID" >"$cg/cgroup.procs" || exit 97

@@ -16,9 +16,10 @@ import statistics
 import sys
 
 STEP_COLS = ["experiment", "scheduler", "run", "step", "clients", "duration_s", "requests",
-             "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares"]
+             "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares", "overload"]
 MEM_COLS = ["experiment", "scheduler", "t_s", "server", "avail_bytes", "total_bytes",
-            "avail_pct", "swap_bytes", "state", "src", "conns", "eff_weight", "cpu_util"]
+            "avail_pct", "swap_bytes", "state", "src", "conns", "eff_weight", "cpu_util",
+            "overload"]
 
 # albm-bench CSV column -> our name (first match wins; docs/lab.md lists the bench's columns)
 ALIASES = {
@@ -177,19 +178,21 @@ def duration_s(text):
 def merge(out):
     env = read_env(out)
     exp = env.get("name", os.path.basename(out))
+    ovl = env.get("overload_used", "")  # swap (physical) or paging (modelled)
     pdir = os.path.join(out, "plot")
     os.makedirs(pdir, exist_ok=True)
     srv = servers(env)
     with open(os.path.join(out, "steps.csv"), "w", newline="") as fs, \
          open(os.path.join(out, "mem.csv"), "w", newline="") as fm:
-        ws = csv.writer(fs)
+        ws = csv.writer(fs, lineterminator="\n")
         ws.writerow(STEP_COLS)
-        wm = csv.writer(fm)
+        wm = csv.writer(fm, lineterminator="\n")
         wm.writerow(MEM_COLS)
         for s in schedulers(out, env):
             rows = sched_steps(out, s)
             for r in rows:
-                ws.writerow([exp if c == "experiment" else r.get(c, "") for c in STEP_COLS])
+                r["experiment"], r["overload"] = exp, ovl
+                ws.writerow([r.get(c, "") for c in STEP_COLS])
             write_dat(os.path.join(pdir, f"rps-{s}.dat"), ["clients", "rps", "p99_ms", "errors"],
                       [(r["clients"], r["rps"], r.get("p99_ms"), r.get("errors"))
                        for r in rows if r["run"] == 0])
@@ -198,7 +201,7 @@ def merge(out):
             mem = sched_mem(out, s)
             by_srv = {}
             for m in mem:
-                wm.writerow([exp, s] + [m.get(c, "") for c in MEM_COLS[2:]])
+                wm.writerow([exp, s] + [m.get(c, "") for c in MEM_COLS[2:-1]] + [ovl])
                 by_srv.setdefault(m["server"], []).append(m)
             for name in srv or by_srv:
                 pts = []

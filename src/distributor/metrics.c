@@ -5,6 +5,7 @@
  * for enums.  Names and labels are documented in docs/albmd.md.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "common/util.h"
 #include "distributor/agents.h"
@@ -41,7 +42,9 @@ static void per_server(struct albmd *d, struct albmd_buf *b, const char *name, c
 static void per_agent(struct albmd *d, struct albmd_buf *b, const char *name, const char *help,
 		      srv_value_fn fn)
 {
-	family(b, name, "gauge", help);
+	size_t n = strlen(name);
+
+	family(b, name, n > 6 && !strcmp(name + n - 6, "_total") ? "counter" : "gauge", help);
 	for (size_t i = 0; i < d->nservices; i++) {
 		struct albmd_service *svc = d->services[i];
 		for (size_t j = 0; j < svc->sched.ndests; j++) {

@@ -483,7 +483,7 @@ static ssize_t dir_read(struct albmd_conn *c, int i)
 	ssize_t n;
 
 	if (dr->pipe[0] >= 0) {
-		n = splice(src, NULL, dr->pipe[1], NULL, ALBMD_SCRATCH_SIZE,
+		n = splice(src, NULL, dr->pipe[1], NULL, ALBMD_PIPE_SIZE,
 			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		if (n > 0)
 			dr->pipe_bytes = (size_t)n;

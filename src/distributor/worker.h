@@ -10,6 +10,7 @@ struct albmd_conn;
 struct albmd_listener;
 
 #define ALBMD_SCRATCH_SIZE (64 * 1024) /* one read/write in copy mode */
+#define ALBMD_PIPE_SIZE (256 * 1024)   /* splice pipes (F_SETPIPE_SZ) */
 
 struct albmd_worker {
 	struct albmd *d;

@@ -44,6 +44,8 @@
 
 #define ALBM_STALE_GRACE_DIV 4  /* a report is fully trusted for timeout/4 */
 #define ALBM_STALE_PRIOR     0.5 /* ... then fades towards min(cap, this) */
+#define ALBM_CPU_FLOOR       0.1 /* a CPU-saturated server still has this capacity */
+#define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
 
 /* Per-destination state (dest->sched_priv). */
 struct albm_dstate {
@@ -60,8 +62,6 @@ struct albm_dstate {
 struct albm_sstate {
 	struct albm_wintree tree;  /* eligible servers (list positions) by SED score */
 	bool serving;              /* picked at least once: later additions ramp up */
-	bool fallback_dirty;       /* the all-overloaded choice must be recomputed */
-	struct albm_dest *fallback;
 };
 
 static inline struct albm_dstate *dstate(const struct albm_dest *d)
@@ -90,13 +90,19 @@ static double albm_mem_fraction(const struct albm_metrics *m)
 }
 
 /* What the server has left: its scarcest resource, 0-1.  A non-finite CPU
- * figure is ignored rather than trusted. */
+ * figure is ignored rather than trusted.  CPU never counts below ALBM_CPU_FLOOR:
+ * a server busy at its CPU quota is slow but still makes progress (CPU is shared
+ * fairly, delay grows smoothly), whereas exhausted memory is a cliff (paging), so
+ * only memory may take a server's capacity to zero.  Without the floor a cluster
+ * whose servers all run at their quota would be rated empty everywhere. */
 static double albm_raw_capacity(const struct albm_metrics *m)
 {
 	double mem = albm_mem_fraction(m), cpu = 1.0;
 
 	if (isfinite(m->cpu_util))
 		cpu = 1.0 - clamp01(m->cpu_util);
+	if (cpu < ALBM_CPU_FLOOR)
+		cpu = ALBM_CPU_FLOOR;
 	return mem < cpu ? mem : cpu;
 }
 
@@ -209,7 +215,6 @@ static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t
 	struct albm_dstate *st = dstate(d);
 	struct albm_sstate *ss = sstate(svc);
 
-	ss->fallback_dirty = true;
 	st->aged = albm_aged(svc, d, st, now);
 	st->state = albm_classify(svc, d, st->aged, now);
 	if (st->state != ALBM_ADAPT_OK) {
@@ -240,7 +245,6 @@ static int sched_albm_init(struct albm_service *svc)
 	struct albm_sstate *ss = xcalloc(1, sizeof(*ss));
 
 	albm_wintree_init(&ss->tree);
-	ss->fallback_dirty = true;
 	svc->sched_data = ss;
 	return 0;
 }
@@ -280,7 +284,6 @@ static void sched_albm_del_dest(struct albm_service *svc, struct albm_dest *d)
 
 	/* later servers move down one list position, and so do their leaves */
 	albm_wintree_delete(&ss->tree, d->idx);
-	ss->fallback_dirty = true;
 	free(d->sched_priv);
 	d->sched_priv = NULL;
 }
@@ -314,24 +317,31 @@ static void sched_albm_tick(struct albm_service *svc)
 		albm_refresh(svc, svc->dests[i], now);
 }
 
-/* All-overloaded fallback: the up server (not down, drained, failed or at its
- * connection limit) whose last report shows the most available memory. */
+/* All-overloaded fallback: among the up servers that are only excluded for load
+ * (agent overload or no measured capacity), the smallest SED score on
+ * weight x available-memory fraction.  Choosing one "least loaded" server would
+ * herd every new connection onto it until the next report; counting live
+ * connections here too spreads them.  O(n), but only while every server is
+ * overloaded, which is an emergency state. */
 static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 {
 	struct albm_dest *best = NULL;
-	double best_mem = -1.0;
+	double best_score = 0.0;
 
 	for (size_t i = 0; i < svc->ndests; i++) {
 		struct albm_dest *d = svc->dests[i];
 		enum albm_adapt_state s = dstate(d)->state;
-		double mem;
+		double mem, score;
 
 		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY)
 			continue;
 		mem = d->has_report ? albm_mem_fraction(&d->report) : 1.0;
-		if (mem > best_mem) {
+		if (mem < ALBM_FALLBACK_MEM_FLOOR)
+			mem = ALBM_FALLBACK_MEM_FLOOR;
+		score = (double)(d->activeconns + 1) / ((double)d->weight * mem);
+		if (!best || score < best_score) {
 			best = d;
-			best_mem = mem;
+			best_score = score;
 		}
 	}
 	return best;
@@ -353,13 +363,10 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 				    "down; all_overloaded_policy refuse)");
 		return NULL;
 	}
-	if (ss->fallback_dirty) {
-		ss->fallback = albm_least_loaded(svc);
-		ss->fallback_dirty = false;
-	}
-	if (!ss->fallback)
+	struct albm_dest *d = albm_least_loaded(svc);
+	if (!d)
 		albm_sched_err(svc, "no destination available");
-	return ss->fallback;
+	return d;
 }
 
 const struct albm_sched_ops albm_sched_albm = {

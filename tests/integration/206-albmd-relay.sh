@@ -17,14 +17,19 @@ on_exit "rm -rf '$TMP'"
 . tests/lib/albmd.sh
 
 # A TCP backend that echoes everything, then half-closes when the client did; with
-# --proxy it first reads one PROXY v1 line and echoes it back as its first line.
+# "proxy" it first reads one PROXY v1 line and echoes it back as its first line; with
+# "blast" it sends 300000 bytes at once and closes, whatever the client does.
 cat >"$TMP/echo.py" <<'PY'
 import socket, sys, threading
-port, proxy = int(sys.argv[1]), len(sys.argv) > 2
+port, mode = int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else ""
+proxy = mode == "proxy"
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", port)); srv.listen(64)
 def serve(c):
     try:
+        if mode == "blast":
+            c.sendall(b"x" * 300000)
+            return
         if proxy:
             line = b""
             while not line.endswith(b"\r\n"):
@@ -43,11 +48,12 @@ while True:
     c, _ = srv.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-PE=$(free_port) PP=$(free_port) PA=$(free_port) PB=$(free_port)
-VIP=$(free_port) VIPE=$(free_port) VIPP=$(free_port) VIPI=$(free_port)
+PE=$(free_port) PP=$(free_port) PX=$(free_port) PA=$(free_port) PB=$(free_port)
+VIP=$(free_port) VIPE=$(free_port) VIPP=$(free_port) VIPI=$(free_port) VIPX=$(free_port)
 python3 "$TMP/echo.py" "$PE" & track_pid $!
 python3 "$TMP/echo.py" "$PP" proxy & track_pid $!
-wait_port "$PE" 10 && wait_port "$PP" 10 || fail "echo servers did not start"
+python3 "$TMP/echo.py" "$PX" blast & track_pid $!
+wait_port "$PE" 10 && wait_port "$PP" 10 && wait_port "$PX" 10 || fail "echo servers did not start"
 start_httpd A "$PA"
 start_httpd B "$PB"
 cat >"$TMP/albmd.conf" <<CONF
@@ -68,6 +74,10 @@ service pp {
     listen 127.0.0.1:$VIPP;
     proxy-protocol v1;
     server e 127.0.0.1:$PP;
+}
+service blast {
+    listen 127.0.0.1:$VIPX;
+    server x 127.0.0.1:$PX;
 }
 service idle {
     listen 127.0.0.1:$VIPI;
@@ -105,10 +115,12 @@ PY
 
 # ---- HTTP bulk through both workers: byte-exact against the direct download
 curl -s --max-time 20 -o "$TMP/direct" "http://127.0.0.1:$PA/bytes/6M" || fail "direct download"
+CURLS=()
 for i in 1 2 3 4 5 6; do
 	curl -s --max-time 30 -o "$TMP/via.$i" "http://127.0.0.1:$VIP/bytes/6M" &
+	CURLS+=($!)
 done
-wait
+wait "${CURLS[@]}"
 for i in 1 2 3 4 5 6; do
 	cmp -s "$TMP/direct" "$TMP/via.$i" || fail "download $i through albmd differs"
 done
@@ -120,19 +132,18 @@ assert all(s["total_conns"] >= 1 for s in w["servers"]), w
 assert all(s["bytes_out"] >= 6 << 20 for s in w["servers"]), w
 ' || fail "counters after bulk downloads: $(ctl list)"
 
-# ---- the server ends first: the client still gets everything before EOF
-python3 - "$PA" "$VIP" <<'PY' || fail "server-side close"
+# ---- the server ends first: the client (still open for writing) gets every byte, then EOF
+python3 - "$VIPX" <<'PY' || fail "server-side close"
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=10)
-s.sendall(b"GET /bytes/300000 HTTP/1.0\r\n\r\n")
-s.shutdown(socket.SHUT_WR)
-resp = b""
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+got = 0
 while True:
     b = s.recv(65536)
     if not b: break
-    resp += b
-head, _, body = resp.partition(b"\r\n\r\n")
-assert len(body) == 300000, len(body)
+    got += len(b)
+assert got == 300000, got
+s.sendall(b"late")  # our side is still open: albmd takes it, then ends the connection
+s.close()
 PY
 
 # ---- PROXY protocol v1: the server sees the client's address first

@@ -87,6 +87,8 @@ for s in rr albm; do
 	done
 done
 grep -q '^overload_used=' "$OUT/cluster.env" || fail "cluster.env does not say which overload was used"
+n=$(awk -F, 'NR > 1 && $NF != "swap" && $NF != "paging"' "$OUT/steps.csv" | wc -l)
+[ "$n" -eq 0 ] || fail "steps.csv: $n rows without the overload mode (swap|paging) in the last column"
 if command -v gnuplot >/dev/null; then
 	for f in smoke-rps.png smoke-p99.png smoke-mem-rr.png smoke-mem-albm.png; do
 		[ "$(head -c 4 "$OUT/$f" 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ] ||

@@ -9,6 +9,7 @@
 #   sequence N PORT         N sequential GETs: the server names, space separated
 #   count_in WORD LIST      how many times WORD occurs in the space separated LIST
 #   wait_until SECS CMD...  run CMD every 0.1 s until it succeeds; false after SECS
+#   free_port               a TCP port below the ephemeral range that no socket uses
 #   free_udp_port           a loopback UDP port nobody uses right now
 #   make_key FILE           a new agent key (albm-agent --gen-key)
 
@@ -57,6 +58,23 @@ wait_until() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# Below the kernel's ephemeral range (32768+ by default), so that no client socket of a
+# busy test holds the port we are about to bind; checked against every TCP socket.
+# (Replaces lab_tools.sh's free_port for the albmd tests.)
+free_port() {
+	local p lo=20000 hi
+	hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+	[ "$hi" -gt "$lo" ] || hi=32767
+	for _ in $(seq 1 100); do
+		p=$((lo + RANDOM % (hi - lo)))
+		if ! ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port found"
 }
 
 free_udp_port() {

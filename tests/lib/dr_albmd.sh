@@ -12,9 +12,13 @@
 #   ctl ARGS...              albmctl on the test's control socket
 #   conns N [PATH]           N sequential connections from c1 to the VIP, one GET each:
 #                            prints "s1 A s2 B ... fail F" (X-Server of each answer)
+#   hold N SECS FILE         open N connections from c1 to the VIP, send a GET for 1 MiB
+#                            and keep them open (unread, no FIN) for SECS; writes
+#                            "s1 A s2 B ... ready" to FILE once all are answered
 #   jq_srv SERVER EXPR       a Python expression on SERVER's entry of `list --json`
 #                            (variables s = the server, dr = s["dr"]); prints the value
 #   stop_albmd               SIGTERM, wait for the exit
+#   wait_until SECS CMD...   run CMD every 0.1 s until it succeeds; false after SECS
 
 LAB=lab/netns
 VIP=10.77.0.100
@@ -36,7 +40,7 @@ dr_lab_up() {
 		skip "cannot build the namespace lab: $(tail -1 "$TMP/up.err")"
 	DR_NSERVERS=$n
 	for ((i = 1; i <= n; i++)); do
-		in_ns "s$i" "$BIN/albm-httpd" --listen 0.0.0.0:80 --name "s$i" \
+		"$LAB" exec "s$i" "$BIN/albm-httpd" --listen 0.0.0.0:80 --name "s$i" \
 			--log-level warn >"$TMP/httpd$i.log" 2>&1 &
 		track_pid $!
 	done
@@ -50,7 +54,7 @@ dr_lab_up() {
 }
 
 start_albmd_dr() {
-	in_ns d "$BIN/albmd" -f "$1" --log-level debug >>"$TMP/albmd.log" 2>&1 &
+	"$LAB" exec d "$BIN/albmd" -f "$1" --log-level debug >>"$TMP/albmd.log" 2>&1 &
 	ALBMD_PID=$!
 	track_pid "$ALBMD_PID"
 	for _ in $(seq 100); do
@@ -64,6 +68,16 @@ start_albmd_dr() {
 	fi
 	cat "$TMP/albmd.log"
 	fail "albmd did not start"
+}
+
+wait_until() {
+	local secs=$1 k
+	shift
+	for ((k = 0; k < secs * 10; k++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 stop_albmd() {
@@ -92,6 +106,22 @@ for _ in range(n):
     except Exception:
         seen["fail"] += 1
 print(" ".join(f"{k} {v}" for k, v in seen.items()))
+EOF
+}
+
+hold() {
+	in_ns c1 python3 - "$1" "$2" "$DR_NSERVERS" "$VIP" >"$3" 2>&1 <<'EOF'
+import collections, http.client, sys, time
+n, secs, ns, vip = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+seen, keep = collections.Counter(), []
+for _ in range(n):
+    c = http.client.HTTPConnection(vip, 80, timeout=10)
+    c.request("GET", "/bytes/1M")
+    r = c.getresponse()
+    seen[r.getheader("X-Server", "fail")] += 1
+    keep.append((c, r))
+print(" ".join(f"s{i} {seen[f's{i}']}" for i in range(1, ns + 1)), "ready", flush=True)
+time.sleep(secs)
 EOF
 }
 

@@ -161,7 +161,13 @@ static void test_albm_eff_weight_from_measurements(void **state)
 	albm_svc_report(&svc, svc.dests[2], &m);
 	assert_true(svc.dests[2]->eff_weight == 7);
 	m.mem_total_bytes = 0;
-	m.cpu_util = 1.5; /* no CPU left: no capacity, excluded */
+	m.cpu_util = 1.5; /* CPU saturated: counts as the 10 % floor, not as zero */
+	albm_svc_report(&svc, svc.dests[2], &m);
+	assert_near(svc.dests[2]->eff_weight, 0.7, 1e-9);
+	assert_int_equal(state_of(&svc, svc.dests[2]), ALBM_ADAPT_OK);
+	m.mem_total_bytes = 100; /* no memory left: no capacity, excluded */
+	m.mem_available_bytes = 0;
+	m.cpu_util = 0.0;
 	albm_svc_report(&svc, svc.dests[2], &m);
 	assert_true(svc.dests[2]->eff_weight == 0);
 	assert_int_equal(state_of(&svc, svc.dests[2]), ALBM_ADAPT_NO_CAPACITY);
@@ -377,16 +383,17 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[2], 0.20, 0.5, true);
 	report(&svc, svc.dests[3], 0.95, 0.5, false); /* D: most memory, but down */
 	albm_svc_set_flags(&svc, svc.dests[3], 0, ALBM_DEST_F_AVAILABLE);
-	report(&svc, svc.dests[4], 0.90, 0.0, false); /* E: no CPU left */
-	report(&svc, svc.dests[4], 0.90, 1.0, false);
+	report(&svc, svc.dests[4], 0.90, 0.0, false); /* E: no memory left */
+	report(&svc, svc.dests[4], 0.0, 0.0, false);
 	assert_int_equal(state_of(&svc, svc.dests[4]), ALBM_ADAPT_NO_CAPACITY);
 
-	/* LEAST_LOADED (default): the up server with the most available memory */
+	/* LEAST_LOADED (default): SED over the up servers on weight x available
+	 * memory (A .10, B .30, C .20, E floored at .01), counting live connections,
+	 * so the fallback spreads instead of herding onto one server:
+	 * B (1/.3) -> C (1/.2 < 2/.3) -> B (2/.3 < 2/.2) */
 	assert_int_equal(svc.adaptive.all_overloaded_policy, ALBM_ALL_OVL_LEAST_LOADED);
-	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "EEE");
-	report(&svc, svc.dests[4], 0.05, 1.0, false); /* E's memory is gone too */
-	assert_string_equal(fixture_sequence(&svc, 3, seq), "BBB");
-	report(&svc, svc.dests[2], 0.40, 0.5, true);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "BCB");
+	report(&svc, svc.dests[2], 0.40, 0.5, true); /* C: 2/.4 beats A 1/.1, B 3/.3 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "C");
 
 	/* REFUSE: nothing at all */

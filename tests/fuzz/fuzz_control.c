@@ -2,6 +2,7 @@
  * in-memory service (no sockets); every reply must be well formed. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -47,6 +47,7 @@ hastat() {
 import csv, io, socket, sys
 def ask(cmd):
     s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
     s.connect(sys.argv[1])
     s.sendall(cmd.encode() + b"\n")
     out = b""
@@ -82,7 +83,9 @@ wait_stat() {
 }
 
 agent_line() {
-	python3 -c 'import socket, sys; s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); print(s.recv(100).decode().strip())' "$APORT"
+	python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+print(s.recv(100).decode().strip())' "$APORT"
 }
 
 wait_stat "idle" "not status.startswith('DRAIN') and weight >= 80"

@@ -62,15 +62,19 @@ wait_port "$APORT" 20 ||
 	fail "agent did not listen: $(cat "$T/daemon.log"; ps -o pid,stat,wchan:20,args -p "$DPID")"
 cp "$T/proc/meminfo" "$T/proc.good/meminfo"
 agent_line() {
-	python3 -c 'import socket, sys; print(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).recv(99).decode().strip())' "$APORT"
+	python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+print(s.recv(99).decode().strip())' "$APORT" 2>/dev/null
 }
-# until_line PATTERN: poll the agent-check reply (20 s) until it matches the case PATTERN
+# until_line PATTERN...: poll the agent-check reply (20 s) until it matches a pattern
 until_line() {
-	local i
+	local i p
 	for ((i = 0; i < 100; i++)); do
 		line=$(agent_line)
-		# shellcheck disable=SC2254
-		case $line in $1) return 0 ;; esac
+		for p in "$@"; do
+			# shellcheck disable=SC2254
+			case $line in $p) return 0 ;; esac
+		done
 		sleep 0.2
 	done
 	return 1
@@ -80,7 +84,7 @@ kill -0 "$DPID" 2>/dev/null || fail "the agent died on a bad /proc line: $(cat "
 grep -q "meminfo: cannot parse line" "$T/daemon.log" || fail "no error logged: $(cat "$T/daemon.log")"
 grep MemAvailable /proc/meminfo > "$T/mline"
 sed -i "s/^MemAvailable:.*/$(cat "$T/mline")/" "$T/proc.good/meminfo"
-until_line "ready up *%|drain up" || fail "agent-check after recovery: '$line'"
+until_line "ready up *%" "drain up" || fail "agent-check after recovery: '$line'"
 echo "  ok: the daemon survived an unparsable /proc line, logged it, told HAProxy" \
 	"'drain down' while blind and '$line' once the file was good again"
 

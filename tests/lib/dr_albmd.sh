@@ -3,7 +3,8 @@
 # Source after tests/lib/common.sh.  Sets TMP, LAB, VIP and ALBM_LAB_PREFIX.
 #
 #   dr_lab_up N              lab with N servers and one client, albm-httpd in each server
-#                            (0.0.0.0:80, name sI); skips when the lab cannot be built
+#                            (0.0.0.0:80, name sI, pid HTTPD_PID[I]); skips when the lab
+#                            cannot be built
 #   in_ns ROLE CMD...        lab/netns exec
 #   ifbytes ROLE rx|tx       bytes counted on ROLE's eth0
 #   xdp_attached             true while an XDP program is on the distributor's eth0
@@ -42,6 +43,7 @@ dr_lab_up() {
 	for ((i = 1; i <= n; i++)); do
 		"$LAB" exec "s$i" "$BIN/albm-httpd" --listen 0.0.0.0:80 --name "s$i" \
 			--log-level warn >"$TMP/httpd$i.log" 2>&1 &
+		HTTPD_PID[i]=$!
 		track_pid $!
 	done
 	for ((i = 1; i <= n; i++)); do # up when it answers on its own address

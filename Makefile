@@ -121,18 +121,25 @@ bench-bins: bins $(BENCH_BINS)
 
 # Fuzz targets: clang + libFuzzer + ASan/UBSan, compiled straight from the sources.
 FUZZ_LIB_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcard src/$(call prog_dir,$(p))/*.c)))
+FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DALBM_FUZZ -Iinclude -Isrc -I$(BUILD)/bpf \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS)
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+# The library is compiled once with coverage instrumentation, then each target links it.
+$(BUILD)/fuzzobj/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+.SECONDARY: # keep intermediate objects (fuzz library, skeletons) between runs
 
+JOBS ?= $(shell nproc)
 test: deps
-	$(Q)$(MAKE) --no-print-directory bins unit bench-bins
-	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build/asan unit
-	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) bins unit bench-bins
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SAN=1 BUILD=build/asan unit
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) fuzz-bins
 	$(Q)bash tests/run.sh all
 test-unit: unit
 	$(Q)bash tests/run.sh unit

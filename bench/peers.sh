@@ -198,6 +198,7 @@ report() {
 	else
 		echo "- backends: four nginx instances, worker_processes 1 each (direct = instance 1)"
 	fi
+	echo "- albmd: $BIN/albmd, built $(date -u -r "$BIN/albmd" '+%Y-%m-%d %H:%M UTC')"
 	echo "- versions: $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 	echo "- load average (1/5/15 min): start $LOAD_START; ${LOADS[*]}; end $LOAD_END"
 	echo "- CPU µs/req: utime+stime of the balancer's processes (all threads) over the wrk run / requests (tick $((1000 / HZ)) ms); the same for the backend nginx and for wrk; host busy: share of all CPUs not idle during the run (other users of the machine included)"

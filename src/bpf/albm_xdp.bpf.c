@@ -199,7 +199,7 @@ static __always_inline void rewrite_macs(struct ethhdr *eth, const struct albm_r
 /* A TCP packet to a VIP: keep or choose its real, rewrite, transmit. */
 static __always_inline int forward(struct xdp_md *ctx, struct ethhdr *eth,
 				   struct albm_flow_key *key, const struct albm_vip *vip,
-				   int closing)
+				   int closing, int syn)
 {
 	struct albm_conn *conn;
 	struct albm_real *real = NULL;
@@ -207,6 +207,11 @@ static __always_inline int forward(struct xdp_md *ctx, struct ethhdr *eth,
 	int is_new = 0;
 
 	conn = bpf_map_lookup_elem(&albm_conns, key);
+	/* A SYN on the ports of a flow the client closed is a new connection (the client
+	 * reused its port): schedule it from the current table, as IPVS does with
+	 * conn_reuse_mode, instead of following the old flow to a drained server. */
+	if (conn && syn && (conn->flags & ALBM_CONN_F_CLOSED))
+		conn = NULL;
 	if (conn) {
 		real = pinned_real(conn);
 		idx = conn->real;
@@ -267,5 +272,5 @@ int albm_xdp(struct xdp_md *ctx)
 	vip = bpf_map_lookup_elem(&albm_vips, &vkey);
 	if (!vip)
 		return pass(ALBM_STAT_PASS_NOT_VIP);
-	return forward(ctx, eth, &key, vip, tcp->fin || tcp->rst);
+	return forward(ctx, eth, &key, vip, tcp->fin || tcp->rst, tcp->syn && !tcp->ack);
 }

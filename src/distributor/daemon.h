@@ -109,6 +109,8 @@ struct albmd_dataplane_ops {
 	void (*stop)(struct albmd *d, struct albmd_service *svc);
 	/* Servers, weights or states changed (the DR plane rebuilds its table). */
 	void (*changed)(struct albmd *d, struct albmd_service *svc);
+	/* Optional: periodic work, every ALBMD_TICK_MS (the DR plane reads its counters). */
+	void (*tick)(struct albmd *d, struct albmd_service *svc);
 };
 
 extern const struct albmd_dataplane_ops albmd_dp_proxy, albmd_dp_dr;

@@ -17,9 +17,9 @@
  * or zero weight, so only new flows move.  A server that goes down or is removed
  * leaves the set: its flows are rescheduled by the program.
  *
- * Every DRD_TICK_MS the per-real XDP counters (new and closed flows) are read and fed
- * to the scheduler as connection counts, so lc-like schedulers, maxconn and
- * `albmctl list` see the flows; the table is then recomputed.  changed() from
+ * Every tick (albmd's ALBMD_TICK_MS, 100 ms) the per-real XDP counters (new and closed
+ * flows) are read and fed to the scheduler as connection counts, so lc-like
+ * schedulers, maxconn and `albmctl list` see the flows; the table is then recomputed.  changed() from
  * albmd (weights, states, reports) marks the table dirty and a zero-delay timer
  * rebuilds it once per loop iteration.  Everything runs in the main thread with
  * d->lock held.
@@ -39,7 +39,7 @@
 #include "common/util.h"
 #include "distributor/service.h"
 
-#define DRD_TICK_MS 100
+#define DRD_TICK_MS ALBMD_TICK_MS /* albmd calls tick() this often */
 #define DRD_PREPARE_RESOLVE_MS 1000 /* prepare waits this long for ARP replies */
 #define DRD_RESOLVE_GRACE_MS 1000   /* an unresolved server is reported after this */
 #define DRD_NEIGH_RECHECK_MS 2000   /* resolved MACs are looked up again this often */
@@ -146,7 +146,6 @@ struct drd_real {
 };
 
 struct drd_svc {
-	struct evl_timer tick;      /* DRD_TICK_MS: counters, resolution, table */
 	struct evl_timer soon;      /* armed by changed(): rebuild once per loop pass */
 	struct albmd *d;
 	struct albmd_service *svc;  /* NULL until started */
@@ -160,7 +159,6 @@ struct drd_svc {
 	enum drd_table_from from;
 };
 
-static void drd_tick(struct evl *loop, struct evl_timer *t);
 static void drd_soon(struct evl *loop, struct evl_timer *t);
 
 static enum drd_table_from table_from(const struct albm_service *s)
@@ -204,6 +202,8 @@ static bool real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 	if (rc == 0) {
 		if (e->resolved && memcmp(e->mac, mac, 6))
 			e->mac_changed = true;
+		if (!e->resolved || e->mac_changed)
+			ds->dirty = true;
 		if (e->reported)
 			LOG_INFO("service '%s': server '%s' resolved: it gets traffic again",
 				 ds->svc->name, e->srv->name);
@@ -332,7 +332,7 @@ static void reals_poll(struct drd_svc *ds, uint64_t now)
 		if (st.pkts != e->cur.pkts)
 			e->last_pkt_ms = now;
 		if (st.new_flows != e->cur.new_flows || st.closed_flows != e->cur.closed_flows)
-			ds->dirty |= ds->from == DRD_T_PICKS;
+			ds->dirty = true; /* connection counts move lc-like picks and maxconn */
 		fresh = st.new_flows - e->cur.new_flows;
 		ds->rate += fresh;
 		e->cur = st;
@@ -482,27 +482,28 @@ static void weights_compute(struct drd_svc *ds)
 	}
 }
 
-/* Worth a table rebuild?  Static weights: any change; measured ones (picks,
- * effective weights): a change to or from 0, or by more than 1/32. */
-static bool weight_moved(uint32_t old, uint32_t now, bool exact)
+/* Worth a table rebuild?  Static weights: any change.  Measured ones: a change to
+ * or from 0, or by more than hi >> shift — 1/32 for albm's effective weights, 1/8
+ * for pick counts (K picks vary by a few from tick to tick on the same state). */
+static bool weight_moved(uint32_t old, uint32_t now, unsigned shift)
 {
 	uint32_t hi = ALBM_MAX(old, now), diff = hi - ALBM_MIN(old, now);
 
 	if (old == now)
 		return false;
-	if (exact || !old || !now)
+	if (!shift || !old || !now)
 		return true;
-	return (uint64_t)diff * 32 > hi;
+	return diff > (hi >> shift);
 }
 
 static bool table_differs(const struct drd_svc *ds)
 {
-	bool exact = ds->from == DRD_T_EQUAL || ds->from == DRD_T_WEIGHTS;
+	unsigned shift = ds->from == DRD_T_PICKS ? 3 : ds->from == DRD_T_EFFECTIVE ? 5 : 0;
 
 	for (size_t i = 0; i < ds->nreals; i++) {
 		const struct drd_real *e = &ds->reals[i];
 		if (e->want_in != e->in_set || (e->want_in && e->mac_changed) ||
-		    (e->want_in && weight_moved(e->weight, e->want_w, exact)))
+		    (e->want_in && weight_moved(e->weight, e->want_w, shift)))
 			return true;
 	}
 	return false;
@@ -550,6 +551,8 @@ static int set_apply(struct drd_svc *ds)
 		LOG_RL(ALBM_LOG_ERR, "service '%s': %s", ds->svc->name, err);
 		return rc;
 	}
+	LOG_DEBUG("service '%s': table rebuilt from %s (%zu real(s) in the set)", ds->svc->name,
+		  table_from_name(ds->from), n);
 	for (size_t i = 0; i < ds->nreals; i++) {
 		struct drd_real *e = &ds->reals[i];
 		bool entered = e->want_in && !e->in_set;
@@ -581,20 +584,19 @@ static void table_rebuild(struct drd_svc *ds, uint64_t now, bool sync)
 
 /* ---- timers ---- */
 
-static void drd_tick(struct evl *loop, struct evl_timer *t)
+/* albmd's periodic tick (lock held): counters in, MACs retried, table recomputed. */
+static void dr_tick(struct albmd *d, struct albmd_service *svc)
 {
-	struct drd_svc *ds = (struct drd_svc *)((char *)t - offsetof(struct drd_svc, tick));
-	struct albmd *d = evl_data(loop);
+	struct drd_svc *ds = svc->dp_data;
 	uint64_t now = albm_now_ms();
 
-	albmd_lock(d);
-	if (ds->svc && ds->owns_vip) {
-		reals_sync(ds, now);
-		reals_poll(ds, now);
+	(void)d;
+	if (!ds || !ds->owns_vip)
+		return;
+	reals_sync(ds, now);
+	reals_poll(ds, now);
+	if (ds->dirty)
 		table_rebuild(ds, now, false);
-	}
-	albmd_unlock(d);
-	evl_timer_start(loop, t, DRD_TICK_MS, drd_tick);
 }
 
 static void drd_soon(struct evl *loop, struct evl_timer *t)
@@ -629,7 +631,6 @@ static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void
 	char e[256], abuf[ALBM_ADDRSTRLEN];
 	int rc;
 
-	evl_timer_init(&ds->tick);
 	evl_timer_init(&ds->soon);
 	ds->d = d;
 	ds->vip = cfg->listen;
@@ -661,7 +662,6 @@ static void drd_free(struct albmd *d, struct drd_svc *ds)
 {
 	char e[256];
 
-	evl_timer_stop(d->loop, &ds->tick);
 	evl_timer_stop(d->loop, &ds->soon);
 	if (ds->owns_vip && dr_del_vip(ds->ifc->dr, &ds->vip, e, sizeof(e)) < 0)
 		LOG_WARN("%s", e);
@@ -692,7 +692,6 @@ static void dr_start(struct albmd *d, struct albmd_service *svc, void *prep)
 	ds->svc = svc;
 	svc->dp_data = ds;
 	table_rebuild(ds, albm_now_ms(), true);
-	evl_timer_start(d->loop, &ds->tick, DRD_TICK_MS, drd_tick);
 }
 
 static void dr_stop(struct albmd *d, struct albmd_service *svc)
@@ -723,6 +722,7 @@ const struct albmd_dataplane_ops albmd_dp_dr = {
 	.start = dr_start,
 	.stop = dr_stop,
 	.changed = dr_changed,
+	.tick = dr_tick,
 };
 
 /* ---- views: albmctl list, /api/state, /metrics ---- */

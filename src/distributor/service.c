@@ -376,5 +376,7 @@ void albmd_services_tick(struct albmd *d)
 				albmd_server_refresh(d, srv);
 		}
 		albm_svc_tick(&svc->sched);
+		if (svc->dp && svc->dp->tick)
+			svc->dp->tick(d, svc);
 	}
 }

@@ -47,7 +47,10 @@ expect 1 "not inside a cgroup mount" "$A" --once --cgroup "$T"
 
 # an unparsable /proc line: --once fails naming file and line ...
 mkdir -p "$T/proc/net"
-for f in meminfo stat loadavg net/tcp net/tcp6; do cat "/proc/$f" > "$T/proc/$f"; done
+for f in meminfo stat loadavg; do cat "/proc/$f" > "$T/proc/$f"; done
+# the socket tables only need to be well-formed: a bounded head keeps the fixture
+# small on a machine that holds many sockets at the moment
+for f in net/tcp net/tcp6; do head -n 2000 "/proc/$f" > "$T/proc/$f"; done
 cp -r "$T/proc" "$T/proc.good"
 sed -i 's/^MemAvailable:.*/MemAvailable:   lots kB/' "$T/proc/meminfo"
 expect 1 "$T/proc/meminfo: cannot parse line 'MemAvailable:   lots kB'" \

@@ -8,6 +8,7 @@
 #      the distributor's eth0 moves less than a tenth of that;
 #   3. wrr: new flows follow the weights 1:3 (drained server: none), and albmd's
 #      per-server XDP counters (list --json, /metrics) agree with the client;
+#   3b. a second service with an IPv6 VIP on the same interface (one attachment);
 #   4. rr (albmctl scheduler): equal shares, weights ignored;
 #   5. a download from a server drained mid-transfer completes (established flows
 #      stay), while every new flow goes elsewhere;
@@ -39,6 +40,14 @@ service web {
 	server s2 10.77.0.12:80 weight $3;
 	server s3 10.77.0.13 weight $4;
 	server s9 10.77.0.99;   # not on the segment
+}
+service web6 {                 # a second VIP (IPv6) on the same interface
+	listen [fd77::100]:80;
+	mode dr;
+	interface eth0;
+	scheduler rr;
+	server s1 fd77::11;
+	server s3 fd77::13;
 }
 EOF
 }
@@ -85,6 +94,12 @@ grep -q "^albm_dr_server_new_flows_total{service=\"web\",server=\"s2\"} [1-9]" <
 grep -q "^albm_dr_xdp_total{interface=\"eth0\",counter=\"tx\"} [1-9]" <<<"$metrics" ||
 	fail "/metrics has no XDP tx counter"
 ctl list | grep -q "dr: in-table table-weight 3" || fail "albmctl list shows no DR line for s2"
+
+# ---- 3b. IPv6 VIP of a second service on the same interface ---------------------------------
+read -r _ s1 _ s2 _ s3 _ nfail <<<"$(CONN_VIP=fd77::100 conns 40)"
+echo "3b. IPv6 VIP (service web6, rr over s1 and s3): s1 $s1, s2 $s2, s3 $s3, failed $nfail"
+[ "$nfail" -eq 0 ] && [ "$s2" -eq 0 ] && [ "$s1" -ge 10 ] && [ "$s3" -ge 10 ] ||
+	fail "IPv6 VIP: s1 $s1, s2 $s2, s3 $s3, failed $nfail"
 
 # ---- 4. rr -------------------------------------------------------------------------------
 ctl scheduler web rr >/dev/null || fail "albmctl scheduler web rr"

@@ -3,7 +3,7 @@
 # Source after tests/lib/common.sh.  Sets TMP, LAB, VIP and ALBM_LAB_PREFIX.
 #
 #   dr_lab_up N              lab with N servers and one client, albm-httpd in each server
-#                            (0.0.0.0:80, name sI, pid HTTPD_PID[I]); skips when the lab
+#                            ([::]:80, IPv4 too; name sI, pid HTTPD_PID[I]); skips when the lab
 #                            cannot be built
 #   in_ns ROLE CMD...        lab/netns exec
 #   ifbytes ROLE rx|tx       bytes counted on ROLE's eth0
@@ -11,7 +11,8 @@
 #   start_albmd_dr CONF      albmd -f CONF in the distributor namespace (tracked);
 #                            ALBMD_PID, log $TMP/albmd.log; skips when XDP cannot attach
 #   ctl ARGS...              albmctl on the test's control socket
-#   conns N [PATH]           N sequential connections from c1 to the VIP, one GET each:
+#   conns N [PATH]           N sequential connections from c1 to the VIP ($CONN_VIP if set,
+#                            e.g. fd77::100, no brackets), one GET each:
 #                            prints "s1 A s2 B ... fail F" (X-Server of each answer)
 #   hold N SECS FILE         open N connections from c1 to the VIP, send a GET for 1 MiB
 #                            and keep them open (unread, no FIN) for SECS; writes
@@ -41,7 +42,7 @@ dr_lab_up() {
 		skip "cannot build the namespace lab: $(tail -1 "$TMP/up.err")"
 	DR_NSERVERS=$n
 	for ((i = 1; i <= n; i++)); do
-		"$LAB" exec "s$i" "$BIN/albm-httpd" --listen 0.0.0.0:80 --name "s$i" \
+		"$LAB" exec "s$i" "$BIN/albm-httpd" --listen "[::]:80" --name "s$i" \
 			--log-level warn >"$TMP/httpd$i.log" 2>&1 &
 		HTTPD_PID[i]=$!
 		track_pid $!
@@ -92,7 +93,7 @@ stop_albmd() {
 }
 
 conns() {
-	in_ns c1 python3 - "$1" "${2:-/bytes/64}" "$DR_NSERVERS" "$VIP" <<'EOF'
+	in_ns c1 python3 - "$1" "${2:-/bytes/64}" "$DR_NSERVERS" "${CONN_VIP:-$VIP}" <<'EOF'
 import http.client, sys
 n, path, ns, vip = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 seen = {f"s{i}": 0 for i in range(1, ns + 1)}

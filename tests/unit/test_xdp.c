@@ -363,6 +363,37 @@ static void test_index_reuse_does_not_inherit_flows(void **state)
 	assert_int_equal(stat(dr, "resched_removed_real"), 1);
 }
 
+/* A client that reuses the ports of a flow it closed opens a new connection: its SYN
+ * is scheduled from the current table (IPVS conn_reuse_mode), not sent after the old
+ * flow to a drained real; a SYN on an open flow (a retransmission) stays pinned. */
+static void test_syn_on_closed_flow_rescheduled(void **state)
+{
+	struct albm_dr *dr = NEED_DR(state);
+	struct dr_real r[2] = { real("10.77.0.11", mac_r1, 1), real("10.77.0.12", mac_r2, 1) };
+	struct dr_real drain1[2] = { real("10.77.0.11", mac_r1, 0), real("10.77.0.12", mac_r2, 1) };
+	int open1 = -1, closed1 = -1;
+	uint64_t r2_new;
+
+	set_reals(dr, VIP, r, 2);
+	for (int p = 0; p < 128 && (open1 < 0 || closed1 < 0); p++) {
+		if (send4(dr, CLIENT, 47000 + p, TCP_SYN) != 1)
+			continue;
+		if (open1 < 0)
+			open1 = 47000 + p;
+		else
+			closed1 = 47000 + p;
+	}
+	assert_true(open1 > 0 && closed1 > 0);
+	r2_new = rstats(dr, VIP, "10.77.0.12").new_flows;
+	assert_int_equal(send4(dr, CLIENT, closed1, TCP_FIN | TCP_ACK), 1);
+	set_reals(dr, VIP, drain1, 2);
+	assert_int_equal(send4(dr, CLIENT, closed1, TCP_ACK), 1); /* late ACK: still pinned */
+	assert_int_equal(send4(dr, CLIENT, open1, TCP_SYN), 1);   /* SYN retransmission */
+	assert_int_equal(send4(dr, CLIENT, closed1, TCP_SYN), 2); /* port reused: new flow */
+	assert_int_equal(send4(dr, CLIENT, closed1, TCP_ACK), 2); /* ... pinned to r2 */
+	assert_int_equal(rstats(dr, VIP, "10.77.0.12").new_flows, r2_new + 1);
+}
+
 static void test_no_real_drops(void **state)
 {
 	struct albm_dr *dr = NEED_DR(state);
@@ -477,6 +508,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_real_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_counts_closed_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_on_closed_flow_rescheduled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_vip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
 	};

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# ALBM benchmark: Direct Routing (albmd mode dr, XDP) against proxy mode (albmd mode proxy)
+# in the same run, on the same lab/netns testbed, with the 5 MB / 15 MB request mix.
+#
+# For each mode: albm-bench in the client namespace for STEP seconds through the
+# distributor, then
+#   requests/s                      albm-bench's count / its counting window;
+#   albmd CPU s                     the sum of albmd's threads' on-CPU time
+#                                   (/proc/PID/task/*/schedstat) over the run;
+#   XDP s (dr only)                 the XDP program's own run time, from the kernel's BPF
+#                                   statistics (kernel.bpf_stats_enabled=1, run_time_ns of
+#                                   the program attached to the distributor's eth0);
+#   distributor CPU s / 1000 req    albmd CPU (+ XDP for dr) per 1000 requests;
+#   softirq s / 1000 req            the machine-wide softirq time (/proc/stat) per 1000
+#                                   requests: context only — it includes every namespace
+#                                   and every other process on the machine.
+# Target: dr's distributor CPU per request <= 5 % of proxy's (MET/MISSED).
+# Then bench/dr_xdp: the XDP program's packets/s on one core for SYN-sized frames.
+#
+# Usage: bash bench/dr.sh   (root; BUILD=build dir, STEP=20 seconds per mode, CLIENTS=6,
+#        SERVERS=2, MIX=5M:50,15M:50, ROUNDS=1 proxy+dr pairs).  Runs in a private lab
+# (ALBM_LAB_PREFIX=albmb$$) torn down at exit.  Exit 4 when root, netns or XDP are missing.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+STEP=${STEP:-20}
+CLIENTS=${CLIENTS:-6}
+SERVERS=${SERVERS:-2}
+MIX=${MIX:-5M:50,15M:50}
+ROUNDS=${ROUNDS:-1}
+LAB=lab/netns
+export ALBM_LAB_PREFIX=albmb$$
+TMP=$(mktemp -d /tmp/albm-bench-dr.XXXXXX)
+PIDS=()
+STATS_OLD=""
+
+skip() { echo "bench/dr: SKIP: $*"; exit 4; }
+die() { echo "bench/dr: $*" >&2; exit 1; }
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "$STATS_OLD" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
+	$LAB down >/dev/null 2>&1
+	[ -n "${KEEP_LOGS:-}" ] && mkdir -p "$KEEP_LOGS" && cp "$TMP"/*.log "$TMP"/*.conf "$KEEP_LOGS"/ 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, XDP)"
+for b in albmd albm-httpd albm-bench; do
+	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built (make BUILD=$BUILD bins)"
+done
+[ -x "$BUILD/bench/dr_xdp" ] || make --no-print-directory -s BUILD="$BUILD" "$BUILD/bench/dr_xdp" ||
+	die "cannot build $BUILD/bench/dr_xdp"
+command -v bpftool >/dev/null || skip "bpftool not installed"
+$LAB up --servers "$SERVERS" --clients 1 >"$TMP/up.txt" 2>"$TMP/up.err" ||
+	skip "cannot build the namespace lab: $(tail -1 "$TMP/up.err")"
+for ((i = 1; i <= SERVERS; i++)); do
+	# no modelled computation: the distributor's cost is what is measured
+	$LAB exec "s$i" "$BUILD/albm-httpd" --listen 0.0.0.0:80 --name "s$i" --cpu-per-mb 0 \
+		--log-level warn >"$TMP/httpd$i.log" 2>&1 &
+	PIDS+=($!)
+done
+sleep 1
+
+# ---- helpers ----------------------------------------------------------------------------
+task_ns() { # PID -> ns on CPU of all its threads so far
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+}
+softirq_ticks() { awk '/^cpu / {print $8}' /proc/stat; }
+xdp_prog_id() { # the program on the distributor's eth0
+	$LAB exec d ip -d link show dev eth0 | awk '/prog\/xdp/ {for (i = 1; i <= NF; i++) if ($i == "id") {print $(i + 1); exit}}'
+}
+xdp_run_ns() { # ID -> run_time_ns
+	bpftool -j prog show id "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_time_ns", 0))'
+}
+
+write_conf() { # MODE -> $TMP/MODE.conf
+	local i
+	{
+		echo "control { socket $TMP/albmd.sock; }"
+		echo "service web {"
+		if [ "$1" = dr ]; then
+			printf '\tlisten 10.77.0.100:80;\n\tmode dr;\n\tinterface eth0;\n'
+		else
+			printf '\tlisten 10.77.0.10:80;\n\tmode proxy;\n'
+		fi
+		printf '\tscheduler wlc;\n'
+		for ((i = 1; i <= SERVERS; i++)); do
+			if [ "$1" = dr ]; then echo "	server s$i 10.77.0.1$i;"; else echo "	server s$i 10.77.0.1$i:80;"; fi
+		done
+		echo "}"
+	} >"$TMP/$1.conf"
+}
+
+# run_mode MODE -> one result line "MODE requests errors rps albmd_s xdp_s softirq_s"
+run_mode() {
+	local mode=$1 url pid id=0 x0=0 x1=0 c0 c1 s0 s1 line
+	write_conf "$mode"
+	$LAB exec d "$BUILD/albmd" -f "$TMP/$mode.conf" ${ALBMD_LOG:+--log-level $ALBMD_LOG} >"$TMP/albmd-$mode.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 50); do
+		"$BUILD/albmctl" -s "$TMP/albmd.sock" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null || { cat "$TMP/albmd-$mode.log" >&2; die "albmd ($mode) did not start"; }
+	if [ "$mode" = dr ]; then
+		url=http://10.77.0.100:80
+		id=$(xdp_prog_id)
+		[ -n "$id" ] || skip "albmd attached no XDP program: $(tail -1 "$TMP/albmd-$mode.log")"
+	else
+		url=http://10.77.0.10:80
+	fi
+	sleep 0.5
+	[ "$id" != 0 ] && x0=$(xdp_run_ns "$id")
+	c0=$(task_ns "$pid") s0=$(softirq_ticks)
+	$LAB exec c1 "$BUILD/albm-bench" --url "$url" --clients "$CLIENTS" --step "${STEP}s" \
+		--mix "$MIX" --timeout 60s --quiet --csv "$TMP/$mode.csv" >"$TMP/bench-$mode.log" 2>&1 ||
+		die "albm-bench ($mode) failed: $(tail -3 "$TMP/bench-$mode.log")"
+	c1=$(task_ns "$pid") s1=$(softirq_ticks)
+	[ "$id" != 0 ] && x1=$(xdp_run_ns "$id")
+	kill -TERM "$pid" && wait "$pid" 2>/dev/null
+	line=$(sed -n 2p "$TMP/$mode.csv")
+	IFS=, read -r _ _ dur req err rps _ <<<"$line"
+	echo "$mode $req $err $rps $(((c1 - c0) / 1000)) $(((x1 - x0) / 1000)) $(((s1 - s0) * 1000000 / $(getconf CLK_TCK))) $dur"
+}
+
+# ---- the runs -------------------------------------------------------------------------------
+STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo "")
+[ -n "$STATS_OLD" ] && sysctl -qw kernel.bpf_stats_enabled=1
+echo "bench/dr: $SERVERS servers, $CLIENTS clients, mix $MIX, ${STEP}s per mode, $ROUNDS round(s); $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$TMP/results"
+for ((r = 1; r <= ROUNDS; r++)); do
+	run_mode proxy >>"$TMP/results"
+	run_mode dr >>"$TMP/results"
+done
+
+python3 - "$TMP/results" <<'EOF'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    m, req, err, rps, albmd_us, xdp_us, sirq_us, dur = line.split()
+    r = rows.setdefault(m, [0, 0, 0.0, 0, 0, 0, 0.0])
+    for i, v in enumerate((int(req), int(err), float(rps), int(albmd_us), int(xdp_us), int(sirq_us), float(dur))):
+        r[i] += v
+print(f"{'mode':6} {'requests':>9} {'errors':>6} {'req/s':>8} {'albmd CPU s':>12} {'XDP s':>9} "
+      f"{'distributor CPU s/1000 req':>27} {'softirq s/1000 req (machine)':>29}")
+per = {}
+for m in ("proxy", "dr"):
+    if m not in rows:
+        continue
+    req, err, rps, a_us, x_us, s_us, dur = rows[m]
+    cpu = (a_us + x_us) / 1e6
+    per[m] = cpu / req * 1000 if req else float("inf")
+    print(f"{m:6} {req:9d} {err:6d} {req / dur:8.1f} {a_us / 1e6:12.4f} {x_us / 1e6:9.5f} "
+          f"{per[m]:27.5f} {s_us / 1e6 / req * 1000 if req else 0:29.3f}")
+if "proxy" in per and "dr" in per and per["proxy"] > 0:
+    ratio = per["dr"] / per["proxy"] * 100
+    print(f"dr / proxy distributor CPU per request: {ratio:.2f} % (target <= 5 %): "
+          f"{'MET' if ratio <= 5 else 'MISSED'}")
+EOF
+echo
+echo "XDP path on one core (bench/dr_xdp, BPF_PROG_TEST_RUN):"
+"$BUILD/bench/dr_xdp" 2>&1 | sed 's/^/  /'

@@ -13,10 +13,11 @@
 # 10^8, sendfile; by default one instance with worker_processes 1 listening on 4 ports, so
 # that direct and balanced runs have the same backend capacity (--backends 4: four
 # instances with worker_processes 1 each).
-# Rows (wrk -t1 -c32 -d10s --latency): 1 B keep-alive, 1 B with `Connection: close` (a new
-# connection per request), 5 MiB keep-alive.  Figures: requests/s, p50/p99 latency, and
-# each balancer's CPU time per request from utime+stime in /proc/PID/stat (all its
-# processes and threads) before and after the wrk run.  Median of --runs runs (default 2);
+# Rows (wrk -t1 -c32 -d10s --timeout 30s --latency): 1 B keep-alive, 1 B with
+# `Connection: close` (a new connection per request), 5 MiB keep-alive.  Figures:
+# requests/s, p50/p99 latency, and each balancer's CPU time per request from utime+stime
+# in /proc/PID/stat (all its processes and threads) before and after the wrk run; the
+# same for the backends and wrk, and the host's busy share (the machine may be shared).  Median of --runs runs (default 2);
 # the balancer order is reversed on every other run.  The output is Markdown: one table
 # per row, then each target MET or MISSED with its figures.  The exit code is 0 whatever
 # the verdict (a benchmark on a shared machine informs, it does not gate); 4 = skipped
@@ -187,11 +188,13 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 LOAD_END=$(loadavg)
 
+ONLY_ARG=""
+[ "$ONLY" = "albmd,haproxy,haproxy-splice,nginx-rr,nginx-lc" ] || ONLY_ARG=" --only $ONLY"
 report() {
 	echo "bench/peers — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), kernel $(uname -r)"
 	echo
-	echo "- command: \`bench/peers.sh --runs $RUNS --duration $DURATION --workers $WORKERS --threads $THREADS --connections $CONNS --backends $BACKENDS\`"
-	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --latency; median of $RUNS run(s); balancer order reversed every other run"
+	echo "- command: \`bench/peers.sh --runs $RUNS --duration $DURATION --workers $WORKERS --threads $THREADS --connections $CONNS --backends $BACKENDS${ONLY_ARG}\`"
+	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --timeout 30s --latency; median of $RUNS run(s); balancer order reversed every other run"
 	echo "- every balancer: $WORKERS worker process/thread (albmd \`workers $WORKERS\`, HAProxy \`nbthread $WORKERS\`, nginx \`worker_processes $WORKERS\`)"
 	if [ "$BACKENDS" = 1 ]; then
 		echo "- backends: one nginx, worker_processes 1, listening on 4 ports (direct = port 1: same backend capacity as through a balancer)"

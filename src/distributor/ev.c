@@ -114,6 +114,23 @@ void evl_del(struct evl *loop, struct evl_io *io)
 	io->fd = -1;
 }
 
+void evl_close(struct evl *loop, struct evl_io *io)
+{
+	int fd = io->fd;
+
+	(void)loop;
+	if (fd < 0)
+		return;
+	/*
+	 * No EPOLL_CTL_DEL: the kernel drops the registration when the last reference
+	 * to the open file goes, which close() is as long as the fd was never dup()ed
+	 * nor inherited by a fork().  fd = -1 still makes the loop skip events of this
+	 * io that are already in the current batch.
+	 */
+	io->fd = -1;
+	close(fd);
+}
+
 /* ---- timers: a binary min-heap of pointers, each timer knows its index ---- */
 
 static void heap_set(struct evl *loop, size_t i, struct evl_timer *t)

@@ -49,6 +49,12 @@ int evl_add(struct evl *loop, struct evl_io *io, int fd, uint32_t events, evl_io
 int evl_mod(struct evl *loop, struct evl_io *io, uint32_t events);
 /* Unregister (the fd is not closed); io->fd becomes -1.  Safe on an unregistered io. */
 void evl_del(struct evl *loop, struct evl_io *io);
+/*
+ * Unregister and close the fd in one system call (close() alone, no EPOLL_CTL_DEL).
+ * Only for fds that were never dup()ed and are not shared with a forked child:
+ * otherwise the open file outlives the close and keeps reporting events.
+ */
+void evl_close(struct evl *loop, struct evl_io *io);
 
 void evl_timer_init(struct evl_timer *t);
 /* (Re)arm t to fire once after delay_ms. */

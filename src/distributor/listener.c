@@ -9,6 +9,7 @@
 #define LOG_COMPONENT "listener"
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,8 @@ static int listen_socket(const struct albm_addr *a, bool reuseport, char *err, s
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (albm_addr_family(a) == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* accepted sockets inherit it: saves a setsockopt() per connection */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, &a->u.sa, a->len) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int rc = -errno;
 		albm_seterr(err, errlen, "listen on %s: %s", albm_addr_format(a, abuf, sizeof(abuf)),

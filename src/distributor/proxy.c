@@ -249,7 +249,7 @@ static void conn_new(struct albmd_worker *w, struct albmd_listener *l, int fd,
 	c->state = CONN_CONNECTING;
 	ALBMD_STAT_ADD(d->st.conns_current, 1);
 	ALBMD_STAT_ADD(d->st.conns_total, 1);
-	conn_setup_socket(fd);
+	/* TCP_NODELAY comes from the listening socket (listener.c) */
 	if (evl_add(w->loop, &c->end[SIDE_CLIENT].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		    conn_io) < 0) {
 		close(fd);
@@ -351,12 +351,10 @@ static int conn_connect(struct albmd_conn *c)
 static void conn_connect_failed(struct albmd_conn *c, const char *why)
 {
 	struct albmd_worker *w = c->w;
-	int fd = c->end[SIDE_SERVER].io.fd;
 
 	LOG_RL(ALBM_LOG_WARN, "service '%s': connect to server '%s' failed: %s", c->svc->name,
 	       c->srv->name, why);
-	evl_del(w->loop, &c->end[SIDE_SERVER].io);
-	close(fd);
+	evl_close(w->loop, &c->end[SIDE_SERVER].io);
 	/* reconnect after the batch: a stale event of the old fd must not meet the new one */
 	c->retry_next = w->retry;
 	w->retry = c;
@@ -543,7 +541,10 @@ static int dir_pump(struct albmd_conn *c, int i)
 		}
 		if (dr->eof) {
 			if (!dr->shut) {
-				shutdown(c->end[1 - i].io.fd, SHUT_WR);
+				/* the last direction to end: conn_relay() closes the socket,
+				 * which sends the FIN after the queued bytes by itself */
+				if (!c->dir[1 - i].shut)
+					shutdown(c->end[1 - i].io.fd, SHUT_WR);
 				dr->shut = true;
 			}
 			return 0;
@@ -580,8 +581,11 @@ static void conn_connected(struct albmd_conn *c, uint32_t revents)
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (getsockopt(c->end[SIDE_SERVER].io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
+	/* a connect that failed reports EPOLLERR; EPOLLOUT alone means it succeeded */
+	if (!(revents & EPOLLOUT) || (revents & (EPOLLERR | EPOLLHUP))) {
+		if (getsockopt(c->end[SIDE_SERVER].io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+	}
 	if (!err && !(revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return; /* readable before writable: not a verdict yet */
 	if (err || (revents & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP)) {
@@ -642,11 +646,7 @@ static void conn_close(struct albmd_conn *c)
 		return;
 	c->state = CONN_CLOSED;
 	for (int i = 0; i < 2; i++) {
-		int fd = c->end[i].io.fd;
-		if (fd >= 0) {
-			evl_del(w->loop, &c->end[i].io);
-			close(fd);
-		}
+		evl_close(w->loop, &c->end[i].io); /* no-op when not open */
 		albmd_worker_pipe_put(w, c->dir[i].pipe, c->dir[i].pipe_bytes == 0);
 		free(c->dir[i].buf);
 		c->dir[i].buf = NULL;

@@ -19,10 +19,10 @@
  *
  * Every tick (albmd's ALBMD_TICK_MS, 100 ms) the per-real XDP counters (new and closed
  * flows) are read and fed to the scheduler as connection counts, so lc-like
- * schedulers, maxconn and `albmctl list` see the flows; the table is then recomputed.  changed() from
- * albmd (weights, states, reports) marks the table dirty and a zero-delay timer
- * rebuilds it once per loop iteration.  Everything runs in the main thread with
- * d->lock held.
+ * schedulers, maxconn and `albmctl list` see the flows; the table is then
+ * recomputed.  changed() from albmd (weights, states, reports) marks the table dirty
+ * and a zero-delay timer rebuilds it once per loop pass.  Everything runs in the main
+ * thread with d->lock held.
  */
 #define LOG_COMPONENT "dr"
 #include "distributor/dataplane_dr.h"
@@ -186,11 +186,6 @@ static void stats_add(struct dr_real_stats *a, const struct dr_real_stats *b,
 
 /* ---- MAC resolution (never blocks, except in prepare) ---- */
 
-static void fmt_host(const struct albm_addr *a, char *buf, size_t len)
-{
-	albm_addr_format_host(a, buf, len);
-}
-
 /* Look srv's MAC up (and ask the kernel to resolve it); true when known. */
 static bool real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 {
@@ -216,7 +211,7 @@ static bool real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 	if (!e->unresolved_since)
 		e->unresolved_since = now;
 	if (!e->reported && now - e->unresolved_since >= DRD_RESOLVE_GRACE_MS) {
-		fmt_host(&e->srv->addr, host, sizeof(host));
+		albm_addr_format_host(&e->srv->addr, host, sizeof(host));
 		if (rc == -EHOSTUNREACH)
 			snprintf(err, sizeof(err), "resolve %s on %s: no ARP/neighbour reply "
 				 "(not on this L2 segment, or down?)", host, ds->ifc->name);
@@ -385,7 +380,7 @@ static void flow_for_pick(struct albm_flow *f, const struct albm_addr *vip, uint
 {
 	memset(f, 0, sizeof(*f));
 	f->family = (uint8_t)albm_addr_family(vip);
-	f->proto = 6; /* IPPROTO_TCP */
+	f->proto = IPPROTO_TCP;
 	f->dport = (uint16_t)albm_addr_port(vip);
 	f->sport = (uint16_t)(1024 + k % 60000);
 	/* synthetic clients 198.18.0.0/15 (RFC 2544): the hashing schedulers spread too */

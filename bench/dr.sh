@@ -83,7 +83,7 @@ sleep 1
 
 # ---- helpers ----------------------------------------------------------------------------
 task_ns() { # PID -> ns on CPU of all its threads so far
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 softirq_ticks() { awk '/^cpu / {print $8}' /proc/stat; }
 xdp_prog_id() { # the program on the distributor's eth0
@@ -226,6 +226,25 @@ verdict("albmd + distributor softirq estimate", b_per)
 if traffic.get("proxy"):
     print(f"dr / proxy, albmd + XDP less albmd's idle cost over the run: "
           f"{traffic['dr'] / traffic['proxy'] * 100:.2f} %")
+# The machine is shared: the same ratios per round (proxy and dr back to back), median.
+lines = [l.split() for l in open(sys.argv[1])]
+rounds = [lines[i:i + 3] for i in range(0, len(lines) - 2, 3)]
+if len(rounds) > 1:
+    ra, rb = [], []
+    for rd in rounds:
+        d = {f[0]: f for f in rd}
+        bq = int(d["direct"][6]) / int(d["direct"][1])
+        def cost(m, soft):
+            f = d[m]
+            req, a_us, x_us, s_us = int(f[1]), int(f[4]), int(f[5]), int(f[6])
+            est = max(s_us / req - bq, x_us / req if m == "dr" else 0)
+            return (a_us + (est * req if soft else x_us)) / req
+        ra.append(cost("dr", False) / cost("proxy", False) * 100)
+        rb.append(cost("dr", True) / cost("proxy", True) * 100)
+    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
+    print(f"per round ({len(rounds)}): albmd + XDP " + " ".join(f"{r:.1f}" for r in ra) +
+          f" % (median {med(ra):.2f} %); with the softirq estimate " +
+          " ".join(f"{r:.1f}" for r in rb) + f" % (median {med(rb):.2f} %)")
 EOF
 echo
 echo "XDP path on one core (bench/dr_xdp, BPF_PROG_TEST_RUN):"

@@ -13,9 +13,13 @@
 lab_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
-	local p
+	local p lo=20000 hi
+	# below the kernel's ephemeral range, where client sockets may hold a port that no
+	# one listens on (bind would fail); clear of the lab's 17100-17500 layout
+	hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+	[ "$hi" -gt "$lo" ] || hi=32767
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000)) # clear of the lab's 17500+ layout
+		p=$((lo + RANDOM % (hi - lo)))
 		lab_port_free "$p" && { echo "$p"; return 0; }
 	done
 	fail "no free port found"

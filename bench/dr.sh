@@ -27,12 +27,13 @@
 # idle rate over the run), which is what a faster testbed would converge to.
 # Then bench/dr_xdp: the XDP program's packets/s on one core for SYN-sized frames.
 #
-# Usage: bash bench/dr.sh   (root; BUILD=build dir, STEP=20 seconds per mode, CLIENTS=6,
-#        SCHED=wlc (both modes),
-#        SERVERS=2, MIX=5M:50,15M:50, ROUNDS=1 proxy+dr pairs, IDLE=5 seconds of idle
-#        baseline before each run, HTTPD_ARGS="--cpu-per-mb 0 --mem-factor 0.01": the
-#        servers' cost model off, so that they are not the bottleneck).  Runs in a private lab
-# (ALBM_LAB_PREFIX=albmb$$) torn down at exit.  Exit 4 when root, netns or XDP are missing.
+# Usage: bash bench/dr.sh   (root).  Environment: BUILD (build dir), STEP=20 (seconds per
+#        mode), CLIENTS=6, SERVERS=2, MIX=5M:50,15M:50, SCHED=wlc (both modes), ROUNDS=1
+#        (direct+proxy+dr back to back), IDLE=5 (seconds of idle baseline before each
+#        albmd run), HTTPD_ARGS="--cpu-per-mb 0 --mem-factor 0.01" (the servers' cost
+#        model off, so that they are not the bottleneck), ALBMD_LOG=LEVEL, KEEP_LOGS=DIR.
+# Runs in a private lab (ALBM_LAB_PREFIX=albmb$$) torn down at exit.  Exit 4 when root,
+# netns or XDP are missing.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}

@@ -188,6 +188,13 @@ static int http_request_line(const char *line, size_t n, struct albm_http_req *r
 	return 0;
 }
 
+/* HTTP/1.1 keeps the connection unless "Connection: close"; 1.0 only with
+ * "Connection: keep-alive" (RFC 9112 section 9.3).  Requests and responses alike. */
+static bool http_keepalive(int minor, const struct http_fields *f)
+{
+	return minor >= 1 ? !f->conn_close : (f->conn_keepalive && !f->conn_close);
+}
+
 int albm_http_parse_request(const char *buf, size_t len, struct albm_http_req *req)
 {
 	size_t head = http_head_len(buf, len);
@@ -202,7 +209,7 @@ int albm_http_parse_request(const char *buf, size_t len, struct albm_http_req *r
 		return -EINVAL;
 	if (http_fields_parse(p, buf + head, &f))
 		return -EINVAL;
-	req->keepalive = req->minor >= 1 ? !f.conn_close : (f.conn_keepalive && !f.conn_close);
+	req->keepalive = http_keepalive(req->minor, &f);
 	req->has_body = f.chunked || (f.has_length && f.length > 0);
 	return (int)head;
 }
@@ -235,7 +242,7 @@ int albm_http_parse_response(const char *buf, size_t len, struct albm_http_resp 
 		return -EINVAL;
 	if (http_fields_parse(p, buf + head, &f))
 		return -EINVAL;
-	resp->keepalive = resp->minor >= 1 ? !f.conn_close : (f.conn_keepalive && !f.conn_close);
+	resp->keepalive = http_keepalive(resp->minor, &f);
 	resp->has_length = f.has_length;
 	resp->content_length = f.length;
 	resp->chunked = f.chunked;

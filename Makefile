@@ -12,6 +12,10 @@
 #
 # `make SAN=1 BUILD=build/asan unit` builds the same with ASan+UBSan.
 
+# `make` alone builds everything: the per-directory library rules generated below
+# would otherwise become the default goal.
+.DEFAULT_GOAL := all
+
 BUILD   ?= build
 CC      ?= cc
 CLANG   ?= clang

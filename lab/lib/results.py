@@ -19,7 +19,8 @@ STEP_COLS = ["experiment", "scheduler", "run", "step", "clients", "duration_s", 
              "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares", "overload"]
 MEM_COLS = ["experiment", "scheduler", "t_s", "server", "avail_bytes", "total_bytes",
             "avail_pct", "swap_bytes", "state", "src", "conns", "eff_weight", "cpu_util",
-            "overload"]
+            "overload", "albm_state", "conn_limit"]
+MEM_EXTRA = 2  # columns after "overload" (added later: kept at the end)
 
 # albm-bench CSV column -> our name (first match wins; docs/lab.md lists the bench's columns)
 ALIASES = {
@@ -201,7 +202,8 @@ def merge(out):
             mem = sched_mem(out, s)
             by_srv = {}
             for m in mem:
-                wm.writerow([exp, s] + [m.get(c, "") for c in MEM_COLS[2:-1]] + [ovl])
+                wm.writerow([exp, s] + [m.get(c, "") for c in MEM_COLS[2:-1 - MEM_EXTRA]] + [ovl]
+                            + [m.get(c, "") for c in MEM_COLS[-MEM_EXTRA:]])
                 by_srv.setdefault(m["server"], []).append(m)
             for name in srv or by_srv:
                 pts = []

@@ -10,7 +10,7 @@ Swap in use by the server's cgroup (v1 memsw.usage - usage, v2 memory.swap.curre
 recorded alongside, as the physical evidence of overload.
 
 CSV columns: t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src,
-             conns,eff_weight,cpu_util
+             conns,eff_weight,cpu_util,albm_state,conn_limit
 (the last three from albmd's /api/state: live connections, the scheduler's effective
 weight, the agent's CPU utilisation; empty when albmd does not answer)
 Stops on SIGTERM/SIGINT or after --max-seconds.
@@ -94,11 +94,13 @@ def api_sample(url):
             if not isinstance(m, dict) or m.get("timed_out"):
                 m = {}
             try:
+                al = srv.get("albm") if isinstance(srv.get("albm"), dict) else {}
                 res[srv["name"]] = (int(m.get("mem_available_bytes", 0)),
                                     int(m.get("mem_total_bytes", 0)),
                                     str(srv.get("state", "")), int(srv.get("active_conns", 0)),
                                     float(srv.get("effective_weight", 0.0)),
-                                    float(m["cpu_util"]) if "cpu_util" in m else "")
+                                    float(m["cpu_util"]) if "cpu_util" in m else "",
+                                    str(al.get("state", "")), al.get("conn_limit", ""))
             except (KeyError, TypeError, ValueError):
                 continue
     return res
@@ -145,14 +147,15 @@ def main():
             f.write(f"{time.time():.3f}\n")
     with open(a.out, "w", buffering=1) as f:
         f.write("t_s,server,avail_bytes,total_bytes,avail_pct,swap_bytes,state,src,"
-                "conns,eff_weight,cpu_util\n")
+                "conns,eff_weight,cpu_util,albm_state,conn_limit\n")
         while not STOP and time.monotonic() - t0 < a.max_seconds:
             tick = time.monotonic()
             api = api_sample(a.api) if a.api else {}
             for name, cg in a.server:
                 cgs = cgroup_sample(cg, a.cgroup_version)
                 swap = cgs[2] if cgs and cgs[2] is not None else ""
-                state, conns, eff, cpu = api[name][2:] if name in api else ("", "", "", "")
+                state, conns, eff, cpu, astate, limit = (api[name][2:] if name in api
+                                                         else ("", "", "", "", "", ""))
                 if isinstance(eff, float):
                     eff = f"{eff:.3f}"
                 if isinstance(cpu, float):
@@ -172,7 +175,7 @@ def main():
                 avail, total = got
                 pct = 100.0 * avail / total if total else 0.0
                 f.write(f"{tick - t0:.3f},{name},{avail},{total},{pct:.2f},{swap},{state},{src},"
-                        f"{conns},{eff},{cpu}\n")
+                        f"{conns},{eff},{cpu},{astate},{limit}\n")
             rest = a.interval / 1000.0 - (time.monotonic() - tick)
             if rest > 0:
                 time.sleep(rest)

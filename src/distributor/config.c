@@ -312,6 +312,26 @@ static int get_double(struct cfg_ctx *ctx, int line, const char *what, const cha
 	return 0;
 }
 
+/* "10%" or "2.5%" -> 0.10 / 0.025; the sign is required so that "10" cannot mean 10 %
+ * to one reader and 1000 % (a fraction of 10) to another. */
+static int get_percent(struct cfg_ctx *ctx, int line, const char *what, const char *s,
+		       double max_pct, double *out)
+{
+	size_t n = strlen(s);
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = n >= 2 && strspn(s, "0123456789.") == n - 1 && s[n - 1] == '%' ? strtod(s, &end) : -1;
+	if (v < 0 || errno || end != s + n - 1 || !(v <= max_pct)) {
+		cfg_error(ctx, line, "bad %s '%s' (expected a percentage 0%%-%g%%, e.g. 10%%)", what,
+			  s, max_pct);
+		return -EINVAL;
+	}
+	*out = v / 100.0;
+	return 0;
+}
+
 static int get_onoff(struct cfg_ctx *ctx, const struct cfg_node *n, bool *out)
 {
 	if (!strcmp(n->args[1], "on"))
@@ -593,8 +613,25 @@ static bool cfg_service_simple(struct cfg_ctx *ctx, const struct cfg_node *n,
 			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
 		else if (!strcmp(n->args[1], "refuse"))
 			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
+		else if (!strcmp(n->args[1], "queue"))
+			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
 		else
-			cfg_error(ctx, n->line, "all-overloaded takes least-loaded or refuse");
+			cfg_error(ctx, n->line, "all-overloaded takes least-loaded, refuse or queue");
+	} else if (!strcmp(d, "mem-reserve")) {
+		if (want_args(ctx, n, 1, 1))
+			get_percent(ctx, n->line, "mem-reserve", n->args[1], 50,
+				    &svc->adaptive.mem_reserve);
+	} else if (!strcmp(d, "queue-timeout")) {
+		if (!want_args(ctx, n, 1, 1))
+			return true;
+		if (!strcmp(n->args[1], "off") || !strcmp(n->args[1], "0"))
+			svc->queue_timeout_ms = 0;
+		else
+			get_duration(ctx, n->line, "queue-timeout", n->args[1], &svc->queue_timeout_ms);
+	} else if (!strcmp(d, "queue-max")) {
+		if (want_args(ctx, n, 1, 1) &&
+		    !get_uint(ctx, n->line, "queue-max", n->args[1], 0, 10000000, &v))
+			svc->queue_max = (uint32_t)v;
 	} else if (!strcmp(d, "interface")) {
 		if (want_args(ctx, n, 1, 1)) {
 			if (!n->args[1][0] || strlen(n->args[1]) >= IF_NAMESIZE || strchr(n->args[1], '/'))
@@ -686,6 +723,8 @@ static void cfg_service_defaults(struct albmd_cfg_service *svc)
 	svc->health.timeout_ms = 1000;
 	svc->health.rise = 2;
 	svc->health.fall = 3;
+	svc->queue_timeout_ms = 5000; /* HAProxy's `timeout queue` defaults to the connect one */
+	svc->queue_max = 1024;
 }
 
 /* Checks that need the whole block (mode decides what a server address must be). */

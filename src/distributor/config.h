@@ -53,9 +53,12 @@ struct albmd_cfg_service {
 	unsigned max_fails;             /* passive health: failures that mark a server down */
 	uint64_t fail_timeout_ms;       /* ... for this long */
 	uint32_t maxconn;               /* service-wide limit, 0 = none */
+	uint64_t queue_timeout_ms;      /* no server free: wait this long (0 = close at once) */
+	uint32_t queue_max;             /* connections waiting at once (per service) */
 	enum albmd_proxy_proto proxy_protocol;
 	struct albmd_cfg_health health;
-	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded */
+	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded,
+					       * mem-reserve */
 	struct albmd_cfg_server *servers;
 	size_t nservers;
 	int line;

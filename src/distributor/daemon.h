@@ -76,9 +76,12 @@ struct albmd_service_stats {
 	uint64_t conns_total;
 	uint64_t conns_active;
 	uint64_t no_server;       /* no server available: the client was closed */
-	uint64_t refused;         /* maxconn reached (service or global) */
+	uint64_t refused;         /* maxconn reached (service or global), or queue-max */
 	uint64_t retries;
 	uint64_t bytes_in, bytes_out;
+	uint64_t queued;          /* gauge: clients waiting for a server (proxy.c's queue) */
+	uint64_t queued_total;    /* clients that had to wait */
+	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
 };
 
 struct albmd_dataplane_ops;

@@ -430,11 +430,13 @@ static void weights_from_picks(struct drd_svc *ds)
 }
 
 /* albm: effective weights; when every server is excluded, the one server its
- * all-overloaded policy would pick (none with `refuse`). */
+ * all-overloaded policy would pick (none with `refuse`).  `queue` counts as
+ * least-loaded here: XDP forwards packets and has nowhere to hold a new flow. */
 static void weights_from_effective(struct drd_svc *ds)
 {
 	struct albm_service *s = &ds->svc->sched;
 	uint64_t picks0 = s->picks, no_dest0 = s->no_dest;
+	int policy = s->adaptive.all_overloaded_policy;
 	struct albm_flow flow;
 	struct albm_dest *dest;
 	bool any = false;
@@ -448,7 +450,10 @@ static void weights_from_effective(struct drd_svc *ds)
 	if (any)
 		return;
 	flow_for_pick(&flow, &ds->vip, 0);
+	if (policy == ALBM_ALL_OVL_QUEUE)
+		s->adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
 	dest = albm_svc_schedule(s, &flow);
+	s->adaptive.all_overloaded_policy = policy;
 	if (dest)
 		ds->reals[dest->idx].want_w = 1;
 	s->picks = picks0;

@@ -113,6 +113,9 @@ SVC_FN(s_picks, svc->sched.picks)
 SVC_FN(s_noserver, ALBMD_STAT_GET(svc->st.no_server))
 SVC_FN(s_refused, ALBMD_STAT_GET(svc->st.refused))
 SVC_FN(s_retries, ALBMD_STAT_GET(svc->st.retries))
+SVC_FN(s_queued, ALBMD_STAT_GET(svc->st.queued))
+SVC_FN(s_queued_total, ALBMD_STAT_GET(svc->st.queued_total))
+SVC_FN(s_queue_timeouts, ALBMD_STAT_GET(svc->st.queue_timeouts))
 
 static void per_service(struct albmd *d, struct albmd_buf *b, const char *name, const char *type,
 			const char *help, svc_value_fn fn)
@@ -177,7 +180,15 @@ void albmd_metrics(struct albmd *d, struct albmd_buf *b)
 	per_service(d, b, "albm_service_no_server_total", "counter",
 		    "Connections closed because no server was available", s_noserver);
 	per_service(d, b, "albm_service_refused_total", "counter",
-		    "Connections refused by the service maxconn", s_refused);
+		    "Connections refused by the service maxconn or a full queue (queue-max)",
+		    s_refused);
+	per_service(d, b, "albm_service_queued", "gauge",
+		    "Clients waiting in the queue for a free server", s_queued);
+	per_service(d, b, "albm_service_queued_total", "counter",
+		    "Clients that had to wait in the queue", s_queued_total);
+	per_service(d, b, "albm_service_queue_timeouts_total", "counter",
+		    "Clients closed after waiting queue-timeout without a free server",
+		    s_queue_timeouts);
 	per_service(d, b, "albm_service_retries_total", "counter",
 		    "Connect retries on another server", s_retries);
 	server_states(d, b);

@@ -14,6 +14,9 @@
  * failed connect: the failed server is reported to the passive health check (which
  * may take it out of rotation for fail-timeout) and another server is tried, up to
  * `retries` times, so that a dead server does not fail clients while others are up.
+ * When every server is full (the scheduler picks none while one is up and not
+ * drained), the client waits in the worker's queue for up to `queue-timeout`
+ * (HAProxy's `timeout queue`; "the queue" below).
  */
 #define LOG_COMPONENT "proxy"
 #include "distributor/proxy.h"
@@ -35,7 +38,7 @@
 #define ACCEPT_BATCH 64      /* connections accepted per listener event */
 #define MAX_TRIED 8
 
-enum conn_state { CONN_CONNECTING, CONN_RELAY, CONN_CLOSED };
+enum conn_state { CONN_CONNECTING, CONN_QUEUED, CONN_RELAY, CONN_CLOSED };
 enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
 
 /* One direction of the relay: from side `dir` to side `1 - dir`. */
@@ -61,6 +64,7 @@ struct albmd_conn {
 	struct albmd_conn *next_free; /* first: the free list links through it */
 	struct albmd_conn *prev, *next; /* worker's live list */
 	struct albmd_conn *dead_next, *retry_next;
+	struct albmd_conn *qprev, *qnext; /* worker's queue (CONN_QUEUED) */
 	struct albmd_worker *w;
 	struct conn_end end[2];       /* client, server */
 	enum conn_state state;
@@ -71,9 +75,9 @@ struct albmd_conn {
 	struct albmd_server *tried[MAX_TRIED];
 	unsigned ntried, attempts;
 	struct albm_addr peer;
-	uint64_t start_ms, last_ms;
+	uint64_t start_ms, last_ms, queued_ms;
 	/* copied from the service at accept time: read without the lock */
-	uint64_t connect_timeout_ms, idle_timeout_ms;
+	uint64_t connect_timeout_ms, idle_timeout_ms, queue_timeout_ms;
 	unsigned retries;
 	enum albmd_proxy_proto pp;
 	bool splice;
@@ -81,6 +85,7 @@ struct albmd_conn {
 
 static void conn_close(struct albmd_conn *c);
 static int conn_connect(struct albmd_conn *c);
+static void queue_push(struct albmd_conn *c);
 
 static struct albmd_conn *conn_of(struct evl_io *io, int *side)
 {
@@ -198,6 +203,41 @@ static void conn_release_server(struct albmd_conn *c)
 	ALBMD_STAT_SUB(srv->st.conns_active, 1);
 	c->srv = NULL;
 	albmd_server_unref(srv);
+	c->w->released = true; /* queued clients may take it (after the batch) */
+}
+
+/* At least one server up and not drained: the service is full, not gone, so a
+ * client may wait for it (lock held). */
+static bool svc_has_live_server(const struct albmd_service *svc)
+{
+	for (size_t i = 0; i < svc->sched.ndests; i++) {
+		const struct albm_dest *dest = svc->sched.dests[i];
+		if ((dest->flags & ALBM_DEST_F_AVAILABLE) && dest->weight > 0)
+			return true;
+	}
+	return false;
+}
+
+/* No server was picked: may the client wait in the queue?  Counts the outcome
+ * (lock held; the caller queues it with queue_push() after unlocking). */
+static bool conn_may_queue(struct albmd_conn *c)
+{
+	struct albmd_service *svc = c->svc;
+
+	if (svc->removed || !svc->cfg.queue_timeout_ms || !svc_has_live_server(svc)) {
+		ALBMD_STAT_ADD(svc->st.no_server, 1);
+		return false;
+	}
+	if (ALBMD_STAT_GET(svc->st.queued) >= svc->cfg.queue_max) {
+		ALBMD_STAT_ADD(svc->st.refused, 1);
+		LOG_RL(ALBM_LOG_WARN, "service '%s': queue full (queue-max %u), client closed",
+		       svc->name, svc->cfg.queue_max);
+		return false;
+	}
+	ALBMD_STAT_ADD(svc->st.queued, 1); /* under the lock: queue-max holds exactly */
+	ALBMD_STAT_ADD(svc->st.queued_total, 1);
+	c->queue_timeout_ms = svc->cfg.queue_timeout_ms;
+	return true;
 }
 
 /* ---- accept ---- */
@@ -209,17 +249,20 @@ static void conn_setup_socket(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Admission and first pick for a new client (lock held); false: close it. */
-static bool conn_admit(struct albmd *d, struct albmd_conn *c, struct albmd_service *svc)
+enum conn_admission { ADMIT_CLOSE, ADMIT_CONNECT, ADMIT_QUEUE };
+
+/* Admission and first pick for a new client (lock held). */
+static enum conn_admission conn_admit(struct albmd *d, struct albmd_conn *c,
+				      struct albmd_service *svc)
 {
 	if (!svc || svc->removed)
-		return false;
+		return ADMIT_CLOSE;
 	c->svc = svc;
 	albmd_service_ref(svc);
 	ALBMD_STAT_ADD(svc->st.conns_active, 1);
 	if (svc->cfg.maxconn && ALBMD_STAT_GET(svc->st.conns_active) > svc->cfg.maxconn) {
 		ALBMD_STAT_ADD(svc->st.refused, 1);
-		return false;
+		return ADMIT_CLOSE;
 	}
 	ALBMD_STAT_ADD(svc->st.conns_total, 1);
 	c->connect_timeout_ms = svc->cfg.connect_timeout_ms;
@@ -228,11 +271,9 @@ static bool conn_admit(struct albmd *d, struct albmd_conn *c, struct albmd_servi
 	c->pp = svc->cfg.proxy_protocol;
 	c->splice = d->cfg.splice;
 	c->srv = conn_pick(d, c);
-	if (!c->srv) {
-		ALBMD_STAT_ADD(svc->st.no_server, 1);
-		return false;
-	}
-	return true;
+	if (c->srv)
+		return ADMIT_CONNECT;
+	return conn_may_queue(c) ? ADMIT_QUEUE : ADMIT_CLOSE;
 }
 
 static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents);
@@ -242,7 +283,7 @@ static void conn_new(struct albmd_worker *w, struct albmd_listener *l, int fd,
 {
 	struct albmd *d = w->d;
 	struct albmd_conn *c = conn_alloc(w);
-	bool ok;
+	enum conn_admission adm;
 
 	c->peer = *peer;
 	c->start_ms = c->last_ms = evl_now(w->loop);
@@ -257,13 +298,14 @@ static void conn_new(struct albmd_worker *w, struct albmd_listener *l, int fd,
 		return;
 	}
 	albmd_lock(d);
-	ok = conn_admit(d, c, l->set->svc);
+	adm = conn_admit(d, c, l->set->svc);
 	albmd_unlock(d);
-	if (!ok) {
+	if (adm == ADMIT_CLOSE)
 		conn_close(c);
-		return;
-	}
-	conn_connect(c);
+	else if (adm == ADMIT_QUEUE)
+		queue_push(c);
+	else
+		conn_connect(c);
 }
 
 static bool global_full(struct albmd *d)
@@ -365,7 +407,7 @@ static void conn_retry(struct albmd_conn *c)
 {
 	struct albmd *d = c->w->d;
 	struct albmd_server *old = c->srv;
-	bool again;
+	bool again, queued = false;
 
 	albmd_lock(d);
 	albmd_server_connect_result(d, old, false);
@@ -376,13 +418,146 @@ static void conn_retry(struct albmd_conn *c)
 	}
 	conn_release_server(c);
 	if (again && !(c->srv = conn_pick(d, c)))
-		ALBMD_STAT_ADD(c->svc->st.no_server, 1);
+		queued = conn_may_queue(c);
 	albmd_unlock(d);
-	if (!c->srv) {
+	if (queued)
+		queue_push(c);
+	else if (!c->srv)
 		conn_close(c);
-		return;
+	else
+		conn_connect(c);
+}
+
+/* ---- the queue: clients waiting for a server (HAProxy's `timeout queue`) ----
+ *
+ * A client for whom the scheduler found no server while the service still has a
+ * live one (up, not drained: every server is full) waits in its worker's FIFO
+ * instead of being closed.  Its socket stays registered but is not read: the
+ * request waits in the kernel.  Dispatch runs after an event batch in which a
+ * connection of this worker gave a server back, and on the worker's queue timer
+ * (ALBMD_QUEUE_POLL_MS while the queue is not empty), which also catches servers
+ * freed by other workers, agent reports and the scheduler's tick.
+ */
+
+#define QUEUE_BLOCKED_MAX 16 /* services skipped in one dispatch pass */
+
+static void queue_push(struct albmd_conn *c)
+{
+	struct albmd_worker *w = c->w;
+
+	c->state = CONN_QUEUED;
+	c->queued_ms = evl_now(w->loop);
+	c->qnext = NULL;
+	c->qprev = w->qtail;
+	if (w->qtail)
+		w->qtail->qnext = c;
+	else
+		w->qhead = c;
+	w->qtail = c;
+	albmd_worker_queue_arm(w);
+}
+
+/* Take c out of the queue (it continues as CONN_CONNECTING or is being closed). */
+static void queue_unlink(struct albmd_conn *c)
+{
+	struct albmd_worker *w = c->w;
+
+	if (c->qprev)
+		c->qprev->qnext = c->qnext;
+	else
+		w->qhead = c->qnext;
+	if (c->qnext)
+		c->qnext->qprev = c->qprev;
+	else
+		w->qtail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	c->state = CONN_CONNECTING;
+	ALBMD_STAT_SUB(c->svc->st.queued, 1);
+}
+
+/* The waiting client hung up: reset, or end of stream with no request bytes left
+ * (a client that sent its request and then shut down writing still waits). */
+static bool queue_client_gone(struct albmd_conn *c, uint32_t revents)
+{
+	char b;
+	ssize_t n;
+
+	if (revents & (EPOLLHUP | EPOLLERR))
+		return true;
+	if (!(revents & EPOLLRDHUP))
+		return false;
+	n = recv(c->end[SIDE_CLIENT].io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+static bool svc_listed(struct albmd_service *const *v, size_t n, const struct albmd_service *svc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == svc)
+			return true;
+	return false;
+}
+
+/* Pick servers for waiting clients, oldest first, under one lock.  A service whose
+ * pick fails is skipped for the rest of the pass, so no client overtakes an older
+ * one of its service; one whose servers are all gone (down, drained, removed) has
+ * its clients closed.  The connects and closes happen after unlocking. */
+static void queue_dispatch(struct albmd_worker *w)
+{
+	struct albmd_service *blocked[QUEUE_BLOCKED_MAX];
+	struct albmd_conn *c, *next, *out = NULL, **tail = &out;
+	size_t nblocked = 0;
+
+	w->released = false;
+	albmd_lock(w->d);
+	for (c = w->qhead; c && nblocked < QUEUE_BLOCKED_MAX; c = next) {
+		struct albmd_service *svc = c->svc;
+		next = c->qnext;
+		if (svc_listed(blocked, nblocked, svc))
+			continue;
+		if (svc->removed || !(c->srv = conn_pick(w->d, c))) {
+			if (!svc->removed && svc_has_live_server(svc)) {
+				blocked[nblocked++] = svc;
+				continue;
+			}
+			ALBMD_STAT_ADD(svc->st.no_server, 1);
+		}
+		queue_unlink(c);
+		*tail = c; /* the out list reuses qnext */
+		tail = &c->qnext;
 	}
-	conn_connect(c);
+	albmd_unlock(w->d);
+	for (c = out; c; c = next) {
+		next = c->qnext;
+		c->qnext = NULL;
+		if (c->srv)
+			conn_connect(c);
+		else
+			conn_close(c);
+	}
+}
+
+void albmd_proxy_queue_tick(struct albmd_worker *w)
+{
+	uint64_t now = evl_now(w->loop);
+	struct albmd_conn *c, *next;
+	char abuf[ALBM_ADDRSTRLEN];
+
+	for (c = w->qhead; c; c = next) {
+		next = c->qnext;
+		if (now - c->queued_ms < c->queue_timeout_ms)
+			continue;
+		ALBMD_STAT_ADD(c->svc->st.queue_timeouts, 1);
+		LOG_RL(ALBM_LOG_WARN, "service '%s': client %s waited %llu ms without a free server "
+		       "(queue-timeout): closed", c->svc->name,
+		       albm_addr_format(&c->peer, abuf, sizeof(abuf)),
+		       (unsigned long long)(now - c->queued_ms));
+		conn_close(c);
+	}
+	if (w->qhead)
+		queue_dispatch(w);
+	if (w->qhead)
+		albmd_worker_queue_arm(w);
 }
 
 /* ---- PROXY protocol (to the servers) ---- */
@@ -627,6 +802,12 @@ static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 		c->wr_ready[side] = true;
 	if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->rdhup[side] = true;
+	if (c->state == CONN_QUEUED) {
+		/* its request waits in the kernel; conn_connected() reads it later */
+		if (queue_client_gone(c, revents))
+			conn_close(c);
+		return;
+	}
 	if (c->state == CONN_CONNECTING) {
 		if (side == SIDE_SERVER)
 			conn_connected(c, revents);
@@ -644,6 +825,8 @@ static void conn_close(struct albmd_conn *c)
 
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->state == CONN_QUEUED)
+		queue_unlink(c);
 	c->state = CONN_CLOSED;
 	for (int i = 0; i < 2; i++) {
 		evl_close(w->loop, &c->end[i].io); /* no-op when not open */
@@ -666,7 +849,7 @@ static void conn_close(struct albmd_conn *c)
 	w->dead = c;
 }
 
-void albmd_proxy_after_batch(struct albmd_worker *w)
+static void proxy_retries(struct albmd_worker *w)
 {
 	while (w->retry) {
 		struct albmd_conn *c = w->retry;
@@ -674,6 +857,17 @@ void albmd_proxy_after_batch(struct albmd_worker *w)
 		if (c->state != CONN_CLOSED)
 			conn_retry(c);
 	}
+}
+
+void albmd_proxy_after_batch(struct albmd_worker *w)
+{
+	proxy_retries(w);
+	if (w->released && w->qhead) {
+		queue_dispatch(w);
+		proxy_retries(w); /* connects that failed at once */
+	}
+	if (!w->qhead)
+		w->released = false;
 	while (w->dead) {
 		struct albmd_conn *c = w->dead;
 		w->dead = c->dead_next;

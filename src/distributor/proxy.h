@@ -32,5 +32,7 @@ void albmd_proxy_sweep(struct albmd_worker *w);
 void albmd_proxy_after_batch(struct albmd_worker *w);
 void albmd_proxy_close_all(struct albmd_worker *w);
 void albmd_proxy_pause(struct albmd_worker *w, bool pause);
+/* The queue timer: expire waiting clients, dispatch, re-arm while any wait. */
+void albmd_proxy_queue_tick(struct albmd_worker *w);
 
 #endif

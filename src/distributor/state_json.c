@@ -6,6 +6,7 @@
 #include "distributor/dataplane_dr.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
+#include "sched/albm_adaptive.h"
 
 json_t *albmd_agent_json(const struct albmd_agent *a)
 {
@@ -34,6 +35,21 @@ static bool svc_is_dr(const struct albmd_service *svc)
 	return svc->cfg.mode == ALBMD_MODE_DR;
 }
 
+/* What the albm scheduler makes of the server, or null under another scheduler. */
+static json_t *server_albm_json(const struct albmd_server *srv)
+{
+	struct albm_adapt_info info;
+
+	if (!srv->dest || albm_adapt_info(&srv->svc->sched, srv->dest, &info) < 0)
+		return json_null();
+	return json_pack("{s:s, s:f, s:f, s:f, s:I}",
+			 "state", albm_adapt_state_name(info.state),
+			 "capacity", info.capacity,
+			 "mem_avail", info.mem_avail,
+			 "ramp", info.ramp,
+			 "conn_limit", (json_int_t)info.conn_limit);
+}
+
 static json_t *server_json(struct albmd *d, struct albmd_server *srv)
 {
 	const struct albm_dest *dest = srv->dest;
@@ -60,6 +76,7 @@ static json_t *server_json(struct albmd *d, struct albmd_server *srv)
 	json_object_set_new(o, "health", !srv->hc ? json_null() :
 			    json_string(srv->hc_down ? "down" : "up"));
 	json_object_set_new(o, "agent", albmd_agent_json(srv->agent));
+	json_object_set_new(o, "albm", server_albm_json(srv));
 	if (svc_is_dr(srv->svc)) /* XDP counters of the server */
 		json_object_set_new(o, "dr", albmd_dp_dr_server_json(srv) ?: json_null());
 	return o;
@@ -81,6 +98,12 @@ static json_t *service_json(struct albmd *d, struct albmd_service *svc)
 		      "total_conns", (json_int_t)ALBMD_STAT_GET(svc->st.conns_total),
 		      "picks", (json_int_t)svc->sched.picks,
 		      "no_server", (json_int_t)ALBMD_STAT_GET(svc->st.no_server));
+	json_object_set_new(o, "refused", json_integer((json_int_t)ALBMD_STAT_GET(svc->st.refused)));
+	json_object_set_new(o, "queued", json_integer((json_int_t)ALBMD_STAT_GET(svc->st.queued)));
+	json_object_set_new(o, "queued_total",
+			    json_integer((json_int_t)ALBMD_STAT_GET(svc->st.queued_total)));
+	json_object_set_new(o, "queue_timeouts",
+			    json_integer((json_int_t)ALBMD_STAT_GET(svc->st.queue_timeouts)));
 	json_object_set_new(o, "servers", servers);
 	if (svc_is_dr(svc)) /* interface, table source, XDP counters */
 		json_object_set_new(o, "dr", albmd_dp_dr_service_json(svc) ?: json_null());

@@ -38,6 +38,18 @@ static void agent_cols(const struct albmd_agent *a, struct albmd_buf *out)
 	albmd_buf_printf(out, " %9s %5.1f%% %8s", mem, a->m.cpu_util * 100.0, age);
 }
 
+/* Proxy mode's queue, once a client has had to wait: "  queued 2 (total 15, timeouts 1)". */
+static void queue_cols(const struct albmd_service *svc, struct albmd_buf *out)
+{
+	uint64_t total = ALBMD_STAT_GET(svc->st.queued_total);
+
+	if (!total)
+		return;
+	albmd_buf_printf(out, "  queued %llu (total %llu, timeouts %llu)",
+			 (unsigned long long)ALBMD_STAT_GET(svc->st.queued), (unsigned long long)total,
+			 (unsigned long long)ALBMD_STAT_GET(svc->st.queue_timeouts));
+}
+
 void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 {
 	char abuf[ALBM_ADDRSTRLEN];
@@ -51,10 +63,12 @@ void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 			 "State      ActiveConn TotalConn  MemAvail    CPU      Age\n");
 	for (size_t i = 0; i < d->nservices; i++) {
 		struct albmd_service *svc = d->services[i];
-		albmd_buf_printf(out, "%-16s %-23s %-5s %s\n", svc->name,
+		albmd_buf_printf(out, "%-16s %-23s %-5s %s", svc->name,
 				 albm_addr_format(&svc->cfg.listen, abuf, sizeof(abuf)),
 				 albmd_mode_name(svc->cfg.mode),
 				 svc->sched.sched ? svc->sched.sched->name : "-");
+		queue_cols(svc, out);
+		albmd_buf_printf(out, "\n");
 		for (size_t j = 0; j < svc->sched.ndests; j++) {
 			struct albmd_server *srv = albmd_dest_server(svc->sched.dests[j]);
 			albmd_buf_printf(out, "  -> %-12s %-23s %-7d %-10.2f %-10s %-10u %-10llu",

@@ -5,7 +5,8 @@
  * SO_REUSEPORT socket per service, so that the kernel spreads new connections.
  * Listener changes (start, reload, stop) are posted to a worker's inbox under the
  * daemon lock and applied by the worker itself after an eventfd wakeup, so that a
- * listener is only ever touched by the thread that polls it.
+ * listener is only ever touched by the thread that polls it.  Each worker also owns
+ * the queue of its clients waiting for a server (proxy.c) and the timer that polls it.
  */
 #define LOG_COMPONENT "worker"
 #include "distributor/worker.h"
@@ -54,6 +55,20 @@ static void worker_sweep(struct evl *loop, struct evl_timer *t)
 
 	albmd_proxy_sweep(w);
 	evl_timer_start(loop, t, SWEEP_MS, worker_sweep);
+}
+
+static void worker_queue_timer(struct evl *loop, struct evl_timer *t)
+{
+	struct albmd_worker *w = (struct albmd_worker *)((char *)t - offsetof(struct albmd_worker, qtimer));
+
+	(void)loop;
+	albmd_proxy_queue_tick(w);
+}
+
+void albmd_worker_queue_arm(struct albmd_worker *w)
+{
+	if (!evl_timer_armed(&w->qtimer))
+		evl_timer_start(w->loop, &w->qtimer, ALBMD_QUEUE_POLL_MS, worker_queue_timer);
 }
 
 void albmd_worker_post(struct albmd_worker *w, struct albmd_listener *l)
@@ -112,6 +127,7 @@ static struct albmd_worker *worker_new(struct albmd *d, unsigned id, char *err, 
 	w->pipes = xcalloc(PIPE_POOL_MAX, sizeof(*w->pipes));
 	w->scratch = xmalloc(ALBMD_SCRATCH_SIZE);
 	evl_timer_init(&w->sweep);
+	evl_timer_init(&w->qtimer);
 	evl_set_wake_cb(w->loop, worker_wake, w);
 	evl_set_before_sleep(w->loop, worker_before_sleep, w);
 	if (id != 0)
@@ -176,6 +192,7 @@ static void worker_free(struct albmd *d, struct albmd_worker *w)
 		close(w->pipes[i][1]);
 	}
 	evl_timer_stop(w->loop, &w->sweep);
+	evl_timer_stop(w->loop, &w->qtimer);
 	if (w->id != 0)
 		evl_destroy(w->loop);
 	(void)d;

@@ -28,6 +28,9 @@ struct albmd_worker {
 	size_t nfree;
 	struct albmd_conn *dead;       /* closed in this batch; recycled after it */
 	struct albmd_conn *retry;      /* connect failed; reconnect after this batch */
+	struct albmd_conn *qhead, *qtail; /* waiting for a server, oldest first (proxy.c) */
+	bool released;                 /* a connection gave a server back in this batch */
+	struct evl_timer qtimer;       /* armed while the queue is not empty */
 	int (*pipes)[2];               /* pool of empty pipes */
 	size_t npipes;
 	char *scratch;                 /* ALBMD_SCRATCH_SIZE bytes for copy mode */
@@ -42,6 +45,11 @@ int albmd_workers_start(struct albmd *d, char *err, size_t errlen);
 void albmd_workers_destroy(struct albmd *d);
 /* Queue a listener for registration or closing in its worker (lock held). */
 void albmd_worker_post(struct albmd_worker *w, struct albmd_listener *l);
+
+/* Arm the queue timer (ALBMD_QUEUE_POLL_MS) unless it is armed: it calls
+ * albmd_proxy_queue_tick(), which re-arms it while connections wait. */
+#define ALBMD_QUEUE_POLL_MS 10
+void albmd_worker_queue_arm(struct albmd_worker *w);
 
 /* Pipe pool: get an empty non-blocking pipe (0 or -errno), give one back. */
 int albmd_worker_pipe_get(struct albmd_worker *w, int p[2]);

@@ -19,7 +19,8 @@ enum albm_adapt_state {
 	ALBM_ADAPT_STALE,       /* had reports, none for report_timeout_ms: failed */
 	ALBM_ADAPT_AGENT_OVL,   /* the agent reports it overloaded */
 	ALBM_ADAPT_MAXCONN,     /* IPVS overload: at its connection limit */
-	ALBM_ADAPT_NO_CAPACITY, /* measured capacity is zero (no memory or CPU left) */
+	ALBM_ADAPT_NO_CAPACITY, /* measured capacity is zero (no memory left) */
+	ALBM_ADAPT_FULL,        /* at the connection limit albm learnt from its memory */
 };
 
 struct albm_adapt_info {
@@ -28,6 +29,9 @@ struct albm_adapt_info {
 	double aged;      /* the same after ageing (what the weight uses) */
 	double ramp;      /* slow-start factor, 0-1 (1 outside slow start) */
 	double eff_weight; /* weight x aged x ramp, 0 when not eligible (= dest->eff_weight) */
+	double pick_weight; /* weight x trust x ramp: what the pick divides (active + 1) by */
+	uint32_t conn_limit; /* learnt limit on live connections, 0 = none (yet) */
+	double mem_avail;    /* available-memory fraction of the last report (1 without) */
 };
 
 /* Fill info for dest of a service bound to the albm scheduler; 0, or -EINVAL when
@@ -37,7 +41,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 		    struct albm_adapt_info *info);
 
 /* "ok", "slow-start", "down", "drained", "stale", "overloaded", "maxconn",
- * "no-capacity". */
+ * "no-capacity", "full". */
 const char *albm_adapt_state_name(enum albm_adapt_state state);
 
 #endif

@@ -83,7 +83,8 @@ struct albm_service {
 		double slow_start_aggression; /* Envoy's aggression (1.0 = linear) */
 		double slow_start_min;      /* Envoy's min_weight_percent, as a fraction */
 		double rise_alpha;          /* smoothing of rising capacity (0-1] */
-		int all_overloaded_policy;  /* ALBM_ALL_OVL_LEAST_LOADED or _REFUSE */
+		int all_overloaded_policy;  /* ALBM_ALL_OVL_LEAST_LOADED, _REFUSE or _QUEUE */
+		double mem_reserve;         /* fraction of each server's memory kept free */
 	} adaptive;
 
 	/* Statistics kept by the library. */
@@ -93,5 +94,8 @@ struct albm_service {
 
 #define ALBM_ALL_OVL_LEAST_LOADED 0
 #define ALBM_ALL_OVL_REFUSE       1
+/* Like REFUSE for the scheduler (schedule() returns NULL); the proxy data plane
+ * then holds the new connection in a queue until a server can take it. */
+#define ALBM_ALL_OVL_QUEUE        2
 
 #endif

@@ -109,7 +109,8 @@ void albm_svc_init(struct albm_service *svc, const char *name)
 	svc->adaptive.slow_start_aggression = 1.0;
 	svc->adaptive.slow_start_min = 0.5;   /* docs/schedulers.md: albm defaults */
 	svc->adaptive.rise_alpha = 0.3;
-	svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
+	svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
+	svc->adaptive.mem_reserve = 0.20;
 }
 
 static void svc_unbind(struct albm_service *svc)

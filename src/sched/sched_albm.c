@@ -1,37 +1,58 @@
-/* ALBM: Adaptive Load Balancing Mechanism scheduler — measured capacity x shortest expected delay
+/* ALBM: Adaptive Load Balancing Mechanism scheduler — shortest expected delay under memory-learnt limits
  *
- * Each server's agent reports what it has left (available memory, CPU).  From the
- * static weight w and the latest report the scheduler derives an effective weight
+ * The paper's servers collapse when they run out of memory (they page), while a
+ * server busy at its CPU share merely gets slower.  So albm treats the two apart:
+ * CPU capacity is the static weight and the queue of live connections (as sed),
+ * memory is a limit that must not be crossed.
  *
- *	raw  = min(mem_available / mem_total, 1 - cpu_util)	   the scarcest resource
- *	cap  = raw				   if raw <= cap (a drop acts at once)
- *	       cap + rise_alpha * (raw - cap)	   otherwise (a rise is damped)
- *	aged = cap while the report is younger than report_timeout/4, then sliding
- *	       linearly to min(cap, 0.5) at report_timeout; older than that: failed
- *	ramp = max(slow_start_min, (max(t, 1) / slow_start_ms)^(1/aggression))
- *	       for t ms after a return from overload / failure / drain (Envoy)
- *	eff  = w * aged * ramp				   published in dest->eff_weight
+ * Pick.  Among the eligible servers, the smallest shortest-expected-delay score
  *
- * and picks the eligible server with the smallest shortest-expected-delay score
+ *	(activeconns + 1) / (w * trust * ramp)	(IPVS sed; Weinrib & Shenker 1988)
  *
- *	(activeconns + 1) / eff		(IPVS sed; Weinrib & Shenker, INFOCOM 1988)
+ * ties to the first in list order.  The live count makes every assignment raise
+ * the chosen server's score at once, so a burst between two reports spreads
+ * instead of herding onto the server the last report showed emptiest.  trust fades
+ * from 1 to 0.5 between report_timeout/4 and report_timeout (a silent agent may be
+ * too busy to report); ramp is Envoy's slow start after a return from overload,
+ * failure or drain: max(slow_start_min, (t / slow_start_ms)^(1/aggression)).
  *
- * ties to the first server in list order.  The live connection count makes every
- * assignment raise the chosen server's score at once, so a burst arriving between
- * two reports spreads in proportion to eff instead of herding onto the server the
- * last report showed as least loaded (Mitzenmacher 2000, Dahlin 2000).
+ * Memory limit.  How many connections a server can hold without paging depends on
+ * what they ask for, which an L4 switch cannot see and which only shows in the
+ * server's memory some time after the connection was handed over (the server
+ * fills its buffers while it serves).  So each server gets a connection limit
+ * learnt by AIMD from its agent's reports, as TCP learns a window (and Netflix's
+ * concurrency-limits or Envoy's adaptive concurrency learn a server's):
  *
- * A server gets nothing while it is down, drained, failed (reports stopped),
- * reported overloaded by its agent, at its IPVS connection limit, or measured at
- * zero capacity.  When nothing is eligible, all_overloaded_policy picks the up
- * server with the most available memory (LEAST_LOADED) or refuses (REFUSE).
+ *	report with available < mem_reserve, or with the agent's overloaded state:
+ *		limit = max(1, floor(beta * min(limit, active)))
+ *		once per shortage (until a report above the reserve again)
+ *	a 4 s window in which the limit was reached and the lowest available
+ *	memory m would still leave room for two more average connections above
+ *	the reserve, m - 2 (1 - m) / limit >= mem_reserve:	limit += 1
+ *	(three such windows in a row to go back to the level of the last shortage)
  *
- * Cost: eligible servers sit in the winner tree the lc family uses (wintree.h),
- * keyed by (activeconns + 1) / round(eff * 65536) compared by cross-multiplication,
- * so a pick is O(1) and a connection open/close, report or weight change is
- * O(log n); the tick re-evaluates the time-driven parts (ageing, timeout, slow
- * start) of every server.  The design discussion and defaults are in
- * docs/schedulers.md.
+ * No limit until memory first falls below twice the reserve: then the limit
+ * starts at the connections the server holds, and servers that have none start
+ * from the learnt limit per unit of weight, instead of each paging once to learn.  A server
+ * at its limit is FULL: like the IPVS connection limit it is "busy", not "broken",
+ * and takes work again as soon as a connection ends, without slow start.  A server
+ * also gets nothing while it is down, drained, failed (reports stopped), reported
+ * overloaded by its agent (memory or CPU, with the agent's hysteresis), at its
+ * IPVS connection limit, or reported with no memory at all.  When nothing is
+ * eligible, all_overloaded_policy queues the connection in the data plane (QUEUE,
+ * the default: schedule() returns NULL and the proxy holds the client until a
+ * server frees up), picks the up server with the most memory left (LEAST_LOADED),
+ * or refuses (REFUSE).
+ *
+ * Published effective weight (dest->eff_weight, what albmctl shows and what the
+ * table-driven DR data plane distributes by): w * cap * trust * ramp, cap being the
+ * available-memory fraction with rises damped by rise_alpha; 0 when not eligible.
+ *
+ * Cost: eligible servers sit in the winner tree of the lc family (wintree.h),
+ * keyed by (activeconns + 1) / round(w * trust * ramp * 65536) compared by
+ * cross-multiplication: a pick is O(1); a connection open/close or a report
+ * O(log n); the tick re-evaluates the time-driven parts of every server.  Design
+ * notes and the lab runs that shaped it: docs/schedulers.md.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,20 +63,38 @@
 #include "sched/sched.h"
 #include "sched/wintree.h"
 
-#define ALBM_STALE_GRACE_DIV 4  /* a report is fully trusted for timeout/4 */
-#define ALBM_STALE_PRIOR     0.5 /* ... then fades towards min(cap, this) */
-#define ALBM_CPU_FLOOR       0.1 /* a CPU-saturated server still has this capacity */
+#define ALBM_STALE_GRACE_DIV 4    /* a report is fully trusted for timeout/4 */
+#define ALBM_STALE_TRUST     0.5  /* ... then its trust fades to this at the timeout */
 #define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
+#define ALBM_LIMIT_BETA      0.75 /* multiplicative decrease of the connection limit */
+#define ALBM_LIMIT_NONE      0    /* no limit learnt yet */
+#define ALBM_LIMIT_HOLD_MS   1000 /* at most one decrease per this long */
+#define ALBM_LIMIT_WINDOW_MS 4000 /* at most one increase per this long */
+#define ALBM_LIMIT_APPROACH  2.0  /* no limit yet and below this x the reserve: the
+				   * limit starts at what the server holds */
+#define ALBM_LIMIT_PROBE     3    /* windows in a row to go back to the level of
+				   * the last shortage */
+#define ALBM_LIMIT_ROOM      2.0  /* an increase needs room for this many average
+				   * connections: their sizes differ (1 B .. 15 MB) */
 
 /* Per-destination state (dest->sched_priv). */
 struct albm_dstate {
-	double cap;          /* smoothed capacity factor, 1 until the first report */
-	double aged;         /* cap after ageing */
+	double cap;          /* smoothed available-memory fraction, 1 until the first report */
+	double trust;        /* freshness of the last report, 1 .. ALBM_STALE_TRUST */
 	double ramp;         /* slow-start factor */
 	uint64_t ramp_start; /* when the current slow start began */
 	bool ramping;        /* inside a slow-start window */
 	bool pending_ramp;   /* was excluded: ramp up when it becomes eligible again */
 	enum albm_adapt_state state;
+	uint32_t limit;      /* learnt connection limit, ALBM_LIMIT_NONE = none yet */
+	bool limit_hit;      /* the limit kept a connection away since the last report */
+	bool decreased;      /* the limit was decreased at decrease_ms */
+	bool in_shortage;    /* no report above the reserve since that decrease */
+	uint32_t ceiling;    /* the connections held at the last shortage */
+	unsigned good_windows; /* qualifying windows in a row at limit + 1 >= ceiling */
+	uint64_t decrease_ms;
+	uint64_t window_start; /* the current observation window for an increase */
+	double window_min;   /* lowest available-memory fraction reported in it */
 };
 
 /* Per-service state (svc->sched_data). */
@@ -89,23 +128,6 @@ static double albm_mem_fraction(const struct albm_metrics *m)
 	return clamp01((double)m->mem_available_bytes / (double)m->mem_total_bytes);
 }
 
-/* What the server has left: its scarcest resource, 0-1.  A non-finite CPU
- * figure is ignored rather than trusted.  CPU never counts below ALBM_CPU_FLOOR:
- * a server busy at its CPU quota is slow but still makes progress (CPU is shared
- * fairly, delay grows smoothly), whereas exhausted memory is a cliff (paging), so
- * only memory may take a server's capacity to zero.  Without the floor a cluster
- * whose servers all run at their quota would be rated empty everywhere. */
-static double albm_raw_capacity(const struct albm_metrics *m)
-{
-	double mem = albm_mem_fraction(m), cpu = 1.0;
-
-	if (isfinite(m->cpu_util))
-		cpu = 1.0 - clamp01(m->cpu_util);
-	if (cpu < ALBM_CPU_FLOOR)
-		cpu = ALBM_CPU_FLOOR;
-	return mem < cpu ? mem : cpu;
-}
-
 /* Asymmetric smoothing: trust bad news at once, good news gradually, so that a
  * noisy series of reports cannot make the weight swing up and down. */
 static double albm_smooth(const struct albm_service *svc, double cap, double raw)
@@ -121,26 +143,141 @@ static double albm_smooth(const struct albm_service *svc, double cap, double raw
 	return cap + alpha * (raw - cap);
 }
 
-/* Capacity after ageing: a report fades towards the conservative min(cap, 0.5)
- * between timeout/4 and the timeout, so a server whose agent went quiet (perhaps
- * because it is too busy to report) is not trusted with more work meanwhile. */
-static double albm_aged(const struct albm_service *svc, const struct albm_dest *d,
-			const struct albm_dstate *st, uint64_t now)
+/* Start a new observation window for the limit at time now. */
+static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail)
+{
+	st->window_start = now;
+	st->window_min = avail;
+	st->limit_hit = false;
+}
+
+/* A shortage: the limit drops to beta x the connections it had (see the header). */
+static void albm_limit_decrease(struct albm_dstate *st, const struct albm_dest *d, uint64_t now)
+{
+	uint32_t base = d->activeconns;
+
+	if (st->limit != ALBM_LIMIT_NONE && st->limit < base)
+		base = st->limit;
+	st->ceiling = base;
+	st->good_windows = 0;
+	st->limit = (uint32_t)(ALBM_LIMIT_BETA * base);
+	if (st->limit < 1)
+		st->limit = 1;
+	st->decreased = true;
+	st->decrease_ms = now;
+}
+
+/* Learn the connection limit from one report (see the header).  A shortage is a
+ * report below the reserve or one in which the agent declares the server
+ * overloaded.  It lowers the limit once: the reports that follow until memory is
+ * back above the reserve show the server draining what it took before, not a
+ * new excess (TCP likewise backs off once per round trip); and at most once per
+ * ALBM_LIMIT_HOLD_MS.  An increase needs a whole window in which the limit was
+ * reached and the lowest memory seen would still have left room for
+ * ALBM_LIMIT_ROOM more connections above the reserve, counting a connection as
+ * the memory in use at that moment divided by the limit (the idle baseline
+ * included, so it errs on the safe side).  Reports without a memory total leave the limit alone. */
+static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate *st,
+			     const struct albm_dest *d, uint64_t now)
+{
+	double reserve = clamp01(svc->adaptive.mem_reserve), avail, per_conn;
+
+	if (!d->report.mem_total_bytes)
+		return;
+	avail = albm_mem_fraction(&d->report);
+	if (avail < st->window_min)
+		st->window_min = avail;
+	if (avail < reserve || d->report.state == ALBM_AGENT_OVERLOADED) {
+		/* one decrease per shortage: until memory is back above the reserve,
+		 * the server drains what it took before, which says nothing new */
+		/* a server holding nothing is short for reasons of its own: no
+		 * connection count to learn from (and none to share) */
+		if (d->activeconns && !st->in_shortage &&
+		    (!st->decreased || now - st->decrease_ms >= ALBM_LIMIT_HOLD_MS)) {
+			albm_limit_decrease(st, d, now);
+			albm_limit_window(st, now, avail);
+			st->in_shortage = true;
+		}
+		return;
+	}
+	st->in_shortage = false;
+	if (st->limit == ALBM_LIMIT_NONE && avail < ALBM_LIMIT_APPROACH * reserve &&
+	    d->activeconns > 0) {
+		/* first approach to the reserve: no more than it holds now */
+		st->limit = d->activeconns;
+		albm_limit_window(st, now, avail);
+		return;
+	}
+	if (st->limit == ALBM_LIMIT_NONE || now - st->window_start < ALBM_LIMIT_WINDOW_MS)
+		return;
+	per_conn = (1.0 - st->window_min) / st->limit;
+	if (st->limit_hit && st->window_min - ALBM_LIMIT_ROOM * per_conn >= reserve &&
+	    st->limit < UINT32_MAX) {
+		/* back at the level that ran short last time: that took more than
+		 * one lucky window to show, so it takes ALBM_LIMIT_PROBE to retry */
+		if (st->limit + 1 < st->ceiling || ++st->good_windows >= ALBM_LIMIT_PROBE) {
+			st->limit++;
+			st->good_windows = 0;
+		}
+	} else {
+		st->good_windows = 0;
+	}
+	albm_limit_window(st, now, avail);
+}
+
+/* Servers that never ran short have no limit of their own yet; once one of them
+ * has learnt one, the others start from the same limit per unit of weight (the
+ * weights say what each server can take), rather than each paging once to learn
+ * it.  Run from the tick. */
+static void albm_share_limits(struct albm_service *svc, uint64_t now)
+{
+	double limits = 0.0, weights = 0.0;
+
+	for (size_t i = 0; i < svc->ndests; i++) {
+		const struct albm_dstate *st = dstate(svc->dests[i]);
+		if (st->limit != ALBM_LIMIT_NONE && svc->dests[i]->weight > 0) {
+			limits += st->limit;
+			weights += svc->dests[i]->weight;
+		}
+	}
+	if (!(weights > 0.0))
+		return;
+	for (size_t i = 0; i < svc->ndests; i++) {
+		struct albm_dest *d = svc->dests[i];
+		struct albm_dstate *st = dstate(d);
+		double l = limits / weights * d->weight;
+		if (st->limit != ALBM_LIMIT_NONE || d->weight <= 0 || !d->has_report ||
+		    !d->report.mem_total_bytes)
+			continue;
+		st->limit = l < 1.0 ? 1 : l > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)l;
+		albm_limit_window(st, now, albm_mem_fraction(&d->report));
+	}
+}
+
+/* At its learnt limit: one more connection would be more than its memory held. */
+static bool albm_at_limit(const struct albm_dstate *st, const struct albm_dest *d)
+{
+	return st->limit != ALBM_LIMIT_NONE && d->activeconns >= st->limit;
+}
+
+/* Report freshness: 1 while the report is younger than timeout/4, then sliding
+ * linearly to ALBM_STALE_TRUST at the timeout, so a server whose agent went quiet
+ * (perhaps because it is too busy to report) is not trusted with more work. */
+static double albm_trust(const struct albm_service *svc, const struct albm_dest *d, uint64_t now)
 {
 	uint64_t timeout = svc->adaptive.report_timeout_ms, grace, age;
-	double target, frac;
+	double frac;
 
 	if (!d->has_report || !timeout)
-		return st->cap;
+		return 1.0;
 	age = now > d->report_ms ? now - d->report_ms : 0;
 	grace = timeout / ALBM_STALE_GRACE_DIV;
 	if (age <= grace)
-		return st->cap;
-	target = st->cap < ALBM_STALE_PRIOR ? st->cap : ALBM_STALE_PRIOR;
+		return 1.0;
 	frac = (double)(age - grace) / (double)(timeout - grace);
 	if (frac > 1.0)
 		frac = 1.0;
-	return st->cap + (target - st->cap) * frac;
+	return 1.0 - (1.0 - ALBM_STALE_TRUST) * frac;
 }
 
 static bool albm_stale(const struct albm_service *svc, const struct albm_dest *d, uint64_t now)
@@ -174,7 +311,7 @@ static double albm_ramp(const struct albm_service *svc, struct albm_dstate *st, 
 
 /* Why dest may not take new connections (ALBM_ADAPT_OK if it may). */
 static enum albm_adapt_state albm_classify(const struct albm_service *svc,
-					   const struct albm_dest *d, double aged, uint64_t now)
+					   const struct albm_dest *d, uint64_t now)
 {
 	if (!(d->flags & ALBM_DEST_F_AVAILABLE))
 		return ALBM_ADAPT_DOWN;
@@ -186,46 +323,49 @@ static enum albm_adapt_state albm_classify(const struct albm_service *svc,
 		return ALBM_ADAPT_AGENT_OVL;
 	if (d->flags & ALBM_DEST_F_OVERLOAD)
 		return ALBM_ADAPT_MAXCONN;
-	if (!(aged > 0.0))
+	if (!(dstate(d)->cap > 0.0))
 		return ALBM_ADAPT_NO_CAPACITY;
+	if (albm_at_limit(dstate(d), d))
+		return ALBM_ADAPT_FULL;
 	return ALBM_ADAPT_OK;
 }
 
-/* The winner tree compares integers: eff in 1/65536 weight units, at least 1 and
- * below 2^32 as the tree requires (true for weights up to 65535, which is what
- * albm_svc_add_dest() accepts; the clamp guards a larger albm_svc_set_weight()). */
-static inline uint64_t albm_den(const struct albm_dest *d)
+/* Exclusions that clear by themselves as connections end: no slow start after. */
+static bool albm_busy_state(enum albm_adapt_state s)
 {
-	uint64_t den = (uint64_t)(d->eff_weight * ALBM_ADAPT_EFF_SCALE + 0.5);
+	return s == ALBM_ADAPT_MAXCONN || s == ALBM_ADAPT_FULL;
+}
+
+/* The winner tree compares integers: (activeconns + 1) / (w * trust * ramp), the
+ * denominator in 1/65536 weight units, at least 1 and below 2^32 as the tree
+ * requires (true for weights up to 65535, which albm_svc_add_dest() accepts). */
+static inline void albm_rekey(struct albm_service *svc, const struct albm_dest *d)
+{
+	const struct albm_dstate *st = dstate(d);
+	double w = (double)d->weight * st->trust * st->ramp;
+	uint64_t den = (uint64_t)(w * ALBM_ADAPT_EFF_SCALE + 0.5);
 
 	if (den >= (1ull << 32))
 		den = (1ull << 32) - 1;
-	return den ? den : 1;
-}
-
-/* Put d in the tree with its current score (activeconns + 1) / eff. */
-static inline void albm_rekey(struct albm_sstate *ss, const struct albm_dest *d)
-{
-	albm_wintree_set(&ss->tree, d->idx, (uint64_t)d->activeconns + 1, albm_den(d));
+	albm_wintree_set(&sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
 }
 
 /* Re-evaluate one server at time now: state, effective weight, place in the tree. */
 static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t now)
 {
 	struct albm_dstate *st = dstate(d);
-	struct albm_sstate *ss = sstate(svc);
 
-	st->aged = albm_aged(svc, d, st, now);
-	st->state = albm_classify(svc, d, st->aged, now);
+	st->trust = albm_trust(svc, d, now);
+	st->state = albm_classify(svc, d, now);
 	if (st->state != ALBM_ADAPT_OK) {
-		/* At the connection limit the server is not in trouble, just full:
-		 * IPVS clears that by itself as connections close, no ramp needed. */
-		if (st->state != ALBM_ADAPT_MAXCONN) {
+		if (st->state == ALBM_ADAPT_FULL)
+			st->limit_hit = true;
+		if (!albm_busy_state(st->state)) {
 			st->pending_ramp = true;
 			st->ramping = false;
 		}
 		d->eff_weight = 0.0;
-		albm_wintree_clear(&ss->tree, d->idx);
+		albm_wintree_clear(&sstate(svc)->tree, d->idx);
 		return;
 	}
 	if (st->pending_ramp) {
@@ -236,8 +376,8 @@ static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t
 	st->ramp = albm_ramp(svc, st, now);
 	if (st->ramping)
 		st->state = ALBM_ADAPT_SLOW_START;
-	d->eff_weight = (double)d->weight * st->aged * st->ramp;
-	albm_rekey(ss, d);
+	d->eff_weight = (double)d->weight * st->cap * st->trust * st->ramp;
+	albm_rekey(svc, d);
 }
 
 static int sched_albm_init(struct albm_service *svc)
@@ -267,13 +407,14 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 {
 	struct albm_dstate *st = xcalloc(1, sizeof(*st));
 
-	/* a rebind keeps what the last report said */
-	st->cap = d->has_report ? albm_raw_capacity(&d->report) : 1.0;
-	st->ramp = 1.0;
+	st->cap = 1.0;
+	st->trust = st->ramp = 1.0;
 	/* joining a service that is already serving: with no connections yet it
 	 * would take every new one until it caught up, so it ramps up instead */
 	st->pending_ramp = sstate(svc)->serving;
 	d->sched_priv = st;
+	if (d->has_report) /* a rebind keeps what the last report said */
+		st->cap = albm_mem_fraction(&d->report);
 	albm_refresh(svc, d, albm_svc_now(svc));
 	return 0;
 }
@@ -297,32 +438,35 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 {
 	struct albm_dstate *st = dstate(d);
 
-	st->cap = albm_smooth(svc, st->cap, albm_raw_capacity(&d->report));
+	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(&d->report));
+	albm_learn_limit(svc, st, d, d->report_ms);
 	albm_refresh(svc, d, d->report_ms);
 }
 
+/* A connection opened or closed: its score changes, and so may its FULL state. */
 static void sched_albm_conn_changed(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_dstate *st = dstate(d);
 
-	if (albm_wintree_present(&ss->tree, d->idx))
-		albm_rekey(ss, d);
+	if (st->state == ALBM_ADAPT_OK || st->state == ALBM_ADAPT_SLOW_START ||
+	    albm_busy_state(st->state))
+		albm_refresh(svc, d, albm_svc_now(svc));
 }
 
 static void sched_albm_tick(struct albm_service *svc)
 {
 	uint64_t now = albm_svc_now(svc);
 
+	albm_share_limits(svc, now);
 	for (size_t i = 0; i < svc->ndests; i++)
 		albm_refresh(svc, svc->dests[i], now);
 }
 
-/* All-overloaded fallback: among the up servers that are only excluded for load
- * (agent overload or no measured capacity), the smallest SED score on
- * weight x available-memory fraction.  Choosing one "least loaded" server would
- * herd every new connection onto it until the next report; counting live
- * connections here too spreads them.  O(n), but only while every server is
- * overloaded, which is an emergency state. */
+/* All-overloaded fallback (LEAST_LOADED): among the up servers excluded only for
+ * load (agent overload, no capacity, FULL), the smallest SED score on
+ * weight x available memory.  Counting the live connections spreads the
+ * new ones instead of herding them onto one server until the next report.  O(n),
+ * but only while every server is overloaded, which is an emergency state. */
 static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 {
 	struct albm_dest *best = NULL;
@@ -333,7 +477,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 		enum albm_adapt_state s = dstate(d)->state;
 		double mem, score;
 
-		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY)
+		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY && s != ALBM_ADAPT_FULL)
 			continue;
 		mem = d->has_report ? albm_mem_fraction(&d->report) : 1.0;
 		if (mem < ALBM_FALLBACK_MEM_FLOOR)
@@ -352,13 +496,18 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 {
 	struct albm_sstate *ss = sstate(svc);
 	long pos = albm_wintree_min(&ss->tree);
+	int policy = svc->adaptive.all_overloaded_policy;
 
 	(void)flow;
 	if (pos >= 0) {
 		ss->serving = true;
 		return svc->dests[pos];
 	}
-	if (svc->adaptive.all_overloaded_policy == ALBM_ALL_OVL_REFUSE) {
+	/* QUEUE: the normal answer of a full cluster, which the data plane counts
+	 * as queued; no warning for every connection that waits */
+	if (policy == ALBM_ALL_OVL_QUEUE)
+		return NULL;
+	if (policy == ALBM_ALL_OVL_REFUSE) {
 		albm_sched_err(svc, "no destination available (every server overloaded or "
 				    "down; all_overloaded_policy refuse)");
 		return NULL;
@@ -371,8 +520,8 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 
 const struct albm_sched_ops albm_sched_albm = {
 	.name = "albm",
-	.description = "adaptive: agent-measured capacity x shortest expected delay, "
-		       "overloaded servers excluded",
+	.description = "adaptive: shortest expected delay under connection limits learnt "
+		       "from agent-measured memory, overloaded servers excluded",
 	.init_service = sched_albm_init,
 	.done_service = sched_albm_done,
 	.add_dest = sched_albm_add_dest,
@@ -396,9 +545,12 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 	st = dstate(dest);
 	info->state = st->state;
 	info->capacity = st->cap;
-	info->aged = st->aged;
+	info->aged = st->cap * st->trust;
 	info->ramp = st->ramping ? st->ramp : 1.0;
 	info->eff_weight = dest->eff_weight;
+	info->pick_weight = (double)dest->weight * st->trust * st->ramp;
+	info->conn_limit = st->limit;
+	info->mem_avail = dest->has_report ? albm_mem_fraction(&dest->report) : 1.0;
 	return 0;
 }
 
@@ -413,6 +565,7 @@ const char *albm_adapt_state_name(enum albm_adapt_state state)
 		[ALBM_ADAPT_AGENT_OVL] = "overloaded",
 		[ALBM_ADAPT_MAXCONN] = "maxconn",
 		[ALBM_ADAPT_NO_CAPACITY] = "no-capacity",
+		[ALBM_ADAPT_FULL] = "full",
 	};
 
 	if ((unsigned)state < ARRAY_SIZE(names) && names[state])

@@ -153,6 +153,45 @@ static void test_dr(void **state)
 	albmd_config_free(&cfg);
 }
 
+/* The connection queue and the albm directives: defaults, good values. */
+static void test_queue_and_albm(void **state)
+{
+	static const struct {
+		const char *line;
+		double reserve;
+		uint64_t qt_ms;
+		uint32_t qmax;
+		int policy;
+	} cases[] = {
+		{ "", 0.20, 5000, 1024, ALBM_ALL_OVL_QUEUE }, /* defaults */
+		{ "mem-reserve 0%; queue-timeout off; all-overloaded refuse;", 0, 0, 1024,
+		  ALBM_ALL_OVL_REFUSE },
+		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE },
+		{ "mem-reserve 2.5%; queue-timeout 1.5s; queue-max 7; all-overloaded least-loaded;",
+		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED },
+		{ "all-overloaded refuse; all-overloaded queue; queue-timeout 300ms;", 0.20, 300, 1024,
+		  ALBM_ALL_OVL_QUEUE },
+	};
+	struct albmd_config cfg;
+	char text[512], err[1024];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct albmd_cfg_service *s;
+		snprintf(text, sizeof(text), "service a {\n listen 127.0.0.1:1;\n %s\n}\n",
+			 cases[i].line);
+		if (parse(text, &cfg, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		s = &cfg.services[0];
+		assert_true(s->adaptive.mem_reserve > cases[i].reserve - 1e-12 &&
+			    s->adaptive.mem_reserve < cases[i].reserve + 1e-12);
+		assert_int_equal(s->queue_timeout_ms, cases[i].qt_ms);
+		assert_int_equal(s->queue_max, cases[i].qmax);
+		assert_int_equal(s->adaptive.all_overloaded_policy, cases[i].policy);
+		albmd_config_free(&cfg);
+	}
+}
+
 /* Each bad config must fail with "t.conf:LINE: ..." containing the fragment. */
 static void test_errors(void **state)
 {
@@ -193,7 +232,20 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n slow-start 1s speed 2;\n}", "t.conf:3: slow-start: unknown option 'speed'" },
 		{ "service a {\n listen 1.2.3.4:5;\n sched-flags wobble;\n}", "t.conf:3: unknown sched-flag 'wobble'" },
 		{ "service a {\n listen 1.2.3.4:5;\n proxy-protocol v3;\n}", "t.conf:3: proxy-protocol takes off, v1 or v2" },
-		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded panic;\n}", "all-overloaded takes least-loaded or refuse" },
+		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded panic;\n}", "t.conf:3: all-overloaded takes least-loaded, refuse or queue" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 60%;\n}", "t.conf:3: bad mem-reserve '60%' (expected a percentage 0%-50%, e.g. 10%)" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 10;\n}", "t.conf:3: bad mem-reserve '10'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 0.1;\n}", "t.conf:3: bad mem-reserve '0.1'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve -5%;\n}", "t.conf:3: bad mem-reserve '-5%'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 0x10%;\n}", "t.conf:3: bad mem-reserve '0x10%'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve %;\n}", "t.conf:3: bad mem-reserve '%'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 1.2.3%;\n}", "t.conf:3: bad mem-reserve '1.2.3%'" },
+		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 10% 20%;\n}", "t.conf:3: 'mem-reserve' takes 1 argument" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-timeout 5;\n}", "t.conf:3: bad queue-timeout" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-timeout never;\n}", "t.conf:3: bad queue-timeout" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-timeout;\n}", "t.conf:3: 'queue-timeout' takes 1 argument" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-max 10000001;\n}", "t.conf:3: bad queue-max '10000001' (expected an integer 0-10000000)" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-max -1;\n}", "t.conf:3: bad queue-max '-1'" },
 		{ "service a { listen 1.2.3.4:5; }\nservice b { listen 1.2.3.4:5; }", "t.conf:2: service 'b' listens on the address of service 'a'" },
 	};
 	char err[2048];
@@ -261,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults_and_options),
 		cmocka_unit_test(test_dr),
+		cmocka_unit_test(test_queue_and_albm),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_names),

@@ -137,9 +137,15 @@ static void test_albm_effective_weights(void **state)
 	assert_true(r.reals[2].want_in); /* overload: kept in the set, no new flows */
 	albm_svc_report(&r.svc.sched, r.srv[0].dest, &m);
 	albm_svc_report(&r.svc.sched, r.srv[1].dest, &m);
+	r.svc.sched.adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
 	rig_weights(&r, t); /* all overloaded: least-loaded -> exactly one server */
 	assert_int_equal(t[0] + t[1] + t[2], 1);
 	assert_int_equal(r.svc.sched.picks, 0);
+	/* queue: XDP cannot hold a flow, so it is least-loaded here (and stays queue) */
+	r.svc.sched.adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
+	rig_weights(&r, t);
+	assert_int_equal(t[0] + t[1] + t[2], 1);
+	assert_int_equal(r.svc.sched.adaptive.all_overloaded_policy, ALBM_ALL_OVL_QUEUE);
 	r.svc.sched.adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
 	rig_weights(&r, t);
 	assert_int_equal(t[0] + t[1] + t[2], 0);

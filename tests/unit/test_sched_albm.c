@@ -144,14 +144,16 @@ static void test_albm_eff_weight_from_measurements(void **state)
 	(void)state;
 
 	fixture_svc(&svc, &clk, "albm", w, 3);
-	report(&svc, svc.dests[0], 0.5, 0.2, false); /* memory is the scarcer: 0.5 */
+	report(&svc, svc.dests[0], 0.5, 0.2, false); /* published: weight x memory */
 	assert_near(svc.dests[0]->eff_weight, 5.0, 1e-9);
-	report(&svc, svc.dests[1], 0.9, 0.7, false); /* CPU idle 0.3 is the scarcer */
-	assert_near(svc.dests[1]->eff_weight, 3.0, 1e-9);
+	report(&svc, svc.dests[1], 0.9, 0.7, false); /* a busy CPU is not less capacity */
+	assert_near(svc.dests[1]->eff_weight, 9.0, 1e-9);
 	assert_true(svc.dests[2]->eff_weight == 7); /* no report: static weight */
 	assert_int_equal(albm_adapt_info(&svc, svc.dests[1], &info), 0);
-	assert_near(info.capacity, 0.3, 1e-9);
-	assert_near(info.eff_weight, 3.0, 1e-9);
+	assert_near(info.capacity, 0.9, 1e-9);
+	assert_near(info.mem_avail, 0.9, 1e-9);
+	assert_near(info.pick_weight, 10.0, 1e-9);
+	assert_int_equal(info.conn_limit, 0);
 
 	/* out-of-range figures are clamped, a missing total or a NaN CPU ignored */
 	memset(&m, 0, sizeof(m));
@@ -161,9 +163,9 @@ static void test_albm_eff_weight_from_measurements(void **state)
 	albm_svc_report(&svc, svc.dests[2], &m);
 	assert_true(svc.dests[2]->eff_weight == 7);
 	m.mem_total_bytes = 0;
-	m.cpu_util = 1.5; /* CPU saturated: counts as the 10 % floor, not as zero */
+	m.cpu_util = 1.5;
 	albm_svc_report(&svc, svc.dests[2], &m);
-	assert_near(svc.dests[2]->eff_weight, 0.7, 1e-9);
+	assert_true(svc.dests[2]->eff_weight == 7);
 	assert_int_equal(state_of(&svc, svc.dests[2]), ALBM_ADAPT_OK);
 	m.mem_total_bytes = 100; /* no memory left: no capacity, excluded */
 	m.mem_available_bytes = 0;
@@ -172,12 +174,223 @@ static void test_albm_eff_weight_from_measurements(void **state)
 	assert_true(svc.dests[2]->eff_weight == 0);
 	assert_int_equal(state_of(&svc, svc.dests[2]), ALBM_ADAPT_NO_CAPACITY);
 
-	/* picks follow eff: A 5, B 3 -> 5:3 */
+	/* above the reserve, picks follow the live connections per static weight
+	 * (sed), whatever the memory figures: A and B share equally */
 	unsigned cnt[3] = { 0 };
 	count_open(&svc, 80, cnt);
-	assert_int_equal(cnt[0], 50);
-	assert_int_equal(cnt[1], 30);
+	assert_int_equal(cnt[0], 40);
+	assert_int_equal(cnt[1], 40);
 	assert_int_equal(cnt[2], 0);
+	albm_svc_destroy(&svc);
+}
+
+/* Connection limits learnt from memory by AIMD. */
+static void test_albm_learns_connection_limit(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	struct albm_adapt_info info;
+	const int w[] = { 1, 1 };
+	struct albm_dest *a, *b;
+	char seq[32];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 2);
+	a = svc.dests[0], b = svc.dests[1];
+	svc.adaptive.mem_reserve = 0.10;
+	svc.adaptive.slow_start_ms = 1000;
+	report(&svc, a, 0.5, 0.0, false);
+	report(&svc, b, 0.5, 0.0, false);
+	fixture_sequence_open(&svc, 16, seq); /* 8 each, no limit yet */
+	assert_int_equal(a->activeconns, 8);
+	assert_int_equal(b->activeconns, 8);
+
+	/* A's memory runs short with 8 connections: limit floor(0.75 * 8) = 6, and A
+	 * is full until two of its connections end */
+	report(&svc, a, 0.05, 0.0, false);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 6);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_FULL);
+	assert_true(a->eff_weight == 0);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "BBB");
+	albm_svc_conn_close(&svc, a, true);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_FULL);
+	albm_svc_conn_close(&svc, a, true);
+	albm_svc_conn_close(&svc, a, true); /* 5 < 6: back, without slow start */
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	assert_string_equal(fixture_sequence_open(&svc, 1, seq), "A");
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_FULL);
+
+	/* still short at the next report: the same shortage (A drains what it took
+	 * before), no second decrease ... */
+	at(&svc, &clk, 1500);
+	report(&svc, a, 0.08, 0.0, false);
+	report(&svc, b, 0.5, 0.0, false);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 6);
+	/* ... until memory was back above the reserve: a new shortage decreases
+	 * again, from min(limit, active) */
+	at(&svc, &clk, 1700);
+	report(&svc, a, 0.3, 0.0, false);
+	at(&svc, &clk, 2000);
+	report(&svc, a, 0.08, 0.0, false);
+	report(&svc, b, 0.5, 0.0, false);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 4);
+	/* an increase needs a whole window (4 s) in which the limit was reached and
+	 * the lowest memory m would still leave room for two more average
+	 * connections above the reserve: m - 2 (1 - m) / limit >= reserve */
+	while (a->activeconns > 2)
+		albm_svc_conn_close(&svc, a, true);
+	albm_svc_set_weight(&svc, b, 0); /* only A left to pick */
+	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
+	at(&svc, &clk, 6100);
+	report(&svc, a, 0.6, 0.0, false); /* the window since 2000 saw 0.08: no */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 4);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "AA-"); /* limit reached */
+	at(&svc, &clk, 8000);
+	report(&svc, a, 0.6, 0.0, false); /* window not over yet */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 4);
+	at(&svc, &clk, 10100);
+	report(&svc, a, 0.6, 0.0, false); /* 0.6 - 2 x 0.4 / 4 >= 0.1, reached: + 1 */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 5);
+	at(&svc, &clk, 14200);
+	report(&svc, a, 0.6, 0.0, false); /* comfortable but never reached: hold */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 5);
+	assert_string_equal(fixture_sequence_open(&svc, 2, seq), "A-");
+	at(&svc, &clk, 15000);
+	report(&svc, a, 0.3, 0.0, false); /* well above the reserve, but ... */
+	at(&svc, &clk, 18300);
+	report(&svc, a, 0.6, 0.0, false); /* ... 0.3 - 2 x 0.7 / 5 < 0.1: hold */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 5);
+	/* the agent's overloaded state counts as a shortage too; the limit never
+	 * falls below one */
+	at(&svc, &clk, 19500);
+	report(&svc, a, 0.5, 0.0, true);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 3);
+	/* every new shortage (memory back above the reserve in between) decreases;
+	 * the limit never falls below one */
+	for (int i = 0; i < 10; i++) {
+		at(&svc, &clk, 21000 + 2000 * (uint64_t)i);
+		report(&svc, a, 0.5, 0.0, false);
+		at(&svc, &clk, 22000 + 2000 * (uint64_t)i);
+		report(&svc, a, 0.01, 0.0, false);
+	}
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 1);
+	/* reports without a memory total leave the limit alone */
+	struct albm_metrics m = { .cpu_util = 0.1 };
+	albm_svc_report(&svc, a, &m);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 1);
+	albm_svc_destroy(&svc);
+}
+
+/* Servers that never ran short start from the learnt limit per unit of weight. */
+static void test_albm_shares_learnt_limit(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	struct albm_adapt_info info;
+	const int w[] = { 2, 1, 1, 4 };
+	char seq[32];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 4);
+	for (int i = 0; i < 3; i++)
+		report(&svc, svc.dests[i], 0.5, 0.0, false); /* D never reports */
+	fixture_sequence_open(&svc, 16, seq); /* A gets 4 (weight 2 of 8) */
+	assert_int_equal(svc.dests[0]->activeconns, 4);
+	at(&svc, &clk, 100);
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[1], &info), 0);
+	assert_int_equal(info.conn_limit, 0); /* nobody has learnt anything yet */
+	report(&svc, svc.dests[0], 0.05, 0.0, false); /* A short with 4: limit 3 */
+	at(&svc, &clk, 200);
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[0], &info), 0);
+	assert_int_equal(info.conn_limit, 3);
+	/* B and C: 3 per 2 weight units x 1 = 1.5 -> 1; D has no memory figures */
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[1], &info), 0);
+	assert_int_equal(info.conn_limit, 1);
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[2], &info), 0);
+	assert_int_equal(info.conn_limit, 1);
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[3], &info), 0);
+	assert_int_equal(info.conn_limit, 0);
+	assert_int_equal(state_of(&svc, svc.dests[1]), ALBM_ADAPT_FULL);
+	albm_svc_destroy(&svc);
+}
+
+/* No limit until memory first falls below twice the reserve; then what it holds. */
+static void test_albm_limit_on_first_approach(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	struct albm_adapt_info info;
+	const int w[] = { 1, 1 };
+	char seq[32];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 2);
+	assert_true(svc.adaptive.mem_reserve > 0.19 && svc.adaptive.mem_reserve < 0.21);
+	report(&svc, svc.dests[0], 0.9, 0.0, false);
+	report(&svc, svc.dests[0], 0.5, 0.0, false); /* idle or not: no limit */
+	fixture_sequence_open(&svc, 10, seq);
+	report(&svc, svc.dests[0], 0.41, 0.0, false);
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[0], &info), 0);
+	assert_int_equal(info.conn_limit, 0);
+	report(&svc, svc.dests[0], 0.39, 0.0, false); /* under 2 x 20 %, with 5 */
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[0], &info), 0);
+	assert_int_equal(info.conn_limit, 5);
+	assert_int_equal(state_of(&svc, svc.dests[0]), ALBM_ADAPT_FULL);
+	assert_string_equal(fixture_sequence_open(&svc, 2, seq), "BB");
+	albm_svc_destroy(&svc);
+}
+
+/* Back to the level that ran short takes three good windows, below it one. */
+static void test_albm_limit_probes_slowly_at_ceiling(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	struct albm_adapt_info info;
+	const int w[] = { 1 };
+	struct albm_dest *a;
+	char seq[32];
+	uint64_t t = 0;
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 1);
+	a = svc.dests[0];
+	svc.adaptive.mem_reserve = 0.10;
+	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
+	report(&svc, a, 0.5, 0.0, false);
+	fixture_sequence_open(&svc, 8, seq);
+	report(&svc, a, 0.05, 0.0, false); /* short with 8: limit 6, ceiling 8 */
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 6);
+	while (a->activeconns > 6)
+		albm_svc_conn_close(&svc, a, true);
+	t = clk.now_ms + 4100; /* the window of the shortage ends, unqualified */
+	at(&svc, &clk, t);
+	report(&svc, a, 0.9, 0.0, false);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 6);
+	/* one good window (limit reached, plenty of memory): 6 -> 7; then three in
+	 * a row to go back to 8, where it ran short */
+	unsigned expect[] = { 7, 7, 7, 8 };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(state_of(&svc, a), ALBM_ADAPT_FULL); /* reached */
+		t += 4100;
+		at(&svc, &clk, t);
+		report(&svc, a, 0.9, 0.0, false);
+		assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+		assert_int_equal(info.conn_limit, expect[i]);
+		fixture_sequence_open(&svc, 1, seq); /* fill the new room, if any */
+	}
 	albm_svc_destroy(&svc);
 }
 
@@ -241,6 +454,7 @@ static void test_albm_slow_start_after_overload(void **state)
 	svc.adaptive.slow_start_ms = 1000;
 	svc.adaptive.slow_start_aggression = 1.0;
 	svc.adaptive.slow_start_min = 0.1;
+	svc.adaptive.report_timeout_ms = 0; /* no ageing in this test */
 	report(&svc, a, 0.5, 0.0, true); /* overloaded at 1000 */
 	assert_true(a->eff_weight == 0);
 	at(&svc, &clk, 2000);
@@ -345,11 +559,14 @@ static void test_albm_stale_fades_then_fails(void **state)
 	report(&svc, b, 0.3, 0.0, false);
 	at(&svc, &clk, 1250);
 	assert_near(a->eff_weight, 80.0, 1e-9);
-	at(&svc, &clk, 1625); /* half way from 0.8 to the prior 0.5 */
-	assert_near(a->eff_weight, 65.0, 1e-9);
-	assert_near(b->eff_weight, 30.0, 1e-9); /* below the prior: kept */
+	at(&svc, &clk, 1625); /* trust half way from 1 to 0.5 */
+	assert_near(a->eff_weight, 80.0 * 0.75, 1e-9);
+	assert_near(b->eff_weight, 30.0 * 0.75, 1e-9);
+	struct albm_adapt_info info;
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_near(info.pick_weight, 100.0 * 0.75, 1e-9);
 	at(&svc, &clk, 2000);
-	assert_near(a->eff_weight, 50.0, 1e-9);
+	assert_near(a->eff_weight, 40.0, 1e-9);
 	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
 	at(&svc, &clk, 2001); /* past the timeout: failed */
 	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_STALE);
@@ -387,11 +604,17 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[4], 0.0, 0.0, false);
 	assert_int_equal(state_of(&svc, svc.dests[4]), ALBM_ADAPT_NO_CAPACITY);
 
-	/* LEAST_LOADED (default): SED over the up servers on weight x available
+	/* QUEUE (default): nothing, the data plane holds the connection */
+	assert_int_equal(svc.adaptive.all_overloaded_policy, ALBM_ALL_OVL_QUEUE);
+	uint64_t nd = svc.no_dest;
+	assert_string_equal(fixture_sequence(&svc, 2, seq), "--");
+	assert_int_equal(svc.no_dest, nd + 2);
+
+	/* LEAST_LOADED: SED over the up servers on weight x available
 	 * memory (A .10, B .30, C .20, E floored at .01), counting live connections,
 	 * so the fallback spreads instead of herding onto one server:
 	 * B (1/.3) -> C (1/.2 < 2/.3) -> B (2/.3 < 2/.2) */
-	assert_int_equal(svc.adaptive.all_overloaded_policy, ALBM_ALL_OVL_LEAST_LOADED);
+	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
 	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "BCB");
 	report(&svc, svc.dests[2], 0.40, 0.5, true); /* C: 2/.4 beats A 1/.1, B 3/.3 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "C");
@@ -412,7 +635,7 @@ static void test_albm_proportional_share_with_churn(void **state)
 {
 	struct albm_service svc;
 	struct fixture_clock clk;
-	const int w[] = { 10, 10, 10 };
+	const int w[] = { 8, 4, 2 };
 	struct albm_dest *open[700];
 	size_t nopen = 0;
 	unsigned picks[3] = { 0 };
@@ -420,9 +643,9 @@ static void test_albm_proportional_share_with_churn(void **state)
 	(void)state;
 
 	fixture_svc(&svc, &clk, "albm", w, 3);
-	report(&svc, svc.dests[0], 0.8, 0.1, false); /* eff 8 : 4 : 2 */
-	report(&svc, svc.dests[1], 0.4, 0.1, false);
-	report(&svc, svc.dests[2], 0.9, 0.8, false);
+	report(&svc, svc.dests[0], 0.8, 0.1, false); /* memory and CPU above the */
+	report(&svc, svc.dests[1], 0.4, 0.1, false); /* reserve: the weights 8:4:2 */
+	report(&svc, svc.dests[2], 0.9, 0.8, false); /* decide */
 	for (int i = 0; i < 20000; i++) {
 		struct albm_flow f = fixture_flow((unsigned)i);
 		struct albm_dest *d = albm_svc_schedule(&svc, &f);
@@ -450,16 +673,20 @@ static void test_albm_proportional_share_with_churn(void **state)
 	albm_svc_destroy(&svc);
 }
 
-/* eff as the scheduler compares it: in 1/65536 units, at least 1. */
-static uint64_t brute_den(const struct albm_dest *d)
+/* The pick weight as the scheduler compares it: in 1/65536 units, at least 1. */
+static uint64_t brute_den(const struct albm_service *svc, const struct albm_dest *d)
 {
-	uint64_t den = (uint64_t)(d->eff_weight * ALBM_ADAPT_EFF_SCALE + 0.5);
+	struct albm_adapt_info info;
+	uint64_t den;
 
+	assert_int_equal(albm_adapt_info(svc, d, &info), 0);
+	den = (uint64_t)(info.pick_weight * ALBM_ADAPT_EFF_SCALE + 0.5);
 	return den ? den : 1;
 }
 
-/* Brute force of the rule: the eligible server with the least (a+1)/eff, ties to
- * the first in list order. */
+/* Brute force of the rule: among the eligible servers (those publishing an
+ * effective weight), the least (active + 1) / (w x trust x ramp), ties to the
+ * first in list order. */
 static struct albm_dest *brute_pick(const struct albm_service *svc)
 {
 	struct albm_dest *best = NULL;
@@ -468,8 +695,9 @@ static struct albm_dest *brute_pick(const struct albm_service *svc)
 		struct albm_dest *d = svc->dests[i];
 		if (d->eff_weight <= 0)
 			continue;
-		if (!best || (unsigned __int128)(d->activeconns + 1ull) * brute_den(best) <
-				     (unsigned __int128)(best->activeconns + 1ull) * brute_den(d))
+		if (!best ||
+		    (unsigned __int128)(d->activeconns + 1ull) * brute_den(svc, best) <
+			    (unsigned __int128)(best->activeconns + 1ull) * brute_den(svc, d))
 			best = d;
 	}
 	return best;
@@ -555,6 +783,10 @@ int main(void)
 		cmocka_unit_test(test_albm_static_weight_without_reports),
 		cmocka_unit_test(test_albm_excludes_down_drained_overloaded),
 		cmocka_unit_test(test_albm_eff_weight_from_measurements),
+		cmocka_unit_test(test_albm_learns_connection_limit),
+		cmocka_unit_test(test_albm_shares_learnt_limit),
+		cmocka_unit_test(test_albm_limit_on_first_approach),
+		cmocka_unit_test(test_albm_limit_probes_slowly_at_ceiling),
 		cmocka_unit_test(test_albm_asymmetric_smoothing),
 		cmocka_unit_test(test_albm_slow_start_after_overload),
 		cmocka_unit_test(test_albm_slow_start_triggers),

@@ -35,6 +35,7 @@
 #define SIM_FLOOR       0.10 /* the memory floor asserted for albm: 10% free */
 #define SIM_OVL_ON      0.15 /* the agent's overload decision, with hysteresis */
 #define SIM_OVL_OFF     0.25
+#define SIM_RESERVE     0.10 /* albm's mem_reserve, under the agents' 15 % */
 
 static const double sim_mem_mb[SIM_SERVERS] = { 512, 512, 256, 256 };
 static const int sim_weight[SIM_SERVERS] = { 2, 2, 1, 1 };
@@ -150,9 +151,10 @@ static void sim_send(struct sim *s, int c)
 	double u = sim_uniform(s), size = u < 0.5 ? 1e-6 : u < 0.9 ? 5.0 : 15.0, ms;
 	int i;
 
-	if (!d) { /* refused: the client tries again a little later */
+	if (!d) { /* queued (albm's default) or refused: try again 10 ms later, as
+		   * albmd's proxy re-dispatches its queue */
 		s->refused++;
-		ev_push(s, s->now_us + 100000, EV_SEND, c);
+		ev_push(s, s->now_us + 10000, EV_SEND, c);
 		return;
 	}
 	i = (int)d->idx;
@@ -203,6 +205,7 @@ static void sim_setup(struct sim *s, const char *sched, uint64_t seed, int clien
 	s->nclients = clients;
 	s->rng = seed * 0x9e3779b97f4a7c15ull | 1;
 	fixture_svc(&s->svc, &s->clk, sched, sim_weight, SIM_SERVERS);
+	s->svc.adaptive.mem_reserve = SIM_RESERVE;
 	s->clk.now_ms = 0;
 	for (int i = 0; i < SIM_SERVERS; i++) {
 		s->srv[i].used_mb = 0.2 * sim_mem_mb[i]; /* OS and the server itself */
@@ -292,8 +295,8 @@ static bool sim_seeds(const char *sched, struct sim_result r[SIM_SEEDS], double 
 
 /* The paper's claim: albm keeps every server above the memory floor; rr, blind to
  * the servers' state and capacity, drives a small one below it (and loses
- * throughput to swapping); wlc shown for comparison: albm's worst server keeps
- * more free memory on average. */
+ * throughput to swapping).  Below saturation albm's limits cost nothing: it
+ * completes as many requests as wlc (within 1 %). */
 static void test_sim_memory_floor(void **state)
 {
 	struct sim_result albm[SIM_SEEDS], other[SIM_SEEDS];
@@ -305,7 +308,6 @@ static void test_sim_memory_floor(void **state)
 	for (int k = 0; k < SIM_SEEDS; k++) {
 		for (int i = 0; i < SIM_SERVERS; i++)
 			assert_true(albm[k].min_free[i] >= SIM_FLOOR);
-		assert_int_equal(albm[k].refused, 0); /* LEAST_LOADED: never refuses */
 	}
 	if (sim_seeds("rr", other, &other_worst, &other_done)) {
 		for (int k = 0; k < SIM_SEEDS; k++)
@@ -315,12 +317,40 @@ static void test_sim_memory_floor(void **state)
 		printf("  rr is not registered: comparison skipped\n");
 	}
 	if (sim_seeds("wlc", other, &other_worst, &other_done)) {
-		printf("  mean worst free memory: albm %.1f%%, wlc %.1f%%\n", 100 * albm_worst,
-		       100 * other_worst);
-		assert_true(albm_worst > other_worst);
-	} else {
-		printf("  wlc is not registered: comparison skipped\n");
+		printf("  requests done: albm %lu, wlc %lu\n", albm_done, other_done);
+		assert_true((double)albm_done >= 0.99 * (double)other_done);
 	}
+}
+
+/* Past the cluster's memory: wlc, which only counts connections, lets servers
+ * run out of memory (they swap) in most seeds; albm learns connection limits and
+ * holds clients back instead, so no server ever runs out.  In this model swapping
+ * only slows a server 4x, so holding back costs albm some throughput; printed,
+ * not asserted (the lab measures the real cost, docs/RESULTS.md). */
+#define SIM_OVERLOAD_CLIENTS 112
+static void test_sim_overload_never_swaps(void **state)
+{
+	struct sim_result r;
+	unsigned long done[2] = { 0, 0 }, queued = 0;
+	int wlc_swapped = 0;
+	(void)state;
+
+	if (!albm_sched_find("wlc"))
+		skip();
+	for (int k = 0; k < SIM_SEEDS; k++) {
+		assert_true(sim_run_n("albm", (uint64_t)k + 1, SIM_OVERLOAD_CLIENTS, &r));
+		assert_true(sim_worst(&r) > 0.0);
+		done[0] += r.done;
+		queued += r.refused;
+		assert_true(sim_run_n("wlc", (uint64_t)k + 1, SIM_OVERLOAD_CLIENTS, &r));
+		wlc_swapped += sim_worst(&r) < 0.0;
+		done[1] += r.done;
+	}
+	printf("  %d clients: wlc ran a server out of memory in %d of %d seeds; requests "
+	       "done albm %lu, wlc %lu; albm held clients back %lu times\n",
+	       SIM_OVERLOAD_CLIENTS, wlc_swapped, SIM_SEEDS, done[0], done[1], queued);
+	assert_true(wlc_swapped > SIM_SEEDS / 2);
+	assert_true(queued > 0);
 }
 
 /* Same seed, same run: the simulation is deterministic. */
@@ -374,6 +404,7 @@ static void burst(const struct albm_sched_ops *ops, unsigned cnt[SIM_SERVERS])
 	const double free_frac[SIM_SERVERS] = { 0.6, 0.5, 0.3, 0.1 };
 
 	fixture_svc(&svc, &clk, "albm", w, SIM_SERVERS);
+	svc.adaptive.mem_reserve = SIM_RESERVE;
 	assert_int_equal(albm_svc_bind(&svc, ops), 0);
 	for (int i = 0; i < SIM_SERVERS; i++) {
 		struct albm_metrics m = { .mem_total_bytes = 1000, .cpu_util = 0.0 };
@@ -394,19 +425,18 @@ static void burst(const struct albm_sched_ops *ops, unsigned cnt[SIM_SERVERS])
 static void test_sim_burst_does_not_herd(void **state)
 {
 	unsigned cnt[SIM_SERVERS];
-	/* capacity 6:5:3:1 of 100 = 40, 33.3, 20, 6.7 */
-	const double share[SIM_SERVERS] = { 6 / 15.0, 5 / 15.0, 3 / 15.0, 1 / 15.0 };
 	(void)state;
 
 	burst(&naive_ops, cnt);
 	printf("  naive most-free: A %u B %u C %u D %u\n", cnt[0], cnt[1], cnt[2], cnt[3]);
 	assert_int_equal(cnt[0], 100); /* the herd: everything on A */
 
+	/* albm counts every connection it hands out at once: equal weights, 25 each
+	 * (D, at 10 % free, is above the 10 % reserve and has no limit yet) */
 	burst(albm_sched_find("albm"), cnt);
 	printf("  albm:            A %u B %u C %u D %u\n", cnt[0], cnt[1], cnt[2], cnt[3]);
 	for (int i = 0; i < SIM_SERVERS; i++)
-		assert_in_range(cnt[i], (unsigned)floor(100 * share[i] - 1),
-				(unsigned)ceil(100 * share[i] + 1));
+		assert_int_equal(cnt[i], 25);
 }
 
 /* ALBM_SIM_SWEEP=1: print how the schedulers fare as the load grows, over 30
@@ -443,6 +473,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_memory_floor),
+		cmocka_unit_test(test_sim_overload_never_swaps),
 		cmocka_unit_test(test_sim_deterministic),
 		cmocka_unit_test(test_sim_burst_does_not_herd),
 	};

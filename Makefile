@@ -128,14 +128,16 @@ FUZZ_LIB_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcar
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DALBM_FUZZ -Iinclude -Isrc -I$(BUILD)/bpf \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-# The library is compiled once with coverage instrumentation, then each target links it.
+# The library is compiled once with coverage instrumentation, then each target links it;
+# -MMD: a header change rebuilds them (a stale object with an old struct layout would
+# make the fuzzers report overflows that are not in the code).
 $(BUILD)/fuzzobj/%.o: %.c $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 .SECONDARY: # keep intermediate objects (fuzz library, skeletons) between runs
 

@@ -23,7 +23,7 @@
  * learnt by AIMD from its agent's reports, as TCP learns a window (and Netflix's
  * concurrency-limits or Envoy's adaptive concurrency learn a server's):
  *
- *	report with available < mem_reserve, or with the agent's overloaded state:
+ *	report with available < mem_reserve:
  *		limit = max(1, floor(beta * min(limit, active)))
  *		once per shortage (until a report above the reserve again)
  *	a 4 s window in which the limit was reached and the lowest available
@@ -168,8 +168,10 @@ static void albm_limit_decrease(struct albm_dstate *st, const struct albm_dest *
 }
 
 /* Learn the connection limit from one report (see the header).  A shortage is a
- * report below the reserve or one in which the agent declares the server
- * overloaded.  It lowers the limit once: the reports that follow until memory is
+ * report below the reserve (the agent's overloaded state is not one: it may be
+ * CPU, or a threshold of the operator's, and it excludes the server anyway; a
+ * limit learnt from it would say nothing about memory per connection).  It lowers
+ * the limit once: the reports that follow until memory is
  * back above the reserve show the server draining what it took before, not a
  * new excess (TCP likewise backs off once per round trip); and at most once per
  * ALBM_LIMIT_HOLD_MS.  An increase needs a whole window in which the limit was
@@ -187,7 +189,7 @@ static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate 
 	avail = albm_mem_fraction(&d->report);
 	if (avail < st->window_min)
 		st->window_min = avail;
-	if (avail < reserve || d->report.state == ALBM_AGENT_OVERLOADED) {
+	if (avail < reserve) {
 		/* one decrease per shortage: until memory is back above the reserve,
 		 * the server drains what it took before, which says nothing new */
 		/* a server holding nothing is short for reasons of its own: no
@@ -443,14 +445,29 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 	albm_refresh(svc, d, d->report_ms);
 }
 
-/* A connection opened or closed: its score changes, and so may its FULL state. */
+/* A connection opened or closed: its score changes, and the server may reach or
+ * leave its learnt limit.  This runs twice per connection, so it reads no clock:
+ * the time-driven parts (trust, ramp, staleness) keep their values until the next
+ * tick or report, and flag or weight changes come through upd_dest. */
 static void sched_albm_conn_changed(struct albm_service *svc, struct albm_dest *d)
 {
 	struct albm_dstate *st = dstate(d);
+	bool full = albm_at_limit(st, d);
 
-	if (st->state == ALBM_ADAPT_OK || st->state == ALBM_ADAPT_SLOW_START ||
-	    albm_busy_state(st->state))
-		albm_refresh(svc, d, albm_svc_now(svc));
+	if (st->state == ALBM_ADAPT_OK || st->state == ALBM_ADAPT_SLOW_START) {
+		if (!full) {
+			albm_rekey(svc, d);
+			return;
+		}
+		st->state = ALBM_ADAPT_FULL;
+		st->limit_hit = true;
+		d->eff_weight = 0.0;
+		albm_wintree_clear(&sstate(svc)->tree, d->idx);
+	} else if (st->state == ALBM_ADAPT_FULL && !full) {
+		st->state = st->ramping ? ALBM_ADAPT_SLOW_START : ALBM_ADAPT_OK;
+		d->eff_weight = (double)d->weight * st->cap * st->trust * st->ramp;
+		albm_rekey(svc, d);
+	}
 }
 
 static void sched_albm_tick(struct albm_service *svc)

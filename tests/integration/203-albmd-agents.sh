@@ -5,18 +5,9 @@
 # and counted, and the real albm-agent's reports show up in list --json.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../lib/common.sh
-. tests/lib/common.sh
-need_bin albmd albmctl albm-httpd albm-agent tools/send_report
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v curl >/dev/null || skip "curl not installed"
+# shellcheck source=../lib/itest.sh
+. tests/lib/itest.sh 203 albmd albmctl albm-httpd albm-agent tools/send_report
 command -v ss >/dev/null || skip "ss (iproute2) not installed"
-TMP=$(mktemp -d /tmp/albm-203.XXXXXX)
-on_exit "rm -rf '$TMP'"
-# shellcheck source=../lib/lab_tools.sh
-. tests/lib/lab_tools.sh
-# shellcheck source=../lib/albmd.sh
-. tests/lib/albmd.sh
 
 make_key "$TMP/agent.key"
 make_key "$TMP/forged.key"

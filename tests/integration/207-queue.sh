@@ -6,17 +6,8 @@
 # the service closes its waiting clients; SIGTERM serves them before exiting.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../lib/common.sh
-. tests/lib/common.sh
-need_bin albmd albmctl
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v curl >/dev/null || skip "curl not installed"
-TMP=$(mktemp -d /tmp/albm-207.XXXXXX)
-on_exit "rm -rf '$TMP'"
-# shellcheck source=../lib/lab_tools.sh
-. tests/lib/lab_tools.sh
-# shellcheck source=../lib/albmd.sh
-. tests/lib/albmd.sh
+# shellcheck source=../lib/itest.sh
+. tests/lib/itest.sh 207 albmd albmctl
 
 # A slow backend: reads one request line, holds it HOLD seconds, then answers
 # "<request> <connections it was holding> " + 100000 x and closes.

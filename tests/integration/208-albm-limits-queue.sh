@@ -7,17 +7,8 @@
 # one of its connections ends.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../lib/common.sh
-. tests/lib/common.sh
-need_bin albmd albmctl albm-httpd albm-agent tools/send_report
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v curl >/dev/null || skip "curl not installed"
-TMP=$(mktemp -d /tmp/albm-208.XXXXXX)
-on_exit "rm -rf '$TMP'"
-# shellcheck source=../lib/lab_tools.sh
-. tests/lib/lab_tools.sh
-# shellcheck source=../lib/albmd.sh
-. tests/lib/albmd.sh
+# shellcheck source=../lib/itest.sh
+. tests/lib/itest.sh 208 albmd albmctl albm-httpd albm-agent tools/send_report
 
 make_key "$TMP/agent.key"
 PA=$(free_port) PB=$(free_port) VIP=$(free_port) UDP=$(free_udp_port)

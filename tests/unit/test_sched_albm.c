@@ -268,10 +268,15 @@ static void test_albm_learns_connection_limit(void **state)
 	report(&svc, a, 0.6, 0.0, false); /* ... 0.3 - 2 x 0.7 / 5 < 0.1: hold */
 	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
 	assert_int_equal(info.conn_limit, 5);
-	/* the agent's overloaded state counts as a shortage too; the limit never
-	 * falls below one */
-	at(&svc, &clk, 19500);
+	/* the agent's overloaded state alone (CPU, or the operator's threshold) is
+	 * no memory shortage: the server is excluded, its limit stays */
+	at(&svc, &clk, 19000);
 	report(&svc, a, 0.5, 0.0, true);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_AGENT_OVL);
+	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
+	assert_int_equal(info.conn_limit, 5);
+	at(&svc, &clk, 19500);
+	report(&svc, a, 0.05, 0.0, true);
 	assert_int_equal(albm_adapt_info(&svc, a, &info), 0);
 	assert_int_equal(info.conn_limit, 3);
 	/* every new shortage (memory back above the reserve in between) decreases;

@@ -35,7 +35,7 @@
 #define SIM_FLOOR       0.10 /* the memory floor asserted for albm: 10% free */
 #define SIM_OVL_ON      0.15 /* the agent's overload decision, with hysteresis */
 #define SIM_OVL_OFF     0.25
-#define SIM_RESERVE     0.10 /* albm's mem_reserve, under the agents' 15 % */
+#define SIM_RESERVE     0.15 /* albm's mem_reserve: the agents' overload threshold */
 
 static const double sim_mem_mb[SIM_SERVERS] = { 512, 512, 256, 256 };
 static const int sim_weight[SIM_SERVERS] = { 2, 2, 1, 1 };

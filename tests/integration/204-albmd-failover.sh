@@ -5,17 +5,8 @@
 # dead clients are closed, counted, and albmd stays up.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../lib/common.sh
-. tests/lib/common.sh
-need_bin albmd albmctl albm-httpd
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v curl >/dev/null || skip "curl not installed"
-TMP=$(mktemp -d /tmp/albm-204.XXXXXX)
-on_exit "rm -rf '$TMP'"
-# shellcheck source=../lib/lab_tools.sh
-. tests/lib/lab_tools.sh
-# shellcheck source=../lib/albmd.sh
-. tests/lib/albmd.sh
+# shellcheck source=../lib/itest.sh
+. tests/lib/itest.sh 204 albmd albmctl albm-httpd
 
 PA=$(free_port) PB=$(free_port) PC=$(free_port) PD=$(free_port) VIP=$(free_port) VIP2=$(free_port)
 start_httpd A "$PA"

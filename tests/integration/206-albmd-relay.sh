@@ -4,17 +4,8 @@
 # PROXY protocol v1 towards the server, idle timeout.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../lib/common.sh
-. tests/lib/common.sh
-need_bin albmd albmctl albm-httpd
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v curl >/dev/null || skip "curl not installed"
-TMP=$(mktemp -d /tmp/albm-206.XXXXXX)
-on_exit "rm -rf '$TMP'"
-# shellcheck source=../lib/lab_tools.sh
-. tests/lib/lab_tools.sh
-# shellcheck source=../lib/albmd.sh
-. tests/lib/albmd.sh
+# shellcheck source=../lib/itest.sh
+. tests/lib/itest.sh 206 albmd albmctl albm-httpd
 
 # A TCP backend that echoes everything, then half-closes when the client did; with
 # "proxy" it first reads one PROXY v1 line and echoes it back as its first line; with

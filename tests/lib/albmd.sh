@@ -60,22 +60,7 @@ wait_until() {
 	return 1
 }
 
-# Below the kernel's ephemeral range (32768+ by default), so that no client socket of a
-# busy test holds the port we are about to bind; checked against every TCP socket.
-# (Replaces lab_tools.sh's free_port for the albmd tests.)
-free_port() {
-	local p lo=20000 hi
-	hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
-	[ "$hi" -gt "$lo" ] || hi=32767
-	for _ in $(seq 1 100); do
-		p=$((lo + RANDOM % (hi - lo)))
-		if ! ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
+# free_port: tests/lib/lab_tools.sh (sourced before this file).
 
 free_udp_port() {
 	local p

@@ -10,7 +10,15 @@
 #   csv_col FILE ROW COLUMN     one CSV cell by column name (ROW 1 = first data row)
 #   gt0 NUMBER                  true when NUMBER > 0
 
-lab_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port is free when no TCP socket uses it (ss sees listeners, connections and
+# TIME_WAIT alike); without ss, when nothing accepts a connection on it.
+lab_port_free() {
+	if command -v ss >/dev/null; then
+		! ss -Htan "( sport = :$1 )" 2>/dev/null | grep -q .
+	else
+		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
 
 free_port() {
 	local p lo=20000 hi
@@ -18,7 +26,7 @@ free_port() {
 	# one listens on (bind would fail); clear of the lab's 17100-17500 layout
 	hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
 	[ "$hi" -gt "$lo" ] || hi=32767
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 100); do
 		p=$((lo + RANDOM % (hi - lo)))
 		lab_port_free "$p" && { echo "$p"; return 0; }
 	done

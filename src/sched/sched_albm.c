@@ -90,7 +90,7 @@ struct albm_dstate {
 	bool limit_hit;      /* the limit kept a connection away since the last report */
 	bool decreased;      /* the limit was decreased at decrease_ms */
 	bool in_shortage;    /* no report above the reserve since that decrease */
-	uint32_t ceiling;    /* the connections held at the last shortage */
+	uint32_t ceiling;    /* the connections held at the last shortage, 0 = none yet */
 	unsigned good_windows; /* qualifying windows in a row at limit + 1 >= ceiling */
 	uint64_t decrease_ms;
 	uint64_t window_start; /* the current observation window for an increase */
@@ -217,7 +217,8 @@ static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate 
 	    st->limit < UINT32_MAX) {
 		/* back at the level that ran short last time: that took more than
 		 * one lucky window to show, so it takes ALBM_LIMIT_PROBE to retry */
-		if (st->limit + 1 < st->ceiling || ++st->good_windows >= ALBM_LIMIT_PROBE) {
+		if (!st->ceiling || st->limit + 1 < st->ceiling ||
+		    ++st->good_windows >= ALBM_LIMIT_PROBE) {
 			st->limit++;
 			st->good_windows = 0;
 		}

@@ -353,6 +353,17 @@ static void test_albm_limit_on_first_approach(void **state)
 	assert_int_equal(info.conn_limit, 5);
 	assert_int_equal(state_of(&svc, svc.dests[0]), ALBM_ADAPT_FULL);
 	assert_string_equal(fixture_sequence_open(&svc, 2, seq), "BB");
+	/* never short yet: one good window is enough for each increase (the first
+	 * window saw 0.39: 0.39 - 2 x 0.61 / 5 < 0.2, no increase yet) */
+	for (unsigned want = 5; want <= 7; want++) {
+		at(&svc, &clk, clk.now_ms + 4100);
+		report(&svc, svc.dests[0], 0.9, 0.0, false);
+		report(&svc, svc.dests[1], 0.9, 0.0, false);
+		assert_int_equal(albm_adapt_info(&svc, svc.dests[0], &info), 0);
+		assert_int_equal(info.conn_limit, want);
+		fixture_sequence_open(&svc, 2, seq); /* A takes any new room: reached */
+		assert_int_equal(state_of(&svc, svc.dests[0]), ALBM_ADAPT_FULL);
+	}
 	albm_svc_destroy(&svc);
 }
 

@@ -29,7 +29,8 @@
  *	a 4 s window in which the limit was reached and the lowest available
  *	memory m would still leave room for two more average connections above
  *	the reserve, m - 2 (1 - m) / limit >= mem_reserve:	limit += 1
- *	(three such windows in a row to go back to the level of the last shortage)
+ *	(one window per step below the number of connections held at the last
+ *	shortage; three in a row at or beyond it, or when there was none yet)
  *
  * No limit until memory first falls below twice the reserve: then the limit
  * starts at the connections the server holds, and servers that have none start
@@ -72,8 +73,8 @@
 #define ALBM_LIMIT_WINDOW_MS 4000 /* at most one increase per this long */
 #define ALBM_LIMIT_APPROACH  2.0  /* no limit yet and below this x the reserve: the
 				   * limit starts at what the server holds */
-#define ALBM_LIMIT_PROBE     3    /* windows in a row to go back to the level of
-				   * the last shortage */
+#define ALBM_LIMIT_PROBE     3    /* windows in a row for a step at or beyond the
+				   * level of the last shortage (or with none yet) */
 #define ALBM_LIMIT_ROOM      2.0  /* an increase needs room for this many average
 				   * connections: their sizes differ (1 B .. 15 MB) */
 
@@ -215,9 +216,11 @@ static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate 
 	per_conn = (1.0 - st->window_min) / st->limit;
 	if (st->limit_hit && st->window_min - ALBM_LIMIT_ROOM * per_conn >= reserve &&
 	    st->limit < UINT32_MAX) {
-		/* back at the level that ran short last time: that took more than
-		 * one lucky window to show, so it takes ALBM_LIMIT_PROBE to retry */
-		if (!st->ceiling || st->limit + 1 < st->ceiling ||
+		/* below the level that ran short last time, one good window per
+		 * step; beyond it (or beyond a limit never tested by a shortage)
+		 * one lucky window is not enough evidence: ALBM_LIMIT_PROBE in a
+		 * row, as TCP grows slowly past its slow-start threshold */
+		if ((st->ceiling && st->limit + 1 < st->ceiling) ||
 		    ++st->good_windows >= ALBM_LIMIT_PROBE) {
 			st->limit++;
 			st->good_windows = 0;

@@ -332,6 +332,26 @@ static int get_percent(struct cfg_ctx *ctx, int line, const char *what, const ch
 	return 0;
 }
 
+/* The directive's one argument, one of words[0..nwords-1]: its index, or -1 after
+ * an error "NAME takes a, b or c" (or the argument count's). */
+static int get_keyword(struct cfg_ctx *ctx, const struct cfg_node *n, const char *const *words,
+		       size_t nwords)
+{
+	char list[128] = "";
+	size_t len = 0;
+
+	if (!want_args(ctx, n, 1, 1))
+		return -1;
+	for (size_t i = 0; i < nwords; i++)
+		if (!strcmp(n->args[1], words[i]))
+			return (int)i;
+	for (size_t i = 0; i < nwords && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					!i ? "" : i + 1 < nwords ? ", " : " or ", words[i]);
+	cfg_error(ctx, n->line, "%s takes %s", n->args[0], list);
+	return -1;
+}
+
 static int get_onoff(struct cfg_ctx *ctx, const struct cfg_node *n, bool *out)
 {
 	if (!strcmp(n->args[1], "on"))
@@ -607,16 +627,12 @@ static bool cfg_service_simple(struct cfg_ctx *ctx, const struct cfg_node *n,
 			get_double(ctx, n->line, "rise-alpha", n->args[1], 0.001, 1,
 				   &svc->adaptive.rise_alpha);
 	} else if (!strcmp(d, "all-overloaded")) {
-		if (!want_args(ctx, n, 1, 1))
-			return true;
-		if (!strcmp(n->args[1], "least-loaded"))
-			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
-		else if (!strcmp(n->args[1], "refuse"))
-			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
-		else if (!strcmp(n->args[1], "queue"))
-			svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
-		else
-			cfg_error(ctx, n->line, "all-overloaded takes least-loaded, refuse or queue");
+		static const char *const words[] = { "least-loaded", "refuse", "queue" };
+		static const int policy[] = { ALBM_ALL_OVL_LEAST_LOADED, ALBM_ALL_OVL_REFUSE,
+					      ALBM_ALL_OVL_QUEUE };
+		int k = get_keyword(ctx, n, words, ARRAY_SIZE(words));
+		if (k >= 0)
+			svc->adaptive.all_overloaded_policy = policy[k];
 	} else if (!strcmp(d, "mem-reserve")) {
 		if (want_args(ctx, n, 1, 1))
 			get_percent(ctx, n->line, "mem-reserve", n->args[1], 50,
@@ -640,25 +656,17 @@ static bool cfg_service_simple(struct cfg_ctx *ctx, const struct cfg_node *n,
 				snprintf(svc->interface, sizeof(svc->interface), "%s", n->args[1]);
 		}
 	} else if (!strcmp(d, "xdp-mode")) {
-		if (!want_args(ctx, n, 1, 1))
-			return true;
-		if (!strcmp(n->args[1], "generic"))
-			svc->xdp_mode = ALBMD_XDP_GENERIC;
-		else if (!strcmp(n->args[1], "native"))
-			svc->xdp_mode = ALBMD_XDP_NATIVE;
-		else
-			cfg_error(ctx, n->line, "xdp-mode takes generic or native");
+		static const char *const words[] = { "generic", "native" };
+		static const enum albmd_xdp_mode mode[] = { ALBMD_XDP_GENERIC, ALBMD_XDP_NATIVE };
+		int k = get_keyword(ctx, n, words, ARRAY_SIZE(words));
+		if (k >= 0)
+			svc->xdp_mode = mode[k];
 	} else if (!strcmp(d, "proxy-protocol")) {
-		if (!want_args(ctx, n, 1, 1))
-			return true;
-		if (!strcmp(n->args[1], "off"))
-			svc->proxy_protocol = ALBMD_PP_OFF;
-		else if (!strcmp(n->args[1], "v1"))
-			svc->proxy_protocol = ALBMD_PP_V1;
-		else if (!strcmp(n->args[1], "v2"))
-			svc->proxy_protocol = ALBMD_PP_V2;
-		else
-			cfg_error(ctx, n->line, "proxy-protocol takes off, v1 or v2");
+		static const char *const words[] = { "off", "v1", "v2" };
+		static const enum albmd_proxy_proto pp[] = { ALBMD_PP_OFF, ALBMD_PP_V1, ALBMD_PP_V2 };
+		int k = get_keyword(ctx, n, words, ARRAY_SIZE(words));
+		if (k >= 0)
+			svc->proxy_protocol = pp[k];
 	} else {
 		return false;
 	}

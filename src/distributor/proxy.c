@@ -210,11 +210,9 @@ static void conn_release_server(struct albmd_conn *c)
  * client may wait for it (lock held). */
 static bool svc_has_live_server(const struct albmd_service *svc)
 {
-	for (size_t i = 0; i < svc->sched.ndests; i++) {
-		const struct albm_dest *dest = svc->sched.dests[i];
-		if ((dest->flags & ALBM_DEST_F_AVAILABLE) && dest->weight > 0)
+	for (size_t i = 0; i < svc->sched.ndests; i++)
+		if (albm_dest_live(svc->sched.dests[i]))
 			return true;
-	}
 	return false;
 }
 

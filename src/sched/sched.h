@@ -48,13 +48,19 @@ const struct albm_sched_ops *albm_sched_at(size_t i);
 
 /* ---- common predicates (IPVS semantics, shared by every scheduler) ---- */
 
-/* May receive new connections: up, weight > 0, not over its connection limit.
+/* Up and not drained (weight > 0): it may take work again once it has room, so a
+ * client may wait for it (albmd's queue). */
+static inline bool albm_dest_live(const struct albm_dest *d)
+{
+	return (d->flags & ALBM_DEST_F_AVAILABLE) && d->weight > 0;
+}
+
+/* May receive new connections: live and not over its connection limit.
  * (IPVS: weight > 0 && !(flags & IP_VS_DEST_F_OVERLOAD).)  The agent's overload
  * report is *not* part of it: only the adaptive scheduler acts on measurements. */
 static inline bool albm_dest_usable(const struct albm_dest *d)
 {
-	return (d->flags & ALBM_DEST_F_AVAILABLE) && d->weight > 0 &&
-	       !(d->flags & ALBM_DEST_F_OVERLOAD);
+	return albm_dest_live(d) && !(d->flags & ALBM_DEST_F_OVERLOAD);
 }
 
 /* IPVS's connection overhead for lc/wlc: active * 256 + inactive. */

@@ -342,18 +342,42 @@ static bool albm_busy_state(enum albm_adapt_state s)
 	return s == ALBM_ADAPT_MAXCONN || s == ALBM_ADAPT_FULL;
 }
 
-/* The winner tree compares integers: (activeconns + 1) / (w * trust * ramp), the
+/* What the pick divides (activeconns + 1) by: w * trust * ramp. */
+static inline double albm_pick_weight(const struct albm_dest *d)
+{
+	const struct albm_dstate *st = dstate(d);
+
+	return (double)d->weight * st->trust * st->ramp;
+}
+
+/* The winner tree compares integers: (activeconns + 1) / pick weight, the
  * denominator in 1/65536 weight units, at least 1 and below 2^32 as the tree
  * requires (true for weights up to 65535, which albm_svc_add_dest() accepts). */
 static inline void albm_rekey(struct albm_service *svc, const struct albm_dest *d)
 {
-	const struct albm_dstate *st = dstate(d);
-	double w = (double)d->weight * st->trust * st->ramp;
-	uint64_t den = (uint64_t)(w * ALBM_ADAPT_EFF_SCALE + 0.5);
+	uint64_t den = (uint64_t)(albm_pick_weight(d) * ALBM_ADAPT_EFF_SCALE + 0.5);
 
 	if (den >= (1ull << 32))
 		den = (1ull << 32) - 1;
 	albm_wintree_set(&sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
+}
+
+/* Eligible: publish the effective weight and put the server in the tree. */
+static void albm_include(struct albm_service *svc, struct albm_dest *d)
+{
+	d->eff_weight = albm_pick_weight(d) * dstate(d)->cap;
+	albm_rekey(svc, d);
+}
+
+/* Not eligible in state st->state: no weight, out of the tree. */
+static void albm_exclude(struct albm_service *svc, struct albm_dest *d)
+{
+	struct albm_dstate *st = dstate(d);
+
+	if (st->state == ALBM_ADAPT_FULL)
+		st->limit_hit = true;
+	d->eff_weight = 0.0;
+	albm_wintree_clear(&sstate(svc)->tree, d->idx);
 }
 
 /* Re-evaluate one server at time now: state, effective weight, place in the tree. */
@@ -364,14 +388,11 @@ static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t
 	st->trust = albm_trust(svc, d, now);
 	st->state = albm_classify(svc, d, now);
 	if (st->state != ALBM_ADAPT_OK) {
-		if (st->state == ALBM_ADAPT_FULL)
-			st->limit_hit = true;
 		if (!albm_busy_state(st->state)) {
 			st->pending_ramp = true;
 			st->ramping = false;
 		}
-		d->eff_weight = 0.0;
-		albm_wintree_clear(&sstate(svc)->tree, d->idx);
+		albm_exclude(svc, d);
 		return;
 	}
 	if (st->pending_ramp) {
@@ -382,8 +403,7 @@ static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t
 	st->ramp = albm_ramp(svc, st, now);
 	if (st->ramping)
 		st->state = ALBM_ADAPT_SLOW_START;
-	d->eff_weight = (double)d->weight * st->cap * st->trust * st->ramp;
-	albm_rekey(svc, d);
+	albm_include(svc, d);
 }
 
 static int sched_albm_init(struct albm_service *svc)
@@ -464,13 +484,10 @@ static void sched_albm_conn_changed(struct albm_service *svc, struct albm_dest *
 			return;
 		}
 		st->state = ALBM_ADAPT_FULL;
-		st->limit_hit = true;
-		d->eff_weight = 0.0;
-		albm_wintree_clear(&sstate(svc)->tree, d->idx);
+		albm_exclude(svc, d);
 	} else if (st->state == ALBM_ADAPT_FULL && !full) {
 		st->state = st->ramping ? ALBM_ADAPT_SLOW_START : ALBM_ADAPT_OK;
-		d->eff_weight = (double)d->weight * st->cap * st->trust * st->ramp;
-		albm_rekey(svc, d);
+		albm_include(svc, d);
 	}
 }
 
@@ -569,7 +586,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 	info->aged = st->cap * st->trust;
 	info->ramp = st->ramping ? st->ramp : 1.0;
 	info->eff_weight = dest->eff_weight;
-	info->pick_weight = (double)dest->weight * st->trust * st->ramp;
+	info->pick_weight = albm_pick_weight(dest);
 	info->conn_limit = st->limit;
 	info->mem_avail = dest->has_report ? albm_mem_fraction(&dest->report) : 1.0;
 	return 0;

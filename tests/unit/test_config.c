@@ -233,6 +233,8 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n sched-flags wobble;\n}", "t.conf:3: unknown sched-flag 'wobble'" },
 		{ "service a {\n listen 1.2.3.4:5;\n proxy-protocol v3;\n}", "t.conf:3: proxy-protocol takes off, v1 or v2" },
 		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded panic;\n}", "t.conf:3: all-overloaded takes least-loaded, refuse or queue" },
+		{ "service a {\n listen 1.2.3.4:5;\n xdp-mode fast;\n}", "t.conf:3: xdp-mode takes generic or native" },
+		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded;\n}", "t.conf:3: 'all-overloaded' takes 1 argument" },
 		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 60%;\n}", "t.conf:3: bad mem-reserve '60%' (expected a percentage 0%-50%, e.g. 10%)" },
 		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 10;\n}", "t.conf:3: bad mem-reserve '10'" },
 		{ "service a {\n listen 1.2.3.4:5;\n mem-reserve 0.1;\n}", "t.conf:3: bad mem-reserve '0.1'" },

@@ -2,6 +2,7 @@
 #
 # Layout convention (so that adding a file never needs a Makefile edit):
 #   src/common, src/sched, src/proto, src/dr -> build/libalbm.a (linked by everything)
+#   src/lab/common                    -> build/liblab.a (the lab tools' shared code)
 #   src/<prog dir>/*.c                -> one program; its main() lives in main.c, the
 #                                        other files also form build/lib<prog>.a so that
 #                                        unit tests can link them
@@ -38,6 +39,9 @@ prog_dir  = $(word 2,$(subst :, ,$(1)))
 
 LIB_SRCS := $(wildcard src/common/*.c src/sched/*.c src/proto/*.c src/dr/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Code only the lab tools use stays out of libalbm.a (which ships with albmd).
+LABLIB_SRCS := $(wildcard src/lab/common/*.c)
+LABLIB_OBJS := $(LABLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
@@ -48,14 +52,15 @@ PROG_LIBS :=
 define PROG_template
 $(1)_SRCS := $$(wildcard src/$(2)/*.c)
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
+$(1)_EXTRA := $(if $(filter lab/%,$(2)),$(BUILD)/liblab.a)
 $(1)_LIBOBJS := $$(filter-out %/main.o,$$($(1)_OBJS))
 $(BUILD)/lib$(notdir $(2)).a: $$($(1)_LIBOBJS)
 	@mkdir -p $$(@D)
 	$(Q)rm -f $$@; ar rcs $$@ $$^ $(BUILD)/empty.o
-$(BUILD)/$(1): $$($(1)_OBJS) $(BUILD)/libalbm.a
+$(BUILD)/$(1): $$($(1)_OBJS) $$($(1)_EXTRA) $(BUILD)/libalbm.a
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$(Q)$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $(BUILD)/libalbm.a $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $$($(1)_EXTRA) $(BUILD)/libalbm.a $(LDLIBS)
 ALL_BINS += $$(if $$($(1)_SRCS),$(BUILD)/$(1))
 PROG_LIBS += $(BUILD)/lib$(notdir $(2)).a
 endef
@@ -84,6 +89,10 @@ $(BUILD)/libalbm.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@; ar rcs $@ $^
 
+$(BUILD)/liblab.a: $(LABLIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@; ar rcs $@ $^
+
 # Objects of the distributor and of src/dr include the BPF skeleton, so build it first.
 # (Listed explicitly: a pattern rule without a recipe would not add prerequisites.)
 $(filter $(BUILD)/obj/src/distributor/% $(BUILD)/obj/src/dr/%,$(LIB_OBJS) $(albmd_OBJS)): $(BPF_SKELS)
@@ -102,20 +111,20 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)bpftool gen skeleton $< name $(subst -,_,$*) > $@
 
 # ---- tests ------------------------------------------------------------------------------
-TEST_LIBS = -Wl,--start-group $(PROG_LIBS) $(BUILD)/libalbm.a -Wl,--end-group -lcmocka $(LDLIBS)
-$(BUILD)/tests/%: tests/unit/%.c $(PROG_LIBS) $(BUILD)/libalbm.a $(BUILD)/empty.o
+TEST_LIBS = -Wl,--start-group $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a -Wl,--end-group -lcmocka $(LDLIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a $(BUILD)/empty.o
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
 $(PROG_LIBS): $(BUILD)/empty.o
 
-$(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/libalbm.a
+$(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
 
 # Test helpers (tests/tools/*.c -> $(BUILD)/tools/*), used by integration tests.
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
-$(BUILD)/tools/%: tests/tools/%.c $(PROG_LIBS) $(BUILD)/libalbm.a
+$(BUILD)/tools/%: tests/tools/%.c $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
 bins: $(TOOL_BINS)
@@ -124,7 +133,7 @@ unit: bins $(UNIT_BINS)
 bench-bins: bins $(BENCH_BINS)
 
 # Fuzz targets: clang + libFuzzer + ASan/UBSan, compiled straight from the sources.
-FUZZ_LIB_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcard src/$(call prog_dir,$(p))/*.c)))
+FUZZ_LIB_SRCS = $(LIB_SRCS) $(LABLIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcard src/$(call prog_dir,$(p))/*.c)))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DALBM_FUZZ -Iinclude -Isrc -I$(BUILD)/bpf \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

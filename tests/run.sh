@@ -55,8 +55,10 @@ run_fuzz() { # short smoke run of every libFuzzer target over its seed corpus
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		corpus=tests/fuzz/corpus/${name#fuzz_}
-		mkdir -p "build/fuzz-work/$name"
-		if timeout 120 "$t" -runs=20000 -max_total_time=20 -seed=1 "build/fuzz-work/$name" \
+		# crash and leak reproducers go under build/, never into the tree
+		mkdir -p "build/fuzz-work/$name" "build/fuzz-artifacts/$name"
+		if timeout 120 "$t" -runs=20000 -max_total_time=20 -seed=1 \
+			-artifact_prefix="build/fuzz-artifacts/$name/" "build/fuzz-work/$name" \
 			$( [ -d "$corpus" ] && echo "$corpus") > "$LOGDIR/fuzz-$name.log" 2>&1; then
 			PASS=$((PASS + 1)); printf '[fuzz] %-40s ok\n' "$name"
 		else

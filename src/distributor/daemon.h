@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "distributor/config.h"
-#include "distributor/ev.h"
+#include "common/ev.h"
 #include "proto/report.h"
 #include "sched/sched.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/http.h"
+#include "lab/common/http.h"
 #include "lab/httpd/httpd_route.h"
 
 /* Input: one selector byte, then the bytes a peer sent. */

@@ -1,4 +1,4 @@
-/* ALBM: unit tests for src/common/http — request and response head parsing */
+/* ALBM: unit tests for src/lab/common/http — request and response head parsing */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "common/http.h"
+#include "lab/common/http.h"
 #include "common/util.h"
 
 static int req(const char *text, struct albm_http_req *r)

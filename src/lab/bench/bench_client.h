@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/http.h"
+#include "lab/common/http.h"
 #include "lab/bench/bench_mix.h"
 #include "lab/bench/bench_rng.h"
 #include "lab/bench/bench_stats.h"

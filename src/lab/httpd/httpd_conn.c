@@ -15,7 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "common/http.h"
+#include "lab/common/http.h"
 #include "common/util.h"
 #include "lab/httpd/httpd_cpu.h"
 #include "lab/httpd/httpd_route.h"

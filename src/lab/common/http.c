@@ -1,5 +1,5 @@
 /* ALBM: minimal HTTP/1.x head parsing (request and response) for the lab tools */
-#include "common/http.h"
+#include "lab/common/http.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* ALBM: albmd's event loop — epoll, a timer min-heap and an eventfd wakeup */
+/* ALBM: the event loop (albmd, the lab tools) — epoll, a timer min-heap and an eventfd wakeup */
 #define LOG_COMPONENT "ev"
-#include "distributor/ev.h"
+#include "common/ev.h"
 
 #include <errno.h>
 #include <stdio.h>

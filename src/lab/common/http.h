@@ -1,6 +1,6 @@
 /* ALBM: minimal HTTP/1.x head parsing (request and response) for the lab tools */
-#ifndef ALBM_COMMON_HTTP_H
-#define ALBM_COMMON_HTTP_H
+#ifndef ALBM_LAB_COMMON_HTTP_H
+#define ALBM_LAB_COMMON_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

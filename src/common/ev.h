@@ -1,6 +1,6 @@
-/* ALBM: albmd's event loop — epoll (level or edge triggered), a timer heap, a wakeup */
-#ifndef ALBM_DISTRIBUTOR_EV_H
-#define ALBM_DISTRIBUTOR_EV_H
+/* ALBM: the event loop (albmd, the lab tools) — epoll (level or edge triggered), a timer heap, a wakeup */
+#ifndef ALBM_COMMON_EV_H
+#define ALBM_COMMON_EV_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* ALBM: BPF_PROG_TEST_RUN tests of flow-state sync (flow events, peer installs) and table digests */
+/* ALBM: BPF_PROG_TEST_RUN tests of flow sync (flow events, peer installs) and table digests */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

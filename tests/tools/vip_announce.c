@@ -1,4 +1,4 @@
-/* ALBM test tool: hold a VIP on a non-persistent tun device (dr_announce) and drive it from stdin */
+/* ALBM test tool: hold a VIP on a non-persistent tun device (dr_announce), driven from stdin */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* ALBM: the tun-device VIP announcement (dr_announce) in a private network namespace (needs root) */
+/* ALBM: the tun-device VIP announcement (dr_announce) in a private network namespace */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

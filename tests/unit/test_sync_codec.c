@@ -1,4 +1,4 @@
-/* ALBM: unit tests of the flow-sync codec — round trip, batching, every reject reason, replay window */
+/* ALBM: unit tests of the flow-sync codec: round trip, batching, reject reasons, replay window */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -12,6 +12,7 @@ PKGS=(
 	iproute2 procps psmisc curl python3  # namespaces, process tools, test clients
 	haproxy nginx libnginx-mod-stream wrk  # interop tests and peer benchmarks
 	gnuplot-nox                      # lab figures
+	bird2 keepalived                 # HA testbed (lab/hanet): BGP ECMP, VRRP (contrib/)
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -24,7 +25,11 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The nginx and haproxy packages start system services; ALBM runs its own instances only.
-for s in nginx haproxy; do
+# The nginx, haproxy, bird2 and keepalived packages start system services; ALBM runs its
+# own instances only (in the labs' namespaces).  Only a service this run installed is
+# stopped: one the machine already ran is left alone.
+for sp in nginx:nginx haproxy:haproxy bird:bird2 keepalived:keepalived; do
+	[[ " ${missing[*]} " == *" ${sp#*:} "* ]] || continue
+	s=${sp%%:*}
 	$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || $SUDO service "$s" stop >/dev/null 2>&1 || true
 done

@@ -62,4 +62,12 @@ struct {
 	__type(value, struct albm_real_stats);
 } albm_real_stats SEC(".maps");
 
+/* New-flow events for flow-state sync (struct albm_flow_event), consumed by user
+ * space (dr_flow_drain).  max_entries (bytes) is set by the loader; the program only
+ * writes here when albm_sync_enabled, and counts ALBM_STAT_SYNC_LOST when it is full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ALBM_FLOW_RING);
+} albm_flow_events SEC(".maps");
+
 #endif

@@ -22,6 +22,9 @@
 #ifndef ALBM_CONN_MAX
 #define ALBM_CONN_MAX 65536     /* default size of the LRU connection table */
 #endif
+#ifndef ALBM_FLOW_RING
+#define ALBM_FLOW_RING (256 * 1024) /* default bytes of the flow-event ring (sync on) */
+#endif
 /* Two tables per VIP: user space fills the idle one, then flips albm_vip.table. */
 #define ALBM_TABLES (ALBM_MAX_VIPS * 2)
 
@@ -70,6 +73,18 @@ struct albm_real {
 	__u8 mac[6];            /* its MAC address on the segment */
 	__u16 flags;            /* ALBM_REAL_F_* */
 	__u32 gen;              /* bumped each time the index is (re)assigned */
+	__be32 addr[4];         /* its IP address: what a flow event names (indices are local) */
+};
+
+/*
+ * A flow the program has just scheduled, published to user space through the ring
+ * buffer albm_flow_events when flow-state sync is on (albm_sync_enabled).  It names
+ * the real by address, because real indices are local to one distributor; a peer
+ * maps the address back to its own index (dr_flow_install).
+ */
+struct albm_flow_event {
+	struct albm_flow_key key; /* the 5-tuple as it arrived (daddr:dport is the VIP) */
+	__be32 real_addr[4];      /* the real it is pinned to (albm_real.addr) */
 };
 
 /* Per-real counters (per-CPU array by real index; user space sums the CPUs). */
@@ -103,6 +118,7 @@ enum albm_stat {
 	ALBM_STAT_DROP_NO_REAL,    /* VIP has no real with weight > 0 */
 	ALBM_STAT_DROP_BAD_REAL,   /* table named an invalid real (update race) */
 	ALBM_STAT_DROP_INTERNAL,   /* a map lookup that cannot fail did */
+	ALBM_STAT_SYNC_LOST,       /* flow event not published: ring buffer full (sync on) */
 	ALBM_STAT__COUNT
 };
 

@@ -26,6 +26,9 @@
 
 /* The interface's own MAC, set by the loader before the program is loaded. */
 const volatile __u8 albm_own_mac[ETH_ALEN] = {};
+/* Flow-state sync: publish each new flow (albm_flow_events).  Read-only data set at
+ * load: with 0 the verifier removes the branch, so sync off costs nothing. */
+const volatile __u8 albm_sync_enabled = 0;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -170,6 +173,21 @@ static __always_inline struct albm_real *schedule(const struct albm_flow_key *ke
 	return real;
 }
 
+/* Tell user space about a flow just scheduled (sync): one ring-buffer record. */
+static __always_inline void publish(const struct albm_flow_key *key, const struct albm_real *real)
+{
+	struct albm_flow_event *ev;
+
+	ev = bpf_ringbuf_reserve(&albm_flow_events, sizeof(*ev), 0);
+	if (!ev) { /* full: user space is behind; the peer learns nothing of this flow */
+		count(ALBM_STAT_SYNC_LOST);
+		return;
+	}
+	__builtin_memcpy(&ev->key, key, sizeof(ev->key));
+	__builtin_memcpy(ev->real_addr, real->addr, sizeof(ev->real_addr));
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* Account the packet to its real; a client FIN/RST closes the flow once. */
 static __always_inline void count_real(__u32 idx, __u64 len, int is_new, int closing,
 				       struct albm_conn *conn)
@@ -229,6 +247,8 @@ static __always_inline int forward(struct xdp_md *ctx, struct ethhdr *eth,
 		/* The entry just written, for the CLOSED flag (a FIN opening a flow). */
 		conn = closing ? bpf_map_lookup_elem(&albm_conns, key) : NULL;
 		count(ALBM_STAT_NEW_FLOW);
+		if (albm_sync_enabled)
+			publish(key, real);
 	}
 	rewrite_macs(eth, real);
 	count_real(idx, ctx->data_end - ctx->data, is_new, closing, conn);

@@ -38,6 +38,7 @@ static const char *const stat_names[ALBM_STAT__COUNT] = {
 	[ALBM_STAT_DROP_NO_REAL] = "drop_no_real",
 	[ALBM_STAT_DROP_BAD_REAL] = "drop_bad_real",
 	[ALBM_STAT_DROP_INTERNAL] = "drop_internal",
+	[ALBM_STAT_SYNC_LOST] = "sync_lost",
 };
 
 size_t dr_stat_count(void)
@@ -101,8 +102,22 @@ static int dr_if_info(const char *ifname, int *ifindex, uint8_t mac[6], char *er
 	return rc;
 }
 
-/* Open and load the program with own_mac as the source MAC it writes. */
-static struct albm_dr *dr_load(const uint8_t own_mac[6], uint32_t conn_max, char *err,
+/* Ring-buffer bytes: a power of 2, at least a page (the kernel's rule); one page when
+ * sync is off (the map exists, the program never writes it). */
+static uint32_t dr_ring_bytes(const struct dr_opts *o)
+{
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), want, n;
+
+	if (!o->flow_sync)
+		return page;
+	want = o->flow_ring ? o->flow_ring : ALBM_FLOW_RING;
+	for (n = page; n < want && n < (1u << 30); n <<= 1)
+		;
+	return n;
+}
+
+/* Open and load the program configured by o (own_mac: the source MAC it writes). */
+static struct albm_dr *dr_load(const uint8_t own_mac[6], const struct dr_opts *o, char *err,
 			       size_t errlen)
 {
 	struct albm_dr *dr = xcalloc(1, sizeof(*dr));
@@ -118,9 +133,15 @@ static struct albm_dr *dr_load(const uint8_t own_mac[6], uint32_t conn_max, char
 		goto fail;
 	}
 	memcpy(dr->skel->rodata->albm_own_mac, own_mac, 6);
-	rc = bpf_map__set_max_entries(dr->skel->maps.albm_conns, conn_max ? conn_max : ALBM_CONN_MAX);
+	dr->skel->rodata->albm_sync_enabled = o->flow_sync;
+	rc = bpf_map__set_max_entries(dr->skel->maps.albm_conns,
+				      o->conn_max ? o->conn_max : ALBM_CONN_MAX);
+	if (!rc)
+		rc = bpf_map__set_max_entries(dr->skel->maps.albm_flow_events, dr_ring_bytes(o));
 	if (!rc)
 		rc = albm_xdp__load(dr->skel);
+	if (!rc && o->flow_sync)
+		rc = dr_flow_open(dr);
 	if (rc) {
 		errno = -rc;
 		albm_seterr(err, errlen, "XDP program: load: %s%s", strerror(-rc),
@@ -141,7 +162,7 @@ struct albm_dr *dr_open_detached(const struct dr_opts *opts, char *err, size_t e
 	static const struct dr_opts none;
 
 	opts = opts ? opts : &none;
-	return dr_load(opts->own_mac, opts->conn_max, err, errlen);
+	return dr_load(opts->own_mac, opts, err, errlen);
 }
 
 struct albm_dr *dr_open(const char *ifname, const struct dr_opts *opts, char *err, size_t errlen)
@@ -154,7 +175,7 @@ struct albm_dr *dr_open(const char *ifname, const struct dr_opts *opts, char *er
 	opts = opts ? opts : &none;
 	if (dr_if_info(ifname, &ifindex, mac, err, errlen) < 0)
 		return NULL;
-	dr = dr_load(mac, opts->conn_max, err, errlen);
+	dr = dr_load(mac, opts, err, errlen);
 	if (!dr)
 		return NULL;
 	LIBBPF_OPTS(bpf_link_create_opts, lopts,
@@ -183,6 +204,7 @@ void dr_close(struct albm_dr *dr)
 		close(dr->link_fd); /* the last reference to the link: detaches */
 	for (size_t i = 0; i < ALBM_MAX_VIPS; i++)
 		free(dr->vips[i].reals);
+	ring_buffer__free(dr->flow_rb);
 	albm_xdp__destroy(dr->skel);
 	free(dr);
 }

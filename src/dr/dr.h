@@ -2,6 +2,7 @@
 #ifndef ALBM_DR_DR_H
 #define ALBM_DR_DR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ struct dr_opts {
 	enum dr_mode mode;
 	uint32_t conn_max;  /* connection table entries; 0 = ALBM_CONN_MAX */
 	uint8_t own_mac[6]; /* dr_open_detached only: the source MAC to write */
+	bool flow_sync;     /* publish each new flow (dr_flow_drain); off: no cost at all */
+	uint32_t flow_ring; /* bytes of the flow-event ring; 0 = ALBM_FLOW_RING (256 KiB) */
 };
 
 /*
@@ -103,5 +106,51 @@ int dr_read_real_stats(struct albm_dr *dr, const struct albm_addr *vip,
 
 /* Forget every pinned flow (tests; a restart of the service). */
 int dr_flush_conns(struct albm_dr *dr);
+
+/*
+ * A fingerprint of the VIP's active lookup table: SHA-256 over the real ADDRESS of
+ * every slot (indices are local to one distributor).  Two distributors fed the same
+ * set of (address, weight) have equal digests; peers can compare them (docs/ha.md).
+ * -ENOENT for an unknown VIP.
+ */
+int dr_table_digest(struct albm_dr *dr, const struct albm_addr *vip, uint8_t digest[32]);
+
+/* ---- flow-state sync (docs/ha.md): new flows out, peers' flows in ---- */
+
+/* One flow: client address and port, the VIP and port, the real (port 0). */
+struct dr_flow {
+	struct albm_addr client;
+	struct albm_addr vip;
+	struct albm_addr real;
+};
+typedef void (*dr_flow_cb)(const struct dr_flow *flow, void *ctx);
+
+/* The ring buffer's fd to watch for readability (epoll), or -1 when sync is off. */
+int dr_flow_fd(const struct albm_dr *dr);
+/* Hand every flow the program published since the last call to cb; returns how many
+ * (0 when sync is off) or -errno.  Never blocks. */
+int dr_flow_drain(struct albm_dr *dr, dr_flow_cb cb, void *ctx);
+/* Same, waiting up to timeout_ms for the first one (tools and tests). */
+int dr_flow_poll(struct albm_dr *dr, dr_flow_cb cb, void *ctx, int timeout_ms);
+
+/*
+ * Pin a flow learnt from a peer: flow->real is mapped to THIS distributor's index of
+ * that real for flow->vip.  -ENOENT (counted: unknown_vip / unknown_real) when the VIP
+ * or the real is not ours; -EEXIST (counted: kept_local) when the flow is already
+ * pinned here to a real in service and open: the local decision wins, because it is
+ * already forwarding that flow's packets.  A closed or stale local entry is replaced.
+ */
+int dr_flow_install(struct albm_dr *dr, const struct dr_flow *flow, char *err, size_t errlen);
+
+/* What sync did in this process (lost is the program's sync_lost counter). */
+struct dr_sync_stats {
+	uint64_t published;    /* flow events handed to dr_flow_drain's callback */
+	uint64_t lost;         /* not published: the ring buffer was full */
+	uint64_t installed;    /* peers' flows pinned by dr_flow_install */
+	uint64_t kept_local;   /* peers' flows refused: pinned here already */
+	uint64_t unknown_vip;  /* peers' flows refused: VIP not on this interface */
+	uint64_t unknown_real; /* peers' flows refused: real not in this VIP's set */
+};
+int dr_sync_stats(struct albm_dr *dr, struct dr_sync_stats *out);
 
 #endif

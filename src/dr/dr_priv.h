@@ -4,6 +4,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <bpf/libbpf.h>
 
 #include "bpf/albm_shared.h"
 #include "albm_xdp.skel.h"
@@ -37,8 +38,16 @@ struct albm_dr {
 	struct dr_vip vips[ALBM_MAX_VIPS];
 	bool real_used[ALBM_MAX_REALS];
 	uint32_t real_gen[ALBM_MAX_REALS];
+	struct ring_buffer *flow_rb; /* NULL: sync off */
+	dr_flow_cb flow_cb;          /* the dr_flow_drain caller's, during the call */
+	void *flow_ctx;
+	struct dr_sync_stats sync;   /* all but .lost (a program counter) */
 };
 
+/* Is vip one of ours (dr_vip.c)? */
+bool dr_vip_known(struct albm_dr *dr, const struct albm_addr *vip);
+/* Flow-event ring of a freshly loaded program (dr_flow.c); 0 or -errno. */
+int dr_flow_open(struct albm_dr *dr);
 /* Index of a real of a VIP (dr_vip.c), or 0 when there is no such real. */
 uint32_t dr_vip_real_index(struct albm_dr *dr, const struct albm_addr *vip,
 			   const struct albm_addr *real);

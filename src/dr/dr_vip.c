@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <openssl/evp.h>
 
 #include "common/util.h"
 #include "dr/dr_priv.h"
@@ -127,11 +128,13 @@ int dr_add_vip(struct albm_dr *dr, const struct albm_addr *vip, char *err, size_
 	return 0;
 }
 
-static int real_write(struct albm_dr *dr, uint32_t idx, const uint8_t mac[6], bool valid)
+static int real_write(struct albm_dr *dr, uint32_t idx, const struct albm_addr *addr,
+		      const uint8_t mac[6], bool valid)
 {
 	struct albm_real r = { .flags = valid ? ALBM_REAL_F_VALID : 0, .gen = dr->real_gen[idx] };
 
 	memcpy(r.mac, mac, 6);
+	real_key_of(addr, (uint8_t *)r.addr); /* flow events name the real by address */
 	return bpf_map_update_elem(bpf_map__fd(dr->skel->maps.albm_reals), &idx, &r, BPF_ANY);
 }
 
@@ -172,7 +175,7 @@ static uint32_t real_alloc(struct albm_dr *dr)
 static int real_remove(struct albm_dr *dr, const struct dr_vreal *r)
 {
 	dr->real_used[r->index] = false;
-	return real_write(dr, r->index, r->mac, false);
+	return real_write(dr, r->index, &r->addr, r->mac, false);
 }
 
 static const struct dr_vreal *vreal_find(const struct dr_vip *v, const struct albm_addr *a)
@@ -236,12 +239,13 @@ static int reals_assign(struct albm_dr *dr, const struct dr_vip *v, struct dr_re
 		if (old) {
 			reals[i].index = old->index;
 			if (memcmp(old->mac, reals[i].mac, 6) != 0) /* same real, new MAC */
-				rc = real_write(dr, old->index, reals[i].mac, true);
+				rc = real_write(dr, old->index, &reals[i].addr, reals[i].mac, true);
 		} else {
 			reals[i].index = real_alloc(dr);
 			rc = real_stats_reset(dr, reals[i].index);
 			if (!rc)
-				rc = real_write(dr, reals[i].index, reals[i].mac, true);
+				rc = real_write(dr, reals[i].index, &reals[i].addr, reals[i].mac,
+						true);
 		}
 		out[i].addr = reals[i].addr;
 		memcpy(out[i].mac, reals[i].mac, 6);
@@ -348,4 +352,32 @@ uint32_t dr_vip_real_index(struct albm_dr *dr, const struct albm_addr *vip,
 	const struct dr_vreal *r = v ? vreal_find(v, real) : NULL;
 
 	return r ? r->index : 0;
+}
+
+bool dr_vip_known(struct albm_dr *dr, const struct albm_addr *vip)
+{
+	return vip_find(dr, vip) != NULL;
+}
+
+int dr_table_digest(struct albm_dr *dr, const struct albm_addr *vip, uint8_t digest[32])
+{
+	struct dr_vip *v = vip_find(dr, vip);
+	uint8_t (*keys)[16]; /* real index -> address bytes; index 0 (empty slot): zeros */
+	unsigned int dlen = 32;
+	EVP_MD_CTX *md;
+	int ok;
+
+	if (!v)
+		return -ENOENT;
+	keys = xcalloc(ALBM_MAX_REALS, sizeof(*keys));
+	for (size_t i = 0; i < v->nreals; i++)
+		real_key_of(&v->reals[i].addr, keys[v->reals[i].index]);
+	md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (uint32_t s = 0; s < ALBM_TABLE_SIZE && ok; s++)
+		ok = EVP_DigestUpdate(md, keys[v->table[s] % ALBM_MAX_REALS], 16);
+	ok = ok && EVP_DigestFinal_ex(md, digest, &dlen);
+	EVP_MD_CTX_free(md);
+	free(keys);
+	return ok ? 0 : -EIO;
 }

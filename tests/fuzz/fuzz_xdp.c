@@ -1,4 +1,5 @@
 /* ALBM fuzz target: arbitrary frames through the DR XDP program (BPF_PROG_TEST_RUN; needs root) */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@
  *   - XDP_PASS leaves the frame byte for byte as it was;
  *   - XDP_TX only for an untagged IPv4/IPv6 frame addressed to a VIP, with the
  *     destination MAC of a real, our own source MAC and everything after the MACs
- *     untouched.
+ *     untouched;
+ *   - flow sync is on: a flow event comes only with an XDP_TX, at most one per frame,
+ *     and names the VIP the frame was sent to and one of that VIP's reals.
  * Without the privilege to load BPF every input is accepted as is.
  */
 
@@ -43,7 +46,7 @@ static struct albm_dr *fuzz_dr(void)
 {
 	static struct albm_dr *dr;
 	static int tried;
-	struct dr_opts o = { .conn_max = 1024 };
+	struct dr_opts o = { .conn_max = 1024, .flow_sync = true, .flow_ring = 4096 };
 	char err[256];
 
 	if (tried)
@@ -70,12 +73,29 @@ static int to_vip(const uint8_t *f, size_t len)
 	return 0;
 }
 
+/* Every event of this frame: a VIP and one of its reals, both of the frame's family. */
+static void on_flow(const struct dr_flow *f, void *ctx)
+{
+	char vip[ALBM_ADDRSTRLEN], real[ALBM_ADDRSTRLEN];
+
+	++*(int *)ctx;
+	albm_addr_format(&f->vip, vip, sizeof(vip));
+	albm_addr_format_host(&f->real, real, sizeof(real));
+	if (strcmp(vip, "10.77.0.100:80") == 0 &&
+	    (strcmp(real, "10.77.0.11") == 0 || strcmp(real, "10.77.0.12") == 0))
+		return;
+	if (strcmp(vip, "[fd77::100]:80") == 0 &&
+	    (strcmp(real, "fd77::11") == 0 || strcmp(real, "fd77::12") == 0))
+		return;
+	abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct albm_dr *dr = fuzz_dr();
 	uint8_t out[FR_MAX];
 	uint32_t olen = 0;
-	int act;
+	int act, events = 0;
 
 	if (!dr || size < FR_ETH_LEN || size > FR_MAX)
 		return 0;
@@ -93,5 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		abort();
 	}
+	if (dr_flow_drain(dr, on_flow, &events) < 0 || events > 1 || (events && act != XDP_TX))
+		abort();
 	return 0;
 }

@@ -86,6 +86,43 @@ static void test_table_order_independent(void **state)
 	assert_memory_equal(a, b, sizeof(a));
 }
 
+/*
+ * Consistency across distributors (docs/ha.md): two distributors number their reals
+ * in the order they learnt them, so the same set reaches dr_table_fill with other
+ * ids in another order.  Slot by slot, the tables must name the same real ADDRESS.
+ */
+static void test_table_same_set_other_ids(void **state)
+{
+	static const uint32_t w[] = { 7, 3, 3, 1, 10, 2, 5, 4, 8, 6 };
+	struct dr_table_entry e[10], r[10];
+	uint32_t a[SIZE], b[SIZE];
+	size_t differ = 0;
+	(void)state;
+
+	entries(e, 10, w);
+	for (size_t i = 0; i < 10; i++) { /* distributor B: reversed order, ids 101.. shuffled */
+		r[i] = e[(i * 7) % 10];
+		r[i].id = (uint32_t)(101 + (i * 3) % 10);
+	}
+	assert_int_equal(dr_table_fill(e, 10, a, SIZE), 0);
+	assert_int_equal(dr_table_fill(r, 10, b, SIZE), 0);
+	for (size_t s = 0; s < SIZE; s++) {
+		const struct dr_table_entry *ea = NULL, *eb = NULL;
+
+		for (size_t i = 0; i < 10; i++) {
+			if (e[i].id == a[s])
+				ea = &e[i];
+			if (r[i].id == b[s])
+				eb = &r[i];
+		}
+		assert_non_null(ea);
+		assert_non_null(eb);
+		assert_memory_equal(ea->key, eb->key, sizeof(ea->key));
+		differ += a[s] != b[s];
+	}
+	assert_true(differ > SIZE / 2); /* the ids really were different */
+}
+
 /* Removing one of ten equal reals: its slots move, few of the others' do. */
 static void test_table_minimal_disruption(void **state)
 {
@@ -154,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_table_shares_follow_weights),
 		cmocka_unit_test(test_table_all_zero_is_empty),
 		cmocka_unit_test(test_table_order_independent),
+		cmocka_unit_test(test_table_same_set_other_ids),
 		cmocka_unit_test(test_table_minimal_disruption),
 		cmocka_unit_test(test_table_reweight_disruption),
 		cmocka_unit_test(test_table_bad_args),

@@ -104,11 +104,13 @@ static void cfg_check_listen(struct cfg_ctx *ctx, const struct albmd_config *cfg
 			cfg_error(ctx, a->line, "service '%s' listens on %s, which overlaps %s of "
 				  "service '%s' (line %d)", a->name,
 				  albm_addr_format(&a->listen, abuf, sizeof(abuf)),
-				  albm_addr_format(&b->listen, bbuf, sizeof(bbuf)), b->name, b->line);
+				  albm_addr_format(&b->listen, bbuf, sizeof(bbuf)), b->name,
+				  b->line);
 	}
 	if (cfg->has_http && a->has_listen && a->mode == ALBMD_MODE_PROXY &&
 	    (albm_addr_equal(&cfg->http, &a->listen) || listen_overlap(&cfg->http, &a->listen)))
-		cfg_error(ctx, cfg->http_line, "control http %s overlaps %s of service '%s' (line %d)",
+		cfg_error(ctx, cfg->http_line,
+			  "control http %s overlaps %s of service '%s' (line %d)",
 			  albm_addr_format(&cfg->http, abuf, sizeof(abuf)),
 			  albm_addr_format(&a->listen, bbuf, sizeof(bbuf)), a->name, a->line);
 }

@@ -323,11 +323,13 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "control", CFG_MAIN, block_control, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "service", CFG_MAIN, block_service, .flags = CFG_BLOCK | CFG_MULTI | CFG_ANYARGS },
 	/* agents { } */
-	{ "listen", CFG_AGENTS, cfg_set_addr, MAIN(agents_listen), .what = "agents listen address" },
+	{ "listen", CFG_AGENTS, cfg_set_addr, MAIN(agents_listen),
+	  .what = "agents listen address" },
 	{ "key-file", CFG_AGENTS, set_key_file, MAIN(key_file) },
 	{ "timeout", CFG_AGENTS, cfg_set_duration, MAIN(agent_timeout_ms), .lo = 10,
 	  .what = "agent timeout" },
-	{ "max-age", CFG_AGENTS, cfg_set_duration, MAIN(report_max_age_ms), .what = "report max-age" },
+	{ "max-age", CFG_AGENTS, cfg_set_duration, MAIN(report_max_age_ms),
+	  .what = "report max-age" },
 	/* control { } */
 	{ "socket", CFG_CONTROL, cfg_set_path, MAIN(control_socket), .hi = 108 /* sun_path */ },
 	{ "http", CFG_CONTROL, set_http, MAIN(http), .what = "http address" },
@@ -351,7 +353,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	  .keywords = kw_proxy_protocol },
 	{ "health-check", CFG_SERVICE, set_health, .flags = CFG_ANYARGS },
 	{ "slow-start", CFG_SERVICE, set_slow_start, .flags = CFG_ANYARGS },
-	{ "rise-alpha", CFG_SERVICE, cfg_set_double, SVC(adaptive.rise_alpha), .lo = 0.001, .hi = 1 },
+	{ "rise-alpha", CFG_SERVICE, cfg_set_double, SVC(adaptive.rise_alpha), .lo = 0.001,
+	  .hi = 1 },
 	{ "all-overloaded", CFG_SERVICE, cfg_set_keyword, SVC(adaptive.all_overloaded_policy),
 	  .keywords = kw_all_overloaded },
 	{ "mem-reserve", CFG_SERVICE, cfg_set_percent, SVC(adaptive.mem_reserve), .hi = 50 },
@@ -430,7 +433,8 @@ static bool repeated(struct cfg_ctx *ctx, const struct cfg_node *n, const struct
 		return false;
 	}
 	if (c->flags & CFG_BLOCK)
-		cfg_error(ctx, n->line, "'%s' block defined twice (first at line %d)", c->name, *first);
+		cfg_error(ctx, n->line, "'%s' block defined twice (first at line %d)", c->name,
+			  *first);
 	else
 		cfg_error(ctx, n->line, "duplicate '%s' (first at line %d)", c->name, *first);
 	return true;

@@ -44,8 +44,8 @@ int cfg_set_uint(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
 	uint64_t v, min = (uint64_t)cmd->lo, max = (uint64_t)cmd->hi;
 
 	if (albm_parse_u64(val, &v) < 0 || v < min || v > max) {
-		cfg_error(ctx, n->line, "bad %s '%s' (expected an integer %llu-%llu)", what(cmd), val,
-			  (unsigned long long)min, (unsigned long long)max);
+		cfg_error(ctx, n->line, "bad %s '%s' (expected an integer %llu-%llu)", what(cmd),
+			  val, (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
 	store_uint(slot(conf, cmd), cmd->size, v);
@@ -160,9 +160,10 @@ int cfg_set_keyword(struct cfg_ctx *ctx, const struct cfg_node *n, const char *v
 			return 0;
 		}
 	}
-	for (k = cmd->keywords; k->word && len < sizeof(list); k++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					k == cmd->keywords ? "" : k[1].word ? ", " : " or ", k->word);
+	for (k = cmd->keywords; k->word && len < sizeof(list); k++) {
+		const char *sep = k == cmd->keywords ? "" : k[1].word ? ", " : " or ";
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", sep, k->word);
+	}
 	cfg_error(ctx, n->line, "%s takes %s", cmd->name, list);
 	return -EINVAL;
 }

@@ -96,16 +96,19 @@ static void bench_flows(struct bench_env *env)
  * memory gets a connection limit, and a bench of full servers would time nothing). */
 static void bench_report(struct albm_service *svc, uint64_t k)
 {
+	/* the one copy of each server's report (the scheduler points at it, as it
+	 * points at albmd's agent entry) */
+	static struct albm_metrics reports[1024];
 	struct albm_dest *d = svc->dests[(k / REPORT_EVERY) % svc->ndests];
-	struct albm_metrics m;
+	struct albm_metrics *m = &reports[d->idx % 1024];
 
-	memset(&m, 0, sizeof(m));
-	m.mem_total_bytes = 1ull << 30;
-	m.mem_available_bytes = (uint64_t)((0.45 + 0.5 * (double)((k >> 5) % 7) / 6.0) *
-					   (double)(1ull << 30));
-	m.cpu_util = 0.1 * (double)((k >> 7) % 5);
-	m.state = ALBM_AGENT_OK;
-	albm_svc_report(svc, d, &m);
+	memset(m, 0, sizeof(*m));
+	m->mem_total_bytes = 1ull << 30;
+	m->mem_available_bytes = (uint64_t)((0.45 + 0.5 * (double)((k >> 5) % 7) / 6.0) *
+					    (double)(1ull << 30));
+	m->cpu_util = 0.1 * (double)((k >> 7) % 5);
+	m->state = ALBM_AGENT_OK;
+	albm_svc_report(svc, d, m);
 }
 
 static void bench_setup(struct albm_service *svc, const struct albm_sched_ops *ops, size_t n)

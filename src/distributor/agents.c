@@ -1,11 +1,15 @@
 /* ALBM: albmd's agent report receiver — verify, de-duplicate, feed the scheduler
  *
  * Every datagram goes through the shared codec (HMAC, then fields), then the
- * per-agent replay check, then lands in the scheduler of every server that carries
- * the agent's name.  Rejections are counted by reason and logged rate-limited: a
- * flood of forged reports must neither fill the log nor cost more than a hash.
- * Agents fall silent -> after `timeout` their servers are down; the next accepted
- * report brings them back (the schedulers' slow start does the ramp).
+ * per-agent replay check, then lands in the scheduler of every server that follows
+ * the agent (its follower list: the servers of that name, kept by attach/detach).
+ * Rejections are counted by reason and logged rate-limited: a flood of forged
+ * reports must neither fill the log nor cost more than a hash.  Agents fall silent
+ * -> after `timeout` their servers are down; the next accepted report brings them
+ * back (the schedulers' slow start does the ramp).
+ *
+ * Layering: this file calls down into service.c (albmd_server_refresh) and the
+ * scheduler library; service.c knows nothing of agents.
  */
 #define LOG_COMPONENT "agents"
 #include "distributor/agents.h"
@@ -86,25 +90,18 @@ static struct albmd_agent *agent_find(struct albmd_agents *ag, const char *name)
 	return NULL;
 }
 
-/* Apply fn to every server that follows agent a. */
-static void agent_for_servers(struct albmd *d, struct albmd_agent *a,
-			      void (*fn)(struct albmd *, struct albmd_server *))
+/* Apply fn to every server that follows agent a; returns how many. */
+static int agent_for_followers(struct albmd *d, struct albmd_agent *a,
+			       void (*fn)(struct albmd *, struct albmd_server *))
 {
-	for (size_t i = 0; i < d->nservices; i++) {
-		struct albm_service *s = &d->services[i]->sched;
-		for (size_t j = 0; j < s->ndests; j++) {
-			struct albmd_server *srv = albmd_dest_server(s->dests[j]);
-			if (srv->agent == a)
-				fn(d, srv);
-		}
-	}
+	for (size_t i = 0; i < a->nfollowers; i++)
+		fn(d, a->followers[i]);
+	return (int)a->nfollowers;
 }
 
 static void server_take_report(struct albmd *d, struct albmd_server *srv)
 {
-	struct albmd_agent *a = srv->agent;
-
-	albm_svc_report(&srv->svc->sched, srv->dest, &a->m);
+	albm_svc_report(&srv->svc->sched, srv->dest, &srv->agent->m);
 	if (srv->agent_down) {
 		srv->agent_down = false;
 		LOG_INFO("service '%s': server '%s' reports again: up", srv->svc->name, srv->name);
@@ -123,16 +120,45 @@ void albmd_agents_attach(struct albmd *d, struct albmd_server *srv)
 	struct albmd_agents *ag = d->agents;
 	struct albmd_agent *a = agent_find(ag, srv->name);
 
+	if (srv->agent)
+		return;
 	if (!a) {
 		a = xcalloc(1, sizeof(*a));
 		snprintf(a->name, sizeof(a->name), "%s", srv->name);
 		a->next = ag->list;
 		ag->list = a;
 	}
+	if (a->nfollowers == a->capfollowers) {
+		a->capfollowers = a->capfollowers ? a->capfollowers * 2 : 4;
+		a->followers = xrealloc(a->followers, a->capfollowers * sizeof(*a->followers));
+	}
+	a->followers[a->nfollowers++] = srv;
 	srv->agent = a;
 	if (a->has_report && srv->dest)
 		albm_svc_report(&srv->svc->sched, srv->dest, &a->m);
 	srv->agent_down = a->timed_out;
+}
+
+/* Unlink srv from a's followers, and its destination from a's report. */
+static void agent_unlink(struct albmd_agent *a, struct albmd_server *srv)
+{
+	for (size_t i = 0; i < a->nfollowers; i++) {
+		if (a->followers[i] == srv) {
+			a->followers[i] = a->followers[--a->nfollowers];
+			break;
+		}
+	}
+	srv->agent = NULL;
+	srv->agent_down = false;
+	if (srv->dest && srv->dest->report == &a->m)
+		albm_svc_report(&srv->svc->sched, srv->dest, NULL);
+}
+
+void albmd_agents_detach(struct albmd *d, struct albmd_server *srv)
+{
+	(void)d;
+	if (srv->agent)
+		agent_unlink(srv->agent, srv);
 }
 
 static void count_reject(struct albmd_agents *ag, enum albmd_reject r, const char *why)
@@ -186,19 +212,15 @@ int albmd_agents_input(struct albmd *d, const uint8_t *buf, size_t len)
 	a->timed_out = false;
 	a->last_ms = albm_now_ms();
 	a->reports++;
-	agent_for_servers(d, a, server_take_report);
-	return 0;
+	return agent_for_followers(d, a, server_take_report);
 }
 
-static bool agent_used(struct albmd *d, const struct albmd_agent *a)
+static void agent_free(struct albmd_agent *a)
 {
-	for (size_t i = 0; i < d->nservices; i++) {
-		const struct albm_service *s = &d->services[i]->sched;
-		for (size_t j = 0; j < s->ndests; j++)
-			if (albmd_dest_server(s->dests[j])->agent == a)
-				return true;
-	}
-	return false;
+	while (a->nfollowers) /* only at close: the servers stop following */
+		agent_unlink(a, a->followers[a->nfollowers - 1]);
+	free(a->followers);
+	free(a);
 }
 
 void albmd_agents_prune(struct albmd *d)
@@ -210,9 +232,9 @@ void albmd_agents_prune(struct albmd *d)
 	pp = &d->agents->list;
 	while (*pp) {
 		struct albmd_agent *a = *pp;
-		if (!agent_used(d, a)) {
+		if (!a->nfollowers) {
 			*pp = a->next;
-			free(a);
+			agent_free(a);
 		} else {
 			pp = &a->next;
 		}
@@ -231,7 +253,7 @@ void albmd_agents_tick(struct albmd *d)
 		a->timed_out = true;
 		LOG_WARN("agent '%s': no report for %llu ms: its servers are down", a->name,
 			 (unsigned long long)(now - a->last_ms));
-		agent_for_servers(d, a, server_agent_lost);
+		agent_for_followers(d, a, server_agent_lost);
 	}
 }
 
@@ -293,7 +315,7 @@ void albmd_agents_close(struct albmd *d, struct albmd_agents *ag)
 	while (ag->list) {
 		struct albmd_agent *a = ag->list;
 		ag->list = a->next;
-		free(a);
+		agent_free(a);
 	}
 	free(ag);
 }

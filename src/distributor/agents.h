@@ -16,16 +16,24 @@ enum albmd_reject {
 };
 const char *albmd_reject_name(enum albmd_reject r);
 
-/* One agent = one server name; every server of that name, in any service, follows it. */
+/*
+ * One agent = one server name; every server of that name, in any service, follows
+ * it.  The entry holds the one copy of the agent's latest measurement (m): each
+ * follower's scheduler destination points at it (dest->report), and the views read
+ * it through srv->agent.  The follower list is kept by attach/detach, so a report
+ * reaches its servers without a look at any other service.
+ */
 struct albmd_agent {
 	char name[ALBM_NAME_MAX];
 	struct albm_replay replay;
 	bool has_report;
 	bool timed_out;
-	struct albm_metrics m;      /* the latest accepted measurement */
+	struct albm_metrics m;      /* the latest accepted measurement (the one copy) */
 	uint64_t last_ms;           /* monotonic time it arrived */
 	uint64_t reports;           /* accepted */
 	uint64_t rejected;          /* replays and stale ones (the name is authenticated) */
+	struct albmd_server **followers; /* the servers of this name (srv->agent == this) */
+	size_t nfollowers, capfollowers;
 	struct albmd_agent *next;
 };
 
@@ -48,14 +56,21 @@ void albmd_agents_start(struct albmd *d, struct albmd_agents *ag);
 void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albmd_agents *ag);
 void albmd_agents_close(struct albmd *d, struct albmd_agents *ag);
 
-/* Link srv to the agent of its name (creating the entry) and seed it with the
- * latest report. */
+/* Make srv follow the agent of its name (creating the entry): its destination
+ * points at the agent's latest report, and it is down if the agent timed out.  The
+ * caller refreshes srv (albmd_server_refresh).  Called where servers are added
+ * (reload, albmctl add), with d->agents set. */
 void albmd_agents_attach(struct albmd *d, struct albmd_server *srv);
+/* Stop following (safe when srv follows none): the destination forgets the report,
+ * agent_down is cleared; the caller refreshes srv if it stays.  Must precede
+ * albmd_server_remove(): the agent keeps a pointer to its followers. */
+void albmd_agents_detach(struct albmd *d, struct albmd_server *srv);
 /* Forget agents no server follows any more (after a reload). */
 void albmd_agents_prune(struct albmd *d);
 /* Report timeouts (called every tick, lock held). */
 void albmd_agents_tick(struct albmd *d);
-/* Feed one datagram (lock held); returns 0 or the negative reject reason - 1. */
+/* Feed one datagram (lock held).  Returns the number of servers it updated (its
+ * agent's followers, >= 0), or the negative reject reason - 1. */
 int albmd_agents_input(struct albmd *d, const uint8_t *buf, size_t len);
 bool albmd_agent_has_report(const struct albmd_agent *a);
 /* ms since the agent's last report, or UINT64_MAX. */

@@ -83,6 +83,7 @@ struct albmd_config {
 	char control_socket[ALBMD_PATH_MAX];
 	bool has_http;
 	struct albm_addr http;
+	int http_line;
 	/* service NAME { } */
 	struct albmd_cfg_service *services;
 	size_t nservices;

@@ -157,6 +157,7 @@ static int cmd_add(struct albmd *d, char **argv, int argc, struct albmd_buf *bod
 {
 	struct albmd_cfg_server cs = { .weight = 1 };
 	struct albmd_service *svc;
+	struct albmd_server *srv;
 	uint64_t v;
 	char e[160];
 
@@ -190,8 +191,9 @@ static int cmd_add(struct albmd *d, char **argv, int argc, struct albmd_buf *bod
 			    ALBMD_MAX_SERVERS);
 		return -ENOSPC;
 	}
-	if (!albmd_server_add(d, svc, &cs, err, errlen))
+	if (!(srv = albmd_server_add(d, svc, &cs, err, errlen)))
 		return -EINVAL;
+	albmd_server_attach(d, srv); /* its agent and health check, as a reload would */
 	albmd_buf_printf(body, "%s/%s added\n", svc->name, cs.name);
 	LOG_INFO("service '%s': server '%s' added", svc->name, cs.name);
 	return 0;
@@ -208,6 +210,7 @@ static int cmd_remove(struct albmd *d, char **argv, int argc, struct albmd_buf *
 		return -ENOENT;
 	albmd_buf_printf(body, "%s/%s removed\n", svc->name, srv->name);
 	LOG_INFO("service '%s': server '%s' removed", svc->name, srv->name);
+	albmd_server_detach(d, srv);
 	albmd_server_remove(d, srv);
 	return 0;
 }

@@ -260,7 +260,7 @@ static void shutdown_all(struct albmd *d)
 		return;
 	albmd_lock(d);
 	for (size_t i = 0; i < d->nservices; i++)
-		albmd_service_retire(d, d->services[i]);
+		albmd_service_withdraw(d, d->services[i]);
 	d->nservices = 0;
 	albmd_unlock(d);
 	if (d->workers)

@@ -1,5 +1,10 @@
 /* ALBM: albmd's configuration apply — prepare everything that can fail, then commit
  *
+ * It is also the layer that adds and removes servers for the config, and so the
+ * one that attaches them to their agent and health check (albmd_server_attach;
+ * control.c uses the same for `albmctl add`/`remove`): service.c below knows nothing
+ * of agents or health checks.
+ *
  * What a reload changes, by name: services (added, removed, changed), their servers
  * (weight, maxconn, address -> replaced), scheduler and parameters, the agents
  * receiver, the admin HTTP address.  What it keeps: established connections (they
@@ -20,7 +25,95 @@
 #include "common/util.h"
 #include "distributor/admin_http.h"
 #include "distributor/agents.h"
+#include "distributor/health.h"
 #include "distributor/service.h"
+
+/* ---- attaching servers to their agent and health check ---- */
+
+void albmd_server_attach(struct albmd *d, struct albmd_server *srv)
+{
+	if (d->agents)
+		albmd_agents_attach(d, srv);
+	if (srv->svc->cfg.health.enabled)
+		albmd_health_attach(d, srv);
+	albmd_server_refresh(d, srv);
+}
+
+void albmd_server_detach(struct albmd *d, struct albmd_server *srv)
+{
+	albmd_health_detach(d, srv);
+	albmd_agents_detach(d, srv);
+}
+
+static void server_drop(struct albmd *d, struct albmd_server *srv)
+{
+	albmd_server_detach(d, srv);
+	albmd_server_remove(d, srv);
+}
+
+static struct albmd_server *server_join(struct albmd *d, struct albmd_service *svc,
+					const struct albmd_cfg_server *cs)
+{
+	struct albmd_server *srv;
+	char err[256];
+
+	if (!(srv = albmd_server_add(d, svc, cs, err, sizeof(err)))) {
+		LOG_ERR("service '%s': %s", svc->name, err);
+		return NULL;
+	}
+	albmd_server_attach(d, srv);
+	return srv;
+}
+
+void albmd_service_withdraw(struct albmd *d, struct albmd_service *svc)
+{
+	for (size_t i = 0; i < svc->sched.ndests; i++)
+		albmd_server_detach(d, albmd_dest_server(svc->sched.dests[i]));
+	albmd_service_retire(d, svc);
+}
+
+/* A configured server in a running service: a new one joins, one whose address
+ * changed is replaced (live connections stay with the old one), a kept one is
+ * updated and its health check re-armed with the service's settings. */
+static void reconfigure_server(struct albmd *d, struct albmd_service *svc,
+			       const struct albmd_cfg_server *cs)
+{
+	struct albmd_server *srv = albmd_server_find(svc, cs->name);
+
+	if (srv && !albm_addr_equal(&srv->addr, &cs->addr)) {
+		server_drop(d, srv);
+		srv = NULL;
+	}
+	if (!srv) {
+		server_join(d, svc, cs);
+		return;
+	}
+	albmd_health_detach(d, srv);
+	if (svc->cfg.health.enabled)
+		albmd_health_attach(d, srv);
+	else
+		srv->hc_down = false;
+	albmd_server_update(d, srv, cs);
+}
+
+void albmd_service_reconfigure(struct albmd *d, struct albmd_service *svc,
+			       const struct albmd_cfg_service *cfg)
+{
+	albmd_service_update(d, svc, cfg);
+	/* servers gone from the config leave (walk backwards: removal shifts the list) */
+	for (size_t i = svc->sched.ndests; i-- > 0;) {
+		struct albmd_server *srv = albmd_dest_server(svc->sched.dests[i]);
+		bool keep = false;
+		for (size_t j = 0; j < cfg->nservers && !keep; j++)
+			keep = !strcmp(cfg->servers[j].name, srv->name);
+		if (!keep)
+			server_drop(d, srv);
+	}
+	for (size_t i = 0; i < cfg->nservers; i++)
+		reconfigure_server(d, svc, &cfg->servers[i]);
+}
+
+/* ---- the two phases ---- */
 
 /* What phase one produced for phase two. */
 struct apply_plan {
@@ -110,6 +203,26 @@ fail:
 	return rc;
 }
 
+/* Every server of every running service. */
+static void for_all_servers(struct albmd *d, void (*fn)(struct albmd *, struct albmd_server *))
+{
+	for (size_t i = 0; i < d->nservices; i++)
+		for (size_t j = 0; j < d->services[i]->sched.ndests; j++)
+			fn(d, albmd_dest_server(d->services[i]->sched.dests[j]));
+}
+
+static void server_leave_agent(struct albmd *d, struct albmd_server *srv)
+{
+	albmd_agents_detach(d, srv);
+	albmd_server_refresh(d, srv);
+}
+
+static void server_join_agent(struct albmd *d, struct albmd_server *srv)
+{
+	albmd_agents_attach(d, srv);
+	albmd_server_refresh(d, srv);
+}
+
 static void commit_agents(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p)
 {
 	bool had = d->agents != NULL;
@@ -119,25 +232,16 @@ static void commit_agents(struct albmd *d, const struct albmd_config *cfg, struc
 	} else if (p->new_agents) {
 		albmd_agents_replace(d, d->agents, p->new_agents);
 	} else if (d->agents) { /* the agents block is gone: back to static weights */
+		for_all_servers(d, server_leave_agent);
 		albmd_agents_close(d, d->agents);
 		d->agents = NULL;
-		for (size_t i = 0; i < d->nservices; i++)
-			for (size_t j = 0; j < d->services[i]->sched.ndests; j++) {
-				struct albmd_server *srv = albmd_dest_server(d->services[i]->sched.dests[j]);
-				srv->agent = NULL;
-				srv->agent_down = false;
-				albmd_server_refresh(d, srv);
-			}
 	}
 	if (!d->agents)
 		return;
 	d->agents->timeout_ms = cfg->agent_timeout_ms;
 	d->agents->max_age_ms = cfg->report_max_age_ms;
-	if (had)
-		return;
-	for (size_t i = 0; i < d->nservices; i++) /* agents just configured: link everyone */
-		for (size_t j = 0; j < d->services[i]->sched.ndests; j++)
-			albmd_agents_attach(d, albmd_dest_server(d->services[i]->sched.dests[j]));
+	if (!had) /* agents just configured: everyone follows the agent of its name */
+		for_all_servers(d, server_join_agent);
 }
 
 static void commit_admin(struct albmd *d, struct apply_plan *p)
@@ -162,8 +266,11 @@ static void plan_commit(struct albmd *d, struct albmd_config *cfg, struct apply_
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct albmd_service *svc = p->keep[i];
 		if (svc) {
-			albmd_service_update(d, svc, &cfg->services[i]);
-		} else if (!(svc = albmd_service_new(d, &cfg->services[i], err, sizeof(err)))) {
+			albmd_service_reconfigure(d, svc, &cfg->services[i]);
+		} else if ((svc = albmd_service_new(d, &cfg->services[i], err, sizeof(err)))) {
+			for (size_t j = 0; j < svc->sched.ndests; j++)
+				albmd_server_attach(d, albmd_dest_server(svc->sched.dests[j]));
+		} else {
 			LOG_ERR("%s", err); /* validated before: not expected */
 			if (p->prep[i] && albmd_dataplane_for(cfg->services[i].mode)->abandon)
 				albmd_dataplane_for(cfg->services[i].mode)->abandon(d, p->prep[i]);
@@ -179,7 +286,7 @@ static void plan_commit(struct albmd *d, struct albmd_config *cfg, struct apply_
 		for (size_t j = 0; j < cfg->nservices && !kept; j++)
 			kept = next[j] == d->services[i];
 		if (!kept)
-			albmd_service_retire(d, d->services[i]);
+			albmd_service_withdraw(d, d->services[i]);
 	}
 	free(d->services);
 	d->services = next;

@@ -5,6 +5,11 @@
  * timeout and the passive check (connect failures).  albmd_server_refresh() folds
  * them into the scheduler's ALBM_DEST_F_AVAILABLE flag and weight, so each input
  * only sets its own field and calls it.
+ *
+ * This is the bottom layer of the server side: it knows services, servers and the
+ * scheduler library, and nothing of agents.c or health.c.  Those call down into it
+ * (albmd_server_refresh); reload.c and control.c, which add and remove servers,
+ * attach and detach them (albmd_server_attach/detach in reload.h).
  */
 #define LOG_COMPONENT "service"
 #include "distributor/service.h"
@@ -17,8 +22,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "distributor/agents.h"
-#include "distributor/health.h"
 
 /* ---- lookup and reference counting ---- */
 
@@ -89,7 +92,8 @@ enum albmd_state albmd_server_state(const struct albmd *d, const struct albmd_se
 		return ALBMD_ST_DRAIN;
 	if (dest->flags & (ALBM_DEST_F_OVERLOAD | ALBM_DEST_F_AGENT_OVL))
 		return ALBMD_ST_OVERLOADED;
-	if (d->agents && !(srv->agent && albmd_agent_has_report(srv->agent)))
+	(void)d;
+	if (srv->agent && !dest->report) /* it follows an agent that has not reported */
 		return ALBMD_ST_UNKNOWN;
 	return ALBMD_ST_UP;
 }
@@ -187,10 +191,6 @@ struct albmd_server *albmd_server_add(struct albmd *d, struct albmd_service *svc
 	albmd_service_ref(svc);
 	if (cs->maxconn)
 		albm_svc_set_thresholds(&svc->sched, srv->dest, cs->maxconn, 0);
-	if (d->agents)
-		albmd_agents_attach(d, srv);
-	if (svc->cfg.health.enabled)
-		albmd_health_attach(d, srv);
 	albmd_server_refresh(d, srv);
 	return srv;
 }
@@ -201,8 +201,8 @@ void albmd_server_remove(struct albmd *d, struct albmd_server *srv)
 
 	if (!srv->dest)
 		return;
-	albmd_health_detach(d, srv);
-	srv->agent = NULL;
+	if (srv->agent || srv->hc) /* a dangling follower or check would follow */
+		LOG_ERR("bug: server '%s' removed while attached", srv->name);
 	albm_svc_del_dest(&svc->sched, srv->dest);
 	srv->dest = NULL;
 	if (svc->dp && svc->dp->changed)
@@ -289,26 +289,14 @@ fail:
 	return NULL;
 }
 
-/* Apply one configured server to an existing service. */
-static void service_update_server(struct albmd *d, struct albmd_service *svc,
-				  const struct albmd_cfg_server *cs)
+void albmd_server_update(struct albmd *d, struct albmd_server *srv,
+			 const struct albmd_cfg_server *cs)
 {
-	struct albmd_server *srv = albmd_server_find(svc, cs->name);
-	char err[256];
-
-	if (srv && !albm_addr_equal(&srv->addr, &cs->addr)) {
-		/* a new address is a new server: live connections stay with the old one */
-		albmd_server_remove(d, srv);
-		srv = NULL;
-	}
-	if (!srv) {
-		if (!albmd_server_add(d, svc, cs, err, sizeof(err)))
-			LOG_ERR("service '%s': %s", svc->name, err);
+	if (!srv->dest)
 		return;
-	}
 	if (srv->maxconn != cs->maxconn) {
 		srv->maxconn = cs->maxconn;
-		albm_svc_set_thresholds(&svc->sched, srv->dest, cs->maxconn, 0);
+		albm_svc_set_thresholds(&srv->svc->sched, srv->dest, cs->maxconn, 0);
 	}
 	if (cs->disabled && srv->admin == ALBMD_ADMIN_ENABLED)
 		srv->admin = ALBMD_ADMIN_DISABLED;
@@ -320,33 +308,11 @@ void albmd_service_update(struct albmd *d, struct albmd_service *svc,
 			  const struct albmd_cfg_service *cfg)
 {
 	char err[256];
-	bool had_health = svc->cfg.health.enabled;
 
 	service_copy_cfg(svc, cfg);
 	if (strcmp(svc->sched.sched ? svc->sched.sched->name : "", cfg->scheduler) &&
 	    albmd_service_set_scheduler(d, svc, cfg->scheduler, err, sizeof(err)) < 0)
 		LOG_ERR("service '%s': %s", svc->name, err);
-	/* servers gone from the config leave (walk backwards: removal shifts the list) */
-	for (size_t i = svc->sched.ndests; i-- > 0;) {
-		struct albmd_server *srv = albmd_dest_server(svc->sched.dests[i]);
-		bool keep = false;
-		for (size_t j = 0; j < cfg->nservers && !keep; j++)
-			keep = !strcmp(cfg->servers[j].name, srv->name);
-		if (!keep)
-			albmd_server_remove(d, srv);
-	}
-	for (size_t i = 0; i < cfg->nservers; i++)
-		service_update_server(d, svc, &cfg->servers[i]);
-	/* health checks follow the new settings */
-	for (size_t i = 0; i < svc->sched.ndests; i++) {
-		struct albmd_server *srv = albmd_dest_server(svc->sched.dests[i]);
-		albmd_health_detach(d, srv);
-		if (cfg->health.enabled)
-			albmd_health_attach(d, srv);
-		else if (had_health)
-			srv->hc_down = false;
-		albmd_server_refresh(d, srv);
-	}
 }
 
 void albmd_service_retire(struct albmd *d, struct albmd_service *svc)

@@ -14,21 +14,32 @@ static inline struct albmd_server *albmd_dest_server(const struct albm_dest *des
 	return dest->owner;
 }
 
-/* Build a service from its config (scheduler bound, servers added, agents and
- * health checks attached); the data plane is not started.  NULL with err filled. */
+/* This is the bottom layer: it never calls agents.c or health.c.  Servers are
+ * attached to their agent and health check by the code that adds them (reload.c,
+ * control.c: albmd_server_attach) and detached before they are removed. */
+
+/* Build a service from its config (servers added, then the scheduler bound); no
+ * server is attached yet and the data plane is not started.  NULL with err filled. */
 struct albmd_service *albmd_service_new(struct albmd *d, const struct albmd_cfg_service *cfg,
 					char *err, size_t errlen);
-/* Make svc match cfg (same name and mode): servers added, removed, re-weighted,
- * scheduler and parameters changed.  Administrative states of kept servers stay. */
+/* Make svc's own settings match cfg (same name and mode): scheduler and parameters.
+ * Its servers are reconciled by the caller (reload.c) with albmd_server_add,
+ * albmd_server_update and albmd_server_remove. */
 void albmd_service_update(struct albmd *d, struct albmd_service *svc,
 			  const struct albmd_cfg_service *cfg);
-/* Take svc out of service: data plane stopped, servers removed, reference dropped. */
+/* Take svc out of service: data plane stopped, servers removed (they must be
+ * detached: albmd_service_withdraw in reload.h does both), reference dropped. */
 void albmd_service_retire(struct albmd *d, struct albmd_service *svc);
 int albmd_service_set_scheduler(struct albmd *d, struct albmd_service *svc, const char *name,
 				char *err, size_t errlen);
 
+/* Add a server to svc's scheduler (not attached); NULL with err. */
 struct albmd_server *albmd_server_add(struct albmd *d, struct albmd_service *svc,
 				      const struct albmd_cfg_server *cs, char *err, size_t errlen);
+/* A configured server of the same name and address: weight, maxconn, `down`. */
+void albmd_server_update(struct albmd *d, struct albmd_server *srv,
+			 const struct albmd_cfg_server *cs);
+/* Take srv out of the scheduler (detach it first); live connections keep it. */
 void albmd_server_remove(struct albmd *d, struct albmd_server *srv);
 void albmd_server_set_weight(struct albmd *d, struct albmd_server *srv, int weight);
 void albmd_server_set_admin(struct albmd *d, struct albmd_server *srv, enum albmd_admin admin);

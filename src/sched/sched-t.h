@@ -44,9 +44,9 @@ struct albm_dest {
 	uint32_t l_threshold;    /* clear OVERLOAD below this (0: at u_threshold * 3 / 4) */
 	uint64_t total_conns;    /* connections ever scheduled to this server */
 
-	/* The agent's latest measurement, if any. */
-	bool has_report;
-	struct albm_metrics report;
+	/* The agent's latest measurement, NULL = none.  Not a copy: it points at the
+	 * caller's one copy (albmd's agent entry), see albm_svc_report(). */
+	const struct albm_metrics *report;
 	uint64_t report_ms;      /* when it arrived (svc clock); 0 = never */
 
 	double eff_weight;       /* effective weight published by the scheduler (albm: from

@@ -341,10 +341,9 @@ void albm_svc_report(struct albm_service *svc, struct albm_dest *dest,
 {
 	uint32_t old = dest->flags;
 
-	dest->report = *m;
-	dest->has_report = true;
-	dest->report_ms = albm_svc_now(svc);
-	if (m->state == ALBM_AGENT_OVERLOADED)
+	dest->report = m;
+	dest->report_ms = m ? albm_svc_now(svc) : 0;
+	if (m && m->state == ALBM_AGENT_OVERLOADED)
 		dest->flags |= ALBM_DEST_F_AGENT_OVL;
 	else
 		dest->flags &= ~ALBM_DEST_F_AGENT_OVL;

@@ -34,7 +34,8 @@ struct albm_sched_ops {
 
 	/* dest's activeconns/inactconns have just changed. */
 	void (*conn_changed)(struct albm_service *svc, struct albm_dest *dest);
-	/* dest->report has just been replaced by a new agent measurement. */
+	/* dest->report has just been replaced by a new agent measurement, or dropped
+	 * (NULL: the server has no agent any more). */
 	void (*report)(struct albm_service *svc, struct albm_dest *dest);
 	/* Called periodically (every 100 ms or so) by the data plane: time-driven state
 	 * (report ageing, slow start) is advanced here. */
@@ -117,7 +118,9 @@ void albm_svc_conn_set_active(struct albm_service *svc, struct albm_dest *dest, 
 /* A connection closed; `active` says which counter it was in. */
 void albm_svc_conn_close(struct albm_service *svc, struct albm_dest *dest, bool active);
 
-/* A new agent measurement for dest (the distributor has verified it). */
+/* A new agent measurement for dest (the distributor has verified it), or NULL to
+ * forget it.  dest keeps the pointer, not a copy: *m must stay valid, and change only
+ * before another call of this, until the next call or dest's removal. */
 void albm_svc_report(struct albm_service *svc, struct albm_dest *dest,
 		     const struct albm_metrics *m);
 /* Periodic housekeeping; call every ~100 ms. */

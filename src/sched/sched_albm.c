@@ -185,9 +185,9 @@ static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate 
 {
 	double reserve = clamp01(svc->adaptive.mem_reserve), avail, per_conn;
 
-	if (!d->report.mem_total_bytes)
+	if (!d->report->mem_total_bytes)
 		return;
-	avail = albm_mem_fraction(&d->report);
+	avail = albm_mem_fraction(d->report);
 	if (avail < st->window_min)
 		st->window_min = avail;
 	if (avail < reserve) {
@@ -252,11 +252,11 @@ static void albm_share_limits(struct albm_service *svc, uint64_t now)
 		struct albm_dest *d = svc->dests[i];
 		struct albm_dstate *st = dstate(d);
 		double l = limits / weights * d->weight;
-		if (st->limit != ALBM_LIMIT_NONE || d->weight <= 0 || !d->has_report ||
-		    !d->report.mem_total_bytes)
+		if (st->limit != ALBM_LIMIT_NONE || d->weight <= 0 || !d->report ||
+		    !d->report->mem_total_bytes)
 			continue;
 		st->limit = l < 1.0 ? 1 : l > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-		albm_limit_window(st, now, albm_mem_fraction(&d->report));
+		albm_limit_window(st, now, albm_mem_fraction(d->report));
 	}
 }
 
@@ -274,7 +274,7 @@ static double albm_trust(const struct albm_service *svc, const struct albm_dest 
 	uint64_t timeout = svc->adaptive.report_timeout_ms, grace, age;
 	double frac;
 
-	if (!d->has_report || !timeout)
+	if (!d->report || !timeout)
 		return 1.0;
 	age = now > d->report_ms ? now - d->report_ms : 0;
 	grace = timeout / ALBM_STALE_GRACE_DIV;
@@ -290,7 +290,7 @@ static bool albm_stale(const struct albm_service *svc, const struct albm_dest *d
 {
 	uint64_t timeout = svc->adaptive.report_timeout_ms;
 
-	return d->has_report && timeout && now > d->report_ms && now - d->report_ms > timeout;
+	return d->report && timeout && now > d->report_ms && now - d->report_ms > timeout;
 }
 
 /* Envoy's slow start: weight x max(min, time_factor^(1/aggression)).  Ends the
@@ -439,8 +439,8 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 	 * would take every new one until it caught up, so it ramps up instead */
 	st->pending_ramp = sstate(svc)->serving;
 	d->sched_priv = st;
-	if (d->has_report) /* a rebind keeps what the last report said */
-		st->cap = albm_mem_fraction(&d->report);
+	if (d->report) /* a rebind keeps what the last report said */
+		st->cap = albm_mem_fraction(d->report);
 	albm_refresh(svc, d, albm_svc_now(svc));
 	return 0;
 }
@@ -464,7 +464,12 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 {
 	struct albm_dstate *st = dstate(d);
 
-	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(&d->report));
+	if (!d->report) { /* the agent is gone: static weights again */
+		st->cap = 1.0;
+		albm_refresh(svc, d, albm_svc_now(svc));
+		return;
+	}
+	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(d->report));
 	albm_learn_limit(svc, st, d, d->report_ms);
 	albm_refresh(svc, d, d->report_ms);
 }
@@ -517,7 +522,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 
 		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY && s != ALBM_ADAPT_FULL)
 			continue;
-		mem = d->has_report ? albm_mem_fraction(&d->report) : 1.0;
+		mem = d->report ? albm_mem_fraction(d->report) : 1.0;
 		if (mem < ALBM_FALLBACK_MEM_FLOOR)
 			mem = ALBM_FALLBACK_MEM_FLOOR;
 		score = (double)(d->activeconns + 1) / ((double)d->weight * mem);
@@ -588,7 +593,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 	info->eff_weight = dest->eff_weight;
 	info->pick_weight = albm_pick_weight(dest);
 	info->conn_limit = st->limit;
-	info->mem_avail = dest->has_report ? albm_mem_fraction(&dest->report) : 1.0;
+	info->mem_avail = dest->report ? albm_mem_fraction(dest->report) : 1.0;
 	return 0;
 }
 

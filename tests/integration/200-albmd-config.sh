@@ -63,6 +63,12 @@ bad 5 "cannot change the port" 'service d {\n listen 10.0.0.1:80;\n mode dr;\n i
 bad 2 "bad agent timeout" 'agents {\n timeout 5;\n listen 127.0.0.1:7070;\n key-file /k;\n}\n'
 bad 1 "needs 'key-file" 'agents {\n listen 127.0.0.1:7070;\n}\n'
 bad 7 "listens on the address of service 'a'" 'service a {\n listen 127.0.0.1:80;\n server x 127.0.0.1:1;\n}\n\n\nservice b {\n listen 127.0.0.1:80;\n server x 127.0.0.1:1;\n}\n'
+bad 3 "duplicate 'listen' (first at line 2)" "${S}    listen 127.0.0.1:8081;\n    server a 127.0.0.1:1;\n}\n"
+bad 5 "duplicate 'workers' (first at line 1)" 'workers 2;\n\n\n\nworkers 3;\n'
+# overlapping listeners would fail (or, with SO_REUSEPORT, silently split) at start
+bad 5 "listens on 127.0.0.1:80, which overlaps 0.0.0.0:80 of service 'a' (line 1)" 'service a {\n listen 0.0.0.0:80;\n server x 127.0.0.1:1;\n}\nservice b {\n listen 127.0.0.1:80;\n server x 127.0.0.1:1;\n}\n'
+bad 2 "listens on \\[::\\]:80, which overlaps \\[::1\\]:80" 'service a { listen [::1]:80; server x [::1]:1; }\nservice b { listen [::]:80; server x [::1]:1; }\n'
+bad 2 "control http 0.0.0.0:9090 overlaps 127.0.0.1:9090 of service 'a'" 'control {\n http 0.0.0.0:9090;\n}\nservice a { listen 127.0.0.1:9090; server x 127.0.0.1:1; }\n'
 bad 2 "unexpected '}'" 'workers 2;\n}\n'
 bad 1 "bad workers '0'" 'workers 0;\n'
 bad 2 "unterminated quoted string" '# comment\npid-file "/x;\n'

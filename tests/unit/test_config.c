@@ -1,4 +1,4 @@
-/* ALBM: unit tests for albmd's config parser (src/distributor/config.c) */
+/* ALBM: unit tests for albmd's config parser (src/distributor/config*.c) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "distributor/config.h"
+#include "distributor/config_directives.h"
 #include "sched/sched.h"
 
 static int parse(const char *text, struct albmd_config *cfg, char *err, size_t errlen)
@@ -169,8 +170,7 @@ static void test_queue_and_albm(void **state)
 		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE },
 		{ "mem-reserve 2.5%; queue-timeout 1.5s; queue-max 7; all-overloaded least-loaded;",
 		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED },
-		{ "all-overloaded refuse; all-overloaded queue; queue-timeout 300ms;", 0.20, 300, 1024,
-		  ALBM_ALL_OVL_QUEUE },
+		{ "all-overloaded queue; queue-timeout 300ms;", 0.20, 300, 1024, ALBM_ALL_OVL_QUEUE },
 	};
 	struct albmd_config cfg;
 	char text[512], err[1024];
@@ -249,6 +249,29 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n queue-max 10000001;\n}", "t.conf:3: bad queue-max '10000001' (expected an integer 0-10000000)" },
 		{ "service a {\n listen 1.2.3.4:5;\n queue-max -1;\n}", "t.conf:3: bad queue-max '-1'" },
 		{ "service a { listen 1.2.3.4:5; }\nservice b { listen 1.2.3.4:5; }", "t.conf:2: service 'b' listens on the address of service 'a'" },
+		/* a single-value directive given twice in one block: both lines named */
+		{ "service a {\n listen 1.2.3.4:5;\n\n listen 1.2.3.4:6;\n}", "t.conf:4: duplicate 'listen' (first at line 2)" },
+		{ "workers 1;\nworkers 2;", "t.conf:2: duplicate 'workers' (first at line 1)" },
+		{ "agents {\n listen 1.2.3.4:5; key-file /k;\n timeout 1s; timeout 2s;\n}", "t.conf:3: duplicate 'timeout' (first at line 3)" },
+		{ "control {\n http 9090;\n http 9091;\n}", "t.conf:3: duplicate 'http' (first at line 2)" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check tcp;\n health-check tcp rise 3;\n}", "t.conf:4: duplicate 'health-check' (first at line 3)" },
+		{ "service a {\n listen 1.2.3.4:5;\n mode proxy;\n mode dr;\n}", "t.conf:4: duplicate 'mode' (first at line 3)" },
+		{ "control { }\ncontrol { }", "t.conf:2: 'control' block defined twice (first at line 1)" },
+		{ "service a {\n listen 1.2.3.4:5;\n server s 1.2.3.4:6 weight 1 weight 2;\n}", "t.conf:3: server 's': 'weight' given twice" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check tcp rise 2 rise 3;\n}", "t.conf:3: health-check: 'rise' given twice" },
+		/* listeners that overlap: the wildcard of a family covers its other addresses */
+		{ "service a { listen 0.0.0.0:80; }\nservice b { listen 127.0.0.1:80; }", "t.conf:2: service 'b' listens on 127.0.0.1:80, which overlaps 0.0.0.0:80 of service 'a' (line 1)" },
+		{ "service a { listen 10.1.2.3:80; }\n\nservice b { listen 0.0.0.0:80; }", "t.conf:3: service 'b' listens on 0.0.0.0:80, which overlaps 10.1.2.3:80 of service 'a' (line 1)" },
+		{ "service a { listen [::]:443; }\nservice b { listen [::1]:443; }", "t.conf:2: service 'b' listens on [::1]:443, which overlaps [::]:443 of service 'a' (line 1)" },
+		{ "service a { listen [fe80::1]:443; }\nservice b { listen [::]:443; }", "t.conf:2: service 'b' listens on [::]:443" },
+		{ "control {\n http 0.0.0.0:9090;\n}\nservice a { listen 127.0.0.1:9090; }", "t.conf:2: control http 0.0.0.0:9090 overlaps 127.0.0.1:9090 of service 'a' (line 4)" },
+		{ "control {\n http 9090;\n}\nservice a { listen 127.0.0.1:9090; }", "t.conf:2: control http 127.0.0.1:9090 overlaps 127.0.0.1:9090 of service 'a'" },
+		/* directives of another block, and keywords */
+		{ "listen 1.2.3.4:5;", "t.conf:1: 'listen' is not allowed at the top level" },
+		{ "service a {\n listen 1.2.3.4:5;\n timeout 1s;\n}", "t.conf:3: 'timeout' is not allowed in the service block" },
+		{ "service a {\n listen 1.2.3.4:5;\n mode nat;\n}", "t.conf:3: mode takes proxy or dr" },
+		{ "workers { }", "t.conf:1: 'workers' does not take a block" },
+		{ "service a {\n listen 1.2.3.4:5;\n connect-timeout 0s;\n}", "t.conf:3: connect-timeout must be at least 1ms" },
 	};
 	char err[2048];
 	struct albmd_config cfg;
@@ -260,6 +283,88 @@ static void test_errors(void **state)
 		if (rc != -EINVAL || !strstr(err, cases[i].want))
 			fail_msg("case %zu: rc %d, want '%s', got '%s'", i, rc, cases[i].want, err);
 		assert_int_equal(cfg.nservices, 0); /* nothing leaks out of a failed parse */
+	}
+}
+
+/* What the repeat and overlap rules must still accept. */
+static void test_repeats_and_overlaps_allowed(void **state)
+{
+	static const char *const ok[] = {
+		/* lists and blocks that may repeat */
+		"service a {\n listen 1.2.3.4:5;\n sched-flags sh-port;\n sched-flags sh-fallback;\n"
+		" server s1 1.2.3.4:6; server s2 1.2.3.4:7;\n}\nservice b { listen 1.2.3.4:8; }",
+		/* the same name in different blocks */
+		"maxconn 5;\nagents { listen 127.0.0.1:7; key-file /k; timeout 1s; }\n"
+		"service a { listen 1.2.3.4:5; maxconn 3; health-check tcp timeout 1s;\n"
+		" server s 1.2.3.4:6 maxconn 2; }",
+		/* IPv6 sockets are V6ONLY: [::] does not cover IPv4 */
+		"service a { listen 0.0.0.0:80; }\nservice b { listen [::]:80; }",
+		/* other ports, other specific addresses */
+		"service a { listen 0.0.0.0:80; }\nservice b { listen 127.0.0.1:81; }\n"
+		"service c { listen 127.0.0.2:81; }\ncontrol { http 9090; }",
+		/* mode dr binds no socket */
+		"service a { listen 0.0.0.0:80; }\n"
+		"service d { listen 10.0.0.1:80; mode dr; interface eth0; server r 10.0.0.2; }",
+	};
+	struct albmd_config cfg;
+	char err[1024];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse(ok[i], &cfg, err, sizeof(err)) != 0)
+			fail_msg("case %zu rejected: %s", i, err);
+		albmd_config_free(&cfg);
+	}
+	assert_int_equal(parse(ok[0], &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.services[0].sched_flags, ALBM_SVC_F_SCHED_FALLBACK | ALBM_SVC_F_SCHED_PORT);
+	albmd_config_free(&cfg);
+}
+
+/* The directive table itself: one line per name and block, slots inside their
+ * struct, keyword lists where the keyword setter is, every directive documented. */
+static void test_directive_table(void **state)
+{
+	static const struct {
+		unsigned where;
+		size_t size;
+	} structs[] = {
+		{ CFG_MAIN | CFG_AGENTS | CFG_CONTROL, sizeof(struct albmd_config) },
+		{ CFG_SERVICE, sizeof(struct albmd_cfg_service) },
+		{ CFG_SERVER, sizeof(struct albmd_cfg_server) },
+		{ CFG_HEALTH, sizeof(struct albmd_cfg_health) },
+		{ CFG_SLOW_START, sizeof(struct albm_adaptive_params) },
+	};
+	FILE *f = fopen("docs/config.md", "r");
+	static char doc[65536];
+	size_t len;
+	(void)state;
+
+	assert_non_null(f);
+	len = fread(doc, 1, sizeof(doc) - 1, f);
+	doc[len] = '\0';
+	fclose(f);
+	for (size_t i = 0; i < cfg_ncmds; i++) {
+		const struct cfg_cmd *c = &cfg_cmds[i];
+		char pat[2][64];
+		assert_non_null(c->set);
+		assert_true(c->where && !(c->where & (c->where - 1))); /* one block each */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg_cmds[j].name, c->name) && (cfg_cmds[j].where & c->where))
+				fail_msg("'%s' twice in one block", c->name);
+		for (size_t k = 0; k < sizeof(structs) / sizeof(structs[0]); k++)
+			if (c->where & structs[k].where)
+				assert_true(c->off + c->size <= structs[k].size);
+		assert_true((c->set == cfg_set_keyword) == (c->keywords != NULL));
+		if (c->set == cfg_set_uint || c->set == cfg_set_duration || c->set == cfg_set_keyword ||
+		    c->set == cfg_set_double || c->set == cfg_set_percent || c->set == cfg_set_addr ||
+		    c->set == cfg_set_path || c->set == cfg_set_onoff || c->set == cfg_set_flag)
+			assert_true(c->size > 0);
+		if (c->where & (CFG_SERVER | CFG_HEALTH | CFG_SLOW_START))
+			continue; /* options are documented on their directive's line */
+		snprintf(pat[0], sizeof(pat[0]), "`%s ", c->name);
+		snprintf(pat[1], sizeof(pat[1]), "`%s;", c->name);
+		if (!strstr(doc, pat[0]) && !strstr(doc, pat[1]))
+			fail_msg("directive '%s' is not in docs/config.md", c->name);
 	}
 }
 
@@ -317,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_dr),
 		cmocka_unit_test(test_queue_and_albm),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_repeats_and_overlaps_allowed),
+		cmocka_unit_test(test_directive_table),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_load),

@@ -22,19 +22,25 @@
 			fail_msg("%s = %.9g, expected %.9g", #a, a_, b_);        \
 	} while (0)
 
+/* The test's one copy of each server's latest report (dest->report points at it, as
+ * it points at albmd's agent entry), by insertion number: a test has one service,
+ * and removals must not make two servers share a copy. */
+static struct albm_metrics reports[1024];
+
 /* Feed dest a report: mem_frac of 1000 MB available, CPU busy cpu, state ovl. */
 static void report(struct albm_service *svc, struct albm_dest *d, double mem_frac, double cpu,
 		   bool ovl)
 {
-	struct albm_metrics m;
+	struct albm_metrics *m = &reports[d->seq % 1024];
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.name, sizeof(m.name), "%s", d->name);
-	m.mem_total_bytes = 1000 * MB;
-	m.mem_available_bytes = (uint64_t)llround(mem_frac * 1000.0) * MB;
-	m.cpu_util = cpu;
-	m.state = ovl ? ALBM_AGENT_OVERLOADED : ALBM_AGENT_OK;
-	albm_svc_report(svc, d, &m);
+	assert_true(d->seq < sizeof(reports) / sizeof(reports[0]));
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", d->name);
+	m->mem_total_bytes = 1000 * MB;
+	m->mem_available_bytes = (uint64_t)llround(mem_frac * 1000.0) * MB;
+	m->cpu_util = cpu;
+	m->state = ovl ? ALBM_AGENT_OVERLOADED : ALBM_AGENT_OK;
+	albm_svc_report(svc, d, m);
 }
 
 static void at(struct albm_service *svc, struct fixture_clock *clk, uint64_t ms)

@@ -52,6 +52,7 @@ struct sim_server {
 	double used_mb; /* base + in-flight requests */
 	bool overloaded;
 	double min_free; /* lowest free fraction seen after the warm-up */
+	struct albm_metrics m; /* its latest report (the scheduler points at it) */
 };
 
 struct sim_client {
@@ -182,20 +183,20 @@ static void sim_done(struct sim *s, int c)
 /* The agent: measure, decide overload with hysteresis, report. */
 static void sim_report(struct sim *s, int i)
 {
-	struct albm_metrics m;
+	struct albm_metrics *m = &s->srv[i].m;
 	double f = sim_free(s, i);
 
 	if (f < SIM_OVL_ON)
 		s->srv[i].overloaded = true;
 	else if (f > SIM_OVL_OFF)
 		s->srv[i].overloaded = false;
-	memset(&m, 0, sizeof(m));
-	snprintf(m.name, sizeof(m.name), "%s", s->svc.dests[i]->name);
-	m.mem_total_bytes = (uint64_t)(sim_mem_mb[i] * 1048576.0);
-	m.mem_available_bytes = f > 0 ? (uint64_t)(f * sim_mem_mb[i] * 1048576.0) : 0;
-	m.cpu_util = 0.1;
-	m.state = s->srv[i].overloaded ? ALBM_AGENT_OVERLOADED : ALBM_AGENT_OK;
-	albm_svc_report(&s->svc, s->svc.dests[i], &m);
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", s->svc.dests[i]->name);
+	m->mem_total_bytes = (uint64_t)(sim_mem_mb[i] * 1048576.0);
+	m->mem_available_bytes = f > 0 ? (uint64_t)(f * sim_mem_mb[i] * 1048576.0) : 0;
+	m->cpu_util = 0.1;
+	m->state = s->srv[i].overloaded ? ALBM_AGENT_OVERLOADED : ALBM_AGENT_OK;
+	albm_svc_report(&s->svc, s->svc.dests[i], m);
 	ev_push(s, s->now_us + SIM_REPORT_US, EV_REPORT, i);
 }
 
@@ -378,9 +379,9 @@ static struct albm_dest *naive_schedule(struct albm_service *svc, const struct a
 	(void)flow;
 	for (size_t i = 0; i < svc->ndests; i++) {
 		const struct albm_dest *d = svc->dests[i];
-		double f = d->has_report ? (double)d->report.mem_available_bytes /
-						   (double)d->report.mem_total_bytes
-					 : 0;
+		double f = d->report ? (double)d->report->mem_available_bytes /
+					       (double)d->report->mem_total_bytes
+				     : 0;
 		if (f > best_free) {
 			best = svc->dests[i];
 			best_free = f;
@@ -402,14 +403,16 @@ static void burst(const struct albm_sched_ops *ops, unsigned cnt[SIM_SERVERS])
 	struct fixture_clock clk;
 	const int w[SIM_SERVERS] = { 1, 1, 1, 1 };
 	const double free_frac[SIM_SERVERS] = { 0.6, 0.5, 0.3, 0.1 };
+	struct albm_metrics m[SIM_SERVERS]; /* the reports the scheduler points at */
 
 	fixture_svc(&svc, &clk, "albm", w, SIM_SERVERS);
 	svc.adaptive.mem_reserve = SIM_RESERVE;
 	assert_int_equal(albm_svc_bind(&svc, ops), 0);
 	for (int i = 0; i < SIM_SERVERS; i++) {
-		struct albm_metrics m = { .mem_total_bytes = 1000, .cpu_util = 0.0 };
-		m.mem_available_bytes = (uint64_t)(free_frac[i] * 1000);
-		albm_svc_report(&svc, svc.dests[i], &m);
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].mem_total_bytes = 1000;
+		m[i].mem_available_bytes = (uint64_t)(free_frac[i] * 1000);
+		albm_svc_report(&svc, svc.dests[i], &m[i]);
 		cnt[i] = 0;
 	}
 	for (unsigned k = 0; k < 100; k++) {

@@ -19,6 +19,7 @@
 
 #include "common/duration.h"
 #include "common/util.h"
+#include "distributor/dataplane.h"
 #include "sched/sched.h"
 
 #define CFG_MAX_ARGS 32
@@ -246,11 +247,6 @@ bool albmd_name_valid(const char *s)
 		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
 			return false;
 	return true;
-}
-
-const char *albmd_mode_name(enum albmd_mode mode)
-{
-	return mode == ALBMD_MODE_DR ? "dr" : "proxy";
 }
 
 static bool want_args(struct cfg_ctx *ctx, const struct cfg_node *n, int min, int max)
@@ -687,12 +683,15 @@ static void cfg_service_directive(struct cfg_ctx *ctx, const struct cfg_node *n,
 	} else if (!strcmp(d, "mode")) {
 		if (!want_args(ctx, n, 1, 1))
 			return;
-		if (!strcmp(n->args[1], "proxy"))
-			svc->mode = ALBMD_MODE_PROXY;
-		else if (!strcmp(n->args[1], "dr"))
-			svc->mode = ALBMD_MODE_DR;
-		else
-			cfg_error(ctx, n->line, "unknown mode '%s' (proxy or dr)", n->args[1]);
+		int mode = albmd_dataplane_find(n->args[1]); /* the data-plane registry */
+		char names[128];
+
+		if (mode >= 0) {
+			svc->mode = (enum albmd_mode)mode;
+		} else {
+			albmd_dataplane_names(names, sizeof(names));
+			cfg_error(ctx, n->line, "unknown mode '%s' (%s)", n->args[1], names);
+		}
 	} else if (!strcmp(d, "scheduler")) {
 		if (!want_args(ctx, n, 1, 1))
 			return;

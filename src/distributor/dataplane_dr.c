@@ -43,6 +43,7 @@ static void weights_compute(struct drd_svc *ds, struct dr_weight *want)
 	for (size_t i = 0; i < ds->nreals; i++)
 		resolved[i] = ds->reals[i].resolved;
 	ds->kind = dr_weights_compute(&in, want);
+	ds->k = dr_weights_k(ds->rate);
 	for (size_t i = 0; i < ds->nreals; i++)
 		ds->reals[i].want = want[i];
 	free(resolved);

@@ -68,6 +68,7 @@ struct drd_svc {
 	size_t nreals;
 	uint64_t rate;              /* new flows in the last tick */
 	enum albm_table_kind kind;  /* what the table computed last was made from */
+	uint32_t k;                 /* ... and the K of its picks (dr_weights_k) */
 	const struct albm_sched_ops *noted; /* the scheduler sched_note() saw last */
 };
 

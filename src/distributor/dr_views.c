@@ -114,7 +114,7 @@ json_t *drd_server_json(const struct albmd_server *srv)
 	return o;
 }
 
-/* {"interface", "xdp_mode", "table_from", "owns_vip", "counters": {name: value}} */
+/* {"interface", "xdp_mode", "table_from", "table_k", "owns_vip", "counters": {name: value}} */
 json_t *drd_service_json(const struct albmd_service *svc)
 {
 	const struct drd_svc *ds = svc->dp == &albmd_dp_dr ? svc->dp_data : NULL;
@@ -127,10 +127,10 @@ json_t *drd_service_json(const struct albmd_service *svc)
 	for (size_t i = 0; i < dr_stat_count(); i++)
 		if (dr_read_stat(ds->ifc->dr, dr_stat_name(i), &v) == 0)
 			json_object_set_new(counters, dr_stat_name(i), json_integer((json_int_t)v));
-	return json_pack("{s:s, s:s, s:s, s:b, s:o}", "interface", ds->ifc->name,
+	return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "interface", ds->ifc->name,
 			 "xdp_mode", drd_xdp_mode_name(ds->ifc->mode), "table_from",
-			 albm_table_kind_name(ds->kind), "owns_vip", ds->owns_vip,
-			 "counters", counters);
+			 albm_table_kind_name(ds->kind), "table_k", (json_int_t)ds->k,
+			 "owns_vip", ds->owns_vip, "counters", counters);
 }
 
 /* "     dr: in-table table-weight 3 flows 300 closed 300 packets 1800 bytes ... mac ..." */

@@ -16,7 +16,8 @@ uint32_t dr_weights_k(uint64_t rate)
 {
 	uint64_t k = 2 * ALBM_MIN(rate, (uint64_t)DR_WEIGHTS_K_MAX);
 
-	return (uint32_t)ALBM_MIN(ALBM_MAX(k, (uint64_t)DR_WEIGHTS_K_MIN), (uint64_t)DR_WEIGHTS_K_MAX);
+	k = ALBM_MAX(k, (uint64_t)DR_WEIGHTS_K_MIN);
+	return (uint32_t)ALBM_MIN(k, (uint64_t)DR_WEIGHTS_K_MAX);
 }
 
 enum albm_table_kind dr_weights_compute(const struct dr_weights_in *in, struct dr_weight *out)

@@ -32,16 +32,18 @@ static double stat_of(enum albmd_stat_scope scope, const char *name, const struc
 static void agent_cols(const struct albmd_stat_at *at, struct albmd_buf *out)
 {
 	char mem[32], age[32];
-	bool ok;
-	double avail = albmd_stat_value(ALBMD_SCOPE_SERVER, "albm_agent_mem_available_bytes", at, &ok);
+	double avail, secs;
 	uint64_t ms;
+	bool ok;
 
+	avail = albmd_stat_value(ALBMD_SCOPE_SERVER, "albm_agent_mem_available_bytes", at, &ok);
 	if (!ok) {
 		albmd_buf_printf(out, " %9s %6s %8s", "-", "-", "-");
 		return;
 	}
 	fmt_bytes((uint64_t)avail, mem, sizeof(mem));
-	ms = (uint64_t)(stat_of(ALBMD_SCOPE_SERVER, "albm_agent_report_age_seconds", at) * 1000 + 0.5);
+	secs = stat_of(ALBMD_SCOPE_SERVER, "albm_agent_report_age_seconds", at);
+	ms = (uint64_t)(secs * 1000 + 0.5);
 	if (ms < 10000)
 		snprintf(age, sizeof(age), "%llums", (unsigned long long)ms);
 	else

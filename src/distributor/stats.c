@@ -157,8 +157,8 @@ const struct albmd_stat albmd_stats[] = {
 	  GLOBAL, 0, .get = g_control_ok },
 	{ "albm_control_commands_total", "result=\"error\"", "control_errors",
 	  "Control commands by result", C, GLOBAL, 0, .get = g_control_errors },
-	{ "albm_reports_received_total", NULL, "reports_received", "Agent report datagrams received",
-	  C, GLOBAL, 0, .get = g_reports_received },
+	{ "albm_reports_received_total", NULL, "reports_received",
+	  "Agent report datagrams received", C, GLOBAL, 0, .get = g_reports_received },
 	{ "albm_reports_rejected_total", NULL, "reports_rejected", "Agent reports rejected, by reason",
 	  C, GLOBAL, 0, .get = g_reports_rejected, .vec_label = "reason", .vec_n = ALBMD_REJ_COUNT,
 	  .vec_name = reject_name },
@@ -291,8 +291,8 @@ static void metric_samples(struct albmd_buf *b, const struct albmd_stat *s,
 		if (!stat_read(s, at, &v))
 			continue;
 		if (!*last || strcmp(*last, s->metric))
-			albmd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", s->metric, s->help,
-					 s->metric, s->type == ALBMD_STAT_COUNTER ? "counter" : "gauge");
+			albmd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", s->metric, s->help, s->metric,
+					 s->type == ALBMD_STAT_COUNTER ? "counter" : "gauge");
 		*last = s->metric;
 		vec[0] = '\0';
 		if (s->vec_n)
@@ -322,8 +322,8 @@ static void metric_line(struct albmd *d, struct albmd_buf *b, const struct albmd
 	for (size_t i = 0; i < d->nservices; i++) {
 		const struct albmd_service *svc = at.svc = d->services[i];
 		if (s->scope == ALBMD_SCOPE_SERVICE) {
-			snprintf(labels, sizeof(labels), "service=\"%s\",scheduler=\"%s\"", svc->name,
-				 svc->sched.sched ? svc->sched.sched->name : "");
+			snprintf(labels, sizeof(labels), "service=\"%s\",scheduler=\"%s\"",
+				 svc->name, svc->sched.sched ? svc->sched.sched->name : "");
 			metric_samples(b, s, &at, labels, last);
 			continue;
 		}

@@ -1,4 +1,4 @@
-/* ALBM: the JSON form of an agent measurement (struct albm_metrics), shared by albm-agent and albmd */
+/* ALBM: the JSON form of an agent measurement, shared by albm-agent and albmd */
 #ifndef ALBM_PROTO_METRICS_JSON_H
 #define ALBM_PROTO_METRICS_JSON_H
 

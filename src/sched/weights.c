@@ -129,10 +129,10 @@ enum albm_table_kind albm_sched_weights(const struct albm_service *svc, uint32_t
 		return ops->weights(svc, k, w);
 	if (ops->flags & ALBM_SCHED_F_ADAPTIVE)
 		return albm_weights_effective(svc, w);
+	if ((ops->flags & ALBM_SCHED_F_CONNS) && (ops->flags & ALBM_SCHED_F_WEIGHTED))
+		return albm_weights_fill(svc, k, albm_dest_usable, albm_key_wlc, w);
 	if (ops->flags & ALBM_SCHED_F_CONNS)
-		return albm_weights_fill(svc, k, albm_dest_usable,
-					 ops->flags & ALBM_SCHED_F_WEIGHTED ? albm_key_wlc : albm_key_lc,
-					 w);
+		return albm_weights_fill(svc, k, albm_dest_usable, albm_key_lc, w);
 	if (ops->flags & ALBM_SCHED_F_WEIGHTED)
 		return albm_weights_static(svc, w);
 	return albm_weights_equal(svc, w);

@@ -35,13 +35,6 @@ void albm_overload_init(struct albm_overload *o, const struct albm_overload_cfg 
 	o->run = 0;
 }
 
-double albm_mem_available_pct(const struct albm_metrics *m)
-{
-	if (!m->mem_total_bytes)
-		return 0.0;
-	return 100.0 * (double)m->mem_available_bytes / (double)m->mem_total_bytes;
-}
-
 bool albm_overload_update(struct albm_overload *o, const struct albm_metrics *m)
 {
 	const struct albm_overload_cfg *c = &o->cfg;

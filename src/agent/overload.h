@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "albm/metrics-t.h"
+#include "proto/metrics_json.h" /* albm_mem_available_pct() */
 
 /* Thresholds in percent (of memory available, of CPU capacity used). */
 struct albm_overload_cfg {
@@ -41,9 +42,6 @@ void albm_overload_init(struct albm_overload *o, const struct albm_overload_cfg 
  * CPU < cpu_low.  Returns true when the state changed.
  */
 bool albm_overload_update(struct albm_overload *o, const struct albm_metrics *m);
-
-/* Memory available in percent of the total (0 when the total is unknown). */
-double albm_mem_available_pct(const struct albm_metrics *m);
 
 /*
  * Spare capacity as a weight percentage, 1-100: the smaller of the memory headroom

@@ -17,6 +17,8 @@
 #define ALBMD_MAX_SERVICES 256
 #define ALBMD_MAX_SERVERS 1024 /* per service */
 
+/* A service's data plane: the index of its entry in dataplane.c's registry (the
+ * `mode` keyword is the plane's name); the planes the config checks by name. */
 enum albmd_mode { ALBMD_MODE_PROXY = 0, ALBMD_MODE_DR = 1 };
 enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
 enum albmd_xdp_mode { ALBMD_XDP_GENERIC = 0, ALBMD_XDP_NATIVE = 1 }; /* mode dr */
@@ -104,6 +106,7 @@ void albmd_config_free(struct albmd_config *cfg);
 
 const struct albmd_cfg_service *albmd_config_find_service(const struct albmd_config *cfg,
 							    const char *name);
+/* The plane's name (dataplane.c). */
 const char *albmd_mode_name(enum albmd_mode mode);
 /* Names: 1-63 characters of [A-Za-z0-9._-], not starting with '-'. */
 bool albmd_name_valid(const char *s);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "distributor/dataplane.h"
 #include "sched/sched.h"
 
 /* ---- names (config.h) ---- */
@@ -35,11 +36,6 @@ bool albmd_name_valid(const char *s)
 	return true;
 }
 
-const char *albmd_mode_name(enum albmd_mode mode)
-{
-	return mode == ALBMD_MODE_DR ? "dr" : "proxy";
-}
-
 /* ---- handlers of directives with a grammar or a check of their own ---- */
 
 /* A name the scheduler registry knows, into a char array slot. */
@@ -51,6 +47,23 @@ static int set_scheduler(struct cfg_ctx *ctx, const struct cfg_node *n, const ch
 		return -EINVAL;
 	}
 	snprintf((char *)conf + cmd->off, cmd->size, "%s", val);
+	return 0;
+}
+
+/* A data plane's name (the registry in dataplane.c): its index is the mode. */
+static int set_mode(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		    const struct cfg_cmd *cmd)
+{
+	int mode = albmd_dataplane_find(val);
+	char names[128];
+
+	(void)cmd;
+	if (mode < 0) {
+		albmd_dataplane_names(names, sizeof(names));
+		cfg_error(ctx, n->line, "unknown mode '%s' (%s)", val, names);
+		return -EINVAL;
+	}
+	((struct albmd_cfg_service *)conf)->mode = (enum albmd_mode)mode;
 	return 0;
 }
 
@@ -289,9 +302,6 @@ static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const ch
 
 /* ---- the table ---- */
 
-static const struct cfg_keyword kw_mode[] = {
-	{ "proxy", ALBMD_MODE_PROXY }, { "dr", ALBMD_MODE_DR }, { NULL, 0 }
-};
 static const struct cfg_keyword kw_xdp_mode[] = {
 	{ "generic", ALBMD_XDP_GENERIC }, { "native", ALBMD_XDP_NATIVE }, { NULL, 0 }
 };
@@ -335,7 +345,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "http", CFG_CONTROL, set_http, MAIN(http), .what = "http address" },
 	/* service NAME { } */
 	{ "listen", CFG_SERVICE, cfg_set_addr, SVC(listen), .what = "listen address" },
-	{ "mode", CFG_SERVICE, cfg_set_keyword, SVC(mode), .keywords = kw_mode },
+	{ "mode", CFG_SERVICE, set_mode, SVC(mode) },
 	{ "scheduler", CFG_SERVICE, set_scheduler, SVC(scheduler) },
 	{ "sched-flags", CFG_SERVICE, set_sched_flags, .flags = CFG_MULTI | CFG_ANYARGS },
 	{ "server", CFG_SERVICE, set_server, .flags = CFG_MULTI | CFG_ANYARGS },

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "distributor/config.h"
+#include "distributor/dataplane.h"
 #include "common/ev.h"
 #include "proto/report.h"
 #include "sched/sched.h"
@@ -49,7 +50,8 @@ struct albmd_server_stats {
 	uint64_t picks;            /* times the scheduler chose this server */
 	uint64_t connect_failures; /* connect() to it failed or timed out */
 	uint64_t retries;          /* connections moved from it to another server */
-	uint64_t conns_active;     /* proxied connections right now (incl. removed servers) */
+	uint64_t conns_active;     /* its open connections (proxied, or DR flows counted
+				    * from the XDP counters), also after its removal */
 };
 
 struct albmd_server {
@@ -64,7 +66,8 @@ struct albmd_server {
 	bool agent_down;          /* agent stopped reporting */
 	unsigned fails;           /* consecutive connect failures (passive check) */
 	uint64_t fail_until_ms;   /* passive: down until then */
-	uint64_t ramp_start_ms;   /* slow start of non-adaptive schedulers; 0 = none */
+	uint64_t ramp_start_ms;   /* albmd's slow start (schedulers without
+				   * ALBM_SCHED_F_ADAPTIVE); 0 = none */
 	bool was_avail;
 	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
 	struct albmd_health *hc;
@@ -84,46 +87,24 @@ struct albmd_service_stats {
 	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
 };
 
-struct albmd_dataplane_ops;
-
 struct albmd_service {
 	char name[ALBM_NAME_MAX];
 	struct albmd_cfg_service cfg; /* servers/nservers not owned (NULL) */
 	struct albm_service sched;    /* destinations: sched.dests[i]->owner is the server */
-	const struct albmd_dataplane_ops *dp;
-	void *dp_data;
+	const struct albmd_dataplane_ops *dp; /* its `mode` (dataplane.h) */
+	void *dp_data;                /* the plane's per-service state */
 	bool removed;
 	int refs;                     /* atomic */
 	struct albmd_service_stats st;
 };
-
-/* A data plane: how connections reach the servers (proxy.c; later the DR XDP plane).
- * All calls are made from the main thread; start/update/stop with the lock held. */
-struct albmd_dataplane_ops {
-	const char *name;
-	/* Bind what the service needs; nothing visible changes on error. */
-	int (*prepare)(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
-		       char *err, size_t errlen);
-	/* Drop a prepared state that will not be used (a reload failed later). */
-	void (*abandon)(struct albmd *d, void *prep);
-	/* Start serving svc with the prepared state. */
-	void (*start)(struct albmd *d, struct albmd_service *svc, void *prep);
-	/* Stop accepting; live connections continue. */
-	void (*stop)(struct albmd *d, struct albmd_service *svc);
-	/* Servers, weights or states changed (the DR plane rebuilds its table). */
-	void (*changed)(struct albmd *d, struct albmd_service *svc);
-	/* Optional: periodic work, every ALBMD_TICK_MS (the DR plane reads its counters). */
-	void (*tick)(struct albmd *d, struct albmd_service *svc);
-};
-
-extern const struct albmd_dataplane_ops albmd_dp_proxy, albmd_dp_dr;
-const struct albmd_dataplane_ops *albmd_dataplane_for(enum albmd_mode mode);
 
 struct albmd_worker;
 struct albmd_agents;
 struct albmd_control;
 struct albmd_http;
 
+/* The counters of the daemon, its services and its servers; views read them
+ * through the one table of stats.c. */
 struct albmd_stats {
 	uint64_t conns_current, conns_total, conns_refused;
 	uint64_t reloads_ok, reloads_failed;
@@ -148,6 +129,8 @@ struct albmd {
 	bool stopping;
 	uint64_t drain_deadline_ms;
 	struct albmd_stats st;
+	void *dp_state[ALBMD_DATAPLANES_MAX]; /* each plane's daemon-wide state, by mode
+					       * (the DR plane: its XDP attachments) */
 };
 
 static inline void albmd_lock(struct albmd *d)

@@ -141,7 +141,6 @@ static void write_pid_file(const char *path)
 /* ---- signals and timers of the main loop ---- */
 
 struct main_ctx {
-	struct albmd *d;
 	struct evl_io sig;
 	struct evl_timer drain;
 };

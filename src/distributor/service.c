@@ -100,8 +100,8 @@ enum albmd_state albmd_server_state(const struct albmd *d, const struct albmd_se
 
 static bool svc_adaptive(const struct albmd_service *svc)
 {
-	/* the albm scheduler ramps up by itself (slow start is part of its weight) */
-	return svc->sched.sched && !strcmp(svc->sched.sched->name, "albm");
+	/* such a scheduler ramps up by itself (slow start is part of its weight) */
+	return svc->sched.sched && (svc->sched.sched->flags & ALBM_SCHED_F_ADAPTIVE);
 }
 
 /* Linear slow start for the static schedulers: weight x max(min, t / window). */

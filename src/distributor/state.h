@@ -9,9 +9,11 @@
 
 /* All called with d->lock held. */
 
-/* {"services": [{"name", "listen", "mode", "scheduler", "servers": [...]}]} */
+/* {"services": [{"name", "listen", "mode", "scheduler", counters..., "servers": [...],
+ * and the plane's object under its name, e.g. "dr"}]} */
 json_t *albmd_state_json(struct albmd *d);
-/* The measurement keys of albm-agent --json plus report_age_ms; NULL: no report. */
+/* The measurement keys of albm-agent --json (the shared albm_metrics_json()) plus
+ * report_age_ms and timed_out; JSON null without a report. */
 json_t *albmd_agent_json(const struct albmd_agent *a);
 /* The ipvsadm -L -n like table of `albmctl list`. */
 void albmd_state_table(struct albmd *d, struct albmd_buf *out);

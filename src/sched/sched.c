@@ -18,7 +18,6 @@ extern const struct albm_sched_ops albm_sched_rr, albm_sched_wrr, albm_sched_lc,
 	albm_sched_twos, albm_sched_albm;
 
 static const struct albm_sched_ops *const sched_table[] = {
-	/* SCHED_TABLE_BEGIN */
 	&albm_sched_rr,
 	&albm_sched_wrr,
 	&albm_sched_lc,
@@ -34,25 +33,40 @@ static const struct albm_sched_ops *const sched_table[] = {
 	&albm_sched_ovf,
 	&albm_sched_twos,
 	&albm_sched_albm,
-	/* SCHED_TABLE_END */
 };
 
-const struct albm_sched_ops *albm_sched_find(const char *name)
+/* A table searched after the built-in one (albm_sched_set_extra): tests register
+ * their own schedulers here. */
+static const struct albm_sched_ops *const *sched_extra;
+static size_t sched_nextra;
+
+void albm_sched_set_extra(const struct albm_sched_ops *const *ops, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(sched_table); i++)
-		if (!strcmp(sched_table[i]->name, name))
-			return sched_table[i];
-	return NULL;
+	sched_extra = ops;
+	sched_nextra = ops ? n : 0;
 }
 
 size_t albm_sched_count(void)
 {
-	return ARRAY_SIZE(sched_table);
+	return ARRAY_SIZE(sched_table) + sched_nextra;
 }
 
 const struct albm_sched_ops *albm_sched_at(size_t i)
 {
-	return i < ARRAY_SIZE(sched_table) ? sched_table[i] : NULL;
+	if (i < ARRAY_SIZE(sched_table))
+		return sched_table[i];
+	i -= ARRAY_SIZE(sched_table);
+	return i < sched_nextra ? sched_extra[i] : NULL;
+}
+
+const struct albm_sched_ops *albm_sched_find(const char *name)
+{
+	const struct albm_sched_ops *ops;
+
+	for (size_t i = 0; (ops = albm_sched_at(i)); i++)
+		if (!strcmp(ops->name, name))
+			return ops;
+	return NULL;
 }
 
 /* ---- clock and randomness ---- */
@@ -255,28 +269,12 @@ void albm_svc_set_flags(struct albm_service *svc, struct albm_dest *dest, uint32
 		dest_changed(svc, dest);
 }
 
-/* IPVS: over u_threshold -> OVERLOAD; back under l_threshold (default 3/4 of the
- * upper) -> clear.  Total connections count, as ip_vs_dest_totalconns(). */
-static bool dest_update_overload(struct albm_dest *d)
-{
-	uint32_t old = d->flags, total = d->activeconns + d->inactconns;
-	uint32_t lower = d->l_threshold ? d->l_threshold : d->u_threshold * 3 / 4;
-
-	if (!d->u_threshold)
-		d->flags &= ~ALBM_DEST_F_OVERLOAD;
-	else if (total >= d->u_threshold)
-		d->flags |= ALBM_DEST_F_OVERLOAD;
-	else if ((d->flags & ALBM_DEST_F_OVERLOAD) && total <= lower)
-		d->flags &= ~ALBM_DEST_F_OVERLOAD;
-	return d->flags != old;
-}
-
 void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest,
 			     uint32_t upper, uint32_t lower)
 {
 	dest->u_threshold = upper;
 	dest->l_threshold = lower;
-	dest_update_overload(dest);
+	albm_dest_update_overload(dest);
 	dest_changed(svc, dest);
 }
 
@@ -297,7 +295,7 @@ struct albm_dest *albm_svc_schedule(struct albm_service *svc, const struct albm_
 
 static void conns_changed(struct albm_service *svc, struct albm_dest *dest)
 {
-	if (dest_update_overload(dest))
+	if (albm_dest_update_overload(dest))
 		dest_changed(svc, dest);
 	if (svc->sched && svc->sched->conn_changed)
 		svc->sched->conn_changed(svc, dest);

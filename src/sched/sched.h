@@ -5,6 +5,35 @@
 #include "sched/sched-t.h"
 
 /*
+ * Capabilities (HAProxy's BE_LB_PROP_*): what albmd and its data planes may assume
+ * about a scheduler.  They decide by these bits and by the hooks below, never by a
+ * scheduler's name, so that a scheduler is one file plus one line of sched.c.
+ */
+#define ALBM_SCHED_F_WEIGHTED (1u << 0) /* distributes by the static weights (without
+					 * it a weight only says 0 = drained or not) */
+#define ALBM_SCHED_F_CONNS    (1u << 1) /* the pick depends on the live connection
+					 * counts: a table-driven data plane feeds them
+					 * and recomputes its table when they move */
+#define ALBM_SCHED_F_HASH     (1u << 2) /* the pick depends only on the flow key and
+					 * the server set (sh, dh, mh) */
+#define ALBM_SCHED_F_ADAPTIVE (1u << 3) /* ramps its own weights from measurements, slow
+					 * start included: albmd applies none of its own */
+
+/*
+ * What a table of weights stands for (weights() below), which also says how much
+ * of a change is worth a new table: static weights any change, measured ones only
+ * a clear one.  Names: albm_table_kind_name().
+ */
+enum albm_table_kind {
+	ALBM_TABLE_EQUAL = 0,   /* 1 per usable server ("equal") */
+	ALBM_TABLE_WEIGHTS,     /* the static weights of the usable servers ("weights") */
+	ALBM_TABLE_EFFECTIVE,   /* measured effective weights x ALBM_TABLE_EFF_SCALE
+				 * ("effective-weights") */
+	ALBM_TABLE_PICKS,       /* how many of K picks each server would get ("picks") */
+};
+#define ALBM_TABLE_EFF_SCALE 256 /* effective weight 1.0 = table weight 256 */
+
+/*
  * One scheduler = one struct of callbacks plus a name (IPVS's ip_vs_scheduler).
  * Every callback but `schedule` is optional.  The library (sched.c) keeps the
  * destination list, the connection counters and the flags, then calls the hook so
@@ -18,6 +47,7 @@
 struct albm_sched_ops {
 	const char *name;        /* "rr", "wlc", ... as in --list-schedulers */
 	const char *description; /* one line for humans */
+	unsigned flags;          /* ALBM_SCHED_F_* */
 
 	int (*init_service)(struct albm_service *svc);  /* allocate svc->sched_data */
 	void (*done_service)(struct albm_service *svc); /* free it */
@@ -37,15 +67,30 @@ struct albm_sched_ops {
 	/* dest->report has just been replaced by a new agent measurement, or dropped
 	 * (NULL: the server has no agent any more). */
 	void (*report)(struct albm_service *svc, struct albm_dest *dest);
-	/* Called periodically (every 100 ms or so) by the data plane: time-driven state
-	 * (report ageing, slow start) is advanced here. */
+	/* Called periodically (albmd's tick, every 100 ms): time-driven state (report
+	 * ageing, slow start) is advanced here. */
 	void (*tick)(struct albm_service *svc);
+
+	/*
+	 * Optional.  The table weights of a data plane that distributes new connections
+	 * by a weighted table instead of calling schedule() for each (XDP DR): w[i],
+	 * for svc->dests[i], is the share the server would get of the next k new
+	 * connections (0: none).  Returns the kind of table.  PURE: it reads svc and
+	 * changes nothing (no counts, flags, statistics, caches or random state), so it
+	 * may run at any time and as often as wanted.  Without it the library default
+	 * that the flags select applies (albm_sched_weights()).
+	 */
+	enum albm_table_kind (*weights)(const struct albm_service *svc, uint32_t k, uint32_t *w);
 };
 
 /* ---- registry (the one table lives in sched.c) ---- */
 const struct albm_sched_ops *albm_sched_find(const char *name);
 size_t albm_sched_count(void);
 const struct albm_sched_ops *albm_sched_at(size_t i);
+/* Search ops[0..n-1] after the built-in table (find, count, at): a scheduler that is
+ * not part of albmd, such as a test's own.  Replaces an earlier extra table; NULL, 0
+ * removes it.  Not thread-safe: set it before any lookup. */
+void albm_sched_set_extra(const struct albm_sched_ops *const *ops, size_t n);
 
 /* ---- common predicates (IPVS semantics, shared by every scheduler) ---- */
 
@@ -62,6 +107,24 @@ static inline bool albm_dest_live(const struct albm_dest *d)
 static inline bool albm_dest_usable(const struct albm_dest *d)
 {
 	return albm_dest_live(d) && !(d->flags & ALBM_DEST_F_OVERLOAD);
+}
+
+/* IPVS: at u_threshold (maxconn) set OVERLOAD; back at l_threshold (default 3/4
+ * of the upper) clear it.  Total connections count, as ip_vs_dest_totalconns().
+ * True when the flag changed.  (The library's rule; the weights helpers apply it
+ * to their copies.) */
+static inline bool albm_dest_update_overload(struct albm_dest *d)
+{
+	uint32_t old = d->flags, total = d->activeconns + d->inactconns;
+	uint32_t lower = d->l_threshold ? d->l_threshold : d->u_threshold * 3 / 4;
+
+	if (!d->u_threshold)
+		d->flags &= ~ALBM_DEST_F_OVERLOAD;
+	else if (total >= d->u_threshold)
+		d->flags |= ALBM_DEST_F_OVERLOAD;
+	else if ((d->flags & ALBM_DEST_F_OVERLOAD) && total <= lower)
+		d->flags &= ~ALBM_DEST_F_OVERLOAD;
+	return d->flags != old;
 }
 
 /* IPVS's connection overhead for lc/wlc: active * 256 + inactive. */
@@ -125,6 +188,43 @@ void albm_svc_report(struct albm_service *svc, struct albm_dest *dest,
 		     const struct albm_metrics *m);
 /* Periodic housekeeping; call every ~100 ms. */
 void albm_svc_tick(struct albm_service *svc);
+
+/* ---- table weights (weights.c) ---- */
+
+/*
+ * The table weights of svc's scheduler for the next k connections: its weights()
+ * hook, else the default its flags select:
+ *	ADAPTIVE	effective weights (albm_weights_effective)
+ *	CONNS		k picks of wlc's rule (WEIGHTED) or lc's, water-filled
+ *	WEIGHTED	the static weights of the usable servers
+ *	otherwise	1 per usable server
+ * w has svc->ndests entries.  Pure.  No scheduler bound: all 0, EQUAL.
+ */
+enum albm_table_kind albm_sched_weights(const struct albm_service *svc, uint32_t k, uint32_t *w);
+/* "equal", "weights", "effective-weights", "picks" */
+const char *albm_table_kind_name(enum albm_table_kind kind);
+
+/* Building blocks of weights() hooks (all pure): */
+enum albm_table_kind albm_weights_equal(const struct albm_service *svc, uint32_t *w);
+enum albm_table_kind albm_weights_static(const struct albm_service *svc, uint32_t *w);
+/* eff_weight x ALBM_TABLE_EFF_SCALE, rounded, at least 1 when eff_weight > 0. */
+enum albm_table_kind albm_weights_effective(const struct albm_service *svc, uint32_t *w);
+/*
+ * The least-connection water-fill: what k sequential picks of "the member with the
+ * smallest key num/den, the earliest in the list on ties" would choose, when each
+ * pick counts as one more active connection of its server.  Runs on copies of the
+ * servers, so a pick moves its server's key, may bring it to its maxconn (OVERLOAD,
+ * the library's rule) and may end its membership, exactly as real picks would;
+ * svc is not touched.  w[i] = picks of svc->dests[i].  O((n + k) log n).
+ */
+enum albm_table_kind albm_weights_fill(const struct albm_service *svc, uint32_t k,
+				       bool (*member)(const struct albm_dest *d),
+				       void (*key)(const struct albm_dest *d, uint64_t *num,
+						   uint64_t *den),
+				       uint32_t *w);
+/* The keys of lc (overhead) and wlc (overhead / weight), for albm_weights_fill. */
+void albm_key_lc(const struct albm_dest *d, uint64_t *num, uint64_t *den);
+void albm_key_wlc(const struct albm_dest *d, uint64_t *num, uint64_t *den);
 
 /* Rate-limited "no destination available" style log line (IPVS ip_vs_scheduler_err). */
 void albm_sched_err(const struct albm_service *svc, const char *msg);

@@ -561,16 +561,38 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 	return d;
 }
 
+/* Table weights: the effective weights; when every server is excluded, the one
+ * server the all-overloaded policy would pick (none with REFUSE).  QUEUE counts as
+ * LEAST_LOADED here: a table-driven data plane forwards packets and has nowhere to
+ * hold a new connection until a server frees. */
+static enum albm_table_kind sched_albm_weights(const struct albm_service *svc, uint32_t k,
+					       uint32_t *w)
+{
+	const struct albm_dest *d;
+
+	(void)k;
+	albm_weights_effective(svc, w);
+	for (size_t i = 0; i < svc->ndests; i++)
+		if (w[i])
+			return ALBM_TABLE_EFFECTIVE;
+	if (svc->adaptive.all_overloaded_policy != ALBM_ALL_OVL_REFUSE &&
+	    (d = albm_least_loaded(svc)))
+		w[d->idx] = 1;
+	return ALBM_TABLE_EFFECTIVE;
+}
+
 const struct albm_sched_ops albm_sched_albm = {
 	.name = "albm",
 	.description = "adaptive: shortest expected delay under connection limits learnt "
 		       "from agent-measured memory, overloaded servers excluded",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS | ALBM_SCHED_F_ADAPTIVE,
 	.init_service = sched_albm_init,
 	.done_service = sched_albm_done,
 	.add_dest = sched_albm_add_dest,
 	.del_dest = sched_albm_del_dest,
 	.upd_dest = sched_albm_upd_dest,
 	.schedule = sched_albm_schedule,
+	.weights = sched_albm_weights,
 	.conn_changed = sched_albm_conn_changed,
 	.report = sched_albm_report,
 	.tick = sched_albm_tick,

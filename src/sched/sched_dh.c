@@ -88,6 +88,7 @@ static struct albm_dest *sched_dh_schedule(struct albm_service *svc, const struc
 const struct albm_sched_ops albm_sched_dh = {
 	.name = "dh",
 	.description = "destination hashing: the destination address picks the server",
+	.flags = ALBM_SCHED_F_HASH,
 	.init_service = sched_dh_init,
 	.done_service = sched_dh_done,
 	.add_dest = sched_dh_add_dest,

@@ -31,10 +31,12 @@ static int sched_fo_init(struct albm_service *svc)
 const struct albm_sched_ops albm_sched_fo = {
 	.name = "fo",
 	.description = "weighted fail-over: the usable server with the highest weight",
+	.flags = ALBM_SCHED_F_WEIGHTED,
 	.init_service = sched_fo_init,
 	.done_service = albm_wintree_sched_done,
 	.add_dest = albm_wintree_sched_add,
 	.del_dest = albm_wintree_sched_del,
 	.upd_dest = albm_wintree_sched_update,
 	.schedule = albm_wintree_sched_pick,
+	.weights = albm_wintree_sched_weights,
 };

@@ -122,6 +122,7 @@ static struct albm_dest *sched_lblc_schedule(struct albm_service *svc, const str
 const struct albm_sched_ops albm_sched_lblc = {
 	.name = "lblc",
 	.description = "locality-based least-connection: one server per destination address",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_lblc_init,
 	.done_service = sched_lblc_done,
 	.add_dest = sched_lblc_add_dest,

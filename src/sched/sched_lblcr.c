@@ -205,6 +205,7 @@ static struct albm_dest *sched_lblcr_schedule(struct albm_service *svc,
 const struct albm_sched_ops albm_sched_lblcr = {
 	.name = "lblcr",
 	.description = "locality-based least-connection with replication: a server set per address",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_lblcr_init,
 	.done_service = sched_lblcr_done,
 	.add_dest = sched_lblcr_add_dest,

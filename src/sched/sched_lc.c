@@ -36,11 +36,13 @@ static void sched_lc_conn_changed(struct albm_service *svc, struct albm_dest *d)
 const struct albm_sched_ops albm_sched_lc = {
 	.name = "lc",
 	.description = "least connection: fewest active*256+inactive connections",
+	.flags = ALBM_SCHED_F_CONNS,
 	.init_service = sched_lc_init,
 	.done_service = albm_wintree_sched_done,
 	.add_dest = albm_wintree_sched_add,
 	.del_dest = albm_wintree_sched_del,
 	.upd_dest = albm_wintree_sched_update,
 	.schedule = albm_wintree_sched_pick,
+	.weights = albm_wintree_sched_weights,
 	.conn_changed = sched_lc_conn_changed,
 };

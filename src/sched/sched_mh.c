@@ -250,6 +250,7 @@ static struct albm_dest *sched_mh_schedule(struct albm_service *svc, const struc
 const struct albm_sched_ops albm_sched_mh = {
 	.name = "mh",
 	.description = "Maglev hashing: consistent source hashing (mh-port, mh-fallback)",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_HASH,
 	.init_service = sched_mh_init,
 	.done_service = sched_mh_done,
 	.add_dest = sched_mh_add_dest,

@@ -106,14 +106,30 @@ static struct albm_dest *sched_nq_schedule(struct albm_service *svc, const struc
 	return svc->dests[pos];
 }
 
+/* The two trees as one key for the water-fill: an idle server (0/1) comes before
+ * any busy one ((active+1)/weight > 0), idle ones in list order. */
+static void sched_nq_key(const struct albm_dest *d, uint64_t *num, uint64_t *den)
+{
+	*num = d->activeconns ? (uint64_t)d->activeconns + 1 : 0;
+	*den = d->activeconns ? (uint64_t)d->weight : 1;
+}
+
+static enum albm_table_kind sched_nq_weights(const struct albm_service *svc, uint32_t k,
+					     uint32_t *w)
+{
+	return albm_weights_fill(svc, k, albm_dest_usable, sched_nq_key, w);
+}
+
 const struct albm_sched_ops albm_sched_nq = {
 	.name = "nq",
 	.description = "never queue: an idle server at once, else shortest expected delay",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_nq_init,
 	.done_service = sched_nq_done,
 	.add_dest = sched_nq_add,
 	.del_dest = sched_nq_del,
 	.upd_dest = sched_nq_update,
 	.schedule = sched_nq_schedule,
+	.weights = sched_nq_weights,
 	.conn_changed = sched_nq_conn_changed,
 };

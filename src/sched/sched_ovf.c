@@ -44,11 +44,13 @@ static int sched_ovf_init(struct albm_service *svc)
 const struct albm_sched_ops albm_sched_ovf = {
 	.name = "ovf",
 	.description = "overflow: highest weight until active connections exceed the weight",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_ovf_init,
 	.done_service = albm_wintree_sched_done,
 	.add_dest = albm_wintree_sched_add,
 	.del_dest = albm_wintree_sched_del,
 	.upd_dest = albm_wintree_sched_update,
 	.schedule = albm_wintree_sched_pick,
+	.weights = albm_wintree_sched_weights,
 	.conn_changed = albm_wintree_sched_update,
 };

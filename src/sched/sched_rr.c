@@ -11,11 +11,9 @@
 
 #include "sched/sched.h"
 
-#define RR_HEAD SIZE_MAX /* cursor before the first element (IPVS: the list head) */
-
-struct rr_state {
-	size_t last; /* list position of the last pick, or RR_HEAD */
-};
+/* svc->sched_data holds the cursor itself: the list position of the last pick, or
+ * RR_HEAD, before the first element (IPVS: the list head). */
+#define RR_HEAD SIZE_MAX
 
 static int sched_rr_init(struct albm_service *svc)
 {

@@ -39,11 +39,13 @@ static void sched_sed_conn_changed(struct albm_service *svc, struct albm_dest *d
 const struct albm_sched_ops albm_sched_sed = {
 	.name = "sed",
 	.description = "shortest expected delay: fewest (active+1)/weight",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_sed_init,
 	.done_service = albm_wintree_sched_done,
 	.add_dest = albm_wintree_sched_add,
 	.del_dest = albm_wintree_sched_del,
 	.upd_dest = albm_wintree_sched_update,
 	.schedule = albm_wintree_sched_pick,
+	.weights = albm_wintree_sched_weights,
 	.conn_changed = sched_sed_conn_changed,
 };

@@ -150,6 +150,7 @@ static struct albm_dest *sched_sh_schedule(struct albm_service *svc, const struc
 const struct albm_sched_ops albm_sched_sh = {
 	.name = "sh",
 	.description = "source hashing: the client address picks the server (sh-port, sh-fallback)",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_HASH,
 	.init_service = sched_sh_init,
 	.done_service = sched_sh_done,
 	.add_dest = sched_sh_add_dest,

@@ -206,6 +206,7 @@ static struct albm_dest *sched_twos_schedule(struct albm_service *svc, const str
 const struct albm_sched_ops albm_sched_twos = {
 	.name = "twos",
 	.description = "two random choices: weighted draw of two servers, the less loaded wins",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_twos_init,
 	.done_service = sched_twos_done,
 	.add_dest = sched_twos_add_dest,

@@ -41,11 +41,13 @@ static void sched_wlc_conn_changed(struct albm_service *svc, struct albm_dest *d
 const struct albm_sched_ops albm_sched_wlc = {
 	.name = "wlc",
 	.description = "weighted least connection: fewest (active*256+inactive)/weight",
+	.flags = ALBM_SCHED_F_WEIGHTED | ALBM_SCHED_F_CONNS,
 	.init_service = sched_wlc_init,
 	.done_service = albm_wintree_sched_done,
 	.add_dest = albm_wintree_sched_add,
 	.del_dest = albm_wintree_sched_del,
 	.upd_dest = albm_wintree_sched_update,
 	.schedule = albm_wintree_sched_pick,
+	.weights = albm_wintree_sched_weights,
 	.conn_changed = sched_wlc_conn_changed,
 };

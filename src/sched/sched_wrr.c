@@ -245,6 +245,7 @@ static struct albm_dest *sched_wrr_schedule(struct albm_service *svc, const stru
 const struct albm_sched_ops albm_sched_wrr = {
 	.name = "wrr",
 	.description = "weighted round robin: IPVS's GCD-stepped sequence",
+	.flags = ALBM_SCHED_F_WEIGHTED,
 	.init_service = sched_wrr_init,
 	.done_service = sched_wrr_done,
 	.add_dest = sched_wrr_add_dest,

@@ -231,3 +231,11 @@ struct albm_dest *albm_wintree_sched_pick(struct albm_service *svc, const struct
 	}
 	return svc->dests[pos];
 }
+
+enum albm_table_kind albm_wintree_sched_weights(const struct albm_service *svc, uint32_t k,
+						uint32_t *w)
+{
+	const struct albm_wintree_sched *ts = svc->sched_data;
+
+	return albm_weights_fill(svc, k, ts->member, ts->key, w);
+}

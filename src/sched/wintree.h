@@ -106,5 +106,8 @@ static inline void albm_wintree_sched_rekey(struct albm_service *svc, struct alb
 }
 /* schedule: the root, or NULL (logged, rate-limited) when nobody takes part. */
 struct albm_dest *albm_wintree_sched_pick(struct albm_service *svc, const struct albm_flow *flow);
+/* weights: k picks water-filled with the scheduler's own member and key (pure). */
+enum albm_table_kind albm_wintree_sched_weights(const struct albm_service *svc, uint32_t k,
+						uint32_t *w);
 
 #endif

@@ -12,7 +12,8 @@
 #                            ALBMD_PID, log $TMP/albmd.log; skips when XDP cannot attach
 #   ctl ARGS...              albmctl on the test's control socket
 #   conns N [PATH]           N sequential connections from c1 to the VIP ($CONN_VIP if set,
-#                            e.g. fd77::100, no brackets), one GET each:
+#                            e.g. fd77::100, no brackets), one GET each, $CONN_GAP seconds
+#                            apart (default 0: as fast as they go):
 #                            prints "s1 A s2 B ... fail F" (X-Server of each answer)
 #   hold N SECS FILE         open N connections from c1 to the VIP, send a GET for 1 MiB
 #                            and keep them open (unread, no FIN) for SECS; writes
@@ -93,12 +94,15 @@ stop_albmd() {
 }
 
 conns() {
-	in_ns c1 python3 - "$1" "${2:-/bytes/64}" "$DR_NSERVERS" "${CONN_VIP:-$VIP}" <<'EOF'
-import http.client, sys
+	in_ns c1 python3 - "$1" "${2:-/bytes/64}" "$DR_NSERVERS" "${CONN_VIP:-$VIP}" "${CONN_GAP:-0}" <<'EOF'
+import http.client, sys, time
 n, path, ns, vip = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+gap = float(sys.argv[5])
 seen = {f"s{i}": 0 for i in range(1, ns + 1)}
 seen["fail"] = 0
-for _ in range(n):
+for k in range(n):
+    if k and gap:
+        time.sleep(gap)
     try:
         c = http.client.HTTPConnection(vip, 80, timeout=3)
         c.request("GET", path)

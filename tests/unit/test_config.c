@@ -269,7 +269,7 @@ static void test_errors(void **state)
 		/* directives of another block, and keywords */
 		{ "listen 1.2.3.4:5;", "t.conf:1: 'listen' is not allowed at the top level" },
 		{ "service a {\n listen 1.2.3.4:5;\n timeout 1s;\n}", "t.conf:3: 'timeout' is not allowed in the service block" },
-		{ "service a {\n listen 1.2.3.4:5;\n mode nat;\n}", "t.conf:3: mode takes proxy or dr" },
+		{ "service a {\n listen 1.2.3.4:5;\n mode nat;\n}", "t.conf:3: unknown mode 'nat' (proxy or dr)" },
 		{ "workers { }", "t.conf:1: 'workers' does not take a block" },
 		{ "service a {\n listen 1.2.3.4:5;\n connect-timeout 0s;\n}", "t.conf:3: connect-timeout must be at least 1ms" },
 	};

@@ -1,12 +1,17 @@
-/* ALBM: unit tests for albmd's DR data plane — scheduler state to XDP table weights */
+/* ALBM: unit tests for albmd's DR data plane — scheduler state to XDP table weights, flow counts */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-/* the file under test, for its static functions (no BPF is touched below) */
-#include "../../src/distributor/dataplane_dr.c"
+#include <string.h>
+
+#include "distributor/dataplane_dr.h"
+#include "distributor/dr_weights.h"
+
+/* No BPF is touched below: the weights policy is pure, and the flow-count feed only
+ * reads the counters it is given. */
 
 #define NS 3
 
@@ -15,6 +20,8 @@ struct rig {
 	struct albmd_server srv[NS];
 	struct drd_real reals[NS];
 	struct drd_svc ds;
+	struct dr_weight out[NS]; /* the last rig_weights() */
+	enum albm_table_kind kind;
 };
 
 /* A DR service with NS servers A, B, C of the given weights, every MAC known. */
@@ -42,11 +49,18 @@ static void rig_init(struct rig *r, const char *sched, const int *w)
 	r->ds.nreals = NS;
 }
 
+/* The weights policy on the rig's state (MACs as in reals[], rate as in ds). */
 static void rig_weights(struct rig *r, uint32_t *w)
 {
-	weights_compute(&r->ds);
+	bool resolved[NS];
+	struct dr_weights_in in = { .svc = &r->svc.sched, .resolved = resolved,
+				    .rate = r->ds.rate };
+
 	for (int i = 0; i < NS; i++)
-		w[i] = r->reals[i].want_in ? r->reals[i].want_w : UINT32_MAX;
+		resolved[i] = r->reals[i].resolved;
+	r->kind = dr_weights_compute(&in, r->out);
+	for (int i = 0; i < NS; i++)
+		w[i] = r->out[i].in ? r->out[i].w : UINT32_MAX;
 }
 
 static void test_static_schedulers(void **state)
@@ -58,7 +72,7 @@ static void test_static_schedulers(void **state)
 
 	rig_init(&r, "wrr", w);
 	rig_weights(&r, t);
-	assert_int_equal(r.ds.from, DRD_T_WEIGHTS);
+	assert_int_equal(r.kind, ALBM_TABLE_WEIGHTS);
 	assert_int_equal(t[0], 2); /* the weights; drained C stays in the set with 0 */
 	assert_int_equal(t[1], 5);
 	assert_int_equal(t[2], 0);
@@ -72,7 +86,7 @@ static void test_static_schedulers(void **state)
 
 	rig_init(&r, "rr", w);
 	rig_weights(&r, t);
-	assert_int_equal(r.ds.from, DRD_T_EQUAL);
+	assert_int_equal(r.kind, ALBM_TABLE_EQUAL);
 	assert_int_equal(t[0], 1); /* rr ignores weights but 0 */
 	assert_int_equal(t[1], 1);
 	assert_int_equal(t[2], 0);
@@ -96,14 +110,14 @@ static void test_wlc_picks_leave_no_trace(void **state)
 		albm_svc_conn_open(&r.svc.sched, r.srv[1].dest, true);
 	albm_svc_set_thresholds(&r.svc.sched, r.srv[2].dest, 10, 0); /* C: maxconn 10 */
 	rig_weights(&r, t);
-	assert_int_equal(r.ds.from, DRD_T_PICKS);
+	assert_int_equal(r.kind, ALBM_TABLE_PICKS);
 	/* 32 picks as wlc would place 32 connections on A 24, B 4, C 0 (maxconn 10):
 	 * C to 4, then B and C in turn (ties to list order) to 10, where C is full;
 	 * B alone to 24; then A and B in turn: A 1, B 21, C 10 */
 	assert_int_equal(t[0], 1);
 	assert_int_equal(t[1], 21);
 	assert_int_equal(t[2], 10);
-	/* nothing of the 32 scratch connections is left */
+	/* the policy is pure: no scratch connection, flag or statistic anywhere */
 	assert_int_equal(r.srv[0].dest->activeconns, 24);
 	assert_int_equal(r.srv[1].dest->activeconns, 4);
 	assert_int_equal(r.srv[2].dest->activeconns, 0);
@@ -128,13 +142,13 @@ static void test_albm_effective_weights(void **state)
 
 	rig_init(&r, "albm", w);
 	rig_weights(&r, t);
-	assert_int_equal(r.ds.from, DRD_T_EFFECTIVE);
+	assert_int_equal(r.kind, ALBM_TABLE_EFFECTIVE);
 	assert_int_equal(t[0], 256); /* no report: the static weight, x 256 */
 	assert_int_equal(t[1], 768);
 	albm_svc_report(&r.svc.sched, r.srv[2].dest, &m); /* C reports overload */
 	rig_weights(&r, t);
 	assert_int_equal(t[2], 0);
-	assert_true(r.reals[2].want_in); /* overload: kept in the set, no new flows */
+	assert_true(r.out[2].in); /* overload: kept in the set, no new flows */
 	albm_svc_report(&r.svc.sched, r.srv[0].dest, &m);
 	albm_svc_report(&r.svc.sched, r.srv[1].dest, &m);
 	r.svc.sched.adaptive.all_overloaded_policy = ALBM_ALL_OVL_LEAST_LOADED;
@@ -155,14 +169,14 @@ static void test_albm_effective_weights(void **state)
 static void test_rebuild_thresholds(void **state)
 {
 	(void)state;
-	assert_false(weight_moved(5, 5, 0));
-	assert_true(weight_moved(100, 101, 0)); /* static: any change */
-	assert_false(weight_moved(256, 263, 5)); /* effective: within 1/32 */
-	assert_true(weight_moved(256, 265, 5));
-	assert_false(weight_moved(16, 18, 3)); /* picks: within 1/8 */
-	assert_true(weight_moved(16, 19, 3));
-	assert_true(weight_moved(0, 1, 3)); /* to or from 0: always */
-	assert_true(weight_moved(1000, 0, 5));
+	assert_false(dr_weight_moved(5, 5, 0));
+	assert_true(dr_weight_moved(100, 101, 0)); /* static: any change */
+	assert_false(dr_weight_moved(256, 263, 5)); /* effective: within 1/32 */
+	assert_true(dr_weight_moved(256, 265, 5));
+	assert_false(dr_weight_moved(16, 18, 3)); /* picks: within 1/8 */
+	assert_true(dr_weight_moved(16, 19, 3));
+	assert_true(dr_weight_moved(0, 1, 3)); /* to or from 0: always */
+	assert_true(dr_weight_moved(1000, 0, 5));
 }
 
 static void test_feed_counts(void **state)
@@ -174,25 +188,25 @@ static void test_feed_counts(void **state)
 
 	rig_init(&r, "wlc", w);
 	e = &r.reals[0];
-	e->in_set = true;
+	e->applied.in = true;
 	e->last_pkt_ms = 1000;
 	e->cur = (struct dr_real_stats){ .pkts = 50, .new_flows = 10, .closed_flows = 4 };
-	real_feed(&r.ds, e, 10, 1000);
+	drd_real_feed(&r.ds, e, 10, 1000);
 	assert_int_equal(r.srv[0].dest->activeconns, 6); /* opened - closed */
 	assert_int_equal(r.srv[0].dest->total_conns, 10); /* every flow, closed or not */
 	assert_int_equal(r.svc.st.conns_total, 10);
 	assert_int_equal(r.svc.st.conns_active, 6);
 	e->cur.new_flows = 12, e->cur.closed_flows = 11;
-	real_feed(&r.ds, e, 2, 2000);
+	drd_real_feed(&r.ds, e, 2, 2000);
 	assert_int_equal(r.srv[0].dest->activeconns, 1);
 	assert_int_equal(r.srv[0].dest->total_conns, 12);
 	/* no packet for idle-timeout: the flow ended without a FIN, forget it */
-	real_feed(&r.ds, e, 0, 1000 + r.svc.cfg.idle_timeout_ms);
+	drd_real_feed(&r.ds, e, 0, 1000 + r.svc.cfg.idle_timeout_ms);
 	assert_int_equal(r.srv[0].dest->activeconns, 0);
 	assert_int_equal(r.svc.st.conns_active, 0);
 	e->cur.new_flows = 15; /* later flows (and their packets) count again */
 	e->last_pkt_ms = 1000 + r.svc.cfg.idle_timeout_ms;
-	real_feed(&r.ds, e, 3, 1000 + r.svc.cfg.idle_timeout_ms);
+	drd_real_feed(&r.ds, e, 3, 1000 + r.svc.cfg.idle_timeout_ms);
 	assert_int_equal(r.srv[0].dest->activeconns, 3);
 	albm_svc_destroy(&r.svc.sched);
 }

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -16,44 +18,42 @@
 #include "common/log.h"
 
 static void client_finish(struct bench_client *c);
+static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents);
+static void client_timer(struct evl *loop, struct evl_timer *t);
 
 void bench_client_init(struct bench_client *c, struct bench_ctx *ctx, unsigned id, uint64_t seed)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = ctx;
 	c->id = id;
-	c->fd = -1;
 	c->state = BC_IDLE;
+	evl_timer_init(&c->timer);
 	bench_rng_seed(&c->rng, seed, id);
+}
+
+static int client_fd(const struct bench_client *c)
+{
+	return c->sock ? c->sock->io.fd : -1;
 }
 
 static void client_close(struct bench_client *c)
 {
-	if (c->fd >= 0)
-		close(c->fd); /* also leaves the epoll set */
-	c->fd = -1;
-	c->events = 0;
+	if (c->sock) {
+		evl_close(c->ctx->loop, &c->sock->io); /* never dup()ed: close() leaves epoll */
+		evl_defer_free(c->ctx->loop, c->sock);
+		c->sock = NULL;
+	}
 	c->reused = false;
 }
 
-/*
- * Watch `events` on the socket (adding it to the epoll set when new).  The epoll
- * data carries (generation, id) so that an event queued for a socket closed earlier
- * in the same batch is recognised as stale.
- */
+/* Watch `events` on the connection; 0 or -errno. */
 static int client_watch(struct bench_client *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)c->gen << 32) | c->id};
-	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int rc = evl_mod(c->ctx->loop, &c->sock->io, events);
 
-	if (c->events == events)
-		return 0;
-	if (epoll_ctl(c->ctx->epfd, op, c->fd, &ev)) {
-		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(errno));
-		return -errno;
-	}
-	c->events = events;
-	return 0;
+	if (rc)
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", client_fd(c), strerror(-rc));
+	return rc;
 }
 
 /*
@@ -69,6 +69,7 @@ static void client_fail(struct bench_client *c, enum bench_err kind)
 		bench_step_error(c->ctx->step, kind);
 	client_close(c);
 	c->state = BC_IDLE;
+	evl_timer_stop(c->ctx->loop, &c->timer);
 	if (!c->ctx->running)
 		return;
 	if (kind == BENCH_ERR_STATUS || kind == BENCH_ERR_LENGTH) {
@@ -77,7 +78,7 @@ static void client_fail(struct bench_client *c, enum bench_err kind)
 	}
 	/* No answer at all: pause so that a refusing server is not hammered in a spin. */
 	c->state = BC_WAIT;
-	c->wake_ns = albm_now_ns() + BENCH_BACKOFF_NS;
+	evl_timer_start(c->ctx->loop, &c->timer, BENCH_BACKOFF_MS, client_timer);
 }
 
 /* A kept-alive connection died before any response byte: retry once, fresh. */
@@ -86,7 +87,7 @@ static bool client_retry(struct bench_client *c);
 static void client_send(struct bench_client *c)
 {
 	while (c->req_off < c->req_len) {
-		ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
+		ssize_t n = send(client_fd(c), c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -110,23 +111,32 @@ static void client_send(struct bench_client *c)
 static void client_connect(struct bench_client *c)
 {
 	const struct albm_addr *a = &c->ctx->url->addr;
-	int one = 1;
+	int one = 1, fd, rc;
 
-	c->fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
+	fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		LOG_RL(ALBM_LOG_ERR, "socket(): %s", strerror(errno));
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
-	c->gen++;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, &a->u.sa, a->len) && errno != EINPROGRESS) {
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &a->u.sa, a->len) && errno != EINPROGRESS) {
+		close(fd);
+		client_fail(c, BENCH_ERR_CONNECT);
+		return;
+	}
+	c->sock = xcalloc(1, sizeof(*c->sock));
+	c->sock->c = c;
+	rc = evl_add(c->ctx->loop, &c->sock->io, fd, EPOLLOUT, client_event);
+	if (rc) {
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", fd, strerror(-rc));
+		close(fd);
+		free(c->sock);
+		c->sock = NULL;
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
 	c->state = BC_CONNECTING;
-	if (client_watch(c, EPOLLOUT))
-		client_fail(c, BENCH_ERR_CONNECT);
 }
 
 static bool client_retry(struct bench_client *c)
@@ -159,8 +169,8 @@ void bench_client_begin(struct bench_client *c)
 	c->req_off = 0;
 	c->retried = false;
 	c->t_start_ns = albm_now_ns();
-	c->deadline_ns = c->t_start_ns + ctx->timeout_ns;
-	if (c->fd < 0) {
+	evl_timer_start(ctx->loop, &c->timer, ctx->timeout_ms, client_timer);
+	if (!c->sock) {
 		client_connect(c);
 		return;
 	}
@@ -200,7 +210,7 @@ static void client_head_done(struct bench_client *c, size_t hlen)
 
 static void client_read_head(struct bench_client *c)
 {
-	ssize_t n = recv(c->fd, c->head + c->head_len, sizeof(c->head) - c->head_len, 0);
+	ssize_t n = recv(client_fd(c), c->head + c->head_len, sizeof(c->head) - c->head_len, 0);
 	int rc;
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -225,7 +235,7 @@ static void client_read_body(struct bench_client *c)
 {
 	for (int i = 0; i < BENCH_READS_PER_EV && c->body_left; i++) {
 		size_t want = c->body_left < BENCH_SCRATCH ? (size_t)c->body_left : BENCH_SCRATCH;
-		ssize_t n = recv(c->fd, c->ctx->scratch, want, 0);
+		ssize_t n = recv(client_fd(c), c->ctx->scratch, want, 0);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
@@ -266,7 +276,7 @@ static void client_connected(struct bench_client *c)
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
+	if (getsockopt(client_fd(c), SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
@@ -274,10 +284,12 @@ static void client_connected(struct bench_client *c)
 	client_send(c);
 }
 
-void bench_client_event(struct bench_client *c, uint32_t gen, uint32_t events)
+static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
-	if (gen != c->gen || c->fd < 0)
-		return; /* queued for a socket this client has closed since */
+	struct bench_client *c = ((struct bench_sock *)io)->c;
+
+	(void)loop;
+	(void)revents; /* every state reads or writes until EAGAIN and sees errors there */
 	switch (c->state) {
 	case BC_CONNECTING:
 		client_connected(c);
@@ -294,22 +306,24 @@ void bench_client_event(struct bench_client *c, uint32_t gen, uint32_t events)
 	default:
 		break;
 	}
-	(void)events;
 }
 
-void bench_client_tick(struct bench_client *c, uint64_t now_ns)
+/* The request's timeout, or the end of a back-off. */
+static void client_timer(struct evl *loop, struct evl_timer *t)
 {
-	if (c->state == BC_WAIT) {
-		if (now_ns >= c->wake_ns)
-			bench_client_begin(c);
-		return;
-	}
-	if (c->state != BC_IDLE && now_ns >= c->deadline_ns)
+	struct bench_client *c = (struct bench_client *)((char *)t -
+							 offsetof(struct bench_client, timer));
+
+	(void)loop;
+	if (c->state == BC_WAIT)
+		bench_client_begin(c);
+	else if (c->state != BC_IDLE)
 		client_fail(c, BENCH_ERR_TIMEOUT);
 }
 
 void bench_client_stop(struct bench_client *c)
 {
 	client_close(c);
+	evl_timer_stop(c->ctx->loop, &c->timer);
 	c->state = BC_IDLE;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ev.h"
 #include "lab/common/http.h"
 #include "lab/bench/bench_mix.h"
 #include "lab/bench/bench_rng.h"
@@ -14,15 +15,15 @@
 #define BENCH_HEAD_MAX 4096	     /* largest response head we accept */
 #define BENCH_SCRATCH (256u << 10)   /* shared body buffer: bodies are discarded */
 #define BENCH_READS_PER_EV 4	     /* recv() calls per event: fairness */
-#define BENCH_BACKOFF_NS 10000000ull /* 10 ms pause after a connection failure */
+#define BENCH_BACKOFF_MS 10	     /* pause after a connection failure */
 
-/* What every client shares: configuration, the epoll set, the current step. */
+/* What every client shares: configuration, the event loop, the current step. */
 struct bench_ctx {
 	const struct bench_url *url;
 	const struct bench_mix *mix;
-	uint64_t timeout_ns;
+	uint64_t timeout_ms;
 	bool keepalive;
-	int epfd;
+	struct evl *loop;
 	char *scratch;		 /* BENCH_SCRATCH bytes, reused by every read */
 	struct bench_step *step; /* NULL outside a counting window (warm-up) */
 	struct bench_servers *servers;
@@ -31,25 +32,37 @@ struct bench_ctx {
 
 enum bench_client_state {
 	BC_IDLE,       /* no request (not started, or stopped) */
-	BC_WAIT,       /* back-off after a failure, until wake_ns */
+	BC_WAIT,       /* back-off after a failure, until the timer fires */
 	BC_CONNECTING, /* non-blocking connect() in progress */
 	BC_SENDING,    /* request partly sent */
 	BC_HEAD,       /* reading the response head */
 	BC_BODY,       /* reading (and discarding) the body */
 };
 
+struct bench_client;
+
+/*
+ * One connection.  Its evl_io may still be named by later events of the batch in
+ * which it was closed, so it is freed only after the batch (evl_defer_free()):
+ * those stale events then find io.fd = -1 and are skipped by the loop, and a new
+ * connection of the same client never receives them.
+ */
+struct bench_sock {
+	struct evl_io io; /* first */
+	struct bench_client *c;
+};
+
 struct bench_client {
 	struct bench_ctx *ctx;
 	unsigned id;
 	enum bench_client_state state;
-	int fd;
-	uint32_t gen;	 /* +1 per socket; epoll events carry it */
-	uint32_t events; /* what the socket is registered for (0: not yet) */
-	bool reused;	 /* this request runs on a kept-alive connection */
-	bool retried;	 /* ... and was already retried once on a fresh one */
+	struct bench_sock *sock; /* NULL: no connection */
+	struct evl_timer timer;	 /* the request's timeout, or the end of a back-off */
+	bool reused;		 /* this request runs on a kept-alive connection */
+	bool retried;		 /* ... and was already retried once on a fresh one */
 	struct bench_rng rng;
 	uint64_t size; /* body size asked for */
-	uint64_t t_start_ns, deadline_ns, wake_ns;
+	uint64_t t_start_ns;
 	char req[512];
 	size_t req_len, req_off;
 	char head[BENCH_HEAD_MAX];
@@ -63,11 +76,7 @@ struct bench_client {
 void bench_client_init(struct bench_client *c, struct bench_ctx *ctx, unsigned id, uint64_t seed);
 /* Issue the next request (closed loop: called again when one ends). */
 void bench_client_begin(struct bench_client *c);
-/* An epoll event whose data was (gen << 32 | id); stale generations are ignored. */
-void bench_client_event(struct bench_client *c, uint32_t gen, uint32_t events);
-/* Time-driven work at `now`: request timeouts, end of a back-off. */
-void bench_client_tick(struct bench_client *c, uint64_t now_ns);
-/* Abort whatever is in flight, uncounted, and close the socket. */
+/* Abort whatever is in flight, uncounted, close the socket and stop the timer. */
 void bench_client_stop(struct bench_client *c);
 
 #endif

@@ -1,4 +1,4 @@
-/* ALBM: albm-bench's run — the ramp of steps over one epoll loop */
+/* ALBM: albm-bench's run — the ramp of steps over one event loop (common/ev.c) */
 #ifndef ALBM_LAB_BENCH_RUN_H
 #define ALBM_LAB_BENCH_RUN_H
 

@@ -1,4 +1,4 @@
-/* ALBM: one closed-loop HTTP/1.1 client of albm-bench (non-blocking state machine) */
+/* ALBM: one HTTP/1.1 client of albm-bench (non-blocking state machine), closed or open loop */
 #include "lab/bench/bench_client.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "common/log.h"
 
 static void client_finish(struct bench_client *c);
+static void client_next(struct bench_client *c);
 static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents);
 static void client_timer(struct evl *loop, struct evl_timer *t);
 
@@ -67,13 +68,16 @@ static void client_fail(struct bench_client *c, enum bench_err kind)
 		  (unsigned long long)(albm_now_ns() - c->t_start_ns) / 1000, strerror(errno));
 	if (c->ctx->step)
 		bench_step_error(c->ctx->step, kind);
+	if (c->ctx->series)
+		c->ctx->series->errors++;
 	client_close(c);
 	c->state = BC_IDLE;
 	evl_timer_stop(c->ctx->loop, &c->timer);
 	if (!c->ctx->running)
 		return;
-	if (kind == BENCH_ERR_STATUS || kind == BENCH_ERR_LENGTH) {
-		bench_client_begin(c);
+	/* Open loop: the arrivals set the pace, a failure does not slow them down. */
+	if (kind == BENCH_ERR_STATUS || kind == BENCH_ERR_LENGTH || c->ctx->idle) {
+		client_next(c);
 		return;
 	}
 	/* No answer at all: pause so that a refusing server is not hammered in a spin. */
@@ -150,16 +154,13 @@ static bool client_retry(struct bench_client *c)
 	return true;
 }
 
-void bench_client_begin(struct bench_client *c)
+/* Build and start a request for `size` bytes, its latency timed from t_start_ns. */
+static void client_start(struct bench_client *c, uint64_t size, uint64_t t_start_ns)
 {
 	const struct bench_ctx *ctx = c->ctx;
 	int n;
 
-	if (!ctx->running) {
-		c->state = BC_IDLE;
-		return;
-	}
-	c->size = bench_mix_pick(ctx->mix, &c->rng);
+	c->size = size;
 	n = snprintf(c->req, sizeof(c->req),
 		     "GET %s/bytes/%llu HTTP/1.1\r\nHost: %s\r\nUser-Agent: albm-bench\r\n"
 		     "Connection: %s\r\n\r\n",
@@ -168,7 +169,7 @@ void bench_client_begin(struct bench_client *c)
 	c->req_len = (size_t)n < sizeof(c->req) ? (size_t)n : sizeof(c->req) - 1;
 	c->req_off = 0;
 	c->retried = false;
-	c->t_start_ns = albm_now_ns();
+	c->t_start_ns = t_start_ns;
 	evl_timer_start(ctx->loop, &c->timer, ctx->timeout_ms, client_timer);
 	if (!c->sock) {
 		client_connect(c);
@@ -179,12 +180,43 @@ void bench_client_begin(struct bench_client *c)
 	client_send(c);
 }
 
+void bench_client_begin(struct bench_client *c)
+{
+	if (!c->ctx->running) {
+		c->state = BC_IDLE;
+		return;
+	}
+	client_start(c, bench_mix_pick(c->ctx->mix, &c->rng), albm_now_ns());
+}
+
+void bench_client_send(struct bench_client *c, uint64_t size, uint64_t intended_ns)
+{
+	if (!c->ctx->running) {
+		c->state = BC_IDLE;
+		return;
+	}
+	client_start(c, size, intended_ns);
+}
+
+/* The request ended: the next one (closed loop), or back to the pool (open loop). */
+static void client_next(struct bench_client *c)
+{
+	if (!c->ctx->idle) {
+		bench_client_begin(c);
+		return;
+	}
+	evl_timer_stop(c->ctx->loop, &c->timer);
+	c->ctx->idle(c, c->ctx->idle_arg);
+}
+
 /* Count body bytes toward the window's throughput. */
 static void client_got(struct bench_client *c, uint64_t n)
 {
 	c->body_left -= n;
 	if (c->ctx->step)
 		c->ctx->step->bytes += n;
+	if (c->ctx->series)
+		c->ctx->series->bytes += n;
 }
 
 /* The head is complete (hlen bytes of c->head); the rest of head[] is body. */
@@ -265,10 +297,12 @@ static void client_finish(struct bench_client *c)
 	}
 	if (c->ctx->step)
 		bench_step_ok(c->ctx->step, (now - c->t_start_ns) / 1000);
+	if (c->ctx->series)
+		bench_series_ok(c->ctx->series, (now - c->t_start_ns) / 1000);
 	if (!keep)
 		client_close(c);
 	c->state = BC_IDLE;
-	bench_client_begin(c);
+	client_next(c);
 }
 
 static void client_connected(struct bench_client *c)
@@ -302,6 +336,11 @@ static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents)
 		break;
 	case BC_BODY:
 		client_read_body(c);
+		break;
+	case BC_IDLE:
+		/* Open loop, a kept-alive connection between requests: the server closed
+		 * it (or sent junk); the next request opens a fresh one. */
+		client_close(c);
 		break;
 	default:
 		break;

@@ -11,6 +11,8 @@
 
 #include "common/util.h"
 #include "lab/bench/bench_client.h"
+#include "lab/bench/bench_open.h"
+#include "lab/bench/bench_series.h"
 
 #define LOG_COMPONENT "run"
 #include "common/log.h"
@@ -36,8 +38,15 @@ struct run {
 	struct bench_step step;
 	size_t index, steps;	       /* the current step (0-based) and how many */
 	uint64_t t_count, t_end, t_open; /* ns: window opens, step ends, window opened */
-	struct evl_timer phase, progress;
+	struct evl_timer phase, progress, interval;
+	struct bench_open open;	    /* open loop */
+	struct bench_series series; /* --series */
 };
+
+size_t bench_cfg_steps(const struct bench_cfg *cfg)
+{
+	return bench_cfg_open(cfg) ? cfg->rates.n : bench_ramp_steps(&cfg->ramp);
+}
 
 /* One socket per client plus slack: raise the soft fd limit when it is too low. */
 static int run_fd_limit(unsigned clients, char *err, size_t errlen)
@@ -70,9 +79,10 @@ static void run_progress(struct evl *loop, struct evl_timer *t)
 	double secs = now > r->t_count ? (double)(now - r->t_count) / 1e9 : 0;
 
 	fprintf(stderr,
-		"\r\033[K[step %zu/%zu] clients %u  %s %.1f/%.0fs  ok %llu  err %llu  "
+		"\r\033[K[step %zu/%zu] %s %u  %s %.1f/%.0fs  ok %llu  err %llu  "
 		"%.1f req/s  %.1f MiB/s",
-		r->index + 1, r->steps, r->active, r->ctx.step ? "t" : "warm-up", secs,
+		r->index + 1, r->steps, st->rate > 0 ? "pool" : "clients", r->active,
+		r->ctx.step ? "t" : "warm-up", secs,
 		(double)r->cfg->step_ms / 1000, (unsigned long long)st->ok,
 		(unsigned long long)st->errors, secs > 0 ? (double)st->ok / secs : 0,
 		secs > 0 ? (double)st->bytes / 1048576.0 / secs : 0);
@@ -99,6 +109,7 @@ static void run_phase(struct evl *loop, struct evl_timer *t)
 	if (!r->ctx.step && now >= r->t_count) {
 		r->ctx.step = &r->step;
 		r->t_open = now;
+		r->series.warmup = false;
 	}
 	evl_timer_start(loop, t, run_ms_until(r->ctx.step ? r->t_end : r->t_count, now), run_phase);
 }
@@ -113,7 +124,16 @@ static void run_check(struct evl *loop, void *arg)
 		evl_stop(loop);
 }
 
-/* Bring the number of busy clients up to `want`. */
+/* --series: one row per interval. */
+static void run_interval(struct evl *loop, struct evl_timer *t)
+{
+	struct run *r = evl_data(loop);
+
+	bench_series_flush(&r->series, albm_now_ns());
+	evl_timer_start(loop, t, r->cfg->interval_ms, run_interval);
+}
+
+/* Closed loop: bring the number of busy clients up to `want`. */
 static void run_grow(struct run *r, unsigned want)
 {
 	while (r->active < want) {
@@ -139,15 +159,25 @@ static bool run_step(struct run *r, size_t i, uint64_t deadline, uint64_t *windo
 	r->t_count = t0 + cfg->warmup_ms * 1000000ull;
 	r->t_end = ALBM_MIN(r->t_count + cfg->step_ms * 1000000ull, deadline);
 	r->t_open = 0;
-	bench_step_begin(&r->step, (unsigned)i + 1, bench_ramp_clients(&cfg->ramp, i));
-	run_grow(r, r->step.clients);
-	run_phase(r->ctx.loop, &r->phase);
+	r->series.step = (unsigned)i + 1;
+	r->series.warmup = true;
+	bench_step_begin(&r->step, (unsigned)i + 1,
+			 bench_cfg_open(cfg) ? r->active : bench_ramp_clients(&cfg->ramp, i),
+			 bench_cfg_open(cfg) ? cfg->rates.r[i] : 0);
+	run_phase(r->ctx.loop, &r->phase); /* opens the window now when there is no warm-up */
+	if (bench_cfg_open(cfg))
+		bench_open_rate(&r->open, cfg->rates.r[i]);
+	else
+		run_grow(r, r->step.clients);
 	if (cfg->progress)
 		evl_timer_start(r->ctx.loop, &r->progress, 0, run_progress);
-	if (!run_stop_flag)
+	/* Not armed: the step's end (the run's deadline) has passed already. */
+	if (!run_stop_flag && evl_timer_armed(&r->phase))
 		evl_run(r->ctx.loop);
 	evl_timer_stop(r->ctx.loop, &r->phase);
 	evl_timer_stop(r->ctx.loop, &r->progress);
+	if (bench_cfg_open(cfg))
+		r->step.backlog = bench_open_backlog(&r->open);
 	r->ctx.step = NULL;
 	*window_ns = r->t_open ? albm_now_ns() - r->t_open : 0;
 	if (cfg->progress)
@@ -171,7 +201,8 @@ static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_ou
 	evl_set_before_sleep(r->ctx.loop, run_check, r);
 	evl_timer_init(&r->phase);
 	evl_timer_init(&r->progress);
-	r->steps = bench_ramp_steps(&cfg->ramp);
+	evl_timer_init(&r->interval);
+	r->steps = bench_cfg_steps(cfg);
 	r->ctx.url = &cfg->url;
 	r->ctx.mix = &cfg->mix;
 	r->ctx.timeout_ms = cfg->timeout_ms;
@@ -181,12 +212,30 @@ static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_ou
 	r->ctx.running = true;
 	r->clients = xcalloc(cfg->ramp.end, sizeof(*r->clients));
 	bench_lat_init(&r->step.lat, BENCH_LAT_LIMIT, cfg->seed);
+	if (bench_cfg_open(cfg)) { /* the whole pool exists from the start, idle */
+		for (r->active = 0; r->active < cfg->ramp.end; r->active++)
+			bench_client_init(&r->clients[r->active], &r->ctx, r->active, cfg->seed);
+		bench_open_init(&r->open, &r->ctx, r->clients, r->active, cfg->seed);
+	}
+	if (cfg->series) {
+		bench_series_open(&r->series, cfg->series, cfg->interval_ms, cfg->seed);
+		r->ctx.series = &r->series;
+		evl_timer_start(r->ctx.loop, &r->interval, cfg->interval_ms, run_interval);
+	}
 	return 0;
 }
 
-static void run_teardown(struct run *r)
+static void run_teardown(struct run *r, struct bench_out *out)
 {
 	r->ctx.running = false;
+	if (bench_cfg_open(r->cfg)) {
+		bench_open_stop(&r->open);
+		bench_open_free(&r->open);
+	}
+	if (r->ctx.series) {
+		evl_timer_stop(r->ctx.loop, &r->interval);
+		out->series_failed = bench_series_close(&r->series, albm_now_ns()) != 0;
+	}
 	for (unsigned i = 0; i < r->active; i++)
 		bench_client_stop(&r->clients[i]);
 	run_loop = NULL;
@@ -199,7 +248,7 @@ static void run_teardown(struct run *r)
 int bench_run(const struct bench_cfg *cfg, bench_step_cb cb, void *arg, struct bench_out *out,
 	      char *err, size_t errlen)
 {
-	size_t steps = bench_ramp_steps(&cfg->ramp);
+	size_t steps = bench_cfg_steps(cfg);
 	uint64_t deadline = UINT64_MAX, window;
 	struct run r;
 	int rc;
@@ -221,7 +270,7 @@ int bench_run(const struct bench_cfg *cfg, bench_step_cb cb, void *arg, struct b
 		out->n++;
 	}
 	out->interrupted = run_stop_flag != 0;
-	run_teardown(&r);
+	run_teardown(&r, out);
 	return 0;
 }
 

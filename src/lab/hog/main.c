@@ -149,10 +149,13 @@ int main(int argc, char **argv)
 		hog_cpu_join(&cpu);
 		LOG_FATAL("%s", err);
 	}
-	LOG_INFO("holding %llu MiB (touched %s), cpu %u%% (%u thread%s) for %llums",
-		 (unsigned long long)(o.mem >> 20), o.touch_ms ? "every interval" : "once",
-		 o.cpu, cpu.threads, cpu.threads == 1 ? "" : "s",
-		 (unsigned long long)o.duration_ms);
+	if (o.mem)
+		LOG_INFO("holding %llu MiB, every page touched %s, for at most %llums",
+			 (unsigned long long)(o.mem >> 20), o.touch_ms ? "every interval" : "once",
+			 (unsigned long long)o.duration_ms);
+	if (o.cpu)
+		LOG_INFO("demanding %u%% of one CPU (%u thread%s) for at most %llums", o.cpu,
+			 cpu.threads, cpu.threads == 1 ? "" : "s", (unsigned long long)o.duration_ms);
 	hog_hold(&mem, &o);
 	hog_stop = 1;
 	hog_cpu_join(&cpu);

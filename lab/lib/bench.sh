@@ -141,7 +141,9 @@ bench_once() {
 	deadline=$((SECONDS + bound))
 	while proc_alive "$pid" && ((SECONDS < deadline)); do
 		timeline_tick
-		sleep 0.1
+		# a server killed (OOM, timeline) is reaped during this sleep: bash's "Killed"
+		# notice goes to /dev/null, the lab logs the event itself
+		{ sleep 0.1; } 2>/dev/null
 	done
 	if proc_alive "$pid"; then
 		lab_warn "albm-bench ran past its ${bound}s bound; stopped"

@@ -49,9 +49,9 @@ lab_check_clean() {
 	[ -z "$pids" ] || fail "processes left behind:$pids"
 }
 
+# shellcheck disable=SC2034 # EV_LINE is for the caller
 lab_wait_event() {
 	local file=$1 re=$2 deadline=$((SECONDS + $3))
-	# shellcheck disable=SC2034 # for the caller
 	EV_LINE=""
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		EV_LINE=$(grep -E -m1 -- "$re" "$file" 2>/dev/null) && return 0

@@ -184,13 +184,31 @@ bench_ramp() {
 # the steps with their warm-ups, ~1 s per albm-bench start, ~6 s per scheduler to start
 # and stop the cluster, plus the settle time.
 bench_estimate_s() {
-	local n_sched runs step warm rwarm settle per ramp
+	local n_sched runs settle per
 	n_sched=$(split_list "${CL[schedulers]}" | wc -l)
-	ramp=$(( $(bench_total_steps) - CL[repeat_last] ))
 	runs=$(( $(clients_runs | wc -l) + CL[repeat_last] ))
-	step=$(duration_ms "${CL[step]}") warm=$(duration_ms "${CL[warmup]}")
-	rwarm=$(duration_ms "${CL[repeat_warmup]}") settle=$(duration_ms "${CL[settle]}")
-	per=$(( ramp * (step + warm)
-		+ CL[repeat_last] * (step + rwarm) + runs * 1000 + 6000 + settle ))
+	settle=$(duration_ms "${CL[settle]}")
+	per=$(( $(bench_steps_ms) + runs * 1000 + 6000 + settle ))
 	echo $(( n_sched * per / 1000 ))
+}
+
+# bench_steps_ms: the steps of one scheduler's bench runs with their warm-ups, in ms (the
+# time the timeline has for its events).
+bench_steps_ms() {
+	local ramp step warm rwarm
+	ramp=$(( $(bench_total_steps) - CL[repeat_last] ))
+	step=$(duration_ms "${CL[step]}") warm=$(duration_ms "${CL[warmup]}")
+	rwarm=$(duration_ms "${CL[repeat_warmup]}")
+	echo $(( ramp * (step + warm) + CL[repeat_last] * (step + rwarm) ))
+}
+
+# bench_check_timeline: warn about events the bench runs end before.
+bench_check_timeline() {
+	local i end len
+	[[ ${CL[events]} == yes ]] || return 0
+	len=$(bench_steps_ms)
+	for ((i = 0; i < NEVENTS; i++)); do
+		end=$((E_AT[i] + ${E_FOR[i]:-0}))
+		((end <= len)) || lab_warn "${E_ORIGIN[i]}: the event ends at $((end / 1000)).$((end % 1000 / 100))s, after the bench runs' $((len / 1000)).$((len % 1000 / 100))s: it will be cut short or not happen"
+	done
 }

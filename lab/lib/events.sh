@@ -112,16 +112,6 @@ events_dump() {
 	done
 }
 
-# events_last_s: when the last event ends, in seconds (0 without events).
-events_last_s() {
-	local i end max=0
-	for ((i = 0; i < NEVENTS; i++)); do
-		end=$((E_AT[i] + ${E_FOR[i]:-0}))
-		((end > max)) && max=$end
-	done
-	echo $(((max + 999) / 1000))
-}
-
 # event_log SERVER KIND VALUE ACTION DETAIL: one line of the scheduler's events.csv.
 event_log() {
 	local t

@@ -58,8 +58,8 @@ const char *bench_rate_warning(const struct bench_result *r, char *buf, size_t l
 	if (r->rate <= 0 || bench_result_rate_met(r))
 		return NULL;
 	snprintf(buf, len,
-		 "step %u: the target rate %.1f req/s was not sent (%.1f req/s went out): "
-		 "%.1f%% of the arrivals were late > %llu ms or unsent (%llu waited for one of "
+		 "step %u: the target rate %.1f req/s was not sent on schedule (%.1f req/s went "
+		 "out): %.1f%% of the arrivals were late > %llu ms or unsent (%llu waited for one of "
 		 "the %u connections, all busy%s; %llu late with a connection free%s; %llu still "
 		 "waiting at the end)",
 		 r->step, r->rate, r->sent_rps, bench_result_late_pct(r),

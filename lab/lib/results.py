@@ -311,6 +311,8 @@ def summary(out):
         res[s] = {
             "ramp": ramp, "clients": last_c, "n": len(pts),
             "oom_kills": sum(d["oom_kills"] for d in per_srv.values()),
+            "oom_by_server": {k: d["oom_kills"] for k, d in sorted(per_srv.items())
+                              if d["oom_kills"]},
             "restarts": sum(d["restarts"] for d in per_srv.values()),
             "p999": statistics.median(num(r.get("p999_ms"), 0) or 0 for r in pts),
             "rps": statistics.median(num(r["rps"], 0) for r in pts),
@@ -374,10 +376,16 @@ def last_table(res, env=None):
         lines.append([s, f"{d['clients']:g}", str(d["n"]), fmt(d["rps"]),
                       " ".join(fmt(v) for v in d["rps_all"]), fmt(d["p99"], 0),
                       fmt(d["p999"], 0) if d["p999"] else "-", str(d["errors"]),
-                      str(d["oom_kills"]), str(d["restarts"]),
+                      oom_cell(d), str(d["restarts"]),
                       f"{low[1]['min_pct']:.1f} ({low[0]})" if low else "-",
                       fmt(swap / 1048576, 0)] + ([f"{d['rps'] / bound:.2f}"] if bound else []))
     return lines
+
+
+def oom_cell(d):
+    """OOM kills of a scheduler's run, per server when there were any: "3 (s1 1, s2 2)"."""
+    per = ", ".join(f"{k} {n}" for k, n in d.get("oom_by_server", {}).items())
+    return f"{d['oom_kills']} ({per})" if per else str(d["oom_kills"])
 
 
 def print_text(lines, out=sys.stdout):

@@ -185,6 +185,21 @@ static bool run_step(struct run *r, size_t i, uint64_t deadline, uint64_t *windo
 	return r->t_open != 0;
 }
 
+/* The open loop's pool (all of it from the start, idle) and the --series. */
+static void run_setup_options(struct run *r, const struct bench_cfg *cfg)
+{
+	if (bench_cfg_open(cfg)) {
+		for (r->active = 0; r->active < cfg->ramp.end; r->active++)
+			bench_client_init(&r->clients[r->active], &r->ctx, r->active, cfg->seed);
+		bench_open_init(&r->open, &r->ctx, r->clients, r->active, cfg->seed);
+	}
+	if (cfg->series) {
+		bench_series_open(&r->series, cfg->series, cfg->interval_ms, cfg->seed);
+		r->ctx.series = &r->series;
+		evl_timer_start(r->ctx.loop, &r->interval, cfg->interval_ms, run_interval);
+	}
+}
+
 static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_out *out, char *err,
 		     size_t errlen)
 {
@@ -212,16 +227,7 @@ static int run_setup(struct run *r, const struct bench_cfg *cfg, struct bench_ou
 	r->ctx.running = true;
 	r->clients = xcalloc(cfg->ramp.end, sizeof(*r->clients));
 	bench_lat_init(&r->step.lat, BENCH_LAT_LIMIT, cfg->seed);
-	if (bench_cfg_open(cfg)) { /* the whole pool exists from the start, idle */
-		for (r->active = 0; r->active < cfg->ramp.end; r->active++)
-			bench_client_init(&r->clients[r->active], &r->ctx, r->active, cfg->seed);
-		bench_open_init(&r->open, &r->ctx, r->clients, r->active, cfg->seed);
-	}
-	if (cfg->series) {
-		bench_series_open(&r->series, cfg->series, cfg->interval_ms, cfg->seed);
-		r->ctx.series = &r->series;
-		evl_timer_start(r->ctx.loop, &r->interval, cfg->interval_ms, run_interval);
-	}
+	run_setup_options(r, cfg);
 	return 0;
 }
 

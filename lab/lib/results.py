@@ -11,6 +11,7 @@ OUT is one lab/run output directory.  Python 3 standard library only.
 import argparse
 import csv
 import glob
+import json
 import os
 import statistics
 import sys
@@ -111,6 +112,15 @@ def bench_runs(sdir):
     return runs
 
 
+def json_p999(path):
+    """{step: p99.9 ms} from a bench JSON (the closed-loop CSV has no p999_ms column)."""
+    try:
+        with open(path) as f:
+            return {str(st["step"]): st.get("p999_ms") for st in json.load(f).get("steps", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def sched_steps(out, sched):
     """Normalised step rows of one scheduler: run 0 = the ramp, 1.. = repeats."""
     sdir = os.path.join(out, sched)
@@ -123,8 +133,11 @@ def sched_steps(out, sched):
             rep += 1
         with open(path, newline="") as f:
             lines = [l for l in f if not l.startswith("#")]
+        p999 = json_p999(os.path.join(sdir, f"bench-{k}.json"))
         for r in csv.DictReader(lines):
             n = norm_row(r)
+            if not n.get("p999_ms") and p999.get(str(n.get("step"))) is not None:
+                n["p999_ms"] = f"{p999[str(n['step'])]:.3f}"  # closed loop: JSON only
             if "clients" not in n or "rps" not in n:
                 continue
             if kind == "ramp":

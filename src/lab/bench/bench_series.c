@@ -58,7 +58,9 @@ int bench_series_close(struct bench_series *s, uint64_t now_ns)
 {
 	if (!s->f)
 		return 0;
-	bench_series_flush(s, now_ns);
+	/* A sliver of an interval would plot as a spurious dip or spike in the rates. */
+	if (now_ns - s->start_ns >= s->interval_ns / 2)
+		bench_series_flush(s, now_ns);
 	bench_lat_free(&s->lat);
 	s->f = NULL;
 	return s->failed ? -EIO : 0;

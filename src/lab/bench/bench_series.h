@@ -36,7 +36,8 @@ void bench_series_open(struct bench_series *s, FILE *f, uint64_t interval_ms, ui
 void bench_series_ok(struct bench_series *s, uint64_t latency_us);
 /* Write the row of the interval ending at now_ns and start the next one. */
 void bench_series_flush(struct bench_series *s, uint64_t now_ns);
-/* Flush the last (partial) interval; 0 or -EIO when any write failed. */
+/* Flush the last partial interval (when at least half an interval long); 0 or -EIO
+ * when any write failed. */
 int bench_series_close(struct bench_series *s, uint64_t now_ns);
 
 #endif

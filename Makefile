@@ -33,7 +33,8 @@ endif
 CFLAGS  += $(CFLAGS_BASE)
 LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread
 
-PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench
+PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench \
+	albm-hog:lab/hog
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 

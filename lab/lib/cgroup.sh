@@ -96,10 +96,12 @@ cg_write() {
 	fi
 }
 
-# cg_create SERVER MEM_BYTES SWAP_BYTES CPU_PCT: one server's cgroup with its limits.
-# SWAP_BYTES 0 = no swap allowed (memory+swap limit = memory limit).
+# cg_create SERVER MEM_BYTES SWAP_BYTES CPU_PCT [noswap]: one server's cgroup with its
+# limits.  SWAP_BYTES 0 = no swap allowed (memory+swap limit = memory limit).  `noswap`
+# (swap=0 in the cluster file) also sets swappiness 0, which keeps the cgroup's anonymous
+# memory out of swap where swap is not accounted (v1 without memsw).
 cg_create() {
-	local s=$1 mem=$2 swap=$3 cpu=$4 d period quota
+	local s=$1 mem=$2 swap=$3 cpu=$4 noswap=${5:-} d period quota
 	if [[ $CG_VERSION == 1 ]]; then
 		d=$CG_ROOT/memory/$CG_PARENT/$s
 		mkdir "$d" || return 1
@@ -107,7 +109,7 @@ cg_create() {
 		if ((CG_SWAP_OK)); then
 			cg_write "$d/memory.memsw.limit_in_bytes" $((mem + swap)) || return 1
 		fi
-		cg_write "$d/memory.swappiness" 100
+		cg_write "$d/memory.swappiness" "$([[ $noswap == noswap ]] && echo 0 || echo 100)"
 		d=$CG_ROOT/cpu/$CG_PARENT/$s
 		mkdir "$d" || return 1
 		period=$(cat "$d/cpu.cfs_period_us")

@@ -4,10 +4,12 @@
 # A cluster file is line based; '#' starts a comment.
 #   key = value                               one global setting (CL[key])
 #   server NAME [weight=N] [cpu=PCT%] [mem=SIZE] [swap=SIZE] [cpu_per_mb=DUR] [max_inflight=SIZE]
+#               [restart_delay=DUR|never]
+#   event at=DUR [for=DUR] server=NAME KIND   one event of the timeline (lab/lib/events.sh)
 # Servers keep their file order; S_* arrays are indexed 0..NSERVERS-1.
 
 declare -A CL=()
-S_NAME=() S_WEIGHT=() S_CPU=() S_MEM=() S_SWAP=() S_CPUMB=() S_MAXIN=()
+S_NAME=() S_WEIGHT=() S_CPU=() S_MEM=() S_SWAP=() S_CPUMB=() S_MAXIN=() S_RESTART=()
 NSERVERS=0
 
 # Defaults: every key a cluster file may set, so that a typo is caught (cluster_set).
@@ -23,6 +25,8 @@ cluster_defaults() {
 		[sample_interval]=250ms [agent_interval]=200ms [agent_timeout]=1s
 		[settle]=2s [agents]=auto [mem_figures]=rr,albm [httpd_args]="" [bench_args]="" [agent_args]=""
 		[service_extra]=""
+		[rate]="" [load]="" [bound]="" [pool]=1000 [series_interval]=1s
+		[restart_delay]=2s [events]=yes
 	)
 }
 
@@ -37,6 +41,7 @@ cluster_server() {
 	shift 2
 	[[ $name =~ ^[A-Za-z0-9_-]{1,31}$ ]] || lab_die "$origin: bad server name '$name'"
 	S_NAME[i]=$name S_WEIGHT[i]=1 S_CPU[i]=100 S_MEM[i]=128M S_SWAP[i]="" S_CPUMB[i]="" S_MAXIN[i]=""
+	S_RESTART[i]=""
 	for kv in "$@"; do
 		k=${kv%%=*} v=${kv#*=}
 		[[ $kv == *=* && -n $v ]] || lab_die "$origin: expected key=value, got '$kv'"
@@ -52,6 +57,9 @@ cluster_server() {
 			case $k in mem) S_MEM[i]=$v ;; swap) S_SWAP[i]=$v ;; *) S_MAXIN[i]=$v ;; esac ;;
 		cpu_per_mb) duration_ms "$v" >/dev/null || lab_die "$origin: cpu_per_mb '$v' is not a duration"
 			S_CPUMB[i]=$v ;;
+		restart_delay) [[ $v == never ]] || duration_ms "$v" >/dev/null ||
+				lab_die "$origin: restart_delay '$v' is not a duration (e.g. 2s) or never"
+			S_RESTART[i]=$v ;;
 		*) lab_die "$origin: unknown server key '$k'" ;;
 		esac
 	done
@@ -71,12 +79,15 @@ cluster_load() {
 		if [[ $line =~ ^server[[:space:]] ]]; then
 			# shellcheck disable=SC2086
 			cluster_server "$file:$n" ${line#server}
+		elif [[ $line =~ ^event([[:space:]]|$) ]]; then
+			# shellcheck disable=SC2086
+			event_parse "$file:$n" ${line#event}
 		elif [[ $line =~ ^([a-z_0-9]+)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
 			key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
 			val=${val#\"} val=${val%\"}
 			cluster_set "$key" "$val" "$file:$n"
 		else
-			lab_die "$file:$n: expected 'key = value' or 'server NAME key=value...'"
+			lab_die "$file:$n: expected 'key = value', 'server NAME key=value...' or 'event at=DUR ...'"
 		fi
 	done <"$file"
 	((NSERVERS > 0)) || lab_die "$file: no 'server' line"
@@ -100,6 +111,13 @@ cluster_check() {
 		lab_die "schedulers '${CL[schedulers]}' names one twice (each gets one output directory)"
 	[[ ${CL[agents]} =~ ^(auto|yes|no)$ ]] || lab_die "agents must be auto, yes or no"
 	[[ ${CL[swap]} == auto ]] || size_bytes "${CL[swap]}" >/dev/null || lab_die "swap '${CL[swap]}' is not a size"
+	[[ ${CL[events]} =~ ^(yes|no)$ ]] || lab_die "events must be yes or no"
+	[[ ${CL[restart_delay]} == never ]] || duration_ms "${CL[restart_delay]}" >/dev/null ||
+		lab_die "restart_delay '${CL[restart_delay]}' is not a duration (e.g. 2s) or never"
+	duration_ms "${CL[series_interval]}" >/dev/null ||
+		lab_die "series_interval '${CL[series_interval]}' is not a duration (e.g. 1s)"
+	open_check
+	events_check
 }
 
 # cluster_dump: the resolved settings, one key=value per line (written to OUT/cluster.env).
@@ -109,8 +127,10 @@ cluster_dump() {
 		printf '%s=%s\n' "$k" "${CL[$k]}"
 	done
 	for ((i = 0; i < NSERVERS; i++)); do
-		printf 'server.%s=weight:%s cpu:%s%% mem:%s swap:%s cpu_per_mb:%s max_inflight:%s\n' \
+		printf 'server.%s=weight:%s cpu:%s%% mem:%s swap:%s cpu_per_mb:%s max_inflight:%s restart_delay:%s\n' \
 			"${S_NAME[i]}" "${S_WEIGHT[i]}" "${S_CPU[i]}" "${S_MEM[i]}" "${S_SWAP[i]:-auto}" \
-			"${S_CPUMB[i]:-${CL[cpu_per_mb]}}" "${S_MAXIN[i]:-auto}"
+			"${S_CPUMB[i]:-${CL[cpu_per_mb]}}" "${S_MAXIN[i]:-auto}" "${S_RESTART[i]:-${CL[restart_delay]}}"
 	done
+	events_dump
+	open_dump
 }

@@ -14,7 +14,7 @@ port_http() { echo $((CL[port_base] + 1)); }
 port_agents() { echo $((CL[port_base] + 2)); }
 port_server() { if is_dr; then port_svc; else echo $((CL[port_base] + 10 + $1)); fi; }
 
-declare -a SRV_PID=() AGENT_PID=()
+declare -a SRV_PID=() SRV_STARTS=() AGENT_PID=()
 ALBMD_PID="" SAMPLER_PID=""
 
 # ports_check: every port of the layout is free (a busy port means another run or service).
@@ -33,14 +33,20 @@ ports_check() {
 # server_max_inflight I: bytes a server may hold before queueing (httpd --max-inflight-bytes).
 # Default: the memory limit plus 3/4 of its swap, so the cgroup's memory+swap limit is never
 # reached (that would OOM-kill the server) while the overload beyond the limit is real.
+# A server without swap (swap=0, a container) has no admission limit of its own by
+# default (1G, albm-httpd's default): running out of memory is an OOM kill.
 server_max_inflight() {
 	local i=$1 mem swap
 	if [[ -n ${S_MAXIN[i]} ]]; then size_bytes "${S_MAXIN[i]}"; return; fi
 	if [[ ${CL[max_inflight]} != auto ]]; then size_bytes "${CL[max_inflight]}"; return; fi
+	server_noswap "$i" && { echo $((1 << 30)); return; }
 	mem=$(size_bytes "${S_MEM[i]}")
 	swap=$(server_swap_bytes "$i")
 	echo $((mem + swap * 3 / 4))
 }
+
+# server_noswap I: the server runs without swap (swap=0): overload is an OOM kill.
+server_noswap() { [[ -n ${S_SWAP[$1]} ]] && (($(size_bytes "${S_SWAP[$1]}") == 0)); }
 
 # server_swap_bytes I: memory+swap limit minus memory limit for server I.
 # Default (swap unset): 3x the memory limit.
@@ -68,7 +74,7 @@ httpd_args() {
 	a=(--listen "$addr:$(port_server "$i")" --name "${S_NAME[i]}"
 		--mem-factor "${CL[mem_factor]}" --cpu-per-mb "$(server_cpu_per_mb "$i")"
 		--max-inflight-bytes "$(server_max_inflight "$i")" --overflow "${CL[overflow]}")
-	if [[ $LAB_OVERLOAD == paging ]]; then
+	if [[ $LAB_OVERLOAD == paging ]] && ! { server_noswap "$i" && [[ $LAB_CGROUPS == 1 ]]; }; then
 		a+=(--paging-model "$(size_bytes "${S_MEM[i]}")" --page-penalty "${CL[page_penalty]}")
 	fi
 	# shellcheck disable=SC2206
@@ -76,19 +82,32 @@ httpd_args() {
 	printf '%s\n' "${a[@]}"
 }
 
+# server_start DIR I: start server I in its cgroups (no wait); its PID in SRV_PID[I].
+# Inside a cgroup it is the first candidate of the OOM killer (oom_score_adj 1000): in
+# its container the server dies of an overload, not a neighbour the timeline started.
+# The first start logs to DIR/httpd-NAME.log, restarts to DIR/httpd-NAME-N.log.
+server_start() {
+	local dir=$1 i=$2 cgs="" args log adj=""
+	if [[ $LAB_CGROUPS == 1 ]]; then
+		cgs=$(cg_dirs "${S_NAME[i]}")
+		adj=1000
+	fi
+	mapfile -t args < <(httpd_args "$i")
+	SRV_STARTS[i]=$((${SRV_STARTS[i]:-0} + 1))
+	log=$dir/httpd-${S_NAME[i]}.log
+	((SRV_STARTS[i] > 1)) && log=$dir/httpd-${S_NAME[i]}-${SRV_STARTS[i]}.log
+	ns_cmd "s$((i + 1))"
+	PROC_OOM_ADJ=$adj proc_start "$log" "$cgs" "${NSCMD[@]}" "$LAB_BIN/albm-httpd" "${args[@]}"
+	SRV_PID[i]=$PROC_PID
+}
+
 # servers_up DIR: start every server (in its cgroup) and wait for its port.
 servers_up() {
-	local dir=$1 i cgs args
+	local dir=$1 i
 	for ((i = 0; i < NSERVERS; i++)); do
-		cgs=""
-		if [[ $LAB_CGROUPS == 1 ]]; then
-			cg_reset "${S_NAME[i]}"
-			cgs=$(cg_dirs "${S_NAME[i]}")
-		fi
-		mapfile -t args < <(httpd_args "$i")
-		ns_cmd "s$((i + 1))"
-		proc_start "$dir/httpd-${S_NAME[i]}.log" "$cgs" "${NSCMD[@]}" "$LAB_BIN/albm-httpd" "${args[@]}"
-		SRV_PID[i]=$PROC_PID
+		[[ $LAB_CGROUPS == 1 ]] && cg_reset "${S_NAME[i]}"
+		SRV_STARTS[i]=0
+		server_start "$dir" "$i"
 	done
 	for ((i = 0; i < NSERVERS; i++)); do
 		ns_wait_port "s$((i + 1))" 127.0.0.1 "$(port_server "$i")" 10 || {
@@ -213,10 +232,12 @@ sampler_up() {
 # all of them at once, then each is waited for (and killed after 3 s).
 cluster_down() {
 	local p
-	for p in $SAMPLER_PID $ALBMD_PID "${AGENT_PID[@]}" "${SRV_PID[@]}"; do
+	# shellcheck disable=SC2068 # unquoted: a server the timeline left down has no PID
+	for p in $SAMPLER_PID $ALBMD_PID ${AGENT_PID[@]} ${SRV_PID[@]}; do
 		proc_alive "$p" && kill -TERM "$p" 2>/dev/null
 	done
-	for p in $SAMPLER_PID $ALBMD_PID "${AGENT_PID[@]}" "${SRV_PID[@]}"; do
+	# shellcheck disable=SC2068
+	for p in $SAMPLER_PID $ALBMD_PID ${AGENT_PID[@]} ${SRV_PID[@]}; do
 		proc_stop "$p" 3
 	done
 	SAMPLER_PID="" ALBMD_PID="" AGENT_PID=() SRV_PID=()

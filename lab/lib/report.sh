@@ -2,10 +2,14 @@
 # shellcheck shell=bash
 #
 # Figures (PNG, in OUT):
-#   NAME-rps.png        requests/s vs clients, one line per scheduler  (paper Fig. 2, 3)
-#   NAME-p99.png        p99 latency vs clients, one line per scheduler
-#   NAME-mem-SCHED.png  available memory (and swap) vs time, one line per server, for every
-#                       scheduler of CL[mem_figures] that ran (default rr, albm: Fig. 4, 5)
+#   NAME-rps.png        requests/s vs clients (open loop: vs the offered rate), one line per
+#                       scheduler (paper Fig. 2, 3)
+#   NAME-p99.png        p99 latency vs clients (rate), one line per scheduler
+#   NAME-time.png       requests/s and p99 over time, one line per scheduler, the timeline's
+#                       events shaded (from albm-bench --series)
+#   NAME-mem-SCHED.png  available memory (and swap) vs time, one line per server, the events
+#                       marked, for every scheduler of CL[mem_figures] that ran (default rr,
+#                       albm: Fig. 4, 5)
 
 # plot_one SCRIPT OUT VARS: run one lab/plot script; failures are reported, not fatal.
 plot_one() {
@@ -28,14 +32,22 @@ report_all() {
 	note="overload: ${LAB_OVERLOAD_NOTE//\'/}; mix ${CL[mix]}; step ${CL[step]}; $(date +%Y-%m-%d)"
 	ttl=${CL[title]//\'/}
 	if ((LAB_PLOT)) && [[ -n $scheds ]]; then
-		local common="dir='$out/plot'; scheds='${scheds% }'; note='$note'; xmax=$(($(clients_last) + 1))"
+		local common="dir='$out/plot'; scheds='${scheds% }'; note='$note'"
+		if lab_open; then
+			common+="; xlab='offered load (req/s, Poisson)'"
+			common+="; xmax=$(open_rates | tr ',' '\n' | awk '$1 > m { m = $1 } END { print m * 1.1 }')"
+		else
+			common+="; xmax=$(($(clients_last) + 1))"
+		fi
 		plot_one rps.gp "$out/$name-rps.png" "$common; ttl='$ttl: requests/s'"
 		plot_one p99.gp "$out/$name-p99.png" "$common; ttl='$ttl: p99 latency'"
+		plot_one time.gp "$out/$name-time.png" "dir='$out/plot'; scheds='${scheds% }'; note='$note'; \
+plan='$out/plot/plan.gp'; ttl='$ttl: over time'"
 		for s in $(split_list "${CL[mem_figures]}"); do
 			[[ " $scheds " == *" $s "* ]] || continue
 			plot_one mem.gp "$out/$name-mem-$s.png" "dir='$out/plot'; sched='$s'; \
 servers='${servers% }'; marks='$out/plot/steps-$s.dat'; note='$note'; \
-swap=$([[ $LAB_OVERLOAD == swap ]] && echo 1 || echo 0); \
+swap=$([[ $LAB_OVERLOAD == swap ]] && echo 1 || echo 0); evfile='$out/plot/events-$s.gp'; \
 ttl='$ttl: available memory per server under ${s^^}'"
 		done
 	fi

@@ -11,16 +11,21 @@ OUT is one lab/run output directory.  Python 3 standard library only.
 import argparse
 import csv
 import glob
+import json
 import os
 import statistics
 import sys
 
+import timeline
+
+# New columns go before "overload", which stays last (tests and scripts read it as $NF).
 STEP_COLS = ["experiment", "scheduler", "run", "step", "clients", "duration_s", "requests",
-             "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares", "overload"]
+             "rps", "mib_s", "p50_ms", "p90_ms", "p99_ms", "errors", "shares", "loop", "rate",
+             "sent_rps", "late_pct", "p999_ms", "overload"]
 MEM_COLS = ["experiment", "scheduler", "t_s", "server", "avail_bytes", "total_bytes",
             "avail_pct", "swap_bytes", "state", "src", "conns", "eff_weight", "cpu_util",
-            "overload", "albm_state", "conn_limit"]
-MEM_EXTRA = 2  # columns after "overload" (added later: kept at the end)
+            "overload", "albm_state", "conn_limit", "events"]
+SERIES_COLS = ["experiment", "scheduler", "run", "t_s"] + timeline.SERIES_COLS[1:]
 
 # albm-bench CSV column -> our name (first match wins; docs/lab.md lists the bench's columns)
 ALIASES = {
@@ -34,6 +39,10 @@ ALIASES = {
     "p90_ms": ["p90_ms", "p90"],
     "p99_ms": ["p99_ms", "p99"],
     "errors": ["errors", "err"],
+    "rate": ["rate"],
+    "sent_rps": ["sent_rps"],
+    "late_pct": ["late_pct"],
+    "p999_ms": ["p999_ms"],
 }
 
 MEM_TARGET_PCT = 5.0
@@ -103,6 +112,15 @@ def bench_runs(sdir):
     return runs
 
 
+def json_p999(path):
+    """{step: p99.9 ms} from a bench JSON (the closed-loop CSV has no p999_ms column)."""
+    try:
+        with open(path) as f:
+            return {str(st["step"]): st.get("p999_ms") for st in json.load(f).get("steps", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def sched_steps(out, sched):
     """Normalised step rows of one scheduler: run 0 = the ramp, 1.. = repeats."""
     sdir = os.path.join(out, sched)
@@ -115,8 +133,11 @@ def sched_steps(out, sched):
             rep += 1
         with open(path, newline="") as f:
             lines = [l for l in f if not l.startswith("#")]
+        p999 = json_p999(os.path.join(sdir, f"bench-{k}.json"))
         for r in csv.DictReader(lines):
             n = norm_row(r)
+            if not n.get("p999_ms") and p999.get(str(n.get("step"))) is not None:
+                n["p999_ms"] = f"{p999[str(n['step'])]:.3f}"  # closed loop: JSON only
             if "clients" not in n or "rps" not in n:
                 continue
             if kind == "ramp":
@@ -152,8 +173,17 @@ def write_dat(path, header, rows):
             f.write(" ".join("?" if v is None or v == "" else str(v) for v in r) + "\n")
 
 
-def step_marks(out, sched, rows):
-    """(t_s relative to the memory sampler, clients) at each ramp step start."""
+def is_open(env):
+    return env.get("loop") == "open"
+
+
+def xkey(env):
+    """What a step is named by: its client count (closed loop) or its rate (open loop)."""
+    return "rate" if is_open(env) else "clients"
+
+
+def step_marks(out, sched, rows, key="clients"):
+    """(t_s relative to the memory sampler, clients or rate) at each ramp step start."""
     t0 = t0_of(out, sched)
     if t0 is None:
         return []
@@ -163,7 +193,7 @@ def step_marks(out, sched, rows):
     for _k, rr in sorted(per_run.items()):
         t = rr[0]["epoch"] - t0
         for r in rr:
-            marks.append((round(t, 2), int(num(r["clients"], 0))))
+            marks.append((round(t, 2), f"{num(r.get(key), 0):g}"))
             t += num(r.get("duration_s"), 0) + r.get("warmup", 0.0)
     return marks
 
@@ -183,36 +213,83 @@ def merge(out):
     pdir = os.path.join(out, "plot")
     os.makedirs(pdir, exist_ok=True)
     srv = servers(env)
+    key = xkey(env)
     with open(os.path.join(out, "steps.csv"), "w", newline="") as fs, \
-         open(os.path.join(out, "mem.csv"), "w", newline="") as fm:
-        ws = csv.writer(fs, lineterminator="\n")
+         open(os.path.join(out, "mem.csv"), "w", newline="") as fm, \
+         open(os.path.join(out, "events.csv"), "w", newline="") as fe, \
+         open(os.path.join(out, "series.csv"), "w", newline="") as fr:
+        ws, wm = csv.writer(fs, lineterminator="\n"), csv.writer(fm, lineterminator="\n")
+        we, wr = csv.writer(fe, lineterminator="\n"), csv.writer(fr, lineterminator="\n")
         ws.writerow(STEP_COLS)
-        wm = csv.writer(fm, lineterminator="\n")
         wm.writerow(MEM_COLS)
+        we.writerow(["experiment", "scheduler"] + timeline.EVENT_COLS)
+        wr.writerow(SERIES_COLS)
         for s in schedulers(out, env):
             rows = sched_steps(out, s)
             for r in rows:
                 r["experiment"], r["overload"] = exp, ovl
+                r["loop"] = env.get("loop", "closed")
                 ws.writerow([r.get(c, "") for c in STEP_COLS])
-            write_dat(os.path.join(pdir, f"rps-{s}.dat"), ["clients", "rps", "p99_ms", "errors"],
-                      [(r["clients"], r["rps"], r.get("p99_ms"), r.get("errors"))
+            write_dat(os.path.join(pdir, f"rps-{s}.dat"), [key, "rps", "p99_ms", "errors"],
+                      [(r.get(key), r["rps"], r.get("p99_ms"), r.get("errors"))
                        for r in rows if r["run"] == 0])
-            write_dat(os.path.join(pdir, f"steps-{s}.dat"), ["t_s", "clients"],
-                      step_marks(out, s, rows))
-            mem = sched_mem(out, s)
-            by_srv = {}
-            for m in mem:
-                wm.writerow([exp, s] + [m.get(c, "") for c in MEM_COLS[2:-1 - MEM_EXTRA]] + [ovl]
-                            + [m.get(c, "") for c in MEM_COLS[-MEM_EXTRA:]])
-                by_srv.setdefault(m["server"], []).append(m)
-            for name in srv or by_srv:
-                pts = []
-                for m in by_srv.get(name, []):
-                    sw = num(m.get("swap_bytes"))
-                    pts.append((m["t_s"], f"{num(m['avail_bytes'], 0) / 1048576:.1f}", m["avail_pct"],
-                                f"{sw / 1048576:.1f}" if sw is not None else None))
-                write_dat(os.path.join(pdir, f"mem-{s}-{name}.dat"),
-                          ["t_s", "avail_mib", "avail_pct", "swap_mib"], pts)
+            write_dat(os.path.join(pdir, f"steps-{s}.dat"), ["t_s", key],
+                      step_marks(out, s, rows, key))
+            events = merge_events(out, s, exp, we)
+            merge_series(out, s, exp, wr)
+            merge_mem(out, s, exp, ovl, srv, events, wm)
+    timeline.gp_marks(os.path.join(pdir, "plan.gp"),
+                      [(a, b, f"{srv} {lab}", lab.split("=")[0])
+                       for a, b, srv, lab in timeline.planned(env) if b is not None],
+                      [(a, f"{srv} {lab}") for a, b, srv, lab in timeline.planned(env) if b is None])
+
+
+def merge_events(out, sched, exp, writer):
+    """The scheduler's event log into events.csv; its marks for the memory figure."""
+    sdir = os.path.join(out, sched)
+    events = timeline.read_events(sdir)
+    for r in events:
+        writer.writerow([exp, sched] + [r.get(c, "") for c in timeline.EVENT_COLS])
+    return events
+
+
+def merge_series(out, sched, exp, writer):
+    """The bench's series, t_s from the timeline's start (the events' clock)."""
+    sdir = os.path.join(out, sched)
+    t0 = timeline.read_t0(sdir)
+    pts = []
+    for r in timeline.read_series(sdir, bench_runs(sdir)):
+        t = num(r["unix_s"]) - t0 if t0 is not None else num(r["t_s"])
+        writer.writerow([exp, sched, r["k"], f"{t:.3f}"] +
+                        [r.get(c, "") for c in timeline.SERIES_COLS[1:]])
+        pts.append((f"{t:.3f}", r["rps"], r.get("p99_ms"), r.get("errors")))
+    write_dat(os.path.join(out, "plot", f"series-{sched}.dat"), ["t_s", "rps", "p99_ms", "errors"],
+              pts)
+
+
+def merge_mem(out, sched, exp, ovl, srv, events, writer):
+    """Memory samples into mem.csv (with what the timeline was doing to the server) and
+    the per-server plot data; the events marked on the memory figure's clock."""
+    pdir = os.path.join(out, "plot")
+    t0 = t0_of(out, sched) or 0.0
+    ivals = timeline.intervals(events)
+    mem, by_srv = sched_mem(out, sched), {}
+    for m in mem:
+        m["overload"] = ovl
+        m["events"] = timeline.active(ivals, m["server"], t0 + num(m.get("t_s"), 0))
+        writer.writerow([exp, sched] + [m.get(c, "") for c in MEM_COLS[2:]])
+        by_srv.setdefault(m["server"], []).append(m)
+    for name in srv or by_srv:
+        pts = []
+        for m in by_srv.get(name, []):
+            sw = num(m.get("swap_bytes"))
+            pts.append((m["t_s"], f"{num(m['avail_bytes'], 0) / 1048576:.1f}", m["avail_pct"],
+                        f"{sw / 1048576:.1f}" if sw is not None else None))
+        write_dat(os.path.join(pdir, f"mem-{sched}-{name}.dat"),
+                  ["t_s", "avail_mib", "avail_pct", "swap_mib"], pts)
+    t_end = max((num(m.get("t_s"), 0) for m in mem), default=0.0)
+    items, points = timeline.event_marks(events, t0, t0 + t_end)
+    timeline.gp_marks(os.path.join(pdir, f"events-{sched}.gp"), items, points)
 
 
 # ---- summaries -----------------------------------------------------------------------
@@ -228,9 +305,11 @@ def load_steps(out):
 
 
 def summary(out):
-    """Per scheduler: ramp rows, and the last client count's median over ramp + repeats."""
+    """Per scheduler: ramp rows, and the last client count's (open loop: the last rate's)
+    median over ramp + repeats; OOM kills and restarts from the event log."""
     env = read_env(out)
     rows = load_steps(out)
+    key = xkey(env)
     res = {}
     for s in schedulers(out, env):
         mine = [r for r in rows if r["scheduler"] == s]
@@ -238,11 +317,17 @@ def summary(out):
         if not ramp:
             res[s] = {"ramp": [], "last": None}
             continue
-        last_c = max(int(num(r["clients"], 0)) for r in ramp)
-        pts = [r for r in ramp if int(num(r["clients"], 0)) == last_c][-1:] + \
-              [r for r in mine if r["run"] != "0" and int(num(r["clients"], 0)) == last_c]
+        last_c = max(num(r[key], 0) for r in ramp)
+        pts = [r for r in ramp if num(r[key], 0) == last_c][-1:] + \
+              [r for r in mine if r["run"] != "0" and num(r[key], 0) == last_c]
+        per_srv = timeline.counts(timeline.read_events(os.path.join(out, s)))
         res[s] = {
             "ramp": ramp, "clients": last_c, "n": len(pts),
+            "oom_kills": sum(d["oom_kills"] for d in per_srv.values()),
+            "oom_by_server": {k: d["oom_kills"] for k, d in sorted(per_srv.items())
+                              if d["oom_kills"]},
+            "restarts": sum(d["restarts"] for d in per_srv.values()),
+            "p999": statistics.median(num(r.get("p999_ms"), 0) or 0 for r in pts),
             "rps": statistics.median(num(r["rps"], 0) for r in pts),
             "rps_all": [num(r["rps"], 0) for r in pts],
             "p99": statistics.median(num(r["p99_ms"], 0) or 0 for r in pts),
@@ -272,34 +357,48 @@ def fmt(v, nd=1):
     return "-" if v is None else f"{v:.{nd}f}"
 
 
-def step_table(res, key, nd=1):
-    """Rows: clients; columns: schedulers."""
+def step_table(res, key, nd=1, x="clients"):
+    """Rows: client counts (open loop: rates); columns: schedulers."""
     scheds = list(res)
-    clients = sorted({int(num(r["clients"], 0)) for s in scheds for r in res[s]["ramp"]})
-    lines = [["clients"] + scheds]
-    for c in clients:
-        line = [str(c)]
+    xs = sorted({num(r[x], 0) for s in scheds for r in res[s]["ramp"]})
+    lines = [["req/s offered" if x == "rate" else "clients"] + scheds]
+    for c in xs:
+        line = [f"{c:g}"]
         for s in scheds:
-            v = [num(r.get(key)) for r in res[s]["ramp"] if int(num(r["clients"], 0)) == c]
+            v = [num(r.get(key)) for r in res[s]["ramp"] if num(r[x], 0) == c]
             line.append(fmt(v[-1], nd) if v and v[-1] is not None else "-")
         lines.append(line)
     return lines
 
 
-def last_table(res):
-    lines = [["scheduler", "clients", "runs", "req/s (median)", "req/s (each run)", "p99 ms (median)",
-              "errors (all steps)", "lowest avail % (server)", "peak swap MiB"]]
+def last_table(res, env=None):
+    """The last step per scheduler; with a capacity bound (cluster file `bound`) also the
+    efficiency, req/s / bound."""
+    env = env or {}
+    bound = num(env.get("bound"))
+    lines = [["scheduler", "req/s offered" if is_open(env) else "clients", "runs",
+              "req/s (median)", "req/s (each run)", "p99 ms (median)", "p99.9 ms (median)",
+              "errors (all steps)", "OOM kills", "restarts", "lowest avail % (server)",
+              "peak swap MiB"] + (["efficiency"] if bound else [])]
     for s, d in res.items():
         if not d.get("ramp"):
-            lines.append([s, "-", "0", "-", "-", "-", "-", "-", "-"])
+            lines.append([s, "-", "0"] + ["-"] * (len(lines[0]) - 3))
             continue
         low = min(d["mem"].items(), key=lambda kv: kv[1]["min_pct"]) if d["mem"] else None
         swap = max((v["swap_max"] for v in d["mem"].values()), default=0.0)
-        lines.append([s, str(d["clients"]), str(d["n"]), fmt(d["rps"]),
-                      " ".join(fmt(v) for v in d["rps_all"]), fmt(d["p99"], 0), str(d["errors"]),
+        lines.append([s, f"{d['clients']:g}", str(d["n"]), fmt(d["rps"]),
+                      " ".join(fmt(v) for v in d["rps_all"]), fmt(d["p99"], 0),
+                      fmt(d["p999"], 0) if d["p999"] else "-", str(d["errors"]),
+                      oom_cell(d), str(d["restarts"]),
                       f"{low[1]['min_pct']:.1f} ({low[0]})" if low else "-",
-                      fmt(swap / 1048576, 0)])
+                      fmt(swap / 1048576, 0)] + ([f"{d['rps'] / bound:.2f}"] if bound else []))
     return lines
+
+
+def oom_cell(d):
+    """OOM kills of a scheduler's run, per server when there were any: "3 (s1 1, s2 2)"."""
+    per = ", ".join(f"{k} {n}" for k, n in d.get("oom_by_server", {}).items())
+    return f"{d['oom_kills']} ({per})" if per else str(d["oom_kills"])
 
 
 def print_text(lines, out=sys.stdout):
@@ -317,13 +416,24 @@ def print_md(lines, out):
 
 def cmd_table(a):
     env, res = summary(a.out)
+    x = xkey(env)
     print(f"{env.get('title', env.get('name', ''))} — overload: {env.get('overload_note', '?')}")
+    if is_open(env):
+        print(f"open loop: Poisson arrivals at {env.get('rates', '?')} req/s, latency from the "
+              "intended send time")
+    if env.get("bound"):
+        print(f"capacity bound: {env['bound']} req/s (cluster file); efficiency = req/s / bound")
     print("requests/s per ramp step:")
-    print_text(step_table(res, "rps"))
+    print_text(step_table(res, "rps", x=x))
     print("p99 latency (ms) per ramp step:")
-    print_text(step_table(res, "p99_ms", 0))
-    print("at the last client count:")
-    print_text(last_table(res))
+    print_text(step_table(res, "p99_ms", 0, x=x))
+    if is_open(env):
+        print("p99.9 latency (ms) per step:")
+        print_text(step_table(res, "p999_ms", 0, x=x))
+        print("arrivals sent late or not at all (%) per step:")
+        print_text(step_table(res, "late_pct", 1, x=x))
+    print("at the last rate:" if is_open(env) else "at the last client count:")
+    print_text(last_table(res, env))
     return 0
 
 
@@ -339,7 +449,7 @@ def ratio_check(res, exp, base, factor, lines):
     ok = r >= factor
     lines.append(("MET" if ok else "MISSED",
                   f"{exp}: albm {a['rps']:.1f} req/s vs {base} {b['rps']:.1f} req/s at "
-                  f"{a['clients']} clients = {r:.2f}x (target >= {factor}x; median of "
+                  f"{a['clients']:g} clients = {r:.2f}x (target >= {factor}x; median of "
                   f"{a['n']}/{b['n']} runs)"))
 
 
@@ -402,7 +512,7 @@ def md_experiment(f, out, label, figdir, figrel):
     f.write("\nErrors per ramp step:\n\n")
     print_md(step_table(res, "errors", 0), f)
     f.write("\nAt the top client count (median over the ramp's last step and its repeats):\n\n")
-    print_md(last_table(res), f)
+    print_md(last_table(res, env), f)
     name = env.get("name", label)
     f.write("\n")
     for fig, cap in (("rps", "requests/s vs clients"), ("p99", "p99 latency vs clients")):

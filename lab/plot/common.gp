@@ -12,5 +12,5 @@ set datafile missing '?'
 # one fixed colour per scheduler, so figures of both experiments read alike
 sched_color(s) = (s eq 'rr') ? '#d62728' : (s eq 'lc') ? '#1f77b4' : (s eq 'wlc') ? '#17becf' : \
 	(s eq 'wrr') ? '#ff7f0e' : (s eq 'albm') ? '#2ca02c' : (s eq 'sed') ? '#9467bd' : \
-	(s eq 'twos') ? '#8c564b' : '#7f7f7f'
+	(s eq 'twos') ? '#8c564b' : (s eq 'orca') ? '#e377c2' : (s eq 'prequal') ? '#bcbd22' : '#7f7f7f'
 sched_width(s) = (s eq 'albm') ? 3 : 1.5

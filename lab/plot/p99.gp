@@ -1,10 +1,11 @@
 # ALBM lab: p99 latency vs clients, one line per scheduler.
-# Call: gnuplot -e "gpdir='lab/plot'; dir='D'; scheds='rr lc albm'; out='F.png'; ttl='...'; note='...'; xmax=33" lab/plot/p99.gp
-# Reads D/rps-SCHED.dat: clients rps p99_ms errors.
+# Call: gnuplot -e "gpdir='lab/plot'; dir='D'; scheds='rr lc albm'; out='F.png'; ttl='...'; note='...'; xmax=33[; xlab='offered load (req/s)']" lab/plot/p99.gp
+# Reads D/rps-SCHED.dat: clients (open loop: rate) rps p99_ms errors.
 load gpdir.'/common.gp'
 set output out
 set title ttl."\n{/*0.8 ".note."}"
-set xlabel 'concurrent clients'
+if (!exists("xlab")) { xlab = 'concurrent clients' }
+set xlabel xlab
 set ylabel 'p99 latency (ms)'
 set yrange [0:*]
 set xrange [0:xmax]

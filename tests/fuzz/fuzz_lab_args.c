@@ -1,11 +1,12 @@
-/* ALBM: libFuzzer target for the lab tools' argument parsers — albm-bench's mix, ramp
- * and URL, albm-httpd's durations and /bytes/N sizes */
+/* ALBM: libFuzzer target for the lab tools' argument parsers — albm-bench's mix, ramp,
+ * URL and open-loop rates, albm-httpd's durations and /bytes/N sizes */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lab/bench/bench_mix.h"
 #include "lab/bench/bench_ramp.h"
+#include "lab/bench/bench_rate.h"
 #include "lab/bench/bench_url.h"
 #include "lab/httpd/httpd_cost.h"
 #include "lab/httpd/httpd_route.h"
@@ -37,6 +38,21 @@ static void check_ramp(const char *text)
 			abort();
 }
 
+static void check_rates(const char *text)
+{
+	struct bench_rates r;
+	char err[256], buf[2048];
+
+	if (bench_rates_parse(text, &r, err, sizeof(err)))
+		return;
+	if (!r.n || r.n > BENCH_RATES_MAX)
+		abort();
+	for (size_t i = 0; i < r.n; i++)
+		if (!(r.r[i] > 0 && r.r[i] <= BENCH_RATE_MAX))
+			abort();
+	bench_rates_format(&r, buf, sizeof(buf));
+}
+
 /* Input: one selector byte, then a NUL-terminated argument. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = malloc(size);
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		check_mix(text);
 		break;
@@ -64,6 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 4:
 		httpd_parse_bytes(text, &v);
+		break;
+	case 5:
+		check_rates(text);
 		break;
 	}
 	free(text);

@@ -49,17 +49,19 @@ server b weight=1 cpu=50% mem=32M swap=32M
 EOF
 }
 
-list_cgroups() { ls -d /sys/fs/cgroup/*/albm-lab-* /sys/fs/cgroup/albm-lab-* 2>/dev/null | sort; }
-list_swaps() { grep -o '[^ ]*albm-lab-[^ ]*\.swap' /proc/swaps 2>/dev/null | sort; }
-CG_BEFORE=$(list_cgroups)
-SW_BEFORE=$(list_swaps)
+# Only this run's cgroups and swap file (albm-lab-<lab/run's PID>, from cluster.env):
+# other lab runs on the machine may come and go meanwhile.
+run_cgroups() { ls -d /sys/fs/cgroup/*/albm-lab-"$1" /sys/fs/cgroup/albm-lab-"$1" 2>/dev/null; }
+run_swaps() { grep -o "[^ ]*albm-lab-$1\.swap" /proc/swaps 2>/dev/null; }
 
 # check_clean OUT: nothing of the run in OUT is left behind.
 check_clean() {
-	local out=$1 p pids=""
+	local out=$1 p pids="" lab
 	[ ! -e "$out/lab.state" ] || fail "$out/lab.state left behind: $(cat "$out/lab.state")"
-	[ "$(list_cgroups)" = "$CG_BEFORE" ] || fail "cgroups left behind: $(list_cgroups)"
-	[ "$(list_swaps)" = "$SW_BEFORE" ] || fail "swap left behind: $(list_swaps)"
+	lab=$(sed -n 's/^lab_pid=//p' "$out/cluster.env")
+	[ -n "$lab" ] || fail "$out/cluster.env has no lab_pid"
+	[ -z "$(run_cgroups "$lab")" ] || fail "cgroups left behind: $(run_cgroups "$lab")"
+	[ -z "$(run_swaps "$lab")" ] || fail "swap left behind: $(run_swaps "$lab")"
 	for p in /proc/[0-9]*; do
 		grep -qaF "$TMP" "$p/cmdline" 2>/dev/null && pids="$pids ${p#/proc/}"
 	done

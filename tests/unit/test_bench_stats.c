@@ -110,7 +110,7 @@ static void test_step_result(void **state)
 	(void)state;
 
 	bench_lat_init(&st.lat, BENCH_LAT_LIMIT, 1);
-	bench_step_begin(&st, 3, 12);
+	bench_step_begin(&st, 3, 12, 0);
 	for (unsigned i = 1; i <= 100; i++)
 		bench_step_ok(&st, i * 1000); /* 1..100 ms */
 	bench_step_error(&st, BENCH_ERR_TIMEOUT);
@@ -140,7 +140,7 @@ static void test_step_result(void **state)
 	assert_true(bench_result_share(&r, 2) == 0.0);
 	assert_int_equal(r.srv_err[0], 1);
 
-	bench_step_begin(&st, 4, 12); /* a new step starts from zero */
+	bench_step_begin(&st, 4, 12, 0); /* a new step starts from zero */
 	bench_step_finish(&st, 1000000000ull, &r);
 	assert_int_equal(r.requests, 0);
 	assert_false(r.has_lat);
@@ -204,6 +204,7 @@ static void fake_out(struct bench_out *out)
 
 static void test_csv(void **state)
 {
+	struct bench_cfg cfg = {.rates.n = 0}; /* closed loop */
 	struct bench_out out;
 	char *text = NULL;
 	size_t len = 0;
@@ -211,7 +212,7 @@ static void test_csv(void **state)
 	(void)state;
 
 	fake_out(&out);
-	assert_int_equal(bench_write_csv(f, &out), 0);
+	assert_int_equal(bench_write_csv(f, &cfg, &out), 0);
 	fclose(f);
 	/* Share columns sorted by name, whatever the arrival order. */
 	assert_string_equal(
@@ -219,6 +220,33 @@ static void test_csv(void **state)
 		  "share_s1,share_s2\n"
 		  "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,0.00,100.00\n"
 		  "2,5,2.000,0,4,0.000,0.000,,,,75.00,25.00\n");
+	free(text);
+}
+
+/* Open loop: p99.9 and the rate columns come before the shares. */
+static void test_csv_open(void **state)
+{
+	struct bench_cfg cfg = {.rates = {.r = {5}, .n = 1}};
+	struct bench_out out;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	(void)state;
+
+	fake_out(&out);
+	out.res[0].rate = 5;
+	out.res[0].p999_ms = 3.5;
+	out.res[0].sent = 10;
+	out.res[0].sent_rps = 5;
+	out.res[0].late_pool = 1;
+	out.res[1].rate = 5;
+	assert_int_equal(bench_write_csv(f, &cfg, &out), 0);
+	fclose(f);
+	assert_string_equal(
+	    text, "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
+		  "p999_ms,rate,sent_rps,late_pct,share_s1,share_s2\n"
+		  "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,3.500,5.000,5.000,10.00,0.00,100.00\n"
+		  "2,5,2.000,0,4,0.000,0.000,,,,,5.000,0.000,0.00,75.00,25.00\n");
 	free(text);
 }
 
@@ -254,6 +282,12 @@ static void test_json(void **state)
 	step = json_array_get(json_object_get(root, "steps"), 1);
 	assert_int_equal(json_integer_value(json_object_get(step, "errors")), 4);
 	assert_true(json_is_null(json_object_get(step, "p50_ms")));
+	assert_true(json_is_null(json_object_get(step, "p999_ms")));
+	assert_true(json_is_real(json_object_get(json_array_get(json_object_get(root, "steps"), 0),
+						 "p999_ms")));
+	assert_null(json_object_get(step, "rate")); /* closed loop */
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "config"), "loop")), "closed");
 	assert_true(json_real_value(json_object_get(
 			json_object_get(json_object_get(step, "servers"), "s1"), "share")) == 75.0);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(root, "servers"), 0)),
@@ -281,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_step_result),
 	    cmocka_unit_test(test_servers_table),
 	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_csv_open),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_share_column),
 	};

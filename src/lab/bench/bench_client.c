@@ -1,10 +1,12 @@
-/* ALBM: one closed-loop HTTP/1.1 client of albm-bench (non-blocking state machine) */
+/* ALBM: one HTTP/1.1 client of albm-bench (non-blocking state machine), closed or open loop */
 #include "lab/bench/bench_client.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -16,44 +18,43 @@
 #include "common/log.h"
 
 static void client_finish(struct bench_client *c);
+static void client_next(struct bench_client *c);
+static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents);
+static void client_timer(struct evl *loop, struct evl_timer *t);
 
 void bench_client_init(struct bench_client *c, struct bench_ctx *ctx, unsigned id, uint64_t seed)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = ctx;
 	c->id = id;
-	c->fd = -1;
 	c->state = BC_IDLE;
+	evl_timer_init(&c->timer);
 	bench_rng_seed(&c->rng, seed, id);
+}
+
+static int client_fd(const struct bench_client *c)
+{
+	return c->sock ? c->sock->io.fd : -1;
 }
 
 static void client_close(struct bench_client *c)
 {
-	if (c->fd >= 0)
-		close(c->fd); /* also leaves the epoll set */
-	c->fd = -1;
-	c->events = 0;
+	if (c->sock) {
+		evl_close(c->ctx->loop, &c->sock->io); /* never dup()ed: close() leaves epoll */
+		evl_defer_free(c->ctx->loop, c->sock);
+		c->sock = NULL;
+	}
 	c->reused = false;
 }
 
-/*
- * Watch `events` on the socket (adding it to the epoll set when new).  The epoll
- * data carries (generation, id) so that an event queued for a socket closed earlier
- * in the same batch is recognised as stale.
- */
+/* Watch `events` on the connection; 0 or -errno. */
 static int client_watch(struct bench_client *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)c->gen << 32) | c->id};
-	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int rc = evl_mod(c->ctx->loop, &c->sock->io, events);
 
-	if (c->events == events)
-		return 0;
-	if (epoll_ctl(c->ctx->epfd, op, c->fd, &ev)) {
-		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(errno));
-		return -errno;
-	}
-	c->events = events;
-	return 0;
+	if (rc)
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", client_fd(c), strerror(-rc));
+	return rc;
 }
 
 /*
@@ -67,17 +68,21 @@ static void client_fail(struct bench_client *c, enum bench_err kind)
 		  (unsigned long long)(albm_now_ns() - c->t_start_ns) / 1000, strerror(errno));
 	if (c->ctx->step)
 		bench_step_error(c->ctx->step, kind);
+	if (c->ctx->series)
+		c->ctx->series->errors++;
 	client_close(c);
 	c->state = BC_IDLE;
+	evl_timer_stop(c->ctx->loop, &c->timer);
 	if (!c->ctx->running)
 		return;
-	if (kind == BENCH_ERR_STATUS || kind == BENCH_ERR_LENGTH) {
-		bench_client_begin(c);
+	/* Open loop: the arrivals set the pace, a failure does not slow them down. */
+	if (kind == BENCH_ERR_STATUS || kind == BENCH_ERR_LENGTH || c->ctx->idle) {
+		client_next(c);
 		return;
 	}
 	/* No answer at all: pause so that a refusing server is not hammered in a spin. */
 	c->state = BC_WAIT;
-	c->wake_ns = albm_now_ns() + BENCH_BACKOFF_NS;
+	evl_timer_start(c->ctx->loop, &c->timer, BENCH_BACKOFF_MS, client_timer);
 }
 
 /* A kept-alive connection died before any response byte: retry once, fresh. */
@@ -86,7 +91,7 @@ static bool client_retry(struct bench_client *c);
 static void client_send(struct bench_client *c)
 {
 	while (c->req_off < c->req_len) {
-		ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
+		ssize_t n = send(client_fd(c), c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -110,23 +115,32 @@ static void client_send(struct bench_client *c)
 static void client_connect(struct bench_client *c)
 {
 	const struct albm_addr *a = &c->ctx->url->addr;
-	int one = 1;
+	int one = 1, fd, rc;
 
-	c->fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
+	fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		LOG_RL(ALBM_LOG_ERR, "socket(): %s", strerror(errno));
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
-	c->gen++;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, &a->u.sa, a->len) && errno != EINPROGRESS) {
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &a->u.sa, a->len) && errno != EINPROGRESS) {
+		close(fd);
+		client_fail(c, BENCH_ERR_CONNECT);
+		return;
+	}
+	c->sock = xcalloc(1, sizeof(*c->sock));
+	c->sock->c = c;
+	rc = evl_add(c->ctx->loop, &c->sock->io, fd, EPOLLOUT, client_event);
+	if (rc) {
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", fd, strerror(-rc));
+		close(fd);
+		free(c->sock);
+		c->sock = NULL;
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
 	c->state = BC_CONNECTING;
-	if (client_watch(c, EPOLLOUT))
-		client_fail(c, BENCH_ERR_CONNECT);
 }
 
 static bool client_retry(struct bench_client *c)
@@ -140,16 +154,13 @@ static bool client_retry(struct bench_client *c)
 	return true;
 }
 
-void bench_client_begin(struct bench_client *c)
+/* Build and start a request for `size` bytes, its latency timed from t_start_ns. */
+static void client_start(struct bench_client *c, uint64_t size, uint64_t t_start_ns)
 {
 	const struct bench_ctx *ctx = c->ctx;
 	int n;
 
-	if (!ctx->running) {
-		c->state = BC_IDLE;
-		return;
-	}
-	c->size = bench_mix_pick(ctx->mix, &c->rng);
+	c->size = size;
 	n = snprintf(c->req, sizeof(c->req),
 		     "GET %s/bytes/%llu HTTP/1.1\r\nHost: %s\r\nUser-Agent: albm-bench\r\n"
 		     "Connection: %s\r\n\r\n",
@@ -158,9 +169,9 @@ void bench_client_begin(struct bench_client *c)
 	c->req_len = (size_t)n < sizeof(c->req) ? (size_t)n : sizeof(c->req) - 1;
 	c->req_off = 0;
 	c->retried = false;
-	c->t_start_ns = albm_now_ns();
-	c->deadline_ns = c->t_start_ns + ctx->timeout_ns;
-	if (c->fd < 0) {
+	c->t_start_ns = t_start_ns;
+	evl_timer_start(ctx->loop, &c->timer, ctx->timeout_ms, client_timer);
+	if (!c->sock) {
 		client_connect(c);
 		return;
 	}
@@ -169,12 +180,43 @@ void bench_client_begin(struct bench_client *c)
 	client_send(c);
 }
 
+void bench_client_begin(struct bench_client *c)
+{
+	if (!c->ctx->running) {
+		c->state = BC_IDLE;
+		return;
+	}
+	client_start(c, bench_mix_pick(c->ctx->mix, &c->rng), albm_now_ns());
+}
+
+void bench_client_send(struct bench_client *c, uint64_t size, uint64_t intended_ns)
+{
+	if (!c->ctx->running) {
+		c->state = BC_IDLE;
+		return;
+	}
+	client_start(c, size, intended_ns);
+}
+
+/* The request ended: the next one (closed loop), or back to the pool (open loop). */
+static void client_next(struct bench_client *c)
+{
+	if (!c->ctx->idle) {
+		bench_client_begin(c);
+		return;
+	}
+	evl_timer_stop(c->ctx->loop, &c->timer);
+	c->ctx->idle(c, c->ctx->idle_arg);
+}
+
 /* Count body bytes toward the window's throughput. */
 static void client_got(struct bench_client *c, uint64_t n)
 {
 	c->body_left -= n;
 	if (c->ctx->step)
 		c->ctx->step->bytes += n;
+	if (c->ctx->series)
+		c->ctx->series->bytes += n;
 }
 
 /* The head is complete (hlen bytes of c->head); the rest of head[] is body. */
@@ -200,7 +242,7 @@ static void client_head_done(struct bench_client *c, size_t hlen)
 
 static void client_read_head(struct bench_client *c)
 {
-	ssize_t n = recv(c->fd, c->head + c->head_len, sizeof(c->head) - c->head_len, 0);
+	ssize_t n = recv(client_fd(c), c->head + c->head_len, sizeof(c->head) - c->head_len, 0);
 	int rc;
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -225,7 +267,7 @@ static void client_read_body(struct bench_client *c)
 {
 	for (int i = 0; i < BENCH_READS_PER_EV && c->body_left; i++) {
 		size_t want = c->body_left < BENCH_SCRATCH ? (size_t)c->body_left : BENCH_SCRATCH;
-		ssize_t n = recv(c->fd, c->ctx->scratch, want, 0);
+		ssize_t n = recv(client_fd(c), c->ctx->scratch, want, 0);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
@@ -255,10 +297,12 @@ static void client_finish(struct bench_client *c)
 	}
 	if (c->ctx->step)
 		bench_step_ok(c->ctx->step, (now - c->t_start_ns) / 1000);
+	if (c->ctx->series)
+		bench_series_ok(c->ctx->series, (now - c->t_start_ns) / 1000);
 	if (!keep)
 		client_close(c);
 	c->state = BC_IDLE;
-	bench_client_begin(c);
+	client_next(c);
 }
 
 static void client_connected(struct bench_client *c)
@@ -266,7 +310,7 @@ static void client_connected(struct bench_client *c)
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
+	if (getsockopt(client_fd(c), SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
 		client_fail(c, BENCH_ERR_CONNECT);
 		return;
 	}
@@ -274,10 +318,12 @@ static void client_connected(struct bench_client *c)
 	client_send(c);
 }
 
-void bench_client_event(struct bench_client *c, uint32_t gen, uint32_t events)
+static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
-	if (gen != c->gen || c->fd < 0)
-		return; /* queued for a socket this client has closed since */
+	struct bench_client *c = ((struct bench_sock *)io)->c;
+
+	(void)loop;
+	(void)revents; /* every state reads or writes until EAGAIN and sees errors there */
 	switch (c->state) {
 	case BC_CONNECTING:
 		client_connected(c);
@@ -291,25 +337,32 @@ void bench_client_event(struct bench_client *c, uint32_t gen, uint32_t events)
 	case BC_BODY:
 		client_read_body(c);
 		break;
+	case BC_IDLE:
+		/* Open loop, a kept-alive connection between requests: the server closed
+		 * it (or sent junk); the next request opens a fresh one. */
+		client_close(c);
+		break;
 	default:
 		break;
 	}
-	(void)events;
 }
 
-void bench_client_tick(struct bench_client *c, uint64_t now_ns)
+/* The request's timeout, or the end of a back-off. */
+static void client_timer(struct evl *loop, struct evl_timer *t)
 {
-	if (c->state == BC_WAIT) {
-		if (now_ns >= c->wake_ns)
-			bench_client_begin(c);
-		return;
-	}
-	if (c->state != BC_IDLE && now_ns >= c->deadline_ns)
+	struct bench_client *c = (struct bench_client *)((char *)t -
+							 offsetof(struct bench_client, timer));
+
+	(void)loop;
+	if (c->state == BC_WAIT)
+		bench_client_begin(c);
+	else if (c->state != BC_IDLE)
 		client_fail(c, BENCH_ERR_TIMEOUT);
 }
 
 void bench_client_stop(struct bench_client *c)
 {
 	client_close(c);
+	evl_timer_stop(c->ctx->loop, &c->timer);
 	c->state = BC_IDLE;
 }

@@ -102,7 +102,7 @@ size_t bench_servers_id(struct bench_servers *s, const char *raw)
 	return s->n++;
 }
 
-void bench_step_begin(struct bench_step *st, unsigned index, unsigned clients)
+void bench_step_begin(struct bench_step *st, unsigned index, unsigned clients, double rate)
 {
 	struct bench_lat lat = st->lat;
 
@@ -111,6 +111,7 @@ void bench_step_begin(struct bench_step *st, unsigned index, unsigned clients)
 	bench_lat_reset(&st->lat);
 	st->index = index;
 	st->clients = clients;
+	st->rate = rate;
 }
 
 void bench_step_ok(struct bench_step *st, uint64_t latency_us)
@@ -123,6 +124,12 @@ void bench_step_error(struct bench_step *st, enum bench_err kind)
 {
 	st->errors++;
 	st->err_kind[kind]++;
+}
+
+void bench_step_sent(struct bench_step *st, enum bench_lateness lateness)
+{
+	st->sent++;
+	st->late[lateness]++;
 }
 
 void bench_step_response(struct bench_step *st, size_t srv, bool error)
@@ -159,6 +166,13 @@ void bench_step_finish(struct bench_step *st, uint64_t duration_ns, struct bench
 	r->p50_ms = us_to_ms(&st->lat, 50);
 	r->p90_ms = us_to_ms(&st->lat, 90);
 	r->p99_ms = us_to_ms(&st->lat, 99);
+	r->p999_ms = us_to_ms(&st->lat, 99.9);
+	r->rate = st->rate;
+	r->sent = st->sent;
+	r->sent_rps = secs > 0 ? (double)st->sent / secs : 0;
+	r->late_pool = st->late[BENCH_LATE_POOL];
+	r->late_loop = st->late[BENCH_LATE_LOOP];
+	r->backlog = st->backlog;
 	memcpy(r->err_kind, st->err_kind, sizeof(r->err_kind));
 	memcpy(r->srv_resp, st->srv_resp, sizeof(r->srv_resp));
 	memcpy(r->srv_err, st->srv_err, sizeof(r->srv_err));
@@ -171,4 +185,18 @@ double bench_result_share(const struct bench_result *r, size_t i)
 	if (i >= BENCH_SERVERS_MAX || !r->responses)
 		return 0;
 	return 100.0 * (double)r->srv_resp[i] / (double)r->responses;
+}
+
+double bench_result_late_pct(const struct bench_result *r)
+{
+	uint64_t due = r->sent + r->backlog;
+
+	if (!due)
+		return 0;
+	return 100.0 * (double)(r->late_pool + r->late_loop + r->backlog) / (double)due;
+}
+
+bool bench_result_rate_met(const struct bench_result *r)
+{
+	return bench_result_late_pct(r) <= BENCH_LATE_PCT_MAX;
 }

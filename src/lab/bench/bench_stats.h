@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "albm/metrics-t.h"
+#include "lab/bench/bench_arrival.h"
 #include "lab/bench/bench_rng.h"
 
 /*
@@ -63,7 +64,11 @@ size_t bench_servers_id(struct bench_servers *s, const char *name);
 /* What one step accumulates while it runs. */
 struct bench_step {
 	unsigned index, clients;
+	double rate; /* open loop: target requests/s (0: closed loop) */
 	uint64_t ok, errors, bytes;
+	uint64_t sent;		     /* open loop: requests sent in the window */
+	uint64_t late[3];	     /* ... of which on time / late (enum bench_lateness) */
+	uint64_t backlog;	     /* ... arrivals due by the window's end, not sent */
 	uint64_t err_kind[BENCH_ERR__MAX];
 	uint64_t srv_resp[BENCH_SERVERS_MAX]; /* responses (any status) per server */
 	uint64_t srv_err[BENCH_SERVERS_MAX];  /* of which errors */
@@ -75,23 +80,37 @@ struct bench_result {
 	unsigned step, clients;
 	double duration_s, rps, mib_s;
 	bool has_lat; /* false: no successful request, percentiles undefined */
-	double p50_ms, p90_ms, p99_ms;
+	double p50_ms, p90_ms, p99_ms, p999_ms;
+	/* Open loop only (rate > 0). */
+	double rate, sent_rps;
+	uint64_t sent, late_pool, late_loop, backlog;
 	uint64_t requests, errors, bytes, responses;
 	uint64_t err_kind[BENCH_ERR__MAX];
 	uint64_t srv_resp[BENCH_SERVERS_MAX];
 	uint64_t srv_err[BENCH_SERVERS_MAX];
 };
 
-/* Start step `index` (1-based) with `clients`; the latency store is reused. */
-void bench_step_begin(struct bench_step *st, unsigned index, unsigned clients);
+/* Start step `index` (1-based) with `clients` (open loop: at `rate`, else 0); the
+ * latency store is reused. */
+void bench_step_begin(struct bench_step *st, unsigned index, unsigned clients, double rate);
 /* A request that ended: ok with its latency, or an error of `kind`. */
 void bench_step_ok(struct bench_step *st, uint64_t latency_us);
 void bench_step_error(struct bench_step *st, enum bench_err kind);
+/* Open loop: a request went out, on time or late. */
+void bench_step_sent(struct bench_step *st, enum bench_lateness lateness);
 /* A response head arrived from server `srv` (index in bench_servers). */
 void bench_step_response(struct bench_step *st, size_t srv, bool error);
 /* Compute the result over a counting window of duration_ns. */
 void bench_step_finish(struct bench_step *st, uint64_t duration_ns, struct bench_result *r);
 /* Percent of the step's responses that server i sent (0 when there were none). */
 double bench_result_share(const struct bench_result *r, size_t i);
+/*
+ * Open loop: percent of the step's arrivals that went out late or not at all,
+ * (late + backlog) / (sent + backlog); and whether the target rate was met, i.e.
+ * at most BENCH_LATE_PCT_MAX of them.
+ */
+#define BENCH_LATE_PCT_MAX 1.0
+double bench_result_late_pct(const struct bench_result *r);
+bool bench_result_rate_met(const struct bench_result *r);
 
 #endif

@@ -464,6 +464,7 @@ void httpd_conn_new(struct httpd_server *s, int fd)
 
 	c->srv = s;
 	c->fd = fd;
+	c->io.fd = -1;
 	c->state = HC_READ;
 	c->last_active_ns = albm_now_ns();
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -486,12 +487,15 @@ void httpd_conn_close(struct httpd_conn *c)
 	conn_release(c);
 	free(c->small);
 	c->small = NULL;
-	close(c->fd); /* also leaves the epoll set */
+	if (c->io.fd >= 0)
+		evl_close(s->loop, &c->io); /* the fd was never dup()ed: closing leaves epoll */
+	else
+		close(c->fd);
 	c->fd = -1;
 	s->nconns--;
 	/* Freed after the current event batch: later events in it may still name c. */
 	TAILQ_REMOVE(&s->conns, c, all);
-	TAILQ_INSERT_TAIL(&s->dead, c, all);
+	evl_defer_free(s->loop, c);
 	if (held)
 		httpd_conn_pump_queue(s);
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "common/ev.h"
+
 #define HTTPD_IN_MAX 4096	      /* request head limit (431 beyond) */
 #define HTTPD_HEAD_MAX 512	      /* response head */
 #define HTTPD_CHUNK (1u << 20)	      /* work unit: one MiB produced or paid per turn */
@@ -30,7 +32,7 @@ enum httpd_conn_list { HC_ON_NONE, HC_ON_QUEUE, HC_ON_RUN, HC_ON_SLEEP };
 struct httpd_conn {
 	struct httpd_server *srv;
 	int fd;
-	uint32_t events; /* registered epoll events */
+	struct evl_io io; /* in the server's loop once watched (io.fd = -1 before) */
 	enum httpd_conn_state state;
 	enum httpd_conn_list on;
 	TAILQ_ENTRY(httpd_conn) all;  /* every connection (idle scan, shutdown) */

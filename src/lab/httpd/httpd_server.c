@@ -1,4 +1,4 @@
-/* ALBM: albm-httpd's server — listener, epoll loop, lists, counters */
+/* ALBM: albm-httpd's server — listener, event loop (common/ev.c), lists, counters */
 #include "lab/httpd/httpd_server.h"
 
 #include <ctype.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -17,16 +18,18 @@
 #define LOG_COMPONENT "server"
 #include "common/log.h"
 
-#define SRV_EVENTS 256
 #define SRV_ACCEPTS 64 /* per listener event */
 #define SRV_IDLE_SCAN_NS 1000000000ull
 #define SRV_MAX_WAIT_MS 1000
 
 static volatile sig_atomic_t srv_stop_flag;
+static struct evl *srv_loop; /* for httpd_server_stop() from a signal handler */
 
 void httpd_server_stop(void)
 {
 	srv_stop_flag = 1;
+	if (srv_loop)
+		evl_wakeup(srv_loop); /* async-signal-safe: the loop checks the flag next */
 }
 
 bool httpd_name_valid(const char *name)
@@ -41,19 +44,24 @@ bool httpd_name_valid(const char *name)
 	return true;
 }
 
+static void srv_conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	(void)loop;
+	httpd_conn_event((struct httpd_conn *)((char *)io - offsetof(struct httpd_conn, io)),
+			 revents);
+}
+
 int httpd_server_watch(struct httpd_server *s, struct httpd_conn *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = c};
-	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int rc;
 
-	if (c->events == events)
-		return 0;
-	if (epoll_ctl(s->epfd, op, c->fd, &ev)) {
-		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(errno));
-		return -errno;
-	}
-	c->events = events;
-	return 0;
+	if (c->io.fd < 0)
+		rc = evl_add(s->loop, &c->io, c->fd, events, srv_conn_io);
+	else
+		rc = evl_mod(s->loop, &c->io, events);
+	if (rc)
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(-rc));
+	return rc;
 }
 
 static struct httpd_conn_list_head *srv_list_head(struct httpd_server *s, enum httpd_conn_list l)
@@ -123,19 +131,21 @@ static int srv_listen(struct httpd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
+static void srv_accept_io(struct evl *loop, struct evl_io *io, uint32_t revents);
+
 int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char *err, size_t errlen)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-	s->lfd = s->epfd = -1;
+	s->lfd = -1;
+	s->lio.fd = -1;
+	evl_timer_init(&s->turn);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->queue);
 	TAILQ_INIT(&s->runq);
 	TAILQ_INIT(&s->sleepers);
-	TAILQ_INIT(&s->dead);
 	httpd_cost_init(&s->cost, &cfg->cost);
 	s->start_ns = albm_now_ns();
 	s->pattern = xmalloc(HTTPD_CHUNK);
@@ -144,10 +154,14 @@ int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char 
 	rc = srv_listen(s, err, errlen);
 	if (rc)
 		return rc;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev)) {
-		albm_seterr(err, errlen, "epoll: %s", strerror(errno));
-		return -errno;
+	s->loop = evl_create(err, errlen);
+	if (!s->loop)
+		return -ENOMEM;
+	evl_set_data(s->loop, s);
+	rc = evl_add(s->loop, &s->lio, s->lfd, EPOLLIN, srv_accept_io);
+	if (rc) {
+		albm_seterr(err, errlen, "epoll: %s", strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -169,8 +183,12 @@ static void srv_refuse(struct httpd_server *s, int fd)
 	s->n.rejected++;
 }
 
-static void srv_accept(struct httpd_server *s, unsigned max_conns)
+static void srv_accept_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
+	struct httpd_server *s = evl_data(loop);
+
+	(void)io;
+	(void)revents;
 	for (int i = 0; i < SRV_ACCEPTS; i++) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -181,7 +199,7 @@ static void srv_accept(struct httpd_server *s, unsigned max_conns)
 			return;
 		}
 		s->n.accepted++;
-		if (s->nconns >= max_conns)
+		if (s->nconns >= s->max_conns)
 			srv_refuse(s, fd);
 		else
 			httpd_conn_new(s, fd);
@@ -236,58 +254,60 @@ static void srv_idle_scan(struct httpd_server *s, uint64_t now)
 	}
 }
 
-static void srv_reap(struct httpd_server *s)
+/* Only bounds epoll's sleep: the work runs in srv_turn() after every batch anyway. */
+static void srv_turn_due(struct evl *loop, struct evl_timer *t)
 {
-	struct httpd_conn *c;
+	(void)loop;
+	(void)t;
+}
 
-	while ((c = TAILQ_FIRST(&s->dead))) {
-		TAILQ_REMOVE(&s->dead, c, all);
-		free(c);
+/*
+ * After each batch of socket events: wake the sleepers that are due, give every
+ * runnable connection one turn, scan for idle connections once a second, and
+ * sleep no longer than until the next sleeper is due (not at all while work is
+ * runnable).
+ */
+static void srv_turn(struct evl *loop, void *arg)
+{
+	struct httpd_server *s = arg;
+	uint64_t now = albm_now_ns();
+	int wait_ms;
+
+	if (srv_stop_flag) {
+		evl_stop(loop);
+		return;
 	}
+	srv_wake(s, now);
+	srv_run(s);
+	if (now - s->last_scan_ns >= SRV_IDLE_SCAN_NS) {
+		s->last_scan_ns = now;
+		srv_idle_scan(s, albm_now_ns());
+	}
+	wait_ms = srv_wake(s, albm_now_ns());
+	evl_timer_start(loop, &s->turn, s->nrun ? 0 : (uint64_t)wait_ms, srv_turn_due);
 }
 
 int httpd_server_run(struct httpd_server *s)
 {
-	unsigned max_conns = srv_fd_budget(s->cfg->max_conns);
-	struct epoll_event ev[SRV_EVENTS];
-	uint64_t now = albm_now_ns(), last_scan = now;
-
-	while (!srv_stop_flag) {
-		int timeout = s->nrun ? 0 : srv_wake(s, now);
-		int n = epoll_wait(s->epfd, ev, SRV_EVENTS, timeout);
-
-		if (n < 0 && errno != EINTR) {
-			LOG_ERR("epoll_wait(): %s", strerror(errno));
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct httpd_conn *c = ev[i].data.ptr;
-			if (!c)
-				srv_accept(s, max_conns);
-			else if (c->fd >= 0)
-				httpd_conn_event(c, ev[i].events);
-		}
-		now = albm_now_ns();
-		srv_wake(s, now);
-		srv_run(s);
-		if (now - last_scan >= SRV_IDLE_SCAN_NS) {
-			last_scan = now;
-			srv_idle_scan(s, albm_now_ns());
-		}
-		srv_reap(s);
-	}
-	return 0;
+	s->max_conns = srv_fd_budget(s->cfg->max_conns);
+	s->last_scan_ns = albm_now_ns();
+	srv_loop = s->loop;
+	evl_set_before_sleep(s->loop, srv_turn, s);
+	evl_timer_start(s->loop, &s->turn, 0, srv_turn_due);
+	if (srv_stop_flag)
+		return 0;
+	return evl_run(s->loop);
 }
 
 void httpd_server_close(struct httpd_server *s)
 {
+	srv_loop = NULL;
 	while (!TAILQ_EMPTY(&s->conns))
 		httpd_conn_close(TAILQ_FIRST(&s->conns));
-	srv_reap(s);
 	if (s->lfd >= 0)
 		close(s->lfd);
-	if (s->epfd >= 0)
-		close(s->epfd);
+	evl_destroy(s->loop); /* also frees the closed connections */
+	s->loop = NULL;
 	free(s->pattern);
 	s->pattern = NULL;
 }

@@ -1,4 +1,4 @@
-/* ALBM: albm-httpd's server — listener, epoll loop, lists, counters */
+/* ALBM: albm-httpd's server — listener, event loop (common/ev.c), lists, counters */
 #ifndef ALBM_LAB_HTTPD_SERVER_H
 #define ALBM_LAB_HTTPD_SERVER_H
 
@@ -8,6 +8,7 @@
 
 #include "albm/metrics-t.h"
 #include "common/addr.h"
+#include "common/ev.h"
 #include "lab/httpd/httpd_conn.h"
 #include "lab/httpd/httpd_cost.h"
 #include "lab/httpd/httpd_env.h"
@@ -30,12 +31,16 @@ struct httpd_counters {
 
 struct httpd_server {
 	const struct httpd_cfg *cfg;
-	int lfd, epfd;
+	int lfd;
+	struct evl *loop;
+	struct evl_io lio;	/* the listener */
+	struct evl_timer turn;	/* bounds the loop's sleep: 0 ms while work is runnable */
+	uint64_t last_scan_ns;	/* idle scan, once a second */
+	unsigned max_conns;	/* --max-conns within the fd limit */
 	struct httpd_cost cost;
 	struct httpd_counters n;
 	unsigned nconns;
 	struct httpd_conn_list_head conns, queue, runq, sleepers;
-	struct httpd_conn_list_head dead; /* closed, freed at the end of the batch */
 	unsigned nrun;
 	uint64_t start_ns;
 	char *pattern; /* HTTPD_CHUNK bytes: source when mem is 0 */
@@ -46,8 +51,9 @@ bool httpd_name_valid(const char *name);
 
 int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char *err,
 		      size_t errlen);
-/* Serve until httpd_server_stop(); returns 0 or -errno from epoll. */
+/* Serve until httpd_server_stop(); returns 0 or -errno from epoll_wait(). */
 int httpd_server_run(struct httpd_server *s);
+/* Ask the running server to stop (async-signal-safe). */
 void httpd_server_stop(void);
 void httpd_server_close(struct httpd_server *s);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "common/version.h"
 #include "distributor/agents.h"
 #include "distributor/dataplane_dr.h"
 #include "distributor/health.h"
@@ -132,6 +133,8 @@ static void global_metrics(struct albmd *d, struct albmd_buf *b)
 {
 	family(b, "albm_up", "gauge", "1 while albmd runs");
 	albmd_buf_printf(b, "albm_up 1\n");
+	family(b, "albm_build_info", "gauge", "albmd's version in the label; always 1");
+	albmd_buf_printf(b, "albm_build_info{version=\"%s\"} 1\n", albm_version());
 	family(b, "albm_uptime_seconds", "gauge", "Seconds since albmd started");
 	albmd_buf_printf(b, "albm_uptime_seconds %.3f\n", (double)(albm_now_ms() - d->start_ms) / 1000);
 	family(b, "albm_connections", "gauge", "Proxied connections open now");

@@ -26,19 +26,15 @@ $(BUILD)/obj/src/common/version.o: CFLAGS += -DALBM_VERSION='"$(ALBM_VERSION)"'
 $(BUILD)/fuzzobj/src/common/version.o: FUZZ_CFLAGS += -DALBM_VERSION='"$(ALBM_VERSION)"'
 
 # ---- man pages (scdoc) --------------------------------------------------------------------
-# docs/man/NAME.S.scd -> build/man/NAME.S.  albmd.conf(5) is generated from docs/config.md
-# (the one reference of the directives) between the head and tail in albmd.conf.5.scd.in.
-MAN_SRCS := $(wildcard docs/man/*.scd)
-MAN_PAGES := $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%) $(BUILD)/man/albmd.conf.5
-$(BUILD)/man/albmd.conf.5.scd: docs/man/albmd.conf.5.scd.in docs/config.md scripts/md2scd.awk
+# docs/man/NAME.S.scd.in -> build/man/NAME.S.scd -> build/man/NAME.S.  The templates pull
+# their reference sections from docs/*.md (`@md FILE [SECTION]@`, scripts/md2scd.awk), so
+# the man pages and docs/ share one text.
+MAN_SRCS := $(wildcard docs/man/*.scd.in)
+MAN_PAGES := $(MAN_SRCS:docs/man/%.scd.in=$(BUILD)/man/%)
+$(BUILD)/man/%.scd: docs/man/%.scd.in scripts/md2scd.awk $(wildcard docs/*.md)
 	@mkdir -p $(@D)
-	$(Q)awk -f scripts/md2scd.awk docs/config.md > $@.body
-	$(Q)sed -e '/^@CONFIG_MD@$$/{r $@.body' -e 'd;}' $< > $@ && rm -f $@.body
-$(BUILD)/man/%: docs/man/%.scd
-	@mkdir -p $(@D)
-	@echo "  SCDOC   $@"
-	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/man/albmd.conf.5: $(BUILD)/man/albmd.conf.5.scd
+	$(Q)awk -f scripts/md2scd.awk $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/man/%: $(BUILD)/man/%.scd
 	@echo "  SCDOC   $@"
 	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
 
@@ -59,7 +55,8 @@ DIST_BINS := $(BUILD)/albmd $(BUILD)/albm-agent $(BUILD)/albmctl
 DIST_UNITS := $(BUILD)/dist/albmd.service $(BUILD)/dist/albm-agent.service
 $(BUILD)/dist/%.service: dist/systemd/%.service.in
 	@mkdir -p $(@D)
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@DATADIR@|$(DATADIR)|g' $< > $@
 
 .PHONY: dist-bins man units install uninstall deb
 dist-bins: $(DIST_BINS) $(BUILD)/bpf/albm_xdp.bpf.o

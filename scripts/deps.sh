@@ -63,9 +63,9 @@ SUDO=""
 
 # Services and packages present before: these are never touched.
 before_pkgs=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }')
-before_svcs=$( { ls /etc/init.d 2>/dev/null
-	ls /lib/systemd/system /etc/systemd/system 2>/dev/null | sed -n 's/\.service$//p'; } |
-	sort -u | tr '\n' ' ')
+before_svcs=$( { find /etc/init.d -maxdepth 1 -type f -printf '%f\n' 2>/dev/null
+	find /lib/systemd/system /etc/systemd/system -maxdepth 1 -name '*.service' \
+		-printf '%f\n' 2>/dev/null | sed 's/\.service$//'; } | sort -u | tr '\n' ' ')
 
 # A policy-rc.d of the machine's own (containers often have one) is respected as it is.
 POLICY=/usr/sbin/policy-rc.d

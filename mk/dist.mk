@@ -53,7 +53,8 @@ INSTALL     ?= install
 # What a server runs (the lab tools stay in build/).
 DIST_BINS := $(BUILD)/albmd $(BUILD)/albm-agent $(BUILD)/albmctl
 DIST_UNITS := $(BUILD)/dist/albmd.service $(BUILD)/dist/albm-agent.service
-$(BUILD)/dist/%.service: dist/systemd/%.service.in
+# FORCE: the paths come from PREFIX and friends, which may differ from one call to the next
+$(BUILD)/dist/%.service: dist/systemd/%.service.in FORCE
 	@mkdir -p $(@D)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		-e 's|@DATADIR@|$(DATADIR)|g' $< > $@

@@ -23,7 +23,8 @@ work=$(mktemp -d /tmp/albm-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 src=$work/albm-$version
 mkdir -p "$src"
-tar --exclude=./.git --exclude="./$BUILD" --exclude=./build -cf - . | tar -C "$src" -xf -
+tar --exclude=./.git --exclude="./$BUILD" --exclude=./build --exclude=./lab/out --exclude=./results \
+	-cf - . | tar -C "$src" -xf -
 
 echo "deb: building albm $version in $src" >&2
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \

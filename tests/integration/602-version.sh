@@ -5,10 +5,19 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=../lib/itest.sh
 . tests/lib/itest.sh 602 albmd albm-agent albmctl albm-httpd albm-bench
-v=$(sh scripts/version.sh) || fail "scripts/version.sh"
+# What the build compiled in (the stamp make wrote from scripts/version.sh): a checkout
+# gives VERSION+git.COMMIT (or a tag's describe), and COMMIT is one of this repository.
+[ -f "$BIN/gen/version.stamp" ] || skip "$BIN/gen/version.stamp missing (make bins)"
+v=$(cat "$BIN/gen/version.stamp")
+case $v in
+"$(cat VERSION)+git."*) git cat-file -e "${v##*+git.}^{commit}" 2>/dev/null ||
+	fail "version $v names no commit of this repository" ;;
+"$(cat VERSION)") [ -e .git ] && fail "version $v without its commit in a git checkout" ;;
+*) git describe --tags --match 'v[0-9]*' >/dev/null 2>&1 || fail "version $v: neither VERSION nor a tag" ;;
+esac
 for b in albmd albm-agent albmctl albm-httpd albm-bench; do
 	got=$("$BIN/$b" --version) || fail "$b --version: exit $?"
-	[ "$got" = "$b $v" ] || fail "$b --version: '$got', want '$b $v' (stale build? make bins)"
+	[ "$got" = "$b $v" ] || fail "$b --version: '$got', want '$b $v' (built at another commit? make bins)"
 done
 
 # a tarball: no .git, the VERSION file as it is

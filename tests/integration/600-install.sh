@@ -9,6 +9,12 @@ cd "$(dirname "$0")/../.." || exit 1
 command -v scdoc >/dev/null || skip "scdoc not installed (scripts/deps.sh)"
 
 D=$TMP/root
+# The version the binaries were built with: a commit made since must not relink them
+# in the middle of a test run.
+if [ -f "$BIN/gen/version.stamp" ]; then
+	ALBM_VERSION=$(cat "$BIN/gen/version.stamp")
+	export ALBM_VERSION
+fi
 make -s install DESTDIR="$D" PREFIX=/usr >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log"; fail "make install"; }
 
 want_file() { # MODE PATH

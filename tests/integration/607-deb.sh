@@ -32,7 +32,7 @@ for f in -rwxr-xr-x:./usr/sbin/albmd -rwxr-xr-x:./usr/sbin/albm-agent -rwxr-xr-x
 	-rw-r--r--:./usr/share/man/man8/albm-agent.8.gz \
 	-rw-r--r--:./usr/share/bash-completion/completions/albmctl \
 	-rw-r--r--:./usr/share/albm/grafana/albm.json -rw-r--r--:./usr/lib/sysusers.d/albm.conf; do
-	grep -qx "${f%%:*} ${f#*:}" "$TMP/contents" || fail "not in the package (or wrong mode): ${f#*:}"
+	grep -qxF -e "${f%%:*} ${f#*:}" "$TMP/contents" || fail "not in the package (or wrong mode): ${f#*:}"
 done
 grep -q "albm-httpd\|albm-bench" "$TMP/contents" && fail "lab tools in the package"
 
@@ -47,7 +47,8 @@ done
 readelf -d "$TMP/x/usr/sbin/albmd" | grep -q "BIND_NOW" || fail "albmd not linked with -z now (hardening)"
 grep -qx "/etc/albm/albmd.conf" "$TMP/ctl/conffiles" || fail "albmd.conf is not a conffile"
 grep -qx "/etc/default/albm-agent" "$TMP/ctl/conffiles" || fail "/etc/default/albm-agent is not a conffile"
-grep -q "adduser --system --group .* albm" "$TMP/ctl/postinst" || fail "postinst does not create albm"
+tr "\\n" " " <"$TMP/ctl/postinst" | grep -q "adduser --system --group[^;]*--gecos \"ALBM load balancer\" albm" ||
+	fail "postinst does not create the albm user"
 # dh_installsystemd --no-enable --no-start: no start, no unconditional enable
 grep -q "deb-systemd-invoke.* start\|invoke-rc.d.* start" "$TMP/ctl/postinst" && fail "postinst starts a unit"
 grep -B3 "deb-systemd-helper enable" "$TMP/ctl/postinst" | grep -q "was-enabled" ||

@@ -59,4 +59,4 @@ grep -q "the key is all zeros; make a real one with: albm-agent --gen-key" "$TMP
 	fail "all-zero key: $(cat "$TMP/out")"
 agent_once "$TMP/kzero" && fail "albm-agent ran with an all-zero key"
 grep -q "all zeros" "$TMP/agent.out" || fail "agent, all-zero key: $(cat "$TMP/agent.out")"
-echo "606-key-files: ok"
+echo "706-key-files: ok"

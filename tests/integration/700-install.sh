@@ -95,4 +95,4 @@ got=$(complete_words albmctl -s "$TMP/albmd.sock" drain web "")
 [ "$got" = "s1 s2 " ] || fail "complete servers of web: '$got'"
 got=$(complete_words albmctl -s "$TMP/albmd.sock" scheduler api w)
 [ "$got" = "wlc wrr " ] || fail "complete schedulers: '$got'"
-echo "600-install: ok"
+echo "700-install: ok"

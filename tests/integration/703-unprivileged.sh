@@ -72,7 +72,7 @@ else
 fi
 
 # ---- mode dr in a private namespace, on one end of a veth pair
-NS=albm603-$$
+NS=albm703-$$
 ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace"
 on_exit "ip netns del '$NS' 2>/dev/null"
 ip -n "$NS" link add d0 type veth peer name d1 || skip "no veth support"
@@ -116,4 +116,4 @@ kill -TERM "$ALBMD_PID"
 wait "$ALBMD_PID"
 ip -n "$NS" link show d0 | grep -q "xdp" && fail "XDP program left on d0 after albmd stopped"
 echo "  dr: CAP_NET_ADMIN + CAP_BPF + CAP_PERFMON are enough"
-echo "603-unprivileged: ok"
+echo "703-unprivileged: ok"

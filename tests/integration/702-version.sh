@@ -39,4 +39,4 @@ curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics" >"$TMP/metrics" || fail "G
 grep -qx "albm_build_info{version=\"$v\"} 1" "$TMP/metrics" ||
 	fail "albm_build_info: $(grep build_info "$TMP/metrics")"
 grep -q '^# TYPE albm_build_info gauge$' "$TMP/metrics" || fail "albm_build_info TYPE"
-echo "602-version: ok"
+echo "702-version: ok"

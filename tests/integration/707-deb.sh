@@ -56,4 +56,4 @@ grep -B3 "deb-systemd-helper enable" "$TMP/ctl/postinst" | grep -q "was-enabled"
 grep -q "^ExecStart=/usr/sbin/albmd -f /etc/albm/albmd.conf$" "$TMP/x/lib/systemd/system/albmd.service" ||
 	fail "albmd.service ExecStart in the package"
 echo "  $(basename "$deb"): $(wc -l <"$TMP/contents") entries, lintian: $(grep -c '^W:' "$TMP/deb.err") warning(s), 0 errors"
-echo "607-deb: ok"
+echo "707-deb: ok"

@@ -36,4 +36,4 @@ grep -q "warn\] file descriptors: the limit is 64 but the config allows 20000 co
 	fail "no descriptor warning: $(cat "$TMP/b.log")"
 kill -TERM "$ALBMD_PID"
 wait "$ALBMD_PID"
-echo "605-fd-limit: ok"
+echo "705-fd-limit: ok"

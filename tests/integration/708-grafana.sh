@@ -47,4 +47,4 @@ if bad:
     sys.exit("metrics not exported by albmd: %s" % sorted(set(bad)))
 print("  %d panels, %d queries, every metric exported" % (len(ids), len(exprs)))
 PY
-echo "608-grafana: ok"
+echo "708-grafana: ok"

@@ -75,4 +75,4 @@ grep -q '^<[0-7]>[0-9]\{4\}-' "$TMP/journal" && fail "a time stamp under the jou
 JOURNAL_STREAM=$js timeout 1 "$BIN/albmd" -f "$TMP/a.conf" 2>"$TMP/plain"
 grep -q '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T.* albmd\[info\] started' "$TMP/plain" ||
 	fail "JOURNAL_STREAM of another stream changed the format: $(cat "$TMP/plain")"
-echo "604-sd-notify: ok"
+echo "704-sd-notify: ok"

@@ -31,7 +31,7 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS  += $(CFLAGS_BASE)
-LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread
+LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread -lsystemd
 
 PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench \
 	albm-hog:lab/hog
@@ -152,7 +152,7 @@ fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 .SECONDARY: # keep intermediate objects (fuzz library, skeletons) between runs
 
 JOBS ?= $(shell nproc)
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) bins unit bench-bins
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SAN=1 BUILD=build/asan unit
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) fuzz-bins
@@ -172,13 +172,13 @@ bench-sched: deps bench-bins
 	$(Q)$(BUILD)/bench/bench_sched
 bench-agent: deps bins
 	$(Q)bash bench/agent.sh
-bench-peers: deps bins
+bench-peers: deps-lab bins
 	$(Q)bash bench/peers.sh
 bench-dr: deps bins
 	$(Q)bash bench/dr.sh
-demo: deps bins
+demo: deps-lab bins
 	$(Q)bash lab/demo.sh
-paper: deps bins
+paper: deps-lab bins
 	$(Q)bash lab/paper.sh
 
 format:
@@ -186,5 +186,8 @@ format:
 
 clean:
 	rm -rf build
+
+# version, man pages, install, deb, dependency groups
+include mk/dist.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -13,6 +13,7 @@
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "proto/report.h"
 
 enum {
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int opt;
 
+	albm_version_exit_if_asked(argc, argv, "albm-agent");
 	default_name(c.o.name, sizeof(c.o.name));
 	while ((opt = getopt_long(argc, argv, "hv", long_opts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -13,14 +15,34 @@
 enum albm_log_level albm_log_level = ALBM_LOG_INFO;
 static const char *log_progname = "albm";
 static bool log_syslog;
+static bool log_journal; /* stderr is the journal: "<N>" priority prefixes, no time stamps */
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+/*
+ * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to stderr.
+ * It is inherited by children whose stderr goes elsewhere, so only a match with
+ * stderr itself counts (what sd-daemon(3) recommends).
+ */
+bool albm_log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!env || sscanf(env, "%llu:%llu%n", &dev, &ino, &end) != 2 || env[end])
+		return false;
+	return fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void albm_log_init(const char *progname, enum albm_log_level level)
 {
 	log_progname = progname;
 	albm_log_level = level;
+	log_journal = albm_log_stderr_is_journal();
 }
 
 void albm_log_use_syslog(bool on)
@@ -56,6 +78,11 @@ void albm_log_write(enum albm_log_level lvl, const char *component, const char *
 	if (log_syslog) {
 		syslog(level_syslog[lvl], "%s%s%s", component ? component : "",
 		       component ? ": " : "", msg);
+	} else if (log_journal) {
+		/* sd-daemon(3) style: journald takes the priority from "<N>" and adds the
+		 * time, the program name and the pid itself */
+		fprintf(stderr, "<%d>%s%s%s\n", level_syslog[lvl], component ? component : "",
+			component ? ": " : "", msg);
 	} else {
 		struct timespec ts;
 		struct tm tm;

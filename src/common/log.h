@@ -10,8 +10,12 @@ enum albm_log_level { ALBM_LOG_ERR = 0, ALBM_LOG_WARN, ALBM_LOG_INFO, ALBM_LOG_D
 /* Global settings, set once at start-up by main(). */
 extern enum albm_log_level albm_log_level;
 
-/* Program name printed in every line ("albmd", "albm-agent"...). */
+/* Program name printed in every line ("albmd", "albm-agent"...).  Under systemd
+ * (stderr is the journal, see below) lines carry a syslog priority prefix "<N>"
+ * instead of a time stamp and the program name, which the journal records itself. */
 void albm_log_init(const char *progname, enum albm_log_level level);
+/* True when stderr is the stream systemd connected to the journal (JOURNAL_STREAM). */
+bool albm_log_stderr_is_journal(void);
 /* Send log lines to syslog instead of stderr (for --daemon). */
 void albm_log_use_syslog(bool on);
 /* Parse "err|warn|info|debug"; returns 0 or -EINVAL. */

@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/version.h"
+
 #define CTL_DEFAULT_SOCKET "/run/albm/albmd.sock"
 #define CTL_LINE_MAX 4096
 #define CTL_REPLY_MAX (64u << 20) /* a reply larger than this is not a reply */
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	int c, fd, timeout_ms = 10000, rc;
 	bool json;
 
+	albm_version_exit_if_asked(argc, argv, "albmctl");
 	if (!sock || !*sock)
 		sock = CTL_DEFAULT_SOCKET;
 	/* '+': stop at the command, so that its own options (list --json) pass through */

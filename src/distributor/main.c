@@ -9,13 +9,19 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "distributor/admin_http.h"
 #include "distributor/agents.h"
 #include "distributor/control.h"
+#include "distributor/fdlimit.h"
+#include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
 #include "distributor/worker.h"
@@ -34,10 +40,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: albmd -f FILE [--daemon] [--syslog] [--log-level LEVEL] [--pid-file PATH]\n"
 		"       albmd --check -f FILE     validate a config: exit 0, or print file:line errors\n"
-		"       albmd --list-schedulers\n"
+		"       albmd --list-schedulers | --version\n"
 		"Runs in the foreground and logs to stderr unless --daemon (which logs to syslog).\n"
 		"Signals: SIGHUP reloads FILE; SIGTERM/SIGINT stop accepting and drain connections.\n"
-		"Docs: docs/albmd.md, docs/config.md.\n");
+		"Under systemd (Type=notify) albmd reports ready once its listeners are up.\n"
+		"Docs: albmd(8), albmd.conf(5), docs/albmd.md, docs/config.md.\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -50,6 +57,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "list-schedulers", no_argument, NULL, 'L' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			for (size_t i = 0; i < albm_sched_count(); i++)
 				printf("%s\n", albm_sched_at(i)->name);
 			return 0;
+		case 'V': albm_version_print("albmd"); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -191,6 +200,25 @@ static void start_drain(struct albmd *d)
 	evl_timer_start(d->loop, &g_main.drain, 0, drain_check);
 }
 
+/* ---- systemd (Type=notify): nothing is sent when NOTIFY_SOCKET is not set ---- */
+
+static void notify_ready(struct albmd *d)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=%zu service(s), %u worker(s), control %s", d->nservices,
+		   d->nworkers, albmd_control_path(d->control));
+}
+
+/* While a reload runs; systemd >= 253 (Type=notify-reload) wants the time with it. */
+static void notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		   (unsigned long long)ts.tv_sec * 1000000ULL +
+			   (unsigned long long)ts.tv_nsec / 1000);
+}
+
 static void on_signal(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
 	struct albmd *d = evl_data(loop);
@@ -199,10 +227,14 @@ static void on_signal(struct evl *loop, struct evl_io *io, uint32_t revents)
 
 	(void)revents;
 	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP && !d->draining)
+		if (si.ssi_signo == SIGHUP && !d->draining) {
+			notify_reloading();
 			albmd_reload(d, err, sizeof(err));
-		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			notify_ready(d);
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			sd_notify(0, "STOPPING=1\nSTATUS=draining connections");
 			start_drain(d);
+		}
 	}
 }
 
@@ -300,6 +332,13 @@ int main(int argc, char **argv)
 		albmd_config_free(&cfg);
 		return rc;
 	}
+	/* before anything is opened: a missing capability is named, not a bare EPERM */
+	if (albmd_privs_check(&cfg, err, sizeof(err)) < 0) {
+		LOG_ERR("%s", err);
+		albmd_config_free(&cfg);
+		return 1;
+	}
+	albmd_fd_limit_raise(&cfg);
 	if (o.daemon && daemonize() < 0)
 		LOG_FATAL("daemon: %s", strerror(errno));
 	if (o.daemon || o.syslog)
@@ -317,6 +356,7 @@ int main(int argc, char **argv)
 		write_pid_file(o.pid_file ? o.pid_file : d.cfg.pid_file);
 	LOG_INFO("started: %zu service(s), %u worker(s), control %s", d.nservices, d.nworkers,
 		 albmd_control_path(d.control));
+	notify_ready(&d); /* listeners bound, data planes attached, workers running */
 	evl_run(d.loop);
 	LOG_INFO("stopped");
 	shutdown_all(&d);

@@ -294,16 +294,22 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Decode the key file's text (64 hex digits, optional "\n"). */
+/* Decode the key file's text: 64 hex digits and an optional "\n" or "\r\n" (a key file
+ * edited on Windows).  Anything else is refused with what is wrong and where. */
 static int key_parse(const char *path, const char *text, size_t n, uint8_t key[ALBM_KEY_LEN],
 		     char *err, size_t errlen)
 {
+	uint8_t any = 0;
+
 	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (n > 0 && text[n - 1] == '\r')
 		n--;
 	if (n != 2 * ALBM_KEY_LEN) {
 		albm_seterr(err, errlen,
-			    "key file %s: expected %d hex characters (%d bytes), found %zu", path,
-			    2 * ALBM_KEY_LEN, ALBM_KEY_LEN, n);
+			    "key file %s: expected %d hex characters (%d bytes) and an optional "
+			    "newline, found %zu character%s", path, 2 * ALBM_KEY_LEN, ALBM_KEY_LEN,
+			    n, n == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < ALBM_KEY_LEN; i++) {
@@ -316,6 +322,43 @@ static int key_parse(const char *path, const char *text, size_t n, uint8_t key[A
 			return -EINVAL;
 		}
 		key[i] = (uint8_t)(hi << 4 | lo);
+		any |= key[i];
+	}
+	if (!any) { /* a placeholder, never a key: anyone could sign with it */
+		albm_seterr(err, errlen, "key file %s: the key is all zeros; make a real one "
+			    "with: albm-agent --gen-key FILE", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A shared secret must be readable by its owner only, as ssh insists for private
+ * keys: refuse (with the chmod to run) a file that group or others may read or
+ * write, and anything that is not a regular file.
+ */
+static int key_check_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		albm_seterr(err, errlen, "key file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		albm_seterr(err, errlen, "key file %s: %s", path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		albm_seterr(err, errlen, "key file %s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		albm_seterr(err, errlen,
+			    "key file %s: permissions %04o are too open: the key must not be "
+			    "accessible by group or others; run: chmod 600 %s", path,
+			    (unsigned)(st.st_mode & 07777), path);
+		return -EPERM;
 	}
 	return 0;
 }
@@ -326,10 +369,18 @@ int albm_key_load(const char *path, uint8_t key[ALBM_KEY_LEN], char *err, size_t
 	ssize_t n;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang the start-up (refused below) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
-		albm_seterr(err, errlen, "key file %s: %s", path, strerror(errno));
+		albm_seterr(err, errlen, "key file %s: %s%s", path, strerror(errno),
+			    errno == EACCES ? " (it must belong to the user the program runs as, "
+			    "mode 0600)" : "");
+		return rc;
+	}
+	rc = key_check_file(fd, path, err, errlen);
+	if (rc) {
+		close(fd);
 		return rc;
 	}
 	n = read(fd, text, sizeof(text));
@@ -339,7 +390,14 @@ int albm_key_load(const char *path, uint8_t key[ALBM_KEY_LEN], char *err, size_t
 	close(fd);
 	if (rc)
 		return rc;
-	rc = key_parse(path, text, (size_t)n, key, err, errlen);
+	if ((size_t)n == sizeof(text)) {
+		albm_seterr(err, errlen, "key file %s: expected %d hex characters (%d bytes) and an "
+			    "optional newline, found more than %zu", path, 2 * ALBM_KEY_LEN,
+			    ALBM_KEY_LEN, sizeof(text) - 1);
+		rc = -EINVAL;
+	} else {
+		rc = key_parse(path, text, (size_t)n, key, err, errlen);
+	}
 	OPENSSL_cleanse(text, sizeof(text));
 	return rc;
 }

@@ -55,7 +55,9 @@ int albm_replay_check(struct albm_replay *st, const struct albm_report *r, uint6
 		      uint64_t max_age_ms, char *err, size_t errlen);
 
 /* Read a key file (exactly ALBM_KEY_LEN bytes as 64 hex characters, optional
- * trailing newline); 0 or -errno with err naming the file and the problem. */
+ * trailing newline or CRLF); 0 or -errno with err naming the file and the problem.
+ * Refused: a file group or others may access (-EPERM, with the chmod to run), one
+ * that is not a regular file, and an all-zero key. */
 int albm_key_load(const char *path, uint8_t key[ALBM_KEY_LEN], char *err, size_t errlen);
 /* Write a new random key to path, mode 0600, refusing to overwrite; 0 or -errno. */
 int albm_key_generate(const char *path, char *err, size_t errlen);

@@ -28,7 +28,7 @@ expect 1 "key file $T/nokey: No such file or directory" \
 mkdir "$T/keydir"
 expect 1 "key file $T/keydir: Is a directory" \
 	"$A" --name a --distributor 127.0.0.1:9 --key-file "$T/keydir"
-echo "not a key" > "$T/badkey"
+echo "not a key" > "$T/badkey"; chmod 600 "$T/badkey"
 expect 1 "key file $T/badkey: expected 64 hex characters" \
 	"$A" --name a --distributor 127.0.0.1:9 --key-file "$T/badkey"
 expect 2 "needs --key-file" "$A" --name a --distributor 127.0.0.1:9

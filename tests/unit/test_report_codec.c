@@ -293,13 +293,88 @@ static void tmp_path(char *path, size_t len, const char *name)
 	unlink(path);
 }
 
-static void write_file(const char *path, const char *text)
+/* A key file as an operator would write it: mode 0600 unless mode says otherwise. */
+static void write_key_mode(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	write_key_mode(path, text, 0600);
+}
+
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+/* Like ssh: a key that group or others may read or write is refused, with the chmod. */
+static void test_key_permissions(void **state)
+{
+	static const mode_t bad[] = { 0644, 0640, 0604, 0620, 0602, 0660, 0666 };
+	uint8_t k[ALBM_KEY_LEN];
+	char path[256], err[512], want[300];
+	(void)state;
+
+	tmp_path(path, sizeof(path), "perm");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_key_mode(path, KEY_HEX "\n", bad[i]);
+		assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EPERM);
+		snprintf(want, sizeof(want), "permissions %04o are too open", (unsigned)bad[i]);
+		assert_non_null(strstr(err, want));
+		snprintf(want, sizeof(want), "run: chmod 600 %s", path);
+		assert_non_null(strstr(err, want));
+		unlink(path);
+	}
+	write_key_mode(path, KEY_HEX "\n", 0400); /* read-only for the owner is fine */
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), 0);
+	unlink(path);
+	/* not a regular file: a FIFO would block the reader, a device is not a key */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+}
+
+/* A CRLF key file (edited on Windows) is accepted; an all-zero key never is. */
+static void test_key_contents(void **state)
+{
+	uint8_t k[ALBM_KEY_LEN];
+	char path[256], err[512], text[200];
+	(void)state;
+
+	tmp_path(path, sizeof(path), "contents");
+	write_file(path, KEY_HEX "\r\n");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), 0);
+	for (int i = 0; i < ALBM_KEY_LEN; i++)
+		assert_int_equal(k[i], i);
+	write_file(path, KEY_HEX "\r");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), 0);
+
+	memset(text, '0', 64);
+	strcpy(text + 64, "\n");
+	write_file(path, text);
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "all zeros"));
+	assert_non_null(strstr(err, "--gen-key"));
+
+	/* what is wrong, said exactly */
+	write_file(path, KEY_HEX "\n\n");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "found 65 characters"));
+	write_file(path, " " KEY_HEX "\n");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "found 65 characters"));
+	write_file(path, KEY_HEX KEY_HEX "\n");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "found more than 71"));
+	write_file(path, "");
+	assert_int_equal(albm_key_load(path, k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "found 0 characters"));
+	unlink(path);
 }
 
 static void test_key_files(void **state)
@@ -347,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fields),     cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_replayed_seq),   cmocka_unit_test(test_old_timestamp),
 		cmocka_unit_test(test_restart_not_replay), cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_key_permissions), cmocka_unit_test(test_key_contents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "lab/bench/bench_output.h"
 #include "lab/bench/bench_run.h"
 
@@ -312,6 +313,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	albm_version_exit_if_asked(argc, argv, "albm-bench");
 	albm_log_init("albm-bench", ALBM_LOG_INFO);
 	defaults(&o);
 	if (parse_args(argc, argv, &o))

@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "lab/httpd/httpd_server.h"
 
 #define LOG_COMPONENT NULL
@@ -225,6 +226,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	albm_version_exit_if_asked(argc, argv, "albm-httpd");
 	albm_log_init("albm-httpd", ALBM_LOG_INFO);
 	if (parse_args(argc, argv, &cfg))
 		return 2;

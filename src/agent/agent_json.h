@@ -17,8 +17,12 @@ const char *albm_agent_state_name(enum albm_agent_state st);
  */
 json_t *albm_metrics_json(const struct albm_metrics *m);
 
+/* The optional stall signals m has (m->present) added to o: host_psi, cg_psi,
+ * majfault_rate, oom_kills (docs/agent.md).  albm_metrics_json() calls it. */
+void albm_metrics_json_signals(json_t *o, const struct albm_metrics *m);
+
 /* A decoded report: the metrics keys plus boot_id (16 hex digits), seq,
- * timestamp_ms, interval_ms. */
+ * timestamp_ms, interval_ms, version, and unknown_fields when some were skipped. */
 json_t *albm_report_json(const struct albm_report *r);
 
 /* Print obj compactly as one line to stdout, flush, and drop the reference. */

@@ -153,16 +153,16 @@ static struct albm_dest *lr_pick_choices(struct albm_service *svc, struct lr_sta
 	return cand;
 }
 
-/* EDF pickAndAdd(): take the earliest deadline, re-insert it with its weight now. */
+/* EDF pickAndAdd(): take the earliest deadline and put the server back with its weight
+ * now.  Its new deadline is later than every one taken so far, so it replaces the root
+ * and sinks: one sift instead of a pop and a push. */
 static struct albm_dest *lr_pick_edf(struct albm_service *svc, struct lr_state *s)
 {
 	struct albm_dest *d = s->heap[0].d;
-	size_t hn = s->n - 1;
 
 	s->now = s->heap[0].deadline;
-	s->heap[0] = s->heap[hn];
-	lr_sift_down(s->heap, hn, 0);
-	lr_push(svc, s, &hn, d);
+	s->heap[0] = (struct lr_entry){ s->now + 1.0 / lr_host_weight(svc, d), s->order++, d };
+	lr_sift_down(s->heap, s->n, 0);
 	return d;
 }
 

@@ -172,8 +172,13 @@ static int report_check_fields(const struct albm_report *r, char *err, size_t er
 	return 0;
 }
 
-/* The PSI of a present type t (1-6). */
-static const struct albm_psi *tlv_psi(const struct albm_metrics *m, int t)
+/* The PSI field of type t (1-6). */
+static struct albm_psi *tlv_psi(struct albm_metrics *m, int t)
+{
+	return t < TLV_CG_PSI ? &m->host_psi[t - TLV_HOST_PSI] : &m->cg_psi[t - TLV_CG_PSI];
+}
+
+static const struct albm_psi *tlv_psi_of(const struct albm_metrics *m, int t)
 {
 	return t < TLV_CG_PSI ? &m->host_psi[t - TLV_HOST_PSI] : &m->cg_psi[t - TLV_CG_PSI];
 }
@@ -195,7 +200,7 @@ static size_t report_put_ext(const struct albm_metrics *m, uint8_t *p)
 			p[n] = (uint8_t)t;
 			p[n + 1] = (uint8_t)len;
 			if (t < TLV_MAJFAULT) {
-				const struct albm_psi *psi = tlv_psi(m, t);
+				const struct albm_psi *psi = tlv_psi_of(m, t);
 				const double f[4] = { psi->some_avg10, psi->full_avg10,
 						      psi->some_pct, psi->full_pct };
 
@@ -295,7 +300,7 @@ static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t 
 static void report_get_field(struct albm_metrics *m, int t, const uint8_t *v)
 {
 	if (t < TLV_MAJFAULT) {
-		struct albm_psi *psi = (struct albm_psi *)tlv_psi(m, t);
+		struct albm_psi *psi = tlv_psi(m, t);
 
 		psi->some_avg10 = (double)get_be(v, 2) / 100.0;
 		psi->full_avg10 = (double)get_be(v + 2, 2) / 100.0;

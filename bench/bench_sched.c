@@ -170,7 +170,7 @@ static double bench_once(const struct albm_sched_ops *ops, size_t n, uint64_t pi
 {
 	struct albm_service svc;
 	size_t head = 0, nopen = 0;
-	bool reports = !strcmp(ops->name, "albm");
+	bool reports = !strcmp(ops->name, "albm") || !strcmp(ops->name, "orca");
 	uint64_t t0, t1, warm = env->ring_cap * 2, found;
 
 	bench_setup(&svc, ops, n);

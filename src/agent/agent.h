@@ -18,6 +18,9 @@ struct albm_agent_opts {
 	uint64_t interval_ms;
 	uint64_t tcp_every_ms;     /* recount TCP connections this often */
 	struct albm_overload_cfg ov;
+	uint64_t oom_hold_ms;      /* --oom-hold; ov.oom_hold is it in samples */
+	unsigned report_version;   /* --report-version: 2, or 1 for distributors that
+				    * predate the optional fields */
 	bool json;                 /* print measurements as JSON lines */
 	/* --decode-from (test decoder) */
 	const char *decode_from;

@@ -17,6 +17,9 @@ json_t *albm_report_json(const struct albm_report *r)
 	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
 	json_object_set_new(o, "timestamp_ms", json_integer((json_int_t)r->timestamp_ms));
 	json_object_set_new(o, "interval_ms", json_integer((json_int_t)r->interval_ms));
+	json_object_set_new(o, "version", json_integer(r->version));
+	if (r->unknown_fields)
+		json_object_set_new(o, "unknown_fields", json_integer(r->unknown_fields));
 	return o;
 }
 

@@ -9,7 +9,7 @@
 #include "proto/report.h"
 
 /* A decoded report: the metrics keys plus boot_id (16 hex digits), seq,
- * timestamp_ms, interval_ms. */
+ * timestamp_ms, interval_ms, version, and unknown_fields when some were skipped. */
 json_t *albm_report_json(const struct albm_report *r);
 
 /* Print obj compactly as one line to stdout, flush, and drop the reference. */

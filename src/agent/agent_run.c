@@ -82,6 +82,9 @@ static json_t *agent_json(const struct agent *a)
 	json_t *j = albm_metrics_json(&a->m);
 
 	json_object_set_new(j, "hard_limit", json_boolean(a->ov.hard));
+	if (a->ov.why != ALBM_OVL_NONE)
+		json_object_set_new(j, "overload_reason",
+				    json_string(albm_overload_why_name(a->ov.why)));
 	json_object_set_new(j, "weight_pct", json_integer(albm_overload_weight(&a->ov.cfg,
 									       &a->m)));
 	json_object_set_new(j, "scope", json_string(!a->opts->cgroup ? "host" :
@@ -114,6 +117,7 @@ int albm_agent_once(const struct albm_agent_opts *o)
 	}
 	/* One measurement has no history: it is judged on its own (K = 1). */
 	one.samples = 1;
+	one.cgroup_scope = o->cgroup != NULL;
 	albm_overload_init(&a.ov, &one);
 	albm_overload_update(&a.ov, &a.m);
 	a.m.state = a.ov.state;
@@ -153,6 +157,7 @@ static int agent_open(struct agent *a)
 				     sizeof(err)))
 			goto fail;
 		OPENSSL_cleanse(key, sizeof(key));
+		a->snd.version = (uint8_t)o->report_version;
 		a->have_sender = true;
 		agent_warn_key_mode(o->key_file);
 	}
@@ -182,6 +187,23 @@ fail:
 	return 1;
 }
 
+/* The overload decision changed: say why, with the signals it saw. */
+static void agent_log_change(enum albm_agent_state before, const struct albm_overload *ov,
+			     const struct albm_metrics *m)
+{
+	const struct albm_psi *psi = (m->present & ALBM_MET_CG_PSI(ALBM_PSI_MEMORY)) ?
+				     &m->cg_psi[ALBM_PSI_MEMORY] : &m->host_psi[ALBM_PSI_MEMORY];
+	bool have_psi = m->present & (ALBM_MET_CG_PSI(ALBM_PSI_MEMORY) |
+				      ALBM_MET_HOST_PSI(ALBM_PSI_MEMORY));
+
+	LOG_INFO("state %s -> %s%s%s%s: memory %.1f%% available, cpu %.1f%%, memory stall %s%.1f%%, "
+		 "major faults %.0f/s, OOM kills %llu", albm_agent_state_name(before),
+		 albm_agent_state_name(ov->state), ov->why ? " (" : "",
+		 albm_overload_why_name(ov->why), ov->why ? ")" : "", albm_mem_available_pct(m),
+		 100.0 * m->cpu_util, have_psi ? "" : "n/a ", have_psi ? psi->full_pct : 0.0,
+		 m->majfault_rate, (unsigned long long)m->oom_kills);
+}
+
 /* One interval: measure, decide, report (so a state change leaves at once). */
 static void agent_tick(struct agent *a)
 {
@@ -202,9 +224,7 @@ static void agent_tick(struct agent *a)
 	}
 	a->failed_run = 0;
 	if (albm_overload_update(&a->ov, &m))
-		LOG_INFO("state %s -> %s: memory %.1f%% available, cpu %.1f%%",
-			 albm_agent_state_name(before), albm_agent_state_name(a->ov.state),
-			 albm_mem_available_pct(&m), 100.0 * m.cpu_util);
+		agent_log_change(before, &a->ov, &m);
 	m.state = a->ov.state;
 	a->m = m;
 	if (a->have_sender && albm_sender_send(&a->snd, &a->m) < 0)
@@ -230,11 +250,13 @@ static void agent_close(struct agent *a)
 int albm_agent_run(const struct albm_agent_opts *o)
 {
 	struct agent a = { .opts = o, .hfd = -1, .tfd = -1, .sfd = -1 };
+	struct albm_overload_cfg cfg = o->ov;
 	struct pollfd pfd[3];
 	char err[512];
 	int rc = 1;
 
-	albm_overload_init(&a.ov, &o->ov);
+	cfg.cgroup_scope = o->cgroup != NULL;
+	albm_overload_init(&a.ov, &cfg);
 	if (agent_setup_sampler(&a, err, sizeof(err))) {
 		LOG_ERR("%s", err);
 		goto out;

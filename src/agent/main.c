@@ -20,7 +20,7 @@ enum {
 	OPT_NAME = 256, OPT_DIST, OPT_KEY, OPT_INTERVAL, OPT_CGROUP, OPT_HAPROXY, OPT_ONCE,
 	OPT_JSON, OPT_GENKEY, OPT_DECODE, OPT_MAXAGE, OPT_COUNT, OPT_MEMLOW, OPT_MEMHIGH,
 	OPT_CPUHIGH, OPT_CPULOW, OPT_MEMHARD, OPT_SAMPLES, OPT_LOGLEVEL, OPT_PROCDIR, OPT_TCPEVERY,
-	OPT_HELP,
+	OPT_PSIHIGH, OPT_PSILOW, OPT_MAJHIGH, OPT_MAJLOW, OPT_OOMHOLD, OPT_REPORTVER, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +45,12 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "proc-dir", required_argument, NULL, OPT_PROCDIR },
 	{ "tcp-every", required_argument, NULL, OPT_TCPEVERY },
+	{ "psi-mem-high", required_argument, NULL, OPT_PSIHIGH },
+	{ "psi-mem-low", required_argument, NULL, OPT_PSILOW },
+	{ "majfault-high", required_argument, NULL, OPT_MAJHIGH },
+	{ "majfault-low", required_argument, NULL, OPT_MAJLOW },
+	{ "oom-hold", required_argument, NULL, OPT_OOMHOLD },
+	{ "report-version", required_argument, NULL, OPT_REPORTVER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -54,15 +60,20 @@ static void usage(FILE *f)
 	fputs(
 "usage: albm-agent --name NAME --distributor HOST:PORT[,HOST:PORT...] --key-file FILE\n"
 "                  [--interval 200ms] [--cgroup PATH] [--haproxy-listen ADDR:PORT]\n"
-"                  [--mem-low 10] [--mem-high 20] [--cpu-high 95] [--cpu-low 85]\n"
-"                  [--mem-hard 3] [--samples 3] [--tcp-every 5s] [--json]\n"
+"                  [--mem-low 10] [--mem-high 20] [--mem-hard 3]\n"
+"                  [--psi-mem-high 10] [--psi-mem-low 2] [--majfault-high 1000]\n"
+"                  [--majfault-low 100] [--oom-hold 5s] [--cpu-high 0] [--cpu-low 85]\n"
+"                  [--samples 3] [--tcp-every 5s] [--report-version 2] [--json]\n"
 "                  [--log-level info]\n"
 "       albm-agent --once [--json] [--cgroup PATH] [--interval 200ms] [--name NAME]\n"
 "       albm-agent --gen-key FILE\n"
 "       albm-agent --decode-from ADDR:PORT --key-file FILE [--max-age 5s] [--count N]\n"
-"Thresholds are percentages: overloaded when memory available < --mem-low or CPU >\n"
-"--cpu-high for --samples samples in a row (at once below --mem-hard); recovered when\n"
-"memory available > --mem-high and CPU < --cpu-low for --samples samples.\n"
+"Overloaded after --samples bad samples in a row: memory available < --mem-low %,\n"
+"memory 'full' stall > --psi-mem-high % of the interval, major faults > --majfault-high\n"
+"per second (and CPU > --cpu-high % when that is not 0: off by default); at once below\n"
+"--mem-hard % or on an OOM kill.  Recovered after --samples samples with every signal\n"
+"back past its low threshold and no OOM kill within --oom-hold.  Stall signals count\n"
+"where the kernel has them (PSI: Linux 4.20+).\n"
 "--cgroup takes a v1 memory path (/sys/fs/cgroup/memory/X), a cgroup2 path, or a\n"
 "relative name X looked up in the v1 memory hierarchy, then in cgroup2.\n"
 "See docs/agent.md and docs/protocol.md.\n", f);
@@ -77,6 +88,21 @@ static int parse_pct(const char *opt, const char *s, double *out)
 	v = strtod(s, &e);
 	if (e == s || *e || errno || !isfinite(v) || v < 0 || v > 100) {
 		fprintf(stderr, "albm-agent: --%s '%s': expected a percentage 0-100\n", opt, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_rate(const char *opt, const char *s, double *out)
+{
+	char *e;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &e);
+	if (e == s || *e || errno || !isfinite(v) || v < 0 || v > 1e9) {
+		fprintf(stderr, "albm-agent: --%s '%s': expected a rate per second, 0-1e9\n", opt, s);
 		return -EINVAL;
 	}
 	*out = v;
@@ -163,6 +189,28 @@ static int parse_opt(struct cli *c, int opt, const char *arg)
 	case OPT_CPUHIGH: return parse_pct(name, arg, &o->ov.cpu_high);
 	case OPT_CPULOW: return parse_pct(name, arg, &o->ov.cpu_low);
 	case OPT_MEMHARD: return parse_pct(name, arg, &o->ov.mem_hard);
+	case OPT_PSIHIGH: return parse_pct(name, arg, &o->ov.psi_mem_high);
+	case OPT_PSILOW: return parse_pct(name, arg, &o->ov.psi_mem_low);
+	case OPT_MAJHIGH: return parse_rate(name, arg, &o->ov.majfault_high);
+	case OPT_MAJLOW: return parse_rate(name, arg, &o->ov.majfault_low);
+	case OPT_OOMHOLD:
+		if (!strcmp(arg, "0") || !strcmp(arg, "off")) {
+			o->oom_hold_ms = 0;
+			return 0;
+		}
+		return parse_dur(name, arg, 1, &o->oom_hold_ms);
+	case OPT_REPORTVER: {
+		uint64_t v;
+
+		if (albm_parse_u64(arg, &v) || v < ALBM_REPORT_VERSION_MIN ||
+		    v > ALBM_REPORT_VERSION) {
+			fprintf(stderr, "albm-agent: --report-version '%s': %d-%d\n", arg,
+				ALBM_REPORT_VERSION_MIN, ALBM_REPORT_VERSION);
+			return -EINVAL;
+		}
+		o->report_version = (unsigned)v;
+		return 0;
+	}
 	case OPT_SAMPLES: {
 		uint64_t k;
 
@@ -221,7 +269,8 @@ int main(int argc, char **argv)
 {
 	struct cli c = {
 		.o = { .proc_dir = "/proc", .interval_ms = 200, .max_age_ms = 5000,
-		       .tcp_every_ms = ALBM_TCP_EVERY_MS,
+		       .tcp_every_ms = ALBM_TCP_EVERY_MS, .oom_hold_ms = 5000,
+		       .report_version = ALBM_REPORT_VERSION,
 		       .ov = ALBM_OVERLOAD_CFG_DEFAULT },
 		.level = ALBM_LOG_INFO,
 	};
@@ -244,6 +293,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "albm-agent: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	/* --oom-hold in samples of --interval (at least one when on) */
+	c.o.ov.oom_hold = (unsigned)((c.o.oom_hold_ms + c.o.interval_ms - 1) / c.o.interval_ms);
 	if (check_cli(&c))
 		return 2;
 	albm_log_init("albm-agent", c.level);

@@ -123,6 +123,8 @@ int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metri
 	struct albm_metrics out = { .state = m->state };
 	struct albm_proc_cpu cpu = { 0 };
 	struct albm_cg_sample cgs = { 0 };
+	struct albm_stall_sample st;
+	char serr[256];
 	int rc;
 
 	snprintf(out.name, sizeof(out.name), "%s", s->name);
@@ -138,6 +140,10 @@ int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metri
 		out.cpu_util = albm_cg_cpu_util(&s->prev_cg, &cgs, now_ns - s->prev_ns, s->ncpu);
 	else if (s->have_prev)
 		out.cpu_util = albm_proc_cpu_util(&s->prev_host, &cpu);
+	if (albm_stall_read(s->proc_dir, s->cg, &cgs, &s->fb, &st, serr, sizeof(serr)))
+		LOG_RL(ALBM_LOG_WARN, "stall signal left out: %s", serr);
+	albm_stall_fill(s->have_prev ? &s->prev_stall : NULL, &st, now_ns - s->prev_ns, &out);
+	s->prev_stall = st;
 	s->prev_host = cpu;
 	s->prev_cg = cgs;
 	s->prev_ns = now_ns;

@@ -10,6 +10,7 @@
 #include "agent/metrics_cgroup.h"
 #include "agent/metrics_file.h"
 #include "agent/metrics_proc.h"
+#include "agent/metrics_stall.h"
 #include "albm/metrics-t.h"
 
 /*
@@ -31,6 +32,7 @@ struct albm_sampler {
 	uint64_t prev_ns;
 	struct albm_proc_cpu prev_host;
 	struct albm_cg_sample prev_cg;
+	struct albm_stall_sample prev_stall;
 	struct albm_filebuf fb;
 };
 
@@ -48,7 +50,9 @@ void albm_sampler_free(struct albm_sampler *s);
 
 /*
  * Take one measurement at monotonic time now_ns into m (m->state is left as it
- * was: the overload decision is the caller's).  cpu_util is 0 on the first sample.
+ * was: the overload decision is the caller's).  cpu_util, the interval's stall shares
+ * and the major-fault rate are 0 on the first sample.  The stall signals (PSI, major
+ * faults, OOM kills) are optional: whatever of them exists is in m->present.
  * 0, or -errno with err naming the file or call that failed; s is unchanged then.
  */
 int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metrics *m,

@@ -143,6 +143,10 @@ static int cg_fill_v1(const struct albm_cg_mounts *mnt, const char *spec, const 
 	join_if_dir(cg->mem_dir, mnt->memory, rel);
 	join_if_dir(cg->cpu_dir, mnt->cpu, rel);
 	join_if_dir(cg->acct_dir, mnt->cpuacct, rel);
+	/* v1 has no PSI; a hybrid system's cgroup2 group of the same name may */
+	join_if_dir(cg->psi_dir, mnt->unified, rel);
+	if (cg->psi_dir[0] && !is_file(cg->psi_dir, "memory.pressure"))
+		cg->psi_dir[0] = '\0';
 	if (!cg->mem_dir[0] && !cg->acct_dir[0]) {
 		albm_seterr(err, errlen, "cgroup %s: no memory nor cpuacct cgroup '%s' (v1 mounts: "
 			    "memory '%s', cpuacct '%s')", spec, rel, mnt->memory, mnt->cpuacct);
@@ -160,6 +164,7 @@ static int cg_fill_v2(const char *dir, struct albm_cg *cg)
 	snprintf(cg->mem_dir, sizeof(cg->mem_dir), "%s", is_file(dir, "memory.current") ? dir : "");
 	snprintf(cg->cpu_dir, sizeof(cg->cpu_dir), "%s", is_file(dir, "cpu.max") ? dir : "");
 	snprintf(cg->acct_dir, sizeof(cg->acct_dir), "%s", dir);
+	snprintf(cg->psi_dir, sizeof(cg->psi_dir), "%s", is_file(dir, "memory.pressure") ? dir : "");
 	return 0;
 }
 
@@ -265,6 +270,23 @@ static int cg_kv(const char *dir, const char *name, const char *key, struct albm
 	return rc ? rc : albm_kv_find(what, fb->p, key, out, err, errlen);
 }
 
+/* An optional counter: *has says whether text had key with a valid value. */
+static void cg_optional_kv(const char *what, const char *text, const char *key, uint64_t *out,
+			   int *has)
+{
+	*has = !albm_kv_find(what, text, key, out, NULL, 0);
+}
+
+/* An optional counter from its own file (absent on older kernels: not an error). */
+static void cg_optional_file(const char *dir, const char *name, const char *key,
+			     struct albm_filebuf *fb, uint64_t *out, int *has)
+{
+	char what[PATH_MAX + 64];
+
+	*has = !cg_file(dir, name, fb, what, NULL, 0) &&
+	       !albm_kv_find(what, fb->p, key, out, NULL, 0);
+}
+
 static void cg_set_limit(struct albm_cg_sample *s, uint64_t limit)
 {
 	if (limit < CG_UNLIMITED && (!s->mem_limit || limit < s->mem_limit))
@@ -292,9 +314,15 @@ static int cg_read_mem_v1(const char *dir, struct albm_filebuf *fb, struct albm_
 	else if (rc != -ENOENT)
 		return rc;
 	snprintf(what, sizeof(what), "%s/memory.stat", dir);
+	cg_optional_kv(what, fb->p, "total_pgmajfault", &s->majfaults, &s->has_majfault);
+	if (!s->has_majfault)
+		cg_optional_kv(what, fb->p, "pgmajfault", &s->majfaults, &s->has_majfault);
 	rc = albm_kv_find(what, fb->p, "total_inactive_file", &s->mem_reclaimable, err, errlen);
 	if (rc == -ENOENT)
 		rc = albm_kv_find(what, fb->p, "inactive_file", &s->mem_reclaimable, err, errlen);
+	if (!rc)
+		cg_optional_file(dir, "memory.oom_control", "oom_kill", fb, &s->oom_kills,
+				 &s->has_oom);
 	return rc;
 }
 
@@ -310,7 +338,12 @@ static int cg_read_mem_v2(const char *dir, struct albm_filebuf *fb, struct albm_
 	if (rc)
 		return rc;
 	cg_set_limit(s, v);
-	return cg_kv(dir, "memory.stat", "inactive_file", fb, &s->mem_reclaimable, err, errlen);
+	rc = cg_kv(dir, "memory.stat", "inactive_file", fb, &s->mem_reclaimable, err, errlen);
+	if (rc)
+		return rc;
+	cg_optional_kv(dir, fb->p, "pgmajfault", &s->majfaults, &s->has_majfault);
+	cg_optional_file(dir, "memory.events", "oom_kill", fb, &s->oom_kills, &s->has_oom);
+	return 0;
 }
 
 /* v1 cpu.cfs_quota_us ("-1" = none) over cpu.cfs_period_us. */

@@ -25,6 +25,8 @@ struct albm_cg {
 	char mem_dir[PATH_MAX]; /* v1: memory.usage_in_bytes...; v2: memory.current... */
 	char cpu_dir[PATH_MAX]; /* v1: cpu.cfs_quota_us;         v2: cpu.max */
 	char acct_dir[PATH_MAX]; /* v1: cpuacct.usage;           v2: cpu.stat */
+	char psi_dir[PATH_MAX];  /* {memory,cpu,io}.pressure: the v2 group itself, or for a
+				  * v1 group the cgroup2 group of the same name (hybrid) */
 };
 
 /* One reading of a cgroup's counters. */
@@ -36,6 +38,11 @@ struct albm_cg_sample {
 	int has_cpu;
 	uint64_t cpu_usage_ns;    /* cumulative CPU time of the cgroup */
 	double cpu_quota;         /* CPUs the quota allows; 0 = no quota */
+	/* Optional (0 when the kernel does not have them): */
+	int has_majfault;
+	uint64_t majfaults;       /* major page faults, cumulative (memory.stat) */
+	int has_oom;
+	uint64_t oom_kills;       /* OOM kills (v1 memory.oom_control, v2 memory.events) */
 };
 
 /* Parse /proc/self/mountinfo text; 0 or -ENOENT when no cgroup mount is found. */

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ALBM_FILEBUF_FDS 16
+#define ALBM_FILEBUF_FDS 24
 
 /*
  * A reusable read buffer, and the kernel files (procfs, sysfs, cgroupfs) kept open:

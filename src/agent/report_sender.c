@@ -129,7 +129,7 @@ static bool sender_send_one(struct albm_sender_dest *d, const uint8_t *buf, size
 int albm_sender_send(struct albm_sender *s, const struct albm_metrics *m)
 {
 	struct albm_report r = {
-		.version = ALBM_REPORT_VERSION,
+		.version = s->version ? s->version : ALBM_REPORT_VERSION,
 		.boot_id = s->boot_id,
 		.seq = s->seq + 1,
 		.timestamp_ms = albm_wall_ms(),

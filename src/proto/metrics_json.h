@@ -17,8 +17,13 @@ double albm_mem_available_pct(const struct albm_metrics *m);
  * names (name, mem_total_bytes, mem_available_bytes, cpu_util, load1, run_queue,
  * tcp_established, state) plus mem_available_pct.  The one writer of this form:
  * `albm-agent --json` and albmd's "agent" objects (`list --json`, /api/state) both
- * call it, so their keys cannot drift apart.  New reference, never NULL.
+ * call it, so their keys cannot drift apart.  The optional stall signals of report
+ * version 2 follow (albm_metrics_json_signals).  New reference, never NULL.
  */
 json_t *albm_metrics_json(const struct albm_metrics *m);
+
+/* The optional stall signals m has (m->present) added to o: host_psi, cg_psi,
+ * majfault_rate, oom_kills (docs/agent.md).  albm_metrics_json() calls it. */
+void albm_metrics_json_signals(json_t *o, const struct albm_metrics *m);
 
 #endif

@@ -1,4 +1,4 @@
-/* ALBM: agent report codec — fixed big-endian layout, HMAC-SHA256 tag, replay check */
+/* ALBM: agent report codec — big-endian header, optional fields (v2), HMAC-SHA256 tag, replay check */
 #include "proto/report.h"
 
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include "common/util.h"
 
 /*
- * Layout of version 1 (docs/protocol.md has the same table):
+ * Layout of versions 1 and 2 (docs/protocol.md has the same tables):
  *
  *   off len  field
  *     0   4  magic "ALBR"
@@ -30,7 +30,7 @@
  *    32   4  interval_ms
  *    36   1  state (0 ok, 1 overloaded)
  *    37   1  name_len (1..ALBM_NAME_MAX-1)
- *    38   2  flags (0; reserved)
+ *    38   2  v1: flags (0; reserved)   v2: ext_len, the length of the fields at 80+n
  *    40   8  mem_total_bytes
  *    48   8  mem_available_bytes
  *    56   8  cpu_util  (IEEE-754 binary64)
@@ -38,13 +38,30 @@
  *    72   4  run_queue
  *    76   4  tcp_established
  *    80   n  name (printable ASCII, no NUL)
- *  80+n  32  HMAC-SHA256(key, bytes 0 .. 80+n-1)
+ *  80+n   e  v2 only: optional fields, e = ext_len bytes of (type u8, len u8, value),
+ *            types strictly increasing; a receiver skips types it does not know
+ * 80+n+e 32  HMAC-SHA256(key, bytes 0 .. 80+n+e-1)
+ *
+ * Optional fields (type: value; bit (type - 1) of struct albm_metrics.present):
+ *   1-3  host PSI memory, cpu, io        4 x u16: some_avg10, full_avg10, some_pct,
+ *   4-6  cgroup PSI memory, cpu, io               full_pct in hundredths of a percent
+ *   7    majfault_rate                   binary64, finite, >= 0
+ *   8    oom_kills                       u64
  */
 #define REPORT_MAGIC    "ALBR"
 #define REPORT_TYPE     1
 #define REPORT_HDR_LEN  80
 #define REPORT_TAG_LEN  32
 #define REPORT_MIN_LEN  (REPORT_HDR_LEN + 1 + REPORT_TAG_LEN)
+
+enum {
+	TLV_HOST_PSI = 1, /* .. 3 */
+	TLV_CG_PSI = 4,   /* .. 6 */
+	TLV_MAJFAULT = 7,
+	TLV_OOM_KILLS = 8,
+	TLV_LAST_KNOWN = 8,
+};
+#define TLV_PSI_LEN 8 /* 4 x u16 */
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -101,6 +118,33 @@ static int report_tag(const uint8_t key[ALBM_KEY_LEN], const uint8_t *buf, size_
 	return 0;
 }
 
+static bool psi_valid(const struct albm_psi *p)
+{
+	const double v[4] = { p->some_avg10, p->full_avg10, p->some_pct, p->full_pct };
+
+	for (int i = 0; i < 4; i++)
+		if (!isfinite(v[i]) || v[i] < 0.0 || v[i] > 100.0)
+			return false;
+	return true;
+}
+
+/* The optional fields that are present; NULL when all are in range, else a name. */
+static const char *report_check_optional(const struct albm_metrics *m)
+{
+	if (m->present & ~ALBM_MET_ALL)
+		return "present";
+	for (int r = 0; r < ALBM_PSI_NRES; r++) {
+		if ((m->present & ALBM_MET_HOST_PSI(r)) && !psi_valid(&m->host_psi[r]))
+			return "host_psi";
+		if ((m->present & ALBM_MET_CG_PSI(r)) && !psi_valid(&m->cg_psi[r]))
+			return "cgroup_psi";
+	}
+	if ((m->present & ALBM_MET_MAJFAULT) && (!isfinite(m->majfault_rate) ||
+						  m->majfault_rate < 0.0))
+		return "majfault_rate";
+	return NULL;
+}
+
 /* Value checks shared by encode and decode; 0 or -EBADMSG naming the field. */
 static int report_check_fields(const struct albm_report *r, char *err, size_t errlen)
 {
@@ -119,6 +163,8 @@ static int report_check_fields(const struct albm_report *r, char *err, size_t er
 		bad = "cpu_util";
 	else if (!isfinite(m->load1) || m->load1 < 0.0)
 		bad = "load1";
+	else
+		bad = report_check_optional(m);
 	if (bad) {
 		albm_seterr(err, errlen, "report field %s out of range", bad);
 		return -EBADMSG;
@@ -126,18 +172,65 @@ static int report_check_fields(const struct albm_report *r, char *err, size_t er
 	return 0;
 }
 
+/* The PSI field of type t (1-6). */
+static struct albm_psi *tlv_psi(struct albm_metrics *m, int t)
+{
+	return t < TLV_CG_PSI ? &m->host_psi[t - TLV_HOST_PSI] : &m->cg_psi[t - TLV_CG_PSI];
+}
+
+static const struct albm_psi *tlv_psi_of(const struct albm_metrics *m, int t)
+{
+	return t < TLV_CG_PSI ? &m->host_psi[t - TLV_HOST_PSI] : &m->cg_psi[t - TLV_CG_PSI];
+}
+
+/* Write the optional fields of m present into p (NULL: only measure); returns the
+ * number of bytes. */
+static size_t report_put_ext(const struct albm_metrics *m, uint8_t *p)
+{
+	size_t n = 0;
+
+	for (int t = 1; t <= TLV_LAST_KNOWN; t++) {
+		size_t len = t < TLV_MAJFAULT ? TLV_PSI_LEN : 8;
+
+		if (!(m->present & (1u << (t - 1))))
+			continue;
+		if (p) {
+			uint8_t *v = p + n + 2;
+
+			p[n] = (uint8_t)t;
+			p[n + 1] = (uint8_t)len;
+			if (t < TLV_MAJFAULT) {
+				const struct albm_psi *psi = tlv_psi_of(m, t);
+				const double f[4] = { psi->some_avg10, psi->full_avg10,
+						      psi->some_pct, psi->full_pct };
+
+				for (int i = 0; i < 4; i++)
+					put_be(v + 2 * i, (uint64_t)lround(f[i] * 100.0), 2);
+			} else if (t == TLV_MAJFAULT) {
+				put_be(v, double_bits(m->majfault_rate), 8);
+			} else {
+				put_be(v, m->oom_kills, 8);
+			}
+		}
+		n += 2 + len;
+	}
+	return n;
+}
+
 int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN],
 		       uint8_t *buf, size_t len)
 {
 	const struct albm_metrics *m = &r->m;
-	size_t nlen, total;
+	size_t nlen, ext, total;
 	int rc;
 
-	if (r->version != ALBM_REPORT_VERSION || report_check_fields(r, NULL, 0))
+	if (r->version < ALBM_REPORT_VERSION_MIN || r->version > ALBM_REPORT_VERSION ||
+	    report_check_fields(r, NULL, 0))
 		return -EINVAL;
 	nlen = strlen(m->name);
-	total = REPORT_HDR_LEN + nlen + REPORT_TAG_LEN;
-	if (len < total)
+	ext = r->version >= 2 ? report_put_ext(m, NULL) : 0;
+	total = REPORT_HDR_LEN + nlen + ext + REPORT_TAG_LEN;
+	if (len < total || total > ALBM_REPORT_MAX)
 		return -ENOSPC;
 	memcpy(buf, REPORT_MAGIC, 4);
 	buf[4] = r->version;
@@ -149,7 +242,7 @@ int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_L
 	put_be(buf + 32, r->interval_ms, 4);
 	buf[36] = (uint8_t)m->state;
 	buf[37] = (uint8_t)nlen;
-	put_be(buf + 38, 0, 2);
+	put_be(buf + 38, ext, 2); /* v1: the reserved flags, 0 */
 	put_be(buf + 40, m->mem_total_bytes, 8);
 	put_be(buf + 48, m->mem_available_bytes, 8);
 	put_be(buf + 56, double_bits(m->cpu_util), 8);
@@ -157,14 +250,16 @@ int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_L
 	put_be(buf + 72, m->run_queue, 4);
 	put_be(buf + 76, m->tcp_established, 4);
 	memcpy(buf + REPORT_HDR_LEN, m->name, nlen);
-	rc = report_tag(key, buf, REPORT_HDR_LEN + nlen, buf + REPORT_HDR_LEN + nlen);
+	if (ext)
+		report_put_ext(m, buf + REPORT_HDR_LEN + nlen);
+	rc = report_tag(key, buf, total - REPORT_TAG_LEN, buf + total - REPORT_TAG_LEN);
 	return rc ? rc : (int)total;
 }
 
 /* Structure checks that need no key: length, magic, version, length fields. */
 static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	size_t nlen;
+	size_t nlen, ext;
 
 	if (len < REPORT_MIN_LEN) {
 		albm_seterr(err, errlen, "truncated report: %zu bytes, at least %d needed", len,
@@ -180,9 +275,9 @@ static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t 
 		albm_seterr(err, errlen, "not an ALBM report (bad magic)");
 		return -EBADMSG;
 	}
-	if (buf[4] != ALBM_REPORT_VERSION) {
-		albm_seterr(err, errlen, "report version %u not supported (this build speaks %d)",
-			    buf[4], ALBM_REPORT_VERSION);
+	if (buf[4] < ALBM_REPORT_VERSION_MIN || buf[4] > ALBM_REPORT_VERSION) {
+		albm_seterr(err, errlen, "report version %u not supported (this build speaks %d-%d)",
+			    buf[4], ALBM_REPORT_VERSION_MIN, ALBM_REPORT_VERSION);
 		return -EPROTO;
 	}
 	if (get_be(buf + 6, 2) != len) {
@@ -191,10 +286,57 @@ static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t 
 		return -EBADMSG;
 	}
 	nlen = buf[37];
-	if (nlen == 0 || nlen >= ALBM_NAME_MAX || REPORT_HDR_LEN + nlen + REPORT_TAG_LEN != len) {
-		albm_seterr(err, errlen, "name length %zu does not fit a %zu-byte report", nlen,
-			    len);
+	ext = buf[4] >= 2 ? get_be(buf + 38, 2) : 0; /* v1: flags, checked once signed */
+	if (nlen == 0 || nlen >= ALBM_NAME_MAX ||
+	    REPORT_HDR_LEN + nlen + ext + REPORT_TAG_LEN != len) {
+		albm_seterr(err, errlen, "name length %zu and extension length %zu do not fit a "
+			    "%zu-byte report", nlen, ext, len);
 		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Decode one known optional field t (its length already checked) into m. */
+static void report_get_field(struct albm_metrics *m, int t, const uint8_t *v)
+{
+	if (t < TLV_MAJFAULT) {
+		struct albm_psi *psi = tlv_psi(m, t);
+
+		psi->some_avg10 = (double)get_be(v, 2) / 100.0;
+		psi->full_avg10 = (double)get_be(v + 2, 2) / 100.0;
+		psi->some_pct = (double)get_be(v + 4, 2) / 100.0;
+		psi->full_pct = (double)get_be(v + 6, 2) / 100.0;
+	} else if (t == TLV_MAJFAULT) {
+		m->majfault_rate = bits_double(get_be(v, 8));
+	} else {
+		m->oom_kills = get_be(v, 8);
+	}
+	m->present |= 1u << (t - 1);
+}
+
+/* The optional fields p[0..n) of a version 2 report into out; 0 or -EBADMSG. */
+static int report_get_ext(const uint8_t *p, size_t n, struct albm_report *out, char *err,
+			  size_t errlen)
+{
+	int last = 0;
+
+	while (n) {
+		int t = n >= 2 ? p[0] : -1;
+		size_t len = n >= 2 ? p[1] : 0, want = t < TLV_MAJFAULT ? TLV_PSI_LEN : 8;
+
+		if (t < 0 || len > n - 2 || t <= last ||
+		    (t <= TLV_LAST_KNOWN && len != want)) {
+			albm_seterr(err, errlen, "optional field %d (length %zu) malformed, out of "
+				    "order or repeated", t, len);
+			return -EBADMSG;
+		}
+		if (t <= TLV_LAST_KNOWN)
+			report_get_field(&out->m, t, p + 2);
+		else
+			out->unknown_fields++;
+		last = t;
+		p += 2 + len;
+		n -= 2 + len;
 	}
 	return 0;
 }
@@ -210,7 +352,7 @@ int albm_report_decode(const uint8_t *buf, size_t len, const uint8_t key[ALBM_KE
 	if (rc)
 		return rc;
 	nlen = buf[37];
-	body = REPORT_HDR_LEN + nlen;
+	body = len - REPORT_TAG_LEN;
 	if (report_tag(key, buf, body, tag)) {
 		albm_seterr(err, errlen, "HMAC-SHA256 computation failed");
 		return -EIO;
@@ -238,12 +380,14 @@ int albm_report_decode(const uint8_t *buf, size_t len, const uint8_t key[ALBM_KE
 		albm_seterr(err, errlen, "report field name out of range");
 		return -EBADMSG;
 	}
-	if (buf[5] != REPORT_TYPE || get_be(buf + 38, 2) != 0) {
+	if (buf[5] != REPORT_TYPE || (out->version == 1 && get_be(buf + 38, 2) != 0)) {
 		albm_seterr(err, errlen, "report type %u / flags %#x not understood", buf[5],
 			    (unsigned)get_be(buf + 38, 2));
 		return -EBADMSG;
 	}
-	return report_check_fields(out, err, errlen);
+	rc = report_get_ext(buf + REPORT_HDR_LEN + nlen, body - REPORT_HDR_LEN - nlen, out, err,
+			    errlen);
+	return rc ? rc : report_check_fields(out, err, errlen);
 }
 
 int albm_replay_check(struct albm_replay *st, const struct albm_report *r, uint64_t now_wall_ms,

@@ -32,6 +32,27 @@ struct albm_flow {
 	uint8_t saddr[16], daddr[16];
 };
 
+/*
+ * One latency figure the data plane measures passively per server (µs).  All zero
+ * until the first sample.  albmd's proxy fills them (docs/albmd.md); schedulers only
+ * read them, at pick or tick time (prequal: ttfb; orca: errors).
+ */
+struct albm_dest_latency {
+	uint32_t ewma_us;  /* exponentially weighted moving average */
+	uint32_t p90_us;   /* 90th percentile over the data plane's last window */
+	uint64_t samples;  /* measurements taken so far; 0 = nothing known */
+};
+
+/* What the data plane has measured of a server's connections (passive, no probes). */
+struct albm_dest_passive {
+	struct albm_dest_latency connect;  /* TCP connect to the server */
+	struct albm_dest_latency ttfb;     /* request forwarded -> first response byte */
+	struct albm_dest_latency duration; /* connection opened -> closed */
+	uint64_t errors;     /* connections that failed: connect error, or reset / closed by
+			      * the server before any response byte (cumulative) */
+	uint64_t updated_ms; /* svc clock of the last sample of any figure; 0 = never */
+};
+
 /* A real server as the scheduler sees it. */
 struct albm_dest {
 	char name[ALBM_NAME_MAX];
@@ -48,6 +69,9 @@ struct albm_dest {
 	 * caller's one copy (albmd's agent entry), see albm_svc_report(). */
 	const struct albm_metrics *report;
 	uint64_t report_ms;      /* when it arrived (svc clock); 0 = never */
+
+	/* Passive measurements by the data plane (zero where it measures nothing). */
+	struct albm_dest_passive passive;
 
 	double eff_weight;       /* effective weight published by the scheduler (albm: from
 				  * measurements; others: = weight, or 0 when not eligible) */
@@ -86,6 +110,27 @@ struct albm_service {
 		int all_overloaded_policy;  /* ALBM_ALL_OVL_LEAST_LOADED, _REFUSE or _QUEUE */
 		double mem_reserve;         /* fraction of each server's memory kept free */
 	} adaptive;
+
+	/* Parameters of orca, gRPC's weighted_round_robin (sched_orca.c). */
+	struct albm_orca_params {
+		uint64_t blackout_ms;     /* weights ignored this long after reports (re)start */
+		uint64_t expiration_ms;   /* a weight not updated this long is dropped */
+		uint64_t update_ms;       /* weights recomputed this often (at least 100 ms) */
+		double error_penalty;     /* error_utilization_penalty (>= 0) */
+	} orca;
+
+	/* Parameters of prequal, hot-cold lexicographic selection (sched_prequal.c). */
+	struct albm_prequal_params {
+		double q_rif;             /* hot: requests in flight above this quantile of the pool */
+		uint32_t pool;            /* servers drawn per pick (the probe pool), >= 1 */
+		uint64_t latency_max_age_ms; /* an older latency counts as unknown */
+	} prequal;
+
+	/* Parameters of lr, Envoy's least_request (sched_lr.c). */
+	struct albm_lr_params {
+		uint32_t choice_count;    /* equal weights: best of this many random draws (>= 1) */
+		double active_request_bias; /* unequal weights: weight / (active + 1)^bias (>= 0) */
+	} lr;
 
 	/* Statistics kept by the library. */
 	uint64_t picks;          /* successful schedule() calls */

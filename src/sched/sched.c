@@ -15,7 +15,7 @@
 extern const struct albm_sched_ops albm_sched_rr, albm_sched_wrr, albm_sched_lc,
 	albm_sched_wlc, albm_sched_sed, albm_sched_nq, albm_sched_sh, albm_sched_dh,
 	albm_sched_mh, albm_sched_lblc, albm_sched_lblcr, albm_sched_fo, albm_sched_ovf,
-	albm_sched_twos, albm_sched_albm;
+	albm_sched_twos, albm_sched_albm, albm_sched_orca, albm_sched_prequal, albm_sched_lr;
 
 static const struct albm_sched_ops *const sched_table[] = {
 	&albm_sched_rr,
@@ -33,6 +33,9 @@ static const struct albm_sched_ops *const sched_table[] = {
 	&albm_sched_ovf,
 	&albm_sched_twos,
 	&albm_sched_albm,
+	&albm_sched_orca,
+	&albm_sched_prequal,
+	&albm_sched_lr,
 };
 
 /* A table searched after the built-in one (albm_sched_set_extra): tests register
@@ -125,6 +128,12 @@ void albm_svc_init(struct albm_service *svc, const char *name)
 	svc->adaptive.rise_alpha = 0.3;
 	svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
 	svc->adaptive.mem_reserve = 0.20;
+	/* the peers' published defaults (docs/schedulers.md) */
+	svc->orca = (struct albm_orca_params){ .blackout_ms = 10000, .expiration_ms = 180000,
+					       .update_ms = 1000, .error_penalty = 1.0 };
+	svc->prequal = (struct albm_prequal_params){ .q_rif = 0.84, .pool = 16,
+						     .latency_max_age_ms = 2000 };
+	svc->lr = (struct albm_lr_params){ .choice_count = 2, .active_request_bias = 1.0 };
 }
 
 static void svc_unbind(struct albm_service *svc)

@@ -93,6 +93,9 @@ static void test_layout(void **state)
 	int n;
 	(void)state;
 
+	r.version = 1;
+	r.m.present = ALBM_MET_ALL; /* version 1 carries none of them */
+	r.m.oom_kills = 3;
 	n = encode(&r, buf);
 	assert_int_equal(n, 80 + 5 + 32);
 	assert_memory_equal(buf, "ALBR", 4);
@@ -170,12 +173,203 @@ static void test_wrong_version(void **state)
 	(void)state;
 
 	n = encode(&r, buf);
-	buf[4] = 2;
+	buf[4] = 3;
 	resign(buf, (size_t)n); /* correctly signed, yet a version we do not speak */
 	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), -EPROTO);
-	assert_non_null(strstr(err, "version 2"));
-	r.version = 2;
+	assert_non_null(strstr(err, "version 3"));
+	buf[4] = 0;
+	resign(buf, (size_t)n);
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), -EPROTO);
+	r.version = 3;
 	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), -EINVAL);
+	r.version = 0;
+	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), -EINVAL);
+}
+
+/* ---- version 2: the optional stall signals ---- */
+
+static struct albm_report sample_v2(void)
+{
+	struct albm_report r = sample_report();
+
+	r.version = 2;
+	r.m.present = ALBM_MET_ALL;
+	for (int i = 0; i < ALBM_PSI_NRES; i++) {
+		r.m.host_psi[i] = (struct albm_psi){ 1.25 + i, 0.5 + i, 12.34, 100.0 };
+		r.m.cg_psi[i] = (struct albm_psi){ 0.01 * i, 0, 99.99, 7.5 };
+	}
+	r.m.majfault_rate = 1234.5;
+	r.m.oom_kills = 0x0102030405060708ull;
+	return r;
+}
+
+static void test_v2_round_trip(void **state)
+{
+	struct albm_report r = sample_v2(), out;
+	uint8_t buf[ALBM_REPORT_MAX];
+	char err[128];
+	int n;
+	(void)state;
+
+	n = encode(&r, buf);
+	assert_int_equal(n, 80 + 5 + 6 * 10 + 2 * 10 + 32);
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(out.m.present, ALBM_MET_ALL);
+	assert_int_equal(out.unknown_fields, 0);
+	for (int i = 0; i < ALBM_PSI_NRES; i++) {
+		assert_memory_equal(&out.m.host_psi[i], &r.m.host_psi[i], sizeof(struct albm_psi));
+		assert_memory_equal(&out.m.cg_psi[i], &r.m.cg_psi[i], sizeof(struct albm_psi));
+	}
+	assert_true(out.m.majfault_rate == 1234.5);
+	assert_true(out.m.oom_kills == r.m.oom_kills);
+	assert_true(out.m.cpu_util == r.m.cpu_util && out.m.state == ALBM_AGENT_OVERLOADED);
+
+	/* only what is present travels; the rest decodes as zero */
+	r.m.present = ALBM_MET_CG_PSI(ALBM_PSI_MEMORY) | ALBM_MET_OOM_KILLS;
+	n = encode(&r, buf);
+	assert_int_equal(n, 80 + 5 + 10 + 10 + 32);
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.m.present, r.m.present);
+	assert_true(out.m.host_psi[0].some_avg10 == 0 && out.m.majfault_rate == 0);
+	assert_true(out.m.cg_psi[0].full_pct == 7.5);
+}
+
+/* The optional fields' bytes as docs/protocol.md lays them out. */
+static void test_v2_layout(void **state)
+{
+	struct albm_report r = sample_v2();
+	uint8_t buf[ALBM_REPORT_MAX];
+	int n;
+	(void)state;
+
+	r.m.present = ALBM_MET_HOST_PSI(ALBM_PSI_CPU) | ALBM_MET_MAJFAULT | ALBM_MET_OOM_KILLS;
+	n = encode(&r, buf);
+	assert_int_equal(n, 80 + 5 + 30 + 32);
+	assert_int_equal(buf[4], 2);
+	assert_int_equal(buf[38] << 8 | buf[39], 30); /* ext_len */
+	/* type 2 (host cpu), length 8: 225, 150, 1234, 10000 hundredths */
+	assert_memory_equal(buf + 85, "\x02\x08\x00\xe1\x00\x96\x04\xd2\x27\x10", 10);
+	/* type 7, binary64 1234.5 = 0x40934a0000000000 */
+	assert_memory_equal(buf + 95, "\x07\x08\x40\x93\x4a\x00\x00\x00\x00\x00", 10);
+	assert_memory_equal(buf + 105, "\x08\x08\x01\x02\x03\x04\x05\x06\x07\x08", 10);
+}
+
+/* A new distributor accepts an old agent: version 1 decodes, with nothing optional. */
+static void test_v1_accepted(void **state)
+{
+	struct albm_report r = sample_v2(), out;
+	uint8_t buf[ALBM_REPORT_MAX];
+	char err[128];
+	int n;
+	(void)state;
+
+	r.version = 1;
+	n = encode(&r, buf);
+	assert_int_equal(n, 80 + 5 + 32);
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.version, 1);
+	assert_int_equal(out.m.present, 0);
+	assert_true(out.m.oom_kills == 0);
+	/* v1's reserved flags stay reserved */
+	buf[39] = 1;
+	resign(buf, (size_t)n);
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), -EBADMSG);
+}
+
+/* Append raw optional-field bytes to a signed v2 report of sample_report(). */
+static int v2_with(uint8_t *buf, const uint8_t *ext, size_t elen)
+{
+	struct albm_report r = sample_report();
+	int n;
+
+	r.version = 2;
+	n = encode(&r, buf) - 32; /* without the tag */
+	memcpy(buf + n, ext, elen);
+	n += (int)elen + 32;
+	buf[6] = (uint8_t)(n >> 8), buf[7] = (uint8_t)n;
+	buf[38] = (uint8_t)(elen >> 8), buf[39] = (uint8_t)elen;
+	resign(buf, (size_t)n);
+	return n;
+}
+
+/* Field types this build does not know are skipped and counted (a newer agent). */
+static void test_v2_unknown_fields(void **state)
+{
+	static const uint8_t ext[] = { 8, 8, 0, 0, 0, 0, 0, 0, 0, 5,  /* oom_kills 5 */
+				       9, 3, 1, 2, 3,                /* unknown */
+				       200, 0 };                     /* unknown, empty */
+	struct albm_report out;
+	uint8_t buf[ALBM_REPORT_MAX];
+	char err[128];
+	int n;
+	(void)state;
+
+	n = v2_with(buf, ext, sizeof(ext));
+	assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.unknown_fields, 2);
+	assert_int_equal(out.m.present, ALBM_MET_OOM_KILLS);
+	assert_true(out.m.oom_kills == 5);
+}
+
+static void test_v2_malformed_fields(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t ext[24];
+		size_t len;
+	} cases[] = {
+		{ "repeated", { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1 }, 20 },
+		{ "out of order", { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0 }, 20 },
+		{ "type 0", { 0, 0 }, 2 },
+		{ "known type, wrong length", { 8, 4, 0, 0, 0, 1 }, 6 },
+		{ "length past the end", { 9, 5, 1, 2, 3 }, 5 },
+		{ "half a header", { 9 }, 1 },
+		{ "PSI above 100 %", { 1, 8, 0x27, 0x11, 0, 0, 0, 0, 0, 0 }, 10 },
+		{ "majfault NaN", { 7, 8, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0 }, 10 },
+		{ "majfault negative", { 7, 8, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0 }, 10 },
+	};
+	struct albm_report out;
+	uint8_t buf[ALBM_REPORT_MAX];
+	char err[128];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = v2_with(buf, cases[i].ext, cases[i].len);
+
+		if (albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)) != -EBADMSG)
+			fail_msg("%s: accepted", cases[i].what);
+	}
+	/* the extension length must match the datagram */
+	{
+		static const uint8_t ok[] = { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1 };
+		int n = v2_with(buf, ok, sizeof(ok));
+
+		buf[39]--;
+		resign(buf, (size_t)n);
+		assert_int_equal(albm_report_decode(buf, (size_t)n, key, &out, err, sizeof(err)),
+				 -EBADMSG);
+	}
+}
+
+static void test_v2_encode_refuses(void **state)
+{
+	struct albm_report r = sample_v2();
+	uint8_t buf[ALBM_REPORT_MAX];
+	(void)state;
+
+	r.m.host_psi[1].full_pct = 100.5;
+	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), -EINVAL);
+	r = sample_v2();
+	r.m.majfault_rate = -1;
+	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), -EINVAL);
+	r.m.present &= ~ALBM_MET_MAJFAULT; /* not present: not checked, not sent */
+	assert_true(albm_report_encode(&r, key, buf, sizeof(buf)) > 0);
+	r.m.present = 1u << 8; /* a bit with no field */
+	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), -EINVAL);
+	r = sample_v2();
+	memset(r.m.name, 'a', sizeof(r.m.name) - 1); /* everything: still far below 512 */
+	assert_int_equal(albm_report_encode(&r, key, buf, sizeof(buf)), 80 + 63 + 80 + 32);
 }
 
 /* Authenticated but out-of-range fields are refused: a key holder can still err. */
@@ -423,6 +617,9 @@ int main(void)
 		cmocka_unit_test(test_replayed_seq),   cmocka_unit_test(test_old_timestamp),
 		cmocka_unit_test(test_restart_not_replay), cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_key_permissions), cmocka_unit_test(test_key_contents),
+		cmocka_unit_test(test_v2_round_trip),  cmocka_unit_test(test_v2_layout),
+		cmocka_unit_test(test_v1_accepted),    cmocka_unit_test(test_v2_unknown_fields),
+		cmocka_unit_test(test_v2_malformed_fields), cmocka_unit_test(test_v2_encode_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

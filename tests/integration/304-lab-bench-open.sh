@@ -42,7 +42,9 @@ for k in ("sent", "late_pool", "late_loop", "backlog", "late_pct", "rate_met"):
     assert k in s, k
 assert s["late_pool"] == 0, s  # 1000 connections never all busy
 PY
-# The series: one row per 500 ms over the run, requests adding up to at least the step's.
+# The series: one row per 500 ms over the run, requests adding up to the step's but for
+# the last sliver of an interval (under half of one: not written, it would plot as a
+# spurious dip; at 300/s, at most ~75 requests, allowed twice that on a loaded machine).
 python3 - "$TMP/a.series" "$TMP/a.json" <<'PY' || fail "series: $(cat "$TMP/a.series")"
 import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -52,8 +54,9 @@ assert list(rows[0].keys()) == ["t_s", "unix_s", "step", "warmup", "requests", "
 assert 6 <= len(rows) <= 8, len(rows)
 ts = [float(r["t_s"]) for r in rows]
 assert ts == sorted(ts) and abs(ts[0] - 0.5) < 0.2, ts
-assert sum(int(r["requests"]) for r in rows) >= step["requests"], rows
-assert sum(int(r["sent"]) for r in rows) >= step["sent"], rows
+sliver = 2 * 300 * 0.25
+assert step["requests"] - sum(int(r["requests"]) for r in rows) <= sliver, rows
+assert step["sent"] - sum(int(r["sent"]) for r in rows) <= sliver, rows
 assert all(float(r["unix_s"]) > 1e9 for r in rows)
 PY
 

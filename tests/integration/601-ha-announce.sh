@@ -24,9 +24,9 @@ wait_until 20 sessions_up 2 || fail "BGP sessions: $($LAB birdc r show protocols
 
 # ---- 1. announce ----------------------------------------------------------------------------
 announce d1
-wait_until 5 test "$(nexthops)" = 10.78.0.11 || fail "after d1 announced: next hops '$(nexthops)'"
+wait_until 5 nexthops_are 10.78.0.11 || fail "after d1 announced: next hops '$(nexthops)'"
 announce d2
-wait_until 5 test "$(nexthops)" = "10.78.0.11 10.78.0.12" || fail "ECMP: next hops '$(nexthops)'"
+wait_until 5 nexthops_are "10.78.0.11 10.78.0.12" || fail "ECMP: next hops '$(nexthops)'"
 in_ns r ip route show "$VIP" | grep -q "nexthop via 10.78.0.12" || fail "not a multipath route"
 echo "announced by d1 and d2: $(in_ns r ip route show "$VIP" | tr -s ' \n\t' ' ')"
 
@@ -50,7 +50,7 @@ exec 11>&-
 wait "${ANN_PID[1]}" 2>/dev/null
 rm -f "$TMP/ann-d1" "$TMP/ann-d1.out"
 announce d1
-wait_until 5 test "$(nexthops)" = 10.78.0.11 || fail "d1 again: '$(nexthops)'"
+wait_until 5 nexthops_are 10.78.0.11 || fail "d1 again: '$(nexthops)'"
 t0=$(now_ms)
 # shellcheck disable=SC2046
 kill -9 $(pid_in d1 bird)

@@ -23,7 +23,7 @@ for d in d1 d2 d3; do
 	albmd_dr "$d" "$VIP"
 	announce "$d"
 done
-wait_until 10 test "$(nexthops)" = "10.78.0.11 10.78.0.12 10.78.0.13" ||
+wait_until 10 nexthops_are "10.78.0.11 10.78.0.12 10.78.0.13" ||
 	fail "next hops: '$(nexthops)'"
 
 got=$(conns 90 "$VIP")
@@ -38,7 +38,7 @@ done
 
 # d3 withdraws (its announcement closes, as in a drain): new flows go to d1 and d2 only.
 echo close >&13
-wait_until 10 test "$(nexthops)" = "10.78.0.11 10.78.0.12" || fail "d3 not withdrawn: '$(nexthops)'"
+wait_until 10 nexthops_are "10.78.0.11 10.78.0.12" || fail "d3 not withdrawn: '$(nexthops)'"
 got=$(conns 30 "$VIP")
 case $got in *"fail 0") ;; *) fail "failed connections after d3 withdrew: $got" ;; esac
 [ "$(dr_flows d3)" -eq "$f3" ] || fail "d3 got new flows after it withdrew"

@@ -2,7 +2,7 @@
 # ALBM: the Grafana dashboard (contrib/grafana/albm.json) is valid JSON with unique panel
 # ids, and every metric its queries use is one albmd exports: read from the /metrics of
 # a running albmd with an agent's report (the albm_dr_* families only exist with a DR
-# service: those are looked up in the source that prints them).
+# service: those are looked up in the DR plane's view source, src/distributor/dr_views.c).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=../lib/itest.sh
@@ -21,7 +21,7 @@ has_agent() { curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics" | grep -q '^
 wait_until 10 has_agent || fail "no agent metrics after a report"
 curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics" >"$TMP/metrics" || fail "GET /metrics"
 
-python3 - contrib/grafana/albm.json "$TMP/metrics" src/distributor/dataplane_dr.c <<'PY' || fail "dashboard check"
+python3 - contrib/grafana/albm.json "$TMP/metrics" src/distributor/dr_views.c <<'PY' || fail "dashboard check"
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
 exported = set(re.findall(r"^# TYPE (\w+) ", open(sys.argv[2]).read(), re.M))

@@ -57,6 +57,9 @@ ha_up() {
 }
 
 nexthops() { $LAB nexthops | tr '\n' ' ' | sed 's/ $//'; }
+# nexthops_are "A B": for wait_until, which runs it again each time (a "$(nexthops)"
+# in wait_until's arguments would be read once, before the wait).
+nexthops_are() { [ "$(nexthops)" = "$1" ]; }
 sessions_up() { [ "$($LAB birdc r show protocols | grep -c Established)" -eq "$1" ]; }
 
 httpd_up() {

@@ -176,8 +176,9 @@ bench-sched: deps bench-bins
 	$(Q)$(BUILD)/bench/bench_sched
 bench-agent: deps bins
 	$(Q)bash bench/agent.sh
+# `make bench-peers WORKERS=2` = bench/peers.sh --workers 2 (make itself takes no --workers)
 bench-peers: deps bins
-	$(Q)bash bench/peers.sh
+	$(Q)BUILD=$(BUILD) bash bench/peers.sh $(if $(WORKERS),--workers $(WORKERS))
 bench-dr: deps bins
 	$(Q)bash bench/dr.sh
 demo: deps bins

@@ -170,26 +170,64 @@ static struct albmd_conn *conn_new(struct albmd_pworker *pw, int fd, const struc
 	return c;
 }
 
-void proxy_accepted(struct albmd_pworker *pw, struct albmd_service *svc, const int *fds,
+/* The service l feeds now, referenced (NULL: none). */
+static struct albmd_service *listener_service(struct albmd_listener *l)
+{
+	struct albmd_service *svc;
+
+	pthread_mutex_lock(&l->lock);
+	svc = l->svc;
+	if (svc)
+		albmd_service_ref(svc);
+	pthread_mutex_unlock(&l->lock);
+	return svc;
+}
+
+/* Lock the service l feeds, for a batch of its clients; NULL if none.  A reload may
+ * hand the address to a new service and retire the old one between reading the
+ * listener and locking: then the new one is taken. */
+static struct albmd_service *lock_listener_service(struct albmd_pworker *pw,
+						   struct albmd_listener *l)
+{
+	struct albmd_service *svc = listener_service(l), *now;
+
+	for (int i = 0; svc; i++) {
+		conn_release_dead(pw, svc); /* returns with svc's lock held */
+		if (!svc->removed || i == 3)
+			return svc;
+		now = listener_service(l); /* the listener's lock is a leaf */
+		if (now == svc) { /* no successor: its clients are closed */
+			albmd_service_unref(now);
+			return svc;
+		}
+		albmd_service_unlock(svc);
+		albmd_service_unref(svc);
+		svc = now;
+	}
+	return NULL;
+}
+
+void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const int *fds,
 		    const struct albm_addr *peers, unsigned n)
 {
 	struct albmd_conn *cs[ACCEPT_BATCH_MAX];
 	enum conn_admission adm[ACCEPT_BATCH_MAX];
 	bool splice = __atomic_load_n(&pw->d->hot.splice, __ATOMIC_RELAXED);
+	struct albmd_service *svc;
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < n && i < ACCEPT_BATCH_MAX; i++)
 		if ((cs[k] = conn_new(pw, fds[i], &peers[i])))
 			k++;
-	if (!svc) {
+	if (!(svc = lock_listener_service(pw, l))) {
 		for (unsigned i = 0; i < k; i++)
 			conn_close(cs[i]);
 		return;
 	}
-	conn_release_dead(pw, svc); /* returns with svc's lock held */
 	for (unsigned i = 0; i < k; i++)
 		adm[i] = conn_admit(cs[i], svc, splice);
 	albmd_service_unlock(svc);
+	albmd_service_unref(svc); /* the admitted connections hold their own */
 	for (unsigned i = 0; i < k; i++) {
 		if (adm[i] == ADMIT_CLOSE)
 			conn_close(cs[i]);

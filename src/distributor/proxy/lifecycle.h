@@ -4,9 +4,9 @@
 
 #include "distributor/proxy/proxy-t.h"
 
-/* Clients accepted for svc (NULL: the listener has no service: close them): admit
- * them in one service lock section, then connect, queue or close each. */
-void proxy_accepted(struct albmd_pworker *pw, struct albmd_service *svc, const int *fds,
+/* Clients accepted on l: admit them to l's service in one service lock section, then
+ * connect, queue or close each (all closed when l has no service). */
+void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const int *fds,
 		    const struct albm_addr *peers, unsigned n);
 /* After a batch: reconnect failed connects, dispatch the queue if a server was given
  * back, reap the closed connections. */

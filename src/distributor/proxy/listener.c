@@ -81,19 +81,6 @@ void listener_resume_if_room(struct albmd_pworker *pw)
 		listener_pause(pw, false);
 }
 
-/* The service new clients of l go to, referenced (NULL: none). */
-static struct albmd_service *listener_service(struct albmd_listener *l)
-{
-	struct albmd_service *svc;
-
-	pthread_mutex_lock(&l->lock);
-	svc = l->svc;
-	if (svc)
-		albmd_service_ref(svc);
-	pthread_mutex_unlock(&l->lock);
-	return svc;
-}
-
 /* Accept up to ACCEPT_BATCH clients; how many, and whether to go on. */
 static unsigned accept_batch(struct albmd_listener *l, int *fds, struct albm_addr *peers,
 			     bool *more)
@@ -141,10 +128,7 @@ static void listener_accept(struct evl *loop, struct evl_io *io, uint32_t revent
 		unsigned n = accept_batch(l, fds, peers, &more);
 		if (!n)
 			break;
-		struct albmd_service *svc = listener_service(l);
-		proxy_accepted(l->pw, svc, fds, peers, n);
-		if (svc)
-			albmd_service_unref(svc);
+		proxy_accepted(l->pw, l, fds, peers, n);
 	}
 }
 

@@ -1,6 +1,6 @@
 /* ALBM: the proxy's listeners — one socket per worker per service address
  *
- * The proxy data plane's prepare/start/stop (struct albmd_dataplane_ops).  A
+ * The work behind the proxy data plane's prepare/start/stop (plane.c).  A
  * listener set is bound in prepare() so that a reload whose address is taken fails
  * before anything changes; a set whose address another (or the same) service
  * already holds is reused, so a reload never closes and re-binds a listening
@@ -24,7 +24,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "distributor/proxy/lifecycle.h"
-#include "distributor/proxy/proxy.h"
 #include "distributor/service.h"
 
 #define ACCEPT_BATCH 16 /* connections accepted, then admitted in one lock section */
@@ -203,7 +202,7 @@ static void listener_work(struct albmd_worker *w, struct albmd_work *work, unsig
 	pw->listeners = l;
 }
 
-/* ---- the data-plane operations (main thread, under albmd_lock()) ---- */
+/* ---- the data-plane operations (main thread, under albmd_lock(); plane.c) ---- */
 
 /* Close a set that never reached the workers. */
 static void lset_close_now(struct albmd_lset *set)
@@ -241,15 +240,15 @@ static struct albmd_listener *listener_new(struct albmd_lset *set, int fd)
 	return l;
 }
 
-static int proxy_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
-			 char *err, size_t errlen)
+int listener_prepare(struct albmd *d, const struct albmd_dataplane_ops *self,
+		     const struct albmd_cfg_service *cfg, void **prep, char *err, size_t errlen)
 {
 	struct albmd_lset *set;
 	char e[256];
 
 	for (size_t i = 0; i < d->nservices; i++) {
 		struct albmd_lset *old = d->services[i]->dp_data;
-		if (d->services[i]->dp == &albmd_dp_proxy && old && !old->closing &&
+		if (d->services[i]->dp == self && old && !old->closing &&
 		    albm_addr_equal(&old->addr, &cfg->listen)) {
 			*prep = old; /* keep the bound sockets */
 			return 0;
@@ -273,11 +272,10 @@ static int proxy_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, v
 	return 0;
 }
 
-static void proxy_abandon(struct albmd *d, void *prep)
+void listener_abandon(void *prep)
 {
 	struct albmd_lset *set = prep;
 
-	(void)d;
 	if (!set->installed && !set->svc)
 		lset_close_now(set);
 }
@@ -298,7 +296,8 @@ static void lset_set_owner(struct albmd_lset *set, struct albmd_service *svc)
 		listener_set_service(set->l[i], svc);
 }
 
-static void proxy_start(struct albmd *d, struct albmd_service *svc, void *prep)
+void listener_start(struct albmd *d, const struct albmd_worker_plane *plane,
+		    struct albmd_service *svc, void *prep)
 {
 	struct albmd_lset *set = prep, *old = svc->dp_data;
 
@@ -309,7 +308,7 @@ static void proxy_start(struct albmd *d, struct albmd_service *svc, void *prep)
 		set->installed = true;
 		set->pending = set->n;
 		for (unsigned i = 0; i < set->n; i++) {
-			pw = albmd_worker_state(d->workers[i], &albmd_proxy_plane);
+			pw = albmd_worker_state(d->workers[i], plane);
 			set->l[i]->pw = pw;
 			albmd_worker_post(d->workers[i], &set->l[i]->work, LISTENER_OP_REGISTER);
 		}
@@ -318,20 +317,11 @@ static void proxy_start(struct albmd *d, struct albmd_service *svc, void *prep)
 		lset_close(old);
 }
 
-static void proxy_stop(struct albmd *d, struct albmd_service *svc)
+void listener_stop(struct albmd_service *svc)
 {
 	struct albmd_lset *set = svc->dp_data;
 
-	(void)d;
 	svc->dp_data = NULL;
 	if (set && set->svc == svc)
 		lset_close(set);
 }
-
-const struct albmd_dataplane_ops albmd_dp_proxy = {
-	.name = "proxy",
-	.prepare = proxy_prepare,
-	.abandon = proxy_abandon,
-	.start = proxy_start,
-	.stop = proxy_stop,
-};

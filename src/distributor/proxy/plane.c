@@ -1,4 +1,8 @@
-/* ALBM: the proxy plane in the workers — per-worker state and the runtime's hooks */
+/* ALBM: the proxy plane — its data-plane operations, its per-worker state and hooks
+ *
+ * The top of the proxy's files: what albmd calls (albmd_dp_proxy, from the main
+ * thread) and what the worker runtime calls (albmd_proxy_plane, in each worker).
+ */
 #include "distributor/proxy/proxy.h"
 
 #include <stdlib.h>
@@ -8,6 +12,8 @@
 #include "distributor/proxy/lifecycle.h"
 #include "distributor/proxy/listener.h"
 #include "distributor/proxy/relay.h"
+
+/* ---- the worker hooks ---- */
 
 static void *plane_attach(struct albmd_worker *w)
 {
@@ -52,6 +58,41 @@ static void plane_detach(struct albmd_worker *w, void *state)
 	free(pw->scratch);
 	free(pw);
 }
+
+/* ---- the data-plane operations (main thread, under albmd_lock()) ---- */
+
+static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
+		      char *err, size_t errlen)
+{
+	return listener_prepare(d, &albmd_dp_proxy, cfg, prep, err, errlen);
+}
+
+static void dp_abandon(struct albmd *d, void *prep)
+{
+	(void)d;
+	listener_abandon(prep);
+}
+
+static void dp_start(struct albmd *d, struct albmd_service *svc, void *prep)
+{
+	listener_start(d, &albmd_proxy_plane, svc, prep);
+}
+
+static void dp_stop(struct albmd *d, struct albmd_service *svc)
+{
+	(void)d;
+	listener_stop(svc);
+}
+
+const struct albmd_dataplane_ops albmd_dp_proxy = {
+	.name = "proxy",
+	.prepare = dp_prepare,
+	.abandon = dp_abandon,
+	.start = dp_start,
+	.stop = dp_stop,
+};
+
+/* ---- in the workers ---- */
 
 const struct albmd_worker_plane albmd_proxy_plane = {
 	.name = "proxy",

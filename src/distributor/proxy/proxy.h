@@ -5,7 +5,7 @@
 #include "distributor/worker.h"
 
 /*
- * The plane's data-plane operations are albmd_dp_proxy (daemon.h; listener.c); its
+ * The plane's data-plane operations are albmd_dp_proxy (daemon.h; plane.c); its
  * part in the workers is albmd_proxy_plane, which main.c hands to the worker runtime.
  * Files (docs/architecture.md): listener.c (sockets, accept), lifecycle.c (a
  * connection's life), conn.c (the objects, the scheduler calls), queue.c (clients

@@ -2,7 +2,7 @@
  *
  * A data plane is a struct albmd_dataplane_ops (daemon.h): prepare binds what a
  * service needs, start/stop switch it on and off, changed tells it that servers or
- * weights moved.  proxy is listener.c + proxy.c; dr (the XDP Direct Routing plane)
+ * weights moved.  proxy is src/distributor/proxy/; dr (the XDP Direct Routing plane)
  * is dataplane_dr.c.
  */
 #include "distributor/daemon.h"

@@ -3,9 +3,10 @@
 # Layout convention (so that adding a file never needs a Makefile edit):
 #   src/common, src/sched, src/proto, src/dr -> build/libalbm.a (linked by everything)
 #   src/lab/common                    -> build/liblab.a (the lab tools' shared code)
-#   src/<prog dir>/*.c                -> one program; its main() lives in main.c, the
-#                                        other files also form build/lib<prog>.a so that
-#                                        unit tests can link them
+#   src/<prog dir>/**/*.c             -> one program (its subdirectories included, e.g.
+#                                        src/distributor/proxy); its main() lives in
+#                                        main.c, the other files also form
+#                                        build/lib<prog>.a so that unit tests can link them
 #   tests/unit/test_*.c               -> build/tests/test_*   (cmocka)
 #   tests/fuzz/fuzz_*.c               -> build/fuzz/fuzz_*    (clang libFuzzer)
 #   bench/*.c                         -> build/bench/*
@@ -48,10 +49,14 @@ BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 
+# Every file matching pattern $(2) under directory $(1), subdirectories included.
+rwildcard = $(foreach e,$(wildcard $(1)/*),$(call rwildcard,$(e),$(2)) $(filter $(subst *,%,$(2)),$(e)))
+prog_srcs = $(sort $(call rwildcard,src/$(1),*.c))
+
 ALL_BINS :=
 PROG_LIBS :=
 define PROG_template
-$(1)_SRCS := $$(wildcard src/$(2)/*.c)
+$(1)_SRCS := $$(call prog_srcs,$(2))
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
 $(1)_EXTRA := $(if $(filter lab/%,$(2)),$(BUILD)/liblab.a)
 $(1)_LIBOBJS := $$(filter-out %/main.o,$$($(1)_OBJS))
@@ -134,7 +139,7 @@ unit: bins $(UNIT_BINS)
 bench-bins: bins $(BENCH_BINS)
 
 # Fuzz targets: clang + libFuzzer + ASan/UBSan, compiled straight from the sources.
-FUZZ_LIB_SRCS = $(LIB_SRCS) $(LABLIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(wildcard src/$(call prog_dir,$(p))/*.c)))
+FUZZ_LIB_SRCS = $(LIB_SRCS) $(LABLIB_SRCS) $(foreach p,$(PROGS),$(filter-out %/main.c,$(call prog_srcs,$(call prog_dir,$(p)))))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DALBM_FUZZ -Iinclude -Isrc -I$(BUILD)/bpf \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -172,8 +177,9 @@ bench-sched: deps bench-bins
 	$(Q)$(BUILD)/bench/bench_sched
 bench-agent: deps bins
 	$(Q)bash bench/agent.sh
+# `make bench-peers WORKERS=2` = bench/peers.sh --workers 2 (make itself takes no --workers)
 bench-peers: deps-lab bins
-	$(Q)bash bench/peers.sh
+	$(Q)BUILD=$(BUILD) bash bench/peers.sh $(if $(WORKERS),--workers $(WORKERS))
 bench-dr: deps bins
 	$(Q)bash bench/dr.sh
 demo: deps-lab bins

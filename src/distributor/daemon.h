@@ -14,13 +14,27 @@
 
 /*
  * Threading: the main thread runs control, agents, health checks, the admin HTTP
- * server, timers and worker 0's proxy work; workers 1..N-1 run proxy work only.
- * Everything reachable from struct albmd (services, servers, agents, the scheduler
- * library's state) is guarded by albmd.lock, except the statistics counters, which
- * are updated with relaxed atomics (ALBMD_STAT_ADD) so that the relay path never
- * takes the lock.  Services and servers are reference counted: a connection holds
- * a reference to its service and its server, so that a reload or `albmctl remove`
- * can take them out of the scheduler while established connections continue.
+ * server, timers, the DR plane and worker 0's proxy work; workers 1..N-1 run proxy
+ * work only (worker.h).  Two kinds of lock guard what is reachable from struct albmd:
+ *
+ * - the service lock (albmd_service.lock) guards one service's scheduler state
+ *   (svc->sched and its destinations), its configuration and its servers' fields.
+ *   The proxy's hot path — accept, schedule, connection open/close — takes this
+ *   lock only, and one service lock at a time;
+ * - the daemon lock (albmd.lock) guards the service list, the configuration, the
+ *   agents, control and reload.  albmd_lock() takes it and then every listed
+ *   service's lock, so that whatever the main thread does under it (control
+ *   commands, agent reports, health checks, ticks, the DR plane, the views) also
+ *   holds the lock of any service it touches.
+ *
+ * Lock order: the daemon lock before service locks; service locks in list order;
+ * a worker's inbox lock and a proxy listener's lock are leaves (nothing is taken
+ * under them).  No thread takes the daemon lock while it holds a service lock.
+ * The statistics counters are updated with relaxed atomics (ALBMD_STAT_ADD), so
+ * that the relay path takes no lock.  Services and servers are reference counted:
+ * a connection holds a reference to its service and its server, so that a reload
+ * or `albmctl remove` can take them out of the scheduler while established
+ * connections continue.
  */
 
 #define ALBMD_STAT_ADD(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
@@ -82,7 +96,7 @@ struct albmd_service_stats {
 	uint64_t refused;         /* maxconn reached (service or global), or queue-max */
 	uint64_t retries;
 	uint64_t bytes_in, bytes_out;
-	uint64_t queued;          /* gauge: clients waiting for a server (proxy.c's queue) */
+	uint64_t queued;          /* gauge: clients waiting for a server (proxy/queue.c) */
 	uint64_t queued_total;    /* clients that had to wait */
 	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
 };
@@ -95,8 +109,19 @@ struct albmd_service {
 	void *dp_data;                /* the plane's per-service state */
 	bool removed;
 	int refs;                     /* atomic */
+	pthread_mutex_t lock;         /* the service lock (see the top of this file) */
 	struct albmd_service_stats st;
 };
+
+static inline void albmd_service_lock(struct albmd_service *svc)
+{
+	pthread_mutex_lock(&svc->lock);
+}
+
+static inline void albmd_service_unlock(struct albmd_service *svc)
+{
+	pthread_mutex_unlock(&svc->lock);
+}
 
 struct albmd_worker;
 struct albmd_agents;
@@ -112,9 +137,25 @@ struct albmd_stats {
 	uint64_t accept_errors;
 };
 
+/* Settings the workers read without the daemon lock: copied from cfg after each
+ * configuration change (albmd_publish_hot), read with relaxed atomics. */
+struct albmd_hot {
+	uint32_t maxconn; /* cfg.maxconn */
+	bool splice;      /* cfg.splice */
+};
+
+/* The services albmd_lock() locked, unlocked (and unreferenced) by albmd_unlock(). */
+struct albmd_held {
+	struct albmd_service **v;
+	size_t n, cap;
+	bool active; /* between albmd_lock() and albmd_unlock() */
+};
+
 struct albmd {
 	struct albmd_config cfg;
 	pthread_mutex_t lock;
+	struct albmd_held held;
+	struct albmd_hot hot;
 	struct albmd_service **services;
 	size_t nservices;
 	struct albmd_worker **workers;
@@ -133,14 +174,18 @@ struct albmd {
 					       * (the DR plane: its XDP attachments) */
 };
 
-static inline void albmd_lock(struct albmd *d)
-{
-	pthread_mutex_lock(&d->lock);
-}
+/* The daemon lock, then every listed service's lock (lock.c). */
+void albmd_lock(struct albmd *d);
+void albmd_unlock(struct albmd *d);
+/* A service created under albmd_lock() is locked and released with the others. */
+void albmd_lock_adopt(struct albmd *d, struct albmd_service *svc);
+/* Free what albmd_lock() keeps between sections (at exit, unlocked). */
+void albmd_lock_done(struct albmd *d);
 
-static inline void albmd_unlock(struct albmd *d)
+static inline void albmd_publish_hot(struct albmd *d)
 {
-	pthread_mutex_unlock(&d->lock);
+	__atomic_store_n(&d->hot.maxconn, d->cfg.maxconn, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->hot.splice, d->cfg.splice, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -13,8 +13,8 @@ struct albmd_service;
 struct albmd_server;
 
 /*
- * A data plane is how new connections reach the servers: `proxy` (listener.c,
- * proxy.c) accepts and relays them; `dr` (dataplane_dr.c and dr_*.c) has an XDP
+ * A data plane is how new connections reach the servers: `proxy`
+ * (src/distributor/proxy/) accepts and relays them; `dr` (dataplane_dr.c and dr_*.c) has an XDP
  * program forward them by a weighted table.  albmd and its views know a plane only
  * through this vtable, and find it in the registry (dataplane.c) by the service's
  * `mode`.  Adding a plane is one file that defines its ops plus one registry line.

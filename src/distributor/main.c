@@ -24,6 +24,7 @@
 #include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
+#include "distributor/proxy/proxy.h"
 #include "distributor/worker.h"
 #include "proto/report.h"
 #include "sched/sched.h"
@@ -259,6 +260,8 @@ static int setup_signals(struct albmd *d)
 
 static int start(struct albmd *d, struct albmd_config *cfg, char *err, size_t errlen)
 {
+	/* the data planes that run in the workers */
+	static const struct albmd_worker_plane *const planes[] = { &albmd_proxy_plane };
 	int rc;
 
 	evl_timer_init(&d->tick);
@@ -270,7 +273,8 @@ static int start(struct albmd *d, struct albmd_config *cfg, char *err, size_t er
 		albm_seterr(err, errlen, "signalfd: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = albmd_workers_create(d, cfg->workers, err, errlen)) < 0)
+	if ((rc = albmd_workers_create(d, cfg->workers, planes, ARRAY_SIZE(planes), err,
+					errlen)) < 0)
 		return rc;
 	if (!(d->control = albmd_control_open(cfg->control_socket, err, errlen)))
 		return -EINVAL;
@@ -309,6 +313,7 @@ static void shutdown_all(struct albmd *d)
 	evl_timer_stop(d->loop, &g_main.drain);
 	evl_destroy(d->loop);
 	free(d->services);
+	albmd_lock_done(d);
 	albmd_config_free(&d->cfg);
 }
 

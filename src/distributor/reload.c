@@ -318,6 +318,7 @@ int albmd_apply_config(struct albmd *d, struct albmd_config *cfg, char *err, siz
 				 d->cfg.control_socket);
 		albmd_config_free(&d->cfg);
 		d->cfg = *cfg;
+		albmd_publish_hot(d);
 		memset(cfg, 0, sizeof(*cfg));
 	}
 	albmd_unlock(d);

@@ -49,6 +49,7 @@ void albmd_service_unref(struct albmd_service *svc)
 {
 	if (__atomic_sub_fetch(&svc->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		albm_svc_destroy(&svc->sched);
+		pthread_mutex_destroy(&svc->lock);
 		free(svc);
 	}
 }
@@ -274,6 +275,8 @@ struct albmd_service *albmd_service_new(struct albmd *d, const struct albmd_cfg_
 	albm_svc_init(&svc->sched, cfg->name);
 	service_copy_cfg(svc, cfg);
 	svc->refs = 1; /* the daemon's list */
+	pthread_mutex_init(&svc->lock, NULL);
+	albmd_lock_adopt(d, svc); /* under albmd_lock(): held like the listed services */
 	svc->dp = albmd_dataplane_for(cfg->mode);
 	/* servers first, then the scheduler: binding sees the whole list at once, which
 	 * is what gives wrr its IPVS sequence from the first connection on */

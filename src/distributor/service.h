@@ -4,7 +4,8 @@
 
 #include "distributor/daemon.h"
 
-/* All functions here are called with d->lock held unless said otherwise. */
+/* All functions here are called under albmd_lock() unless said otherwise; a proxy
+ * worker calls albmd_server_connect_result() with the server's service lock only. */
 
 struct albmd_service *albmd_service_find(struct albmd *d, const char *name);
 struct albmd_server *albmd_server_find(struct albmd_service *svc, const char *name);

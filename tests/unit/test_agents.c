@@ -103,6 +103,7 @@ static int rig_teardown(void **state)
 	for (size_t i = 0; i < r->d.nservices; i++)
 		albmd_service_withdraw(&r->d, r->d.services[i]);
 	free(r->d.services);
+	albmd_lock_done(&r->d);
 	albmd_agents_close(&r->d, r->d.agents);
 	evl_destroy(r->d.loop);
 	albmd_config_free(&r->cfg);

@@ -1,0 +1,112 @@
+/* ALBM: the proxy data plane's types — per-worker state, listeners, connections */
+#ifndef ALBM_DISTRIBUTOR_PROXY_PROXY_T_H
+#define ALBM_DISTRIBUTOR_PROXY_PROXY_T_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "distributor/worker.h"
+
+#define ALBMD_SCRATCH_SIZE (64 * 1024) /* one read/write in copy mode */
+#define ALBMD_PIPE_SIZE (256 * 1024)   /* splice pipes (F_SETPIPE_SZ) */
+#define ALBMD_QUEUE_POLL_MS 10         /* the queue timer while clients wait */
+#define ALBMD_CONN_MAX_TRIED 8         /* servers remembered per connection */
+
+struct albmd_conn;
+struct albmd_listener;
+
+/* The proxy's state in one worker (attached through struct albmd_worker_plane);
+ * touched by that worker's thread only. */
+struct albmd_pworker {
+	struct albmd_worker *w;
+	struct albmd *d;
+	struct evl *loop;
+	bool paused;                       /* listeners off: global maxconn or fds ran out */
+	struct albmd_listener *listeners;  /* registered in this loop */
+	struct albmd_conn *conns;          /* live connections (doubly linked) */
+	size_t nconns;
+	struct albmd_conn *free_conns;     /* recycled connection objects (conn.c) */
+	size_t nfree;
+	struct albmd_conn *dead;           /* closed in this batch; reaped after it */
+	struct albmd_conn *retry;          /* connect failed; reconnect after this batch */
+	struct albmd_conn *qhead, *qtail;  /* waiting for a server, oldest first (queue.c) */
+	bool released;                     /* a connection gave a server back */
+	struct evl_timer qtimer;           /* armed while the queue is not empty */
+	evl_timer_cb qtimer_cb;            /* what it calls (plane.c) */
+	int (*pipes)[2];                   /* pool of empty pipes (relay.c) */
+	size_t npipes;
+	char *scratch;                     /* ALBMD_SCRATCH_SIZE bytes for copy mode */
+};
+
+/* Inbox operations on a listener (struct albmd_work ops). */
+enum { LISTENER_OP_REGISTER = 1, LISTENER_OP_CLOSE = 2 };
+
+/* One listening socket of a listener set, owned by one worker. */
+struct albmd_listener {
+	struct evl_io io;                  /* first: the io callback gets this pointer */
+	struct albmd_work work;            /* register/close, applied by the owning worker */
+	struct albmd_lset *set;
+	struct albmd_pworker *pw;
+	int fd;
+	bool registered;                   /* worker's thread only */
+	pthread_mutex_t lock;              /* guards svc: a leaf lock */
+	struct albmd_service *svc;         /* where accepted clients go (referenced) */
+	struct albmd_listener *next;       /* the worker's registered list */
+};
+
+/* The sockets of one listen address, one per worker (SO_REUSEPORT when > 1); the
+ * main thread's view, under the daemon lock. */
+struct albmd_lset {
+	struct albm_addr addr;
+	struct albmd_service *svc;         /* the owner (referenced), NULL before start */
+	bool installed, closing;
+	unsigned n;
+	unsigned pending;                  /* listeners not yet closed by their worker (atomic) */
+	struct albmd_listener **l;         /* n of them, one per worker */
+};
+
+enum conn_state { CONN_CONNECTING, CONN_QUEUED, CONN_RELAY, CONN_CLOSED };
+enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
+
+/* One direction of the relay: from side `dir` to side `1 - dir`. */
+struct conn_dir {
+	int pipe[2];             /* splice mode when pipe[0] >= 0 */
+	size_t pipe_bytes;       /* bytes waiting in the pipe */
+	char *buf;               /* copy mode: bytes read but not yet written */
+	uint32_t off, len;
+	bool eof, shut;          /* source ended / destination shut down for writing */
+	uint64_t bytes, flushed; /* relayed; part already added to the statistics */
+};
+
+/* One socket of a connection; the epoll callback gets &end->io. */
+struct conn_end {
+	struct evl_io io;        /* first */
+	struct albmd_conn *c;
+	int side;
+};
+
+struct albmd_conn {
+	struct albmd_conn *next_free;     /* the pool (conn.c) */
+	struct albmd_conn *prev, *next;   /* the worker's live list */
+	struct albmd_conn *dead_next, *retry_next;
+	struct albmd_conn *qprev, *qnext; /* the worker's queue (CONN_QUEUED) */
+	struct albmd_pworker *pw;
+	struct conn_end end[2];           /* client, server */
+	enum conn_state state;
+	bool rd_ready[2], wr_ready[2], rdhup[2];
+	struct conn_dir dir[2];
+	struct albmd_service *svc;
+	struct albmd_server *srv;
+	struct albmd_server *tried[ALBMD_CONN_MAX_TRIED];
+	unsigned ntried, attempts;
+	struct albm_addr peer;
+	uint64_t start_ms, last_ms, queued_ms;
+	/* copied from the service at admission: read without the lock */
+	uint64_t connect_timeout_ms, idle_timeout_ms, queue_timeout_ms;
+	unsigned retries;
+	enum albmd_proxy_proto pp;
+	bool splice;
+};
+
+#endif

@@ -372,7 +372,7 @@ static int cg_read_quota_v2(const char *dir, struct albm_filebuf *fb, struct alb
 			    char *err, size_t errlen)
 {
 	char what[PATH_MAX + 64], line[64];
-	unsigned long long quota, period;
+	unsigned long long quota = 0, period;
 	char q[24];
 	int n = 0, rc;
 
@@ -412,7 +412,8 @@ int albm_cg_read(const struct albm_cg *cg, struct albm_filebuf *fb, struct albm_
 				    errlen);
 		} else {
 			rc = cg_kv(cg->acct_dir, "cpu.stat", "usage_usec", fb, &usec, err, errlen);
-			s->cpu_usage_ns = usec * 1000;
+			if (rc == 0)
+				s->cpu_usage_ns = usec * 1000;
 		}
 		if (rc)
 			return rc;

@@ -79,7 +79,7 @@ static int neigh_talk(int fd, struct neigh_req *req, char *buf, size_t len)
 static int neigh_get(int fd, const struct albm_addr *ip, int ifindex, uint16_t *state,
 		     uint8_t mac[6], bool *has_mac)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* a short reply leaves no stale header behind */
 	struct neigh_req req;
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	struct ndmsg *ndm;
@@ -113,7 +113,7 @@ static int neigh_get(int fd, const struct albm_addr *ip, int ifindex, uint16_t *
 /* Ask the kernel to (re)resolve the entry: creates it if needed, sends a probe. */
 static int neigh_use(int fd, const struct albm_addr *ip, int ifindex)
 {
-	char buf[512];
+	char buf[512] = { 0 };
 	struct neigh_req req;
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	int n;

@@ -102,6 +102,10 @@ static int check_config(const struct albmd_config *cfg)
 		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->key_file_line, e);
 		return 1;
 	}
+	if (cfg->has_ha && albm_key_load(cfg->ha.key_file, key, e, sizeof(e)) < 0) {
+		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->ha.key_file_line, e);
+		return 1;
+	}
 	printf("%s: configuration ok (%zu service%s)\n", cfg->path, cfg->nservices,
 	       cfg->nservices == 1 ? "" : "s");
 	return 0;

@@ -132,6 +132,10 @@ static void cfg_validate(struct cfg_ctx *ctx, struct albmd_config *cfg)
 		cfg_service_validate(ctx, &cfg->services[i]);
 		cfg_check_listen(ctx, cfg, i);
 		cfg->services[i].adaptive.report_timeout_ms = cfg->agent_timeout_ms;
+		cfg->services[i].in_group = cfg->has_ha;
+		cfg->services[i].flow_sync = cfg->has_ha && cfg->ha.flow_sync;
+		cfg->services[i].table_interval_ms = cfg->ha.table_interval_ms;
+		cfg->services[i].table_guard_ms = cfg->ha.table_guard_ms;
 	}
 }
 

@@ -54,6 +54,11 @@ struct albmd_cfg_service {
 	enum albmd_xdp_mode xdp_mode;   /* mode dr: `xdp-mode generic|native;` */
 	bool announce;                  /* mode dr: hold the VIP on the announce device
 					 * while ready (docs/ha.md) */
+	/* copied from the ha block by the parser, so that a plane that prepares or
+	 * rebuilds a service reads its group settings with it */
+	bool in_group;                  /* an ha block exists (mode dr: shared inputs) */
+	bool flow_sync;                 /* ... with flow-sync on */
+	uint64_t table_interval_ms, table_guard_ms;
 	uint64_t connect_timeout_ms, idle_timeout_ms;
 	unsigned retries;               /* extra servers tried after a failed connect */
 	unsigned max_fails;             /* passive health: failures that mark a server down */

@@ -100,6 +100,7 @@ struct albmd_service {
 
 struct albmd_worker;
 struct albmd_agents;
+struct albmd_ha;
 struct albmd_control;
 struct albmd_http;
 
@@ -121,6 +122,7 @@ struct albmd {
 	unsigned nworkers;
 	struct evl *loop;                 /* the main thread's loop */
 	struct albmd_agents *agents;      /* NULL without an agents block */
+	struct albmd_ha *ha;              /* NULL without an ha block (ha.h) */
 	struct albmd_control *control;
 	struct albmd_http *admin;
 	struct evl_timer tick;

@@ -102,7 +102,7 @@ static double level_max(const struct dr_level_in *in, const double *raw, size_t 
 	return any_in ? in_max : all_max;
 }
 
-void dr_levels_hold(const struct dr_level_in *in, size_t n, bool reset, uint32_t *held)
+double dr_levels_hold(const struct dr_level_in *in, size_t n, bool reset, uint32_t *held)
 {
 	double *raw = xcalloc(n + 1, sizeof(*raw)), max;
 
@@ -119,6 +119,19 @@ void dr_levels_hold(const struct dr_level_in *in, size_t n, bool reset, uint32_t
 					   in[i].prev);
 	}
 	free(raw);
+	return max > 0.0 ? max : 0.0;
+}
+
+uint32_t dr_level_join(const struct dr_level_in *in, double scale)
+{
+	double raw;
+
+	if (!in->measured)
+		return in->base;
+	raw = level_raw(in);
+	if (!(scale > 0.0))
+		return raw > 0.0 ? DR_LEVELS : 0;
+	return level_of(DR_LEVELS * raw / scale, false, 0);
 }
 
 void dr_levels_weights(const uint32_t *held, const bool *in, const bool *drained, size_t n,

@@ -81,9 +81,14 @@ struct dr_level_in {
  * At a boundary: the weight each of the n servers holds until the next one.  Measured
  * ones: levels 0..DR_LEVELS of base x capacity relative to the largest among the
  * servers in the set (all servers when none is), with hysteresis unless reset; others:
- * base.  held[i] is written; has_prev/prev are read.
+ * base.  held[i] is written; has_prev/prev are read.  Returns that largest value (the
+ * scale of the levels; 0 when nothing is measured or all is 0).
  */
-void dr_levels_hold(const struct dr_level_in *in, size_t n, bool reset, uint32_t *held);
+double dr_levels_hold(const struct dr_level_in *in, size_t n, bool reset, uint32_t *held);
+/* A server that joined between boundaries: its level on the boundary's scale (what
+ * dr_levels_hold returned; 0: level DR_LEVELS for any positive value), no hysteresis;
+ * base for the others. */
+uint32_t dr_level_join(const struct dr_level_in *in, double scale);
 
 /*
  * Between boundaries: the table weights out[i] (as dr_weights_compute() gives them)

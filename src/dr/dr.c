@@ -218,3 +218,16 @@ int dr_ifindex(const struct albm_dr *dr)
 {
 	return dr->ifindex;
 }
+
+int dr_attached(struct albm_dr *dr)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	if (dr->link_fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(dr->link_fd, &info, &len) < 0)
+		return -errno;
+	return info.xdp.ifindex != 0; /* 0: the interface went away (the link is defunct) */
+}

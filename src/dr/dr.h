@@ -48,6 +48,9 @@ void dr_close(struct albm_dr *dr);
 /* The XDP program's fd (for BPF_PROG_TEST_RUN); the interface's index (0: detached). */
 int dr_prog_fd(const struct albm_dr *dr);
 int dr_ifindex(const struct albm_dr *dr);
+/* Is the program still attached where dr_open put it?  1, 0 (detached: e.g. the
+ * interface was deleted, or never attached), or -errno. */
+int dr_attached(struct albm_dr *dr);
 
 /* Add a TCP service address (VIP and port, IPv4 or IPv6); it drops every packet
  * until dr_set_reals gives it reals.  -EEXIST, -ENOSPC (ALBM_MAX_VIPS). */

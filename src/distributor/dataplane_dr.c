@@ -172,6 +172,8 @@ static void table_rebuild(struct drd_svc *ds, uint64_t now, bool sync)
 		drd_group_reports(ds);
 		ds->kind = drd_group_weights(ds, want);
 		ds->k = 0;
+		for (size_t i = 0; i < ds->nreals; i++)
+			ds->reals[i].want = want[i];
 	} else {
 		weights_compute(ds, want);
 	}

@@ -24,7 +24,7 @@ ha_up --distributors 3 --servers 3
 httpd_up 3
 wait_until 20 sessions_up 3 || fail "BGP sessions: $($LAB birdc r show protocols)"
 for d in d1 d2 d3; do albmd_ha "$d" "$VIP" 3; done
-wait_until 10 test "$(nexthops)" = "10.78.0.11 10.78.0.12 10.78.0.13" ||
+wait_until 10 hops_are "10.78.0.11 10.78.0.12 10.78.0.13" ||
 	fail "next hops: '$(nexthops)'"
 
 # every flow a distributor published reached both of its peers
@@ -49,7 +49,7 @@ echo "downloads running; d1 scheduled $f1 of the $N flows, every flow is known t
 t0=$(now_ms)
 kill -9 "${ALBMD_PID[1]}"
 wait "${ALBMD_PID[1]}" 2>/dev/null
-wait_until 10 test "$(nexthops)" = "10.78.0.12 10.78.0.13" || fail "d1 not withdrawn: '$(nexthops)'"
+wait_until 10 hops_are "10.78.0.12 10.78.0.13" || fail "d1 not withdrawn: '$(nexthops)'"
 echo "kill -9 of d1's albmd: route withdrawn at the router after $(($(now_ms) - t0)) ms"
 dl_wait
 echo "downloads: $DL_RES"

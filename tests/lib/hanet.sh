@@ -7,6 +7,7 @@
 #   now_ms                   wall clock, ms
 #   wait_until SECS CMD...   run CMD every 50 ms until it succeeds; false after SECS
 #   nexthops                 the router's next hops for the ECMP VIP, space separated
+#   hops_are "LIST"          true when they are LIST (for wait_until: evaluated each time)
 #   sessions_up N            true when the router has N established BGP sessions
 #   httpd_up N               albm-httpd (name sI) in servers s1..sN, waits for them
 #   announce dI              hold the ECMP VIP on albm-vip0 in dI (tests/tools/vip_announce,
@@ -16,8 +17,9 @@
 #   albmd_ha dI VIP N        the same with `announce on` and an ha block with d1..dN as the
 #                            group (node-id I, UDP 7072, key $STATE/sync.key); settings from
 #                            HA_SCHED (wrr), HA_SYNC (on), HA_INTERVAL (5s), HA_LINGER (2s),
-#                            HA_TOP, HA_BLOCK, HA_SVC (extra lines at the top level, in the ha
-#                            block, in the service); waits until the VIP is announced
+#                            HA_TOP, HA_CONTROL, HA_BLOCK, HA_SVC (extra lines at the top level,
+#                            in control, in the ha block, in the service); waits until the
+#                            VIP is announced
 #   announced dI             true while dI's albmd says its VIP is announced
 #   dl_start N SIZE RATE     N long downloads from c1 (tests/lib/ha_downloads.py) in the
 #                            background; waits until all are mid-transfer; dl_wait sets
@@ -26,6 +28,7 @@
 #   dctl dI ARGS...          albmctl of dI's albmd
 #   dr_flows dI              new flows dI's XDP program scheduled (sum over servers)
 #   conns N VIP              N new connections from c1, one GET each: "s1 A ... fail F"
+#   conns_for SECS VIP       the same, one every 20 ms for SECS seconds
 #   pid_in ROLE NAME         PIDs of the processes called NAME in ROLE's namespace
 #   has_proc ROLE NAME       true when there is one
 
@@ -67,6 +70,7 @@ ha_up() {
 }
 
 nexthops() { $LAB nexthops | tr '\n' ' ' | sed 's/ $//'; }
+hops_are() { [ "$(nexthops)" = "$1" ]; }
 sessions_up() { [ "$($LAB birdc r show protocols | grep -c Established)" -eq "$1" ]; }
 
 httpd_up() {
@@ -125,7 +129,7 @@ albmd_ha() {
 	local d=$1 vip=$2 n=$3 i=${1#d} k conf=$STATE/$1/albmd.conf
 	ha_key
 	{
-		echo "control { socket $STATE/$d/albmd.sock; }"
+		echo "control { socket $STATE/$d/albmd.sock; ${HA_CONTROL:-} }"
 		echo "announce-linger ${HA_LINGER:-2s};"
 		echo "${HA_TOP:-}"
 		echo "ha { node-id $i; listen 10.78.0.$((10 + i)):7072; key-file $STATE/sync.key;"
@@ -181,13 +185,21 @@ import json, sys
 print(sum(s["dr"]["new_flows"] for svc in json.load(sys.stdin)["services"] for s in svc["servers"]))'
 }
 
-conns() {
-	in_ns c1 python3 - "$1" "$2" "$HA_SERVERS" <<'PY'
-import http.client, sys
-n, vip, ns = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+conns() { conns_py "$1" "$2" 0; }
+conns_for() { conns_py 100000 "$2" "$1"; }
+
+conns_py() {
+	in_ns c1 python3 - "$1" "$2" "$HA_SERVERS" "$3" <<'PY'
+import http.client, sys, time
+n, vip, ns, secs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 seen = {f"s{i}": 0 for i in range(1, ns + 1)}
 seen["fail"] = 0
+end = time.monotonic() + secs
 for _ in range(n):
+    if secs and time.monotonic() >= end:
+        break
+    if secs:
+        time.sleep(0.02)
     try:
         c = http.client.HTTPConnection(vip, 80, timeout=3)
         c.request("GET", "/bytes/64")

@@ -276,6 +276,7 @@ void drd_group_ring_stats(struct albmd *d, struct dr_sync_stats *sum)
 			continue;
 		sum->published += st.published;
 		sum->lost += st.lost;
+		sum->hits += st.hits;
 	}
 }
 
@@ -284,8 +285,8 @@ void drd_group_ring_stats(struct albmd *d, struct dr_sync_stats *sum)
 const char *drd_install_name(enum drd_install r)
 {
 	static const char *const names[] = {
-		[DRD_INSTALLED] = "installed", [DRD_KEPT_LOCAL] = "kept_local",
-		[DRD_UNKNOWN_VIP] = "unknown_vip", [DRD_UNKNOWN_REAL] = "unknown_real",
+		[DRD_INSTALLED] = "installed", [DRD_UNKNOWN_VIP] = "unknown_vip",
+		[DRD_UNKNOWN_REAL] = "unknown_real",
 		[DRD_INSTALL_FAILED] = "failed",
 	};
 
@@ -321,28 +322,48 @@ static struct drd_svc *svc_of_vip(struct albmd *d, const struct albm_addr *vip)
 	return NULL;
 }
 
-enum drd_install drd_group_install(struct albmd *d, const struct albm_sync_flow *sf)
+/* Install a run of flows of one service; counts per outcome. */
+static void install_run(struct drd_svc *ds, const struct dr_flow *f, size_t n,
+			uint64_t counts[DRD_INSTALL__COUNT])
 {
-	struct drd_svc *ds;
-	struct dr_flow f;
-	char err[256];
-	int rc;
+	int rcs[ALBM_SYNC_MAX_FLOWS];
 
-	addr_from(sf->family, sf->saddr, sf->sport, &f.client);
-	addr_from(sf->family, sf->daddr, sf->dport, &f.vip);
-	addr_from(sf->family, sf->raddr, 0, &f.real);
-	ds = svc_of_vip(d, &f.vip);
-	if (!ds)
-		return DRD_UNKNOWN_VIP;
-	rc = dr_flow_install(ds->ifc->dr, &f, err, sizeof(err));
-	if (rc == 0)
-		return DRD_INSTALLED;
-	if (rc == -EEXIST)
-		return DRD_KEPT_LOCAL;
-	if (rc == -ENOENT)
-		return DRD_UNKNOWN_REAL;
-	LOG_RL(ALBM_LOG_ERR, "service '%s': a peer's flow: %s", ds->svc->name, err);
-	return DRD_INSTALL_FAILED;
+	dr_flow_install_many(ds->ifc->dr, f, n, rcs);
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] && rcs[i] != -ENOENT)
+			LOG_RL(ALBM_LOG_ERR, "service '%s': a peer's flow: %s", ds->svc->name,
+			       strerror(-rcs[i]));
+		counts[!rcs[i] ? DRD_INSTALLED : rcs[i] == -ENOENT ? DRD_UNKNOWN_REAL
+								  : DRD_INSTALL_FAILED]++;
+	}
+}
+
+void drd_group_install(struct albmd *d, const struct albm_sync_flow *sf, size_t n,
+		       uint64_t counts[DRD_INSTALL__COUNT])
+{
+	struct dr_flow f[ALBM_SYNC_MAX_FLOWS];
+	struct drd_svc *run = NULL, *ds;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && i < ALBM_SYNC_MAX_FLOWS; i++) {
+		struct dr_flow x;
+		addr_from(sf[i].family, sf[i].saddr, sf[i].sport, &x.client);
+		addr_from(sf[i].family, sf[i].daddr, sf[i].dport, &x.vip);
+		addr_from(sf[i].family, sf[i].raddr, 0, &x.real);
+		ds = run && albm_addr_equal(&run->vip, &x.vip) ? run : svc_of_vip(d, &x.vip);
+		if (!ds) {
+			counts[DRD_UNKNOWN_VIP]++;
+			continue;
+		}
+		if (ds != run && k) { /* a datagram usually holds one VIP's flows */
+			install_run(run, f, k, counts);
+			k = 0;
+		}
+		run = ds;
+		f[k++] = x;
+	}
+	if (k)
+		install_run(run, f, k, counts);
 }
 
 /* The VIP of ds as a table entry's fields. */

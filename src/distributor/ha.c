@@ -225,8 +225,7 @@ static void peer_tables(struct albmd *d, struct albmd_ha *ha, struct albmd_ha_pe
 static void peer_flows(struct albmd *d, struct albmd_ha *ha, struct albmd_ha_peer *p,
 		       const struct albm_sync_msg *m)
 {
-	for (size_t i = 0; i < m->n; i++)
-		ha->installs[drd_group_install(d, &m->flows[i])]++;
+	drd_group_install(d, m->flows, m->n, ha->installs);
 	p->flows_received += m->n;
 }
 

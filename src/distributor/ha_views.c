@@ -54,6 +54,17 @@ static bool g_lost(const struct albmd_stat_at *at, struct albmd_stat_val *v)
 	return true;
 }
 
+static bool g_followed(const struct albmd_stat_at *at, struct albmd_stat_val *v)
+{
+	struct dr_sync_stats st;
+
+	if (!at->d->ha)
+		return false;
+	drd_group_ring_stats(at->d, &st);
+	v->u = st.hits;
+	return true;
+}
+
 static const char *verdict_name(size_t i)
 {
 	return albm_sync_verdict_name((enum albm_sync_verdict)(i + 1));
@@ -128,6 +139,9 @@ static const struct albmd_stat ha_stats[] = {
 	{ "albm_ha_flows_installed_total", NULL, "flows_installed",
 	  "HA: peers' flows pinned in this distributor's connection table", C, GLOBAL, 0,
 	  .get = g_installed },
+	{ "albm_ha_flows_followed_total", NULL, "flows_followed",
+	  "HA: flows not pinned here whose packets followed a peer's entry (continued by sync)",
+	  C, GLOBAL, 0, .get = g_followed },
 	{ "albm_ha_flows_refused_total", NULL, "flows_refused",
 	  "HA: peers' flows not pinned, by reason", C, GLOBAL, 0, .get = g_refused,
 	  .vec_label = "reason", .vec_n = DRD_INSTALL__COUNT - 1, .vec_name = refusal_name },
@@ -269,10 +283,11 @@ void albmd_ha_text(struct albmd *d, struct albmd_buf *out)
 			 ha->cfg.flow_sync ? "on" : "off",
 			 (unsigned long long)ha->cfg.table_interval_ms);
 	albmd_buf_printf(out, "  sync: flows published %llu, lost %llu, sent in %llu datagrams; "
-			 "peers' flows installed %llu, refused %llu",
+			 "peers' flows installed %llu, refused %llu, followed %llu",
 			 (unsigned long long)st.published, (unsigned long long)st.lost,
 			 (unsigned long long)ha->msgs_sent,
-			 (unsigned long long)ha->installs[DRD_INSTALLED], (unsigned long long)refused);
+			 (unsigned long long)ha->installs[DRD_INSTALLED], (unsigned long long)refused,
+			 (unsigned long long)st.hits);
 	rejected_text(ha, out);
 	albmd_buf_printf(out, "\n  -> Peer         Address                 Node  State    Heard    "
 			 "MsgsOut   MsgsIn    FlowsOut  FlowsIn   Tables\n");

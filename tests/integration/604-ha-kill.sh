@@ -54,9 +54,14 @@ echo "kill -9 of d1's albmd: route withdrawn at the router after $(($(now_ms) - 
 dl_wait
 echo "downloads: $DL_RES"
 ok=$(jget "$DL_RES" 'j["ok"]')
-inst=0
-for d in d2 d3; do inst=$((inst + $(jget "$(dctl "$d" list --json)" 'j["ha"]["flows_installed"]'))); done
-echo "flows pinned from sync on d2 and d3: $inst; complete: $ok of $N"
+inst=0 followed=0
+for d in d2 d3; do
+	j=$(dctl "$d" list --json)
+	inst=$((inst + $(jget "$j" 'j["ha"]["flows_installed"]')))
+	followed=$((followed + $(jget "$j" 'j["ha"]["flows_followed"]')))
+done
+echo "d2 and d3: peers' flows installed $inst, flows that moved there and followed a peer's entry $followed; complete: $ok of $N"
 [ "$inst" -gt 0 ] || fail "no flow was installed from sync"
+[ "$followed" -ge "$f1" ] || fail "fewer flows followed the peers' entries ($followed) than d1 had ($f1)"
 [ $((ok * 100)) -ge $((99 * N)) ] || fail "only $ok of $N downloads completed (target 99 %)"
 echo "PASS"

@@ -29,7 +29,7 @@
 # a graceful drain loses 0 flows; sync <= 2 % of one core at 10,000 new flows/s.
 #
 # Environment: BUILD (build dir), ROUNDS=3, N=120, SIZE=2M, RATE=200K, RATE_FLOWS=10000,
-# FLOW_SECONDS=10, PARTS="survive vrrp cost".  Exit 4 when root, netns, BIRD or XDP are
+# FLOW_SECONDS=10, PARTS="survive vrrp cost", CASES (of survive: NAME:SYNC:CHANGE:HOW ...).  Exit 4 when root, netns, BIRD or XDP are
 # missing.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -79,7 +79,10 @@ start_group() { # SYNC
 	local d
 	stop_group
 	for d in d1 d2 d3; do HA_SYNC=$1 HA_INTERVAL=1s albmd_ha "$d" "$VIP" 3; done
-	wait_until 10 hops_are "10.78.0.11 10.78.0.12 10.78.0.13" || fail "next hops: $(nexthops)"
+	# 20 s: BIRD's device scan (10 s) is its safety net should it miss a netlink event
+	wait_until 20 hops_are "10.78.0.11 10.78.0.12 10.78.0.13" ||
+		fail "next hops: $(nexthops); $(for d in d1 d2 d3; do echo "$d:"
+			$LAB birdc "$d" show route 2>&1 | tail -2; done)"
 }
 
 version() { jget "$(dctl "$1" list --json)" 'j["services"][0]["dr"]["table_version"]'; }
@@ -128,7 +131,7 @@ part_survive() {
 	ha_up --distributors 3 --servers 3
 	httpd_up 3
 	wait_until 20 sessions_up 3 || fail "BGP sessions"
-	for c in sync:on:0:kill hash:off:0:kill hash+w:off:1:kill sync+w:on:1:kill drain:on:0:term; do
+	for c in ${CASES:-sync:on:0:kill hash:off:0:kill hash+w:off:1:kill sync+w:on:1:kill drain:on:0:term}; do
 		IFS=: read -r name sync change how <<<"$c"
 		oks="" ws=""
 		for ((r = 1; r <= ROUNDS; r++)); do

@@ -149,9 +149,12 @@ void drd_announce_stop(struct drd_svc *ds)
 
 bool drd_announce_withdraw_all(struct albmd *d)
 {
-	struct drd_state *st = drd_state(d);
-	bool any = st->ann != NULL;
+	struct drd_state *st = d->dp_state[ALBMD_MODE_DR];
+	bool any;
 
+	if (!st) /* no DR service: nothing announced */
+		return false;
+	any = st->ann != NULL;
 	st->withdrawn = true;
 	ann_close(d, st);
 	return any;

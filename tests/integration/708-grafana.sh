@@ -21,7 +21,7 @@ has_agent() { curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics" | grep -q '^
 wait_until 10 has_agent || fail "no agent metrics after a report"
 curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics" >"$TMP/metrics" || fail "GET /metrics"
 
-python3 - contrib/grafana/albm.json "$TMP/metrics" src/distributor/dataplane_dr.c <<'PY' || fail "dashboard check"
+python3 - contrib/grafana/albm.json "$TMP/metrics" src/distributor/dr_views.c <<'PY' || fail "dashboard check"
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
 exported = set(re.findall(r"^# TYPE (\w+) ", open(sys.argv[2]).read(), re.M))

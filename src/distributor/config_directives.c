@@ -321,8 +321,8 @@ static void ha_validate(struct cfg_ctx *ctx, const struct albmd_cfg_ha *ha, int 
 				  p->name);
 		for (size_t j = 0; j < i; j++)
 			if (ha->peers[j].node_id == p->node_id)
-				cfg_error(ctx, p->line, "peer '%s' has the node-id of peer '%s' (line %d)",
-					  p->name, ha->peers[j].name, ha->peers[j].line);
+				cfg_error(ctx, p->line, "peer '%s' has the node-id of peer '%s' "
+					  "(line %d)", p->name, ha->peers[j].name, ha->peers[j].line);
 	}
 }
 

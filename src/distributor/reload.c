@@ -7,10 +7,10 @@
  *
  * What a reload changes, by name: services (added, removed, changed), their servers
  * (weight, maxconn, address -> replaced), scheduler and parameters, the agents
- * receiver, the ha group (its socket, key, peers), the admin HTTP address.  What it keeps: established connections (they
- * hold references to their service and server), listening sockets whose address is
- * unchanged, the administrative state (drain/disable) of servers that stay, agent
- * reports.  What needs a restart: `workers`, the control socket path (a warning is
+ * receiver, the ha group (its socket, key, peers), the admin HTTP address.  What it
+ * keeps: established connections (they hold references to their service and server),
+ * listening sockets whose address is unchanged, the administrative state
+ * (drain/disable) of servers that stay, agent reports, the ha peers' replay windows.  What needs a restart: `workers`, the control socket path (a warning is
  * logged).
  */
 #define LOG_COMPONENT "reload"

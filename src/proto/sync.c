@@ -1,4 +1,4 @@
-/* ALBM: sync codec — batched flow entries and table heartbeats, HMAC-SHA256 tag, per-peer replay window */
+/* ALBM: sync codec — batched flows and table heartbeats, HMAC-SHA256 tag, per-peer replay window */
 #include "proto/sync.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* ALBM: the distributor <-> distributor sync codec (batched flows, table heartbeats, HMAC, replay window).
+/* ALBM: the distributors' sync codec (batched flows, table heartbeats, HMAC, replay window).
  * Wire format: docs/protocol.md, "Flow sync".  Shared by albmd and its tests. */
 #ifndef ALBM_PROTO_SYNC_H
 #define ALBM_PROTO_SYNC_H

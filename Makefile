@@ -79,7 +79,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration \
-	bench-sched bench-agent bench-peers bench-dr demo paper clean fuzz-bins format
+	bench-sched bench-agent bench-peers bench-dr bench-ha demo paper clean fuzz-bins format
 all: deps bins
 
 deps:
@@ -182,6 +182,8 @@ bench-peers: deps-lab bins
 	$(Q)BUILD=$(BUILD) bash bench/peers.sh $(if $(WORKERS),--workers $(WORKERS))
 bench-dr: deps bins
 	$(Q)bash bench/dr.sh
+bench-ha: deps-test bench-bins
+	$(Q)bash bench/ha.sh
 demo: deps-lab bins
 	$(Q)bash lab/demo.sh
 paper: deps-lab bins

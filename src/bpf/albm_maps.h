@@ -46,6 +46,19 @@ struct {
 	__type(value, struct albm_conn);
 } albm_conns SEC(".maps");
 
+/* 5-tuple -> the real a PEER distributor pinned the flow to (flow sync: written by
+ * user space, dr_flow_install).  Looked at only when a packet's flow is not in
+ * albm_conns: this distributor's own decision always wins, and user space can write
+ * a peer's datagram of flows in one batch without looking at albm_conns first.  The
+ * entry names this distributor's index and generation of that real.  max_entries is
+ * set by the loader (as albm_conns; 1 with sync off). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ALBM_CONN_MAX);
+	__type(key, struct albm_flow_key);
+	__type(value, struct albm_conn);
+} albm_peer_conns SEC(".maps");
+
 /* Global counters by enum albm_stat, per CPU (no atomics on the hot path). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -119,6 +119,8 @@ enum albm_stat {
 	ALBM_STAT_DROP_BAD_REAL,   /* table named an invalid real (update race) */
 	ALBM_STAT_DROP_INTERNAL,   /* a map lookup that cannot fail did */
 	ALBM_STAT_SYNC_LOST,       /* flow event not published: ring buffer full (sync on) */
+	ALBM_STAT_SYNC_HIT,        /* flow not pinned here, continued to the real a peer
+				    * pinned it to (sync on, albm_peer_conns) */
 	ALBM_STAT__COUNT
 };
 

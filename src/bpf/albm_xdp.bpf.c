@@ -173,6 +173,27 @@ static __always_inline struct albm_real *schedule(const struct albm_flow_key *ke
 	return real;
 }
 
+/* A flow not pinned here that a peer pinned (flow sync): follow the peer's decision,
+ * pinned here from now on.  NULL when the peers do not know it either, or its real is
+ * no longer in service here. */
+static __always_inline struct albm_real *peer_real(const struct albm_flow_key *key, __u32 *idx)
+{
+	struct albm_conn *peer = bpf_map_lookup_elem(&albm_peer_conns, key);
+	struct albm_conn conn = {};
+	struct albm_real *real;
+
+	if (!peer)
+		return NULL;
+	real = pinned_real(peer);
+	if (!real)
+		return NULL;
+	conn.real = peer->real;
+	conn.gen = peer->gen;
+	bpf_map_update_elem(&albm_conns, key, &conn, BPF_ANY);
+	*idx = conn.real;
+	return real;
+}
+
 /* Tell user space about a flow just scheduled (sync): one ring-buffer record. */
 static __always_inline void publish(const struct albm_flow_key *key, const struct albm_real *real)
 {
@@ -233,10 +254,17 @@ static __always_inline int forward(struct xdp_md *ctx, struct ethhdr *eth,
 	if (conn) {
 		real = pinned_real(conn);
 		idx = conn->real;
-		if (!real)
-			count(ALBM_STAT_RESCHED);
+	}
+	/* Not pinned here (or to a real no longer in service): a peer may know where the
+	 * flow lives (flow sync); the local decision, when there is one, always wins. */
+	if (!real && albm_sync_enabled && (real = peer_real(key, &idx))) {
+		is_new = 1; /* new to this real's counters here, not a new flow */
+		conn = closing ? bpf_map_lookup_elem(&albm_conns, key) : NULL;
+		count(ALBM_STAT_SYNC_HIT);
 	}
 	if (!real) {
+		if (conn)
+			count(ALBM_STAT_RESCHED);
 		real = schedule(key, vip, &idx, &why);
 		if (!real) {
 			if (conn) /* do not keep pointing at a removed real */

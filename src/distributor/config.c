@@ -37,6 +37,9 @@ static void cfg_service_validate(struct cfg_ctx *ctx, struct albmd_cfg_service *
 		cfg_error(ctx, svc->line, "service '%s': 'interface' is only for mode dr", svc->name);
 	if (svc->mode == ALBMD_MODE_PROXY && svc->xdp_mode != ALBMD_XDP_GENERIC)
 		cfg_error(ctx, svc->line, "service '%s': 'xdp-mode' is only for mode dr", svc->name);
+	if (svc->mode != ALBMD_MODE_DR && svc->announce)
+		cfg_error(ctx, svc->line, "service '%s': 'announce' is only for mode dr (a proxy's "
+			  "address moves with keepalived, docs/ha.md)", svc->name);
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct albmd_cfg_server *s = &svc->servers[i];
 		if (svc->mode == ALBMD_MODE_PROXY && !s->has_port)
@@ -64,6 +67,8 @@ static void cfg_defaults(struct albmd_config *cfg, const char *path)
 	cfg->splice = true;
 	cfg->agent_timeout_ms = 1000;
 	cfg->report_max_age_ms = 30000;
+	snprintf(cfg->announce_device, sizeof(cfg->announce_device), "%s", ALBMD_ANNOUNCE_DEVICE);
+	cfg->announce_linger_ms = 2000;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", ALBMD_DEFAULT_SOCKET);
 }
 
@@ -118,10 +123,19 @@ static void cfg_check_listen(struct cfg_ctx *ctx, const struct albmd_config *cfg
 /* Checks of the whole file, after every directive was applied. */
 static void cfg_validate(struct cfg_ctx *ctx, struct albmd_config *cfg)
 {
+	char abuf[ALBM_ADDRSTRLEN];
+
+	if (cfg->has_ha && cfg->has_agents && albm_addr_equal(&cfg->ha.listen, &cfg->agents_listen))
+		cfg_error(ctx, cfg->ha_line, "ha listen %s is the agents' listen address (both UDP)",
+			  albm_addr_format(&cfg->ha.listen, abuf, sizeof(abuf)));
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		cfg_service_validate(ctx, &cfg->services[i]);
 		cfg_check_listen(ctx, cfg, i);
 		cfg->services[i].adaptive.report_timeout_ms = cfg->agent_timeout_ms;
+		cfg->services[i].in_group = cfg->has_ha;
+		cfg->services[i].flow_sync = cfg->has_ha && cfg->ha.flow_sync;
+		cfg->services[i].table_interval_ms = cfg->ha.table_interval_ms;
+		cfg->services[i].table_guard_ms = cfg->ha.table_guard_ms;
 	}
 }
 

@@ -16,6 +16,8 @@
 #define ALBMD_MAX_WORKERS 64
 #define ALBMD_MAX_SERVICES 256
 #define ALBMD_MAX_SERVERS 1024 /* per service */
+#define ALBMD_MAX_PEERS 16     /* other distributors in an ha group */
+#define ALBMD_ANNOUNCE_DEVICE "albm-vip0"
 
 /* A service's data plane: the index of its entry in dataplane.c's registry (the
  * `mode` keyword is the plane's name); the planes the config checks by name. */
@@ -50,6 +52,13 @@ struct albmd_cfg_service {
 	uint32_t sched_flags;           /* ALBM_SVC_F_SCHED_* (sched-flags) */
 	char interface[IF_NAMESIZE];    /* mode dr */
 	enum albmd_xdp_mode xdp_mode;   /* mode dr: `xdp-mode generic|native;` */
+	bool announce;                  /* mode dr: hold the VIP on the announce device
+					 * while ready (docs/ha.md) */
+	/* copied from the ha block by the parser, so that a plane that prepares or
+	 * rebuilds a service reads its group settings with it */
+	bool in_group;                  /* an ha block exists (mode dr: shared inputs) */
+	bool flow_sync;                 /* ... with flow-sync on */
+	uint64_t table_interval_ms, table_guard_ms;
 	uint64_t connect_timeout_ms, idle_timeout_ms;
 	unsigned retries;               /* extra servers tried after a failed connect */
 	unsigned max_fails;             /* passive health: failures that mark a server down */
@@ -66,6 +75,30 @@ struct albmd_cfg_service {
 	int line;
 };
 
+/* `peer NAME ADDR:PORT node-id N;` in the ha block: another distributor of the group. */
+struct albmd_cfg_peer {
+	char name[ALBM_NAME_MAX];
+	struct albm_addr addr; /* its sync address (its own `listen`) */
+	uint32_t node_id;      /* its `node-id` */
+	int line;
+};
+
+/* `ha { }`: this distributor's place in a group of distributors (docs/ha.md). */
+struct albmd_cfg_ha {
+	uint32_t node_id;          /* unique in the group, 1..2^32-1 */
+	struct albm_addr listen;   /* UDP address of sync and heartbeats */
+	char key_file[ALBMD_PATH_MAX];
+	int key_file_line;
+	bool flow_sync;            /* send new flows to the peers, install theirs */
+	uint64_t table_interval_ms; /* measured weights change at multiples of this */
+	uint64_t table_guard_ms;   /* ... from reports dated this long before the boundary */
+	uint64_t flush_ms;         /* a batch of flows waits at most this long */
+	uint64_t heartbeat_ms;     /* tables and liveness, this often */
+	uint64_t max_age_ms;       /* messages dated further from our clock are stale */
+	struct albmd_cfg_peer peers[ALBMD_MAX_PEERS];
+	size_t npeers;
+};
+
 struct albmd_config {
 	char path[ALBMD_PATH_MAX];
 	/* global */
@@ -74,6 +107,8 @@ struct albmd_config {
 	uint64_t drain_timeout_ms;      /* SIGTERM: wait this long for live connections */
 	bool splice;                    /* zero-copy relay (default on) */
 	char pid_file[ALBMD_PATH_MAX];
+	char announce_device[IF_NAMESIZE]; /* the tun device announced VIPs live on */
+	uint64_t announce_linger_ms;    /* SIGTERM: forward this long after the withdraw */
 	/* agents { } */
 	bool has_agents;
 	struct albm_addr agents_listen;
@@ -86,6 +121,10 @@ struct albmd_config {
 	bool has_http;
 	struct albm_addr http;
 	int http_line;
+	/* ha { } */
+	bool has_ha;
+	int ha_line;
+	struct albmd_cfg_ha ha;
 	/* service NAME { } */
 	struct albmd_cfg_service *services;
 	size_t nservices;

@@ -209,6 +209,58 @@ static int set_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const cha
 	return cfg_set_path(ctx, n, val, conf, cmd);
 }
 
+/* `peer NAME ADDR:PORT node-id N;` (ha block) */
+static int set_peer(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		    const struct cfg_cmd *cmd)
+{
+	struct albmd_cfg_ha *ha = conf;
+	struct albmd_cfg_peer p = { .line = n->line };
+	char e[160], who[ALBM_NAME_MAX + 16];
+
+	(void)val, (void)cmd;
+	if (n->nargs < 3) {
+		cfg_error(ctx, n->line, "usage: peer NAME ADDR:PORT node-id N;");
+		return -EINVAL;
+	}
+	if (!albmd_name_valid(n->args[1])) {
+		cfg_error(ctx, n->line, "bad peer name '%s' (1-%d of A-Z a-z 0-9 . _ -)", n->args[1],
+			  ALBM_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ha->npeers; i++) {
+		if (!strcmp(ha->peers[i].name, n->args[1])) {
+			cfg_error(ctx, n->line, "peer '%s' already defined at line %d", n->args[1],
+				  ha->peers[i].line);
+			return -EINVAL;
+		}
+	}
+	if (ha->npeers >= ALBMD_MAX_PEERS) {
+		cfg_error(ctx, n->line, "too many peers (at most %d)", ALBMD_MAX_PEERS);
+		return -EINVAL;
+	}
+	snprintf(p.name, sizeof(p.name), "%s", n->args[1]);
+	if (albm_addr_parse(n->args[2], &p.addr, e, sizeof(e)) < 0) {
+		cfg_error(ctx, n->line, "peer '%s': bad address: %s", p.name, e);
+		return -EINVAL;
+	}
+	snprintf(who, sizeof(who), "peer '%s'", p.name);
+	if (cfg_apply_options(ctx, n, 3, CFG_PEER, &p, who) < 0)
+		return -EINVAL;
+	if (!p.node_id) {
+		cfg_error(ctx, n->line, "peer '%s' needs 'node-id N' (its own ha node-id)", p.name);
+		return -EINVAL;
+	}
+	ha->peers[ha->npeers++] = p;
+	return 0;
+}
+
+static int set_ha_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
+			   void *conf, const struct cfg_cmd *cmd)
+{
+	((struct albmd_cfg_ha *)conf)->key_file_line = n->line; /* --check names it */
+	return cfg_set_path(ctx, n, val, conf, cmd);
+}
+
 /* ---- blocks ---- */
 
 static int block_agents(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
@@ -239,6 +291,62 @@ static int block_control(struct cfg_ctx *ctx, const struct cfg_node *n, const ch
 		return -EINVAL;
 	}
 	cfg_apply_block(ctx, n, CFG_CONTROL, conf, "control");
+	return 0;
+}
+
+/* Checks of a whole ha block (those between blocks are in config.c). */
+static void ha_validate(struct cfg_ctx *ctx, const struct albmd_cfg_ha *ha, int line)
+{
+	if (!ha->node_id)
+		cfg_error(ctx, line, "ha block needs 'node-id N;' (unique in the group)");
+	if (!ha->listen.len)
+		cfg_error(ctx, line, "ha block needs 'listen ADDR:PORT;' (UDP, for sync and "
+			  "heartbeats)");
+	if (!ha->key_file[0])
+		cfg_error(ctx, line, "ha block needs 'key-file PATH;' (messages are signed)");
+	if (ha->table_guard_ms * 2 > ha->table_interval_ms)
+		cfg_error(ctx, line, "ha: table-guard (%llums) must be at most half of table-interval "
+			  "(%llums)", (unsigned long long)ha->table_guard_ms,
+			  (unsigned long long)ha->table_interval_ms);
+	if (ha->flush_ms > 1000)
+		cfg_error(ctx, line, "ha: flush must be at most 1s (flows wait that long for their "
+			  "peers)");
+	for (size_t i = 0; i < ha->npeers; i++) {
+		const struct albmd_cfg_peer *p = &ha->peers[i];
+		if (ha->node_id && p->node_id == ha->node_id)
+			cfg_error(ctx, p->line, "peer '%s' has this distributor's own node-id %u",
+				  p->name, p->node_id);
+		if (ha->listen.len && albm_addr_family(&p->addr) != albm_addr_family(&ha->listen))
+			cfg_error(ctx, p->line, "peer '%s': not the address family of 'listen'",
+				  p->name);
+		for (size_t j = 0; j < i; j++)
+			if (ha->peers[j].node_id == p->node_id)
+				cfg_error(ctx, p->line, "peer '%s' has the node-id of peer '%s' "
+					  "(line %d)", p->name, ha->peers[j].name, ha->peers[j].line);
+	}
+}
+
+static int block_ha(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		    const struct cfg_cmd *cmd)
+{
+	struct albmd_config *cfg = conf;
+	struct albmd_cfg_ha *ha = &cfg->ha;
+
+	(void)val, (void)cmd;
+	if (n->nargs != 1) {
+		cfg_error(ctx, n->line, "'%s' block takes no arguments", n->args[0]);
+		return -EINVAL;
+	}
+	cfg->has_ha = true;
+	cfg->ha_line = n->line;
+	ha->flow_sync = true;
+	ha->table_interval_ms = 5000;
+	ha->table_guard_ms = 200;
+	ha->flush_ms = 20;
+	ha->heartbeat_ms = 1000;
+	ha->max_age_ms = 5000;
+	cfg_apply_block(ctx, n, CFG_HA, ha, "ha");
+	ha_validate(ctx, ha, n->line);
 	return 0;
 }
 
@@ -320,6 +428,8 @@ static const struct cfg_keyword kw_all_overloaded[] = {
 #define SRV(m)   AT(struct albmd_cfg_server, m)
 #define HC(m)    AT(struct albmd_cfg_health, m)
 #define SLOW(m)  AT(struct albm_adaptive_params, m)
+#define HA(m)    AT(struct albmd_cfg_ha, m)
+#define PEER(m)  AT(struct albmd_cfg_peer, m)
 #define MAXCONN  10000000
 
 const struct cfg_cmd cfg_cmds[] = {
@@ -329,8 +439,12 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "drain-timeout", CFG_MAIN, cfg_set_duration, MAIN(drain_timeout_ms) },
 	{ "splice", CFG_MAIN, cfg_set_onoff, MAIN(splice) },
 	{ "pid-file", CFG_MAIN, cfg_set_path, MAIN(pid_file) },
+	{ "announce-device", CFG_MAIN, set_interface, MAIN(announce_device) },
+	{ "announce-linger", CFG_MAIN, cfg_set_duration, MAIN(announce_linger_ms),
+	  .flags = CFG_OFF },
 	{ "agents", CFG_MAIN, block_agents, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "control", CFG_MAIN, block_control, .flags = CFG_BLOCK | CFG_ANYARGS },
+	{ "ha", CFG_MAIN, block_ha, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "service", CFG_MAIN, block_service, .flags = CFG_BLOCK | CFG_MULTI | CFG_ANYARGS },
 	/* agents { } */
 	{ "listen", CFG_AGENTS, cfg_set_addr, MAIN(agents_listen),
@@ -343,6 +457,18 @@ const struct cfg_cmd cfg_cmds[] = {
 	/* control { } */
 	{ "socket", CFG_CONTROL, cfg_set_path, MAIN(control_socket), .hi = 108 /* sun_path */ },
 	{ "http", CFG_CONTROL, set_http, MAIN(http), .what = "http address" },
+	/* ha { } */
+	{ "node-id", CFG_HA, cfg_set_uint, HA(node_id), .lo = 1, .hi = UINT32_MAX },
+	{ "listen", CFG_HA, cfg_set_addr, HA(listen), .what = "ha listen address" },
+	{ "key-file", CFG_HA, set_ha_key_file, HA(key_file) },
+	{ "peer", CFG_HA, set_peer, .flags = CFG_MULTI | CFG_ANYARGS },
+	{ "flow-sync", CFG_HA, cfg_set_onoff, HA(flow_sync) },
+	{ "table-interval", CFG_HA, cfg_set_duration, HA(table_interval_ms), .lo = 100 },
+	{ "table-guard", CFG_HA, cfg_set_duration, HA(table_guard_ms), .flags = CFG_OFF },
+	{ "flush", CFG_HA, cfg_set_duration, HA(flush_ms), .lo = 1, .what = "ha flush" },
+	{ "heartbeat", CFG_HA, cfg_set_duration, HA(heartbeat_ms), .lo = 100 },
+	{ "max-age", CFG_HA, cfg_set_duration, HA(max_age_ms), .lo = 100,
+	  .what = "ha max-age" },
 	/* service NAME { } */
 	{ "listen", CFG_SERVICE, cfg_set_addr, SVC(listen), .what = "listen address" },
 	{ "mode", CFG_SERVICE, set_mode, SVC(mode) },
@@ -351,6 +477,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "server", CFG_SERVICE, set_server, .flags = CFG_MULTI | CFG_ANYARGS },
 	{ "interface", CFG_SERVICE, set_interface, SVC(interface) },
 	{ "xdp-mode", CFG_SERVICE, cfg_set_keyword, SVC(xdp_mode), .keywords = kw_xdp_mode },
+	{ "announce", CFG_SERVICE, cfg_set_onoff, SVC(announce) },
 	{ "connect-timeout", CFG_SERVICE, cfg_set_duration, SVC(connect_timeout_ms), .lo = 1 },
 	{ "idle-timeout", CFG_SERVICE, cfg_set_duration, SVC(idle_timeout_ms), .lo = 1 },
 	{ "retries", CFG_SERVICE, cfg_set_uint, SVC(retries), .hi = 16 },
@@ -379,6 +506,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	  .what = "health-check timeout" },
 	{ "rise", CFG_HEALTH, cfg_set_uint, HC(rise), .lo = 1, .hi = 100 },
 	{ "fall", CFG_HEALTH, cfg_set_uint, HC(fall), .lo = 1, .hi = 100 },
+	/* peer NAME ADDR:PORT [options] (ha block) */
+	{ "node-id", CFG_PEER, cfg_set_uint, PEER(node_id), .lo = 1, .hi = UINT32_MAX },
 	/* slow-start DURATION [options] */
 	{ "aggression", CFG_SLOW_START, cfg_set_double, SLOW(slow_start_aggression), .lo = 0.05,
 	  .hi = 20 },
@@ -401,7 +530,7 @@ static void unknown(struct cfg_ctx *ctx, const struct cfg_node *n, const char *i
 {
 	const char *d = n->args[0];
 
-	if (cmd_find(d, CFG_MAIN | CFG_AGENTS | CFG_CONTROL | CFG_SERVICE))
+	if (cmd_find(d, CFG_MAIN | CFG_AGENTS | CFG_CONTROL | CFG_HA | CFG_SERVICE))
 		cfg_error(ctx, n->line, "'%s' is not allowed %s%s%s", d, inside ? "in the " : "",
 			  inside ? inside : "at the top level", inside ? " block" : "");
 	else if (!inside && n->block)

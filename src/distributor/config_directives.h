@@ -11,11 +11,13 @@
 /*
  * Where a directive may appear, and so which struct its slot is in:
  *   CFG_MAIN, CFG_AGENTS, CFG_CONTROL   struct albmd_config
+ *   CFG_HA                              struct albmd_cfg_ha (albmd_config.ha)
  *   CFG_SERVICE                         struct albmd_cfg_service
  * and the options that follow a directive's fixed words, NAME VALUE or a flag:
  *   CFG_SERVER     `server NAME ADDR [opts]`            struct albmd_cfg_server
  *   CFG_HEALTH     `health-check tcp [opts]`            struct albmd_cfg_health
  *   CFG_SLOW_START `slow-start DUR [opts]`              struct albm_adaptive_params
+ *   CFG_PEER       `peer NAME ADDR [opts]` (ha block)   struct albmd_cfg_peer
  */
 enum {
 	CFG_MAIN = 1u << 0,
@@ -25,6 +27,8 @@ enum {
 	CFG_SERVER = 1u << 4,
 	CFG_HEALTH = 1u << 5,
 	CFG_SLOW_START = 1u << 6,
+	CFG_HA = 1u << 7,
+	CFG_PEER = 1u << 8,
 };
 
 /* Flags of a directive (struct cfg_cmd.flags).  Without CFG_NOARGS / CFG_ANYARGS a

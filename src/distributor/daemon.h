@@ -125,6 +125,7 @@ static inline void albmd_service_unlock(struct albmd_service *svc)
 
 struct albmd_worker;
 struct albmd_agents;
+struct albmd_ha;
 struct albmd_control;
 struct albmd_http;
 
@@ -162,6 +163,7 @@ struct albmd {
 	unsigned nworkers;
 	struct evl *loop;                 /* the main thread's loop */
 	struct albmd_agents *agents;      /* NULL without an agents block */
+	struct albmd_ha *ha;              /* NULL without an ha block (ha.h) */
 	struct albmd_control *control;
 	struct albmd_http *admin;
 	struct evl_timer tick;

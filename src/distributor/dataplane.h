@@ -39,6 +39,11 @@ struct albmd_dataplane_ops {
 	void (*changed)(struct albmd *d, struct albmd_service *svc);
 	/* Optional: periodic work, every ALBMD_TICK_MS, after the scheduler's tick. */
 	void (*tick)(struct albmd *d, struct albmd_service *svc);
+	/* Optional, once per daemon: the first step of a drain (SIGTERM), before any
+	 * stop(): stop attracting new traffic (withdraw announced addresses) while
+	 * serving on.  True when something was withdrawn: albmd then keeps serving for
+	 * announce-linger before it stops the services. */
+	bool (*withdraw)(struct albmd *d);
 
 	/* ---- views (optional; docs/albmd.md, docs/dr.md) ---- */
 	/* The object under the plane's name in the service's JSON (list --json,
@@ -48,6 +53,8 @@ struct albmd_dataplane_ops {
 	json_t *(*server_json)(const struct albmd_server *srv);
 	/* Lines of its own under the server's line in `albmctl list`. */
 	void (*server_text)(const struct albmd_server *srv, struct albmd_buf *out);
+	/* ... and under the service's line (before its servers). */
+	void (*service_text)(const struct albmd_service *svc, struct albmd_buf *out);
 	/* Its families of /metrics (once per scrape, for all its services). */
 	void (*metrics)(struct albmd *d, struct albmd_buf *out);
 };

@@ -16,8 +16,11 @@
  * Every tick (albmd's ALBMD_TICK_MS, 100 ms) the per-real XDP counters are read and
  * fed to the scheduler as connection counts (dr_feed.c); the table is then
  * recomputed.  changed() from albmd (weights, states, reports) marks the table
- * dirty and a zero-delay timer rebuilds it once per loop pass.  Everything runs in
- * the main thread with d->lock held.
+ * dirty and a zero-delay timer rebuilds it once per loop pass.  In an ha group
+ * (docs/ha.md) the weights come from dr_group.c instead: shared inputs only, so
+ * that every distributor of the group builds the same table.  A service with
+ * `announce on` holds its VIP on the announce device while it is ready (dr_vipann.c).
+ * Everything runs in the main thread with d->lock held.
  */
 #define LOG_COMPONENT "dr"
 #include "distributor/dataplane_dr.h"
@@ -50,17 +53,18 @@ static void weights_compute(struct drd_svc *ds, struct dr_weight *want)
 }
 
 /* Step 2: a change of membership, of a MAC in the set, or of a weight beyond the
- * kind's tolerance. */
+ * kind's tolerance (in a group: any change, the weights are levels already). */
 static bool table_differs(const struct drd_svc *ds, const struct dr_weight *want)
 {
 	struct dr_weight *old = xcalloc(ds->nreals + 1, sizeof(*old));
-	bool differ = false;
+	enum albm_table_kind kind = ds->svc->cfg.in_group ? ALBM_TABLE_WEIGHTS : ds->kind;
+	bool differ = !ds->has_table;
 
 	for (size_t i = 0; i < ds->nreals; i++) {
 		old[i] = ds->reals[i].applied;
 		differ |= want[i].in && ds->reals[i].mac_changed;
 	}
-	differ = differ || dr_weights_differ(ds->kind, old, want, ds->nreals);
+	differ = differ || dr_weights_differ(kind, old, want, ds->nreals);
 	free(old);
 	return differ;
 }
@@ -121,14 +125,19 @@ static int set_apply(struct drd_svc *ds, const struct dr_weight *want)
 	}
 	set_leave(ds);
 	rc = dr_set_reals(ds->ifc->dr, &ds->vip, set, n, err, sizeof(err));
+	ds->table_reals = 0;
+	for (size_t i = 0; i < n; i++)
+		ds->table_reals += set[i].weight > 0;
 	free(set);
 	free(q);
 	if (rc < 0) {
+		ds->has_table = false; /* not ready: not announced (dr_vipann.c) */
 		LOG_RL(ALBM_LOG_ERR, "service '%s': %s", ds->svc->name, err);
 		return rc;
 	}
+	ds->has_table = dr_table_digest(ds->ifc->dr, &ds->vip, ds->digest) == 0;
 	LOG_DEBUG("service '%s': table rebuilt from %s (%zu real(s) in the set)", ds->svc->name,
-		  albm_table_kind_name(ds->kind), n);
+		  ds->svc->cfg.in_group ? "the group's weights" : albm_table_kind_name(ds->kind), n);
 	set_applied(ds);
 	return 0;
 }
@@ -147,7 +156,8 @@ static void sched_note(struct drd_svc *ds)
 			 ops->name);
 }
 
-/* Recompute the table from the scheduler's state; apply it when it moved. */
+/* Recompute the table from the scheduler's state (in a group: from the group's
+ * weights); apply it when it moved. */
 static void table_rebuild(struct drd_svc *ds, uint64_t now, bool sync)
 {
 	struct dr_weight *want;
@@ -158,7 +168,15 @@ static void table_rebuild(struct drd_svc *ds, uint64_t now, bool sync)
 	if (sync)
 		drd_reals_sync(ds, now);
 	want = xcalloc(ds->nreals + 1, sizeof(*want));
-	weights_compute(ds, want);
+	if (ds->svc->cfg.in_group) {
+		drd_group_reports(ds);
+		ds->kind = drd_group_weights(ds, want);
+		ds->k = 0;
+		for (size_t i = 0; i < ds->nreals; i++)
+			ds->reals[i].want = want[i];
+	} else {
+		weights_compute(ds, want);
+	}
 	ds->dirty = false;
 	if (table_differs(ds, want) && set_apply(ds, want) < 0)
 		ds->dirty = true;
@@ -174,12 +192,16 @@ static void dr_tick(struct albmd *d, struct albmd_service *svc)
 	uint64_t now = albm_now_ms();
 
 	(void)d;
-	if (!ds || !ds->owns_vip)
+	if (!ds)
 		return;
-	drd_reals_sync(ds, now);
-	drd_reals_poll(ds, now);
-	if (ds->dirty)
-		table_rebuild(ds, now, false);
+	drd_iface_check(ds->ifc, now);
+	if (ds->owns_vip) {
+		drd_reals_sync(ds, now);
+		drd_reals_poll(ds, now);
+		if (ds->dirty)
+			table_rebuild(ds, now, false);
+	}
+	drd_announce_update(ds);
 }
 
 static void drd_soon(struct evl *loop, struct evl_timer *t)
@@ -215,10 +237,11 @@ static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void
 	int rc;
 
 	evl_timer_init(&ds->soon);
+	evl_timer_init(&ds->boundary);
 	ds->d = d;
 	ds->vip = cfg->listen;
 	ds->ifc = drd_iface_get(d, cfg->interface, cfg->xdp_mode == ALBMD_XDP_NATIVE ?
-				DR_MODE_NATIVE : DR_MODE_GENERIC, e, sizeof(e));
+				DR_MODE_NATIVE : DR_MODE_GENERIC, cfg->flow_sync, e, sizeof(e));
 	if (!ds->ifc) {
 		albm_seterr(err, errlen, "service '%s': %s", cfg->name, e);
 		free(ds);
@@ -246,6 +269,8 @@ static void drd_free(struct albmd *d, struct drd_svc *ds)
 	char e[256];
 
 	evl_timer_stop(d->loop, &ds->soon);
+	drd_announce_stop(ds); /* withdrawn before it stops forwarding */
+	drd_group_stop(ds);
 	if (ds->owns_vip && dr_del_vip(ds->ifc->dr, &ds->vip, e, sizeof(e)) < 0)
 		LOG_WARN("%s", e);
 	for (size_t i = 0; i < ds->nreals; i++)
@@ -265,6 +290,7 @@ static void dr_start(struct albmd *d, struct albmd_service *svc, void *prep)
 	struct drd_svc *ds = prep, *old = svc->dp_data, *owner;
 
 	if (!ds->owns_vip && (owner = vip_owner(d, ds->ifc, &ds->vip))) {
+		drd_announce_stop(owner); /* announced again by its new service */
 		owner->owns_vip = false; /* a reload moved the VIP to this service */
 		ds->owns_vip = true;
 	}
@@ -274,6 +300,7 @@ static void dr_start(struct albmd *d, struct albmd_service *svc, void *prep)
 	}
 	ds->svc = svc;
 	svc->dp_data = ds;
+	drd_group_sync(ds);
 	table_rebuild(ds, albm_now_ms(), true);
 }
 
@@ -287,15 +314,28 @@ static void dr_stop(struct albmd *d, struct albmd_service *svc)
 	drd_free(d, ds);
 }
 
+void drd_mark_dirty(struct drd_svc *ds)
+{
+	ds->dirty = true;
+	if (!evl_timer_armed(&ds->soon))
+		evl_timer_start(ds->d->loop, &ds->soon, 0, drd_soon);
+}
+
 static void dr_changed(struct albmd *d, struct albmd_service *svc)
 {
 	struct drd_svc *ds = svc->dp_data;
 
+	(void)d;
 	if (!ds)
 		return;
-	ds->dirty = true;
-	if (!evl_timer_armed(&ds->soon))
-		evl_timer_start(d->loop, &ds->soon, 0, drd_soon);
+	drd_group_sync(ds);     /* the group settings may have changed (reload) */
+	drd_group_reports(ds);  /* a report is taken when it arrives: by its timestamp */
+	drd_mark_dirty(ds);
+}
+
+static bool dr_withdraw(struct albmd *d)
+{
+	return drd_announce_withdraw_all(d);
 }
 
 const struct albmd_dataplane_ops albmd_dp_dr = {
@@ -306,8 +346,10 @@ const struct albmd_dataplane_ops albmd_dp_dr = {
 	.stop = dr_stop,
 	.changed = dr_changed,
 	.tick = dr_tick,
+	.withdraw = dr_withdraw,
 	.service_json = drd_service_json,
 	.server_json = drd_server_json,
 	.server_text = drd_server_text,
+	.service_text = drd_service_text,
 	.metrics = drd_metrics,
 };

@@ -7,6 +7,9 @@
  *   dr_reals.c       the real set: albmd's servers in list order, MAC resolution
  *   dr_feed.c        XDP counters in, connection counts out to the scheduler
  *   dr_weights.c     the weights policy (pure, dr_weights.h)
+ *   dr_levels.c      ... in an ha group: shared inputs, levels, boundaries (pure)
+ *   dr_group.c       the plane in an ha group: boundaries, reports, flow sync, tables
+ *   dr_vipann.c      the VIP announcement (a tun device BIRD exports) while ready
  *   dr_views.c       its JSON, `albmctl list` line and /metrics families
  *
  * Everything runs in the main thread with d->lock held.
@@ -19,13 +22,17 @@
 #include <stdint.h>
 
 #include "distributor/daemon.h"
+#include "distributor/dr_levels.h"
 #include "distributor/dr_weights.h"
 #include "dr/dr.h"
+#include "dr/dr_announce.h"
 
 #define DRD_TICK_MS ALBMD_TICK_MS   /* albmd calls tick() this often */
 #define DRD_PREPARE_RESOLVE_MS 1000 /* prepare waits this long for ARP replies */
 #define DRD_RESOLVE_GRACE_MS 1000   /* an unresolved server is reported after this */
 #define DRD_NEIGH_RECHECK_MS 2000   /* resolved MACs are looked up again this often */
+
+#define DRD_ATTACH_CHECK_MS 1000  /* is the program still attached?  this often */
 
 /* One XDP attachment, shared by the DR services on its interface. */
 struct drd_iface {
@@ -33,7 +40,23 @@ struct drd_iface {
 	enum dr_mode mode;
 	struct albm_dr *dr;
 	int refs;
+	bool flow_sync;             /* loaded with sync on: its ring is drained */
+	bool sync_warned;           /* "attached without flow sync" logged */
+	bool detached;              /* the program is no longer on the interface */
+	uint64_t next_check_ms;
+	struct evl_io ring_io;      /* the flow-event ring (dr_group.c) */
+	struct evl_timer ring_timer;
+	struct albmd *d;
 	struct drd_iface *next;
+};
+
+/* The plane's daemon-wide state (d->dp_state[ALBMD_MODE_DR]). */
+struct drd_state {
+	struct drd_iface *ifaces;
+	struct dr_announce *ann;    /* the announce device, open while a VIP is on it */
+	char ann_dev[IF_NAMESIZE];
+	size_t nann;                /* VIPs on it */
+	bool withdrawn;             /* a drain began: nothing is announced again */
 };
 
 /* One server of the service as the data plane tracks it. */
@@ -53,6 +76,11 @@ struct drd_real {
 	uint64_t forgotten;         /* flows written off as gone without a FIN (idle) */
 	uint64_t last_pkt_ms;
 	uint32_t fed;               /* connections counted in the scheduler for it */
+	/* in an ha group (dr_group.c) */
+	struct dr_level_reports lv; /* its agent's reports, by their timestamps */
+	uint64_t lv_seen;           /* timestamp of the last report taken */
+	uint32_t held;              /* its weight since the last boundary */
+	bool held_valid;            /* held is of the current kind (hysteresis) */
 };
 
 /* The plane's state of one service (svc->dp_data). */
@@ -70,14 +98,55 @@ struct drd_svc {
 	enum albm_table_kind kind;  /* what the table computed last was made from */
 	uint32_t k;                 /* ... and the K of its picks (dr_weights_k) */
 	const struct albm_sched_ops *noted; /* the scheduler sched_note() saw last */
+	/* the table applied last */
+	bool has_table;
+	uint32_t table_reals;       /* reals with a positive weight in it */
+	uint8_t digest[32];         /* dr_table_digest() */
+	/* in an ha group (dr_group.c) */
+	struct evl_timer boundary;  /* fires at the next wall-clock boundary */
+	uint64_t next_boundary;     /* wall ms */
+	uint64_t version;           /* the boundary the held weights were taken at (0: none) */
+	double scale;               /* ... and the scale of their levels (dr_levels_hold) */
+	bool measured;              /* held weights are levels of measurements */
+	const struct albm_sched_ops *group_noted;
+	/* the announcement (dr_vipann.c) */
+	bool announced;
 };
 
-/* dr_iface.c: the attachments (d->dp_state[ALBMD_MODE_DR] is the list). */
-struct drd_iface *drd_iface_get(struct albmd *d, const char *name, enum dr_mode mode, char *err,
-				size_t errlen);
+/* dr_iface.c: the attachments (in the plane's state, d->dp_state[ALBMD_MODE_DR]). */
+struct drd_iface *drd_iface_get(struct albmd *d, const char *name, enum dr_mode mode,
+				bool flow_sync, char *err, size_t errlen);
 void drd_iface_put(struct albmd *d, struct drd_iface *ifc);
 struct drd_iface *drd_ifaces(const struct albmd *d);
 const char *drd_xdp_mode_name(enum dr_mode m);
+/* The plane's state, made on first use; freed by drd_state_release() when empty. */
+struct drd_state *drd_state(struct albmd *d);
+void drd_state_release(struct albmd *d);
+/* Every second: is the program still attached?  Logged once when it is not. */
+void drd_iface_check(struct drd_iface *ifc, uint64_t now);
+
+/* dataplane_dr.c: rebuild the table once in this loop pass. */
+void drd_mark_dirty(struct drd_svc *ds);
+
+/* dr_group.c: the plane in an ha group */
+/* The service joined, left or changed its group settings: arm the boundary timer. */
+void drd_group_sync(struct drd_svc *ds);
+/* Take new agent reports (by their timestamps); called on every change. */
+void drd_group_reports(struct drd_svc *ds);
+/* The table weights in the group: held weights, membership and drains now. */
+enum albm_table_kind drd_group_weights(struct drd_svc *ds, struct dr_weight *want);
+void drd_group_stop(struct drd_svc *ds);
+/* The flow ring of an attachment in the loop (sync on) / out of it. */
+void drd_ring_start(struct drd_iface *ifc);
+void drd_ring_stop(struct drd_iface *ifc);
+
+/* dr_vipann.c: the announcement */
+/* Announce or withdraw ds's VIP as its readiness says (every tick and change). */
+void drd_announce_update(struct drd_svc *ds);
+/* ds stops: its VIP is withdrawn first. */
+void drd_announce_stop(struct drd_svc *ds);
+/* A drain: every VIP withdrawn, none announced again; true when one was. */
+bool drd_announce_withdraw_all(struct albmd *d);
 
 /* dr_reals.c */
 /* Follow svc's server list: afterwards ds->reals[i] is svc->sched.dests[i]'s. */
@@ -108,6 +177,7 @@ void drd_reals_poll(struct drd_svc *ds, uint64_t now);
 json_t *drd_service_json(const struct albmd_service *svc);
 json_t *drd_server_json(const struct albmd_server *srv);
 void drd_server_text(const struct albmd_server *srv, struct albmd_buf *out);
+void drd_service_text(const struct albmd_service *svc, struct albmd_buf *out);
 void drd_metrics(struct albmd *d, struct albmd_buf *out);
 
 #endif

@@ -73,7 +73,41 @@ VIEW_FN(v_new_flows, v.st.new_flows)
 VIEW_FN(v_closed_flows, v.st.closed_flows)
 VIEW_FN(v_table_weight, v.table_weight)
 
+/* The service's DR state, or false (another plane, not running). */
+#define SVC_FN(fname, expr)                                                             \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *val)   \
+	{                                                                               \
+		const struct drd_svc *ds = at->svc->dp == &albmd_dp_dr ? at->svc->dp_data \
+								       : NULL;         \
+		if (!ds)                                                                \
+			return false;                                                   \
+		val->u = (expr);                                                        \
+		return true;                                                            \
+	}
+SVC_FN(s_announced, ds->announced)
+SVC_FN(s_table_reals, ds->has_table ? ds->table_reals : 0)
+
+/* Only where there is one: a group service's boundary. */
+static bool s_table_version(const struct albmd_stat_at *at, struct albmd_stat_val *val)
+{
+	const struct drd_svc *ds = at->svc->dp == &albmd_dp_dr ? at->svc->dp_data : NULL;
+
+	if (!ds || !at->svc->cfg.in_group)
+		return false;
+	val->u = ds->version;
+	return true;
+}
+
 static const struct albmd_stat drd_stats[] = {
+	{ "albm_dr_vip_announced", NULL, "announced",
+	  "DR: 1 while the service's VIP is on the announce device (BGP announces it)",
+	  ALBMD_STAT_GAUGE, ALBMD_SCOPE_SERVICE, 0, .get = s_announced },
+	{ "albm_dr_table_servers", NULL, "table_servers",
+	  "DR: servers with a positive weight in the lookup table", ALBMD_STAT_GAUGE,
+	  ALBMD_SCOPE_SERVICE, 0, .get = s_table_reals },
+	{ "albm_dr_table_version", NULL, "table_version",
+	  "DR, ha group: the boundary (Unix ms) the table's weights were taken at (0: before "
+	  "the first)", ALBMD_STAT_GAUGE, ALBMD_SCOPE_SERVICE, 0, .get = s_table_version },
 	{ "albm_dr_server_packets_total", NULL, "packets",
 	  "DR: frames the XDP program forwarded to the server", ALBMD_STAT_COUNTER,
 	  ALBMD_SCOPE_SERVER, 0, .get = v_pkts },
@@ -114,11 +148,21 @@ json_t *drd_server_json(const struct albmd_server *srv)
 	return o;
 }
 
-/* {"interface", "xdp_mode", "table_from", "table_k", "owns_vip", "counters": {name: value}} */
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* {"interface", "xdp_mode", "table_from", "table_k", "owns_vip", "group", "announce",
+ *  "announced", "table_servers", "table_version", "table_digest", "attached",
+ *  "flow_sync", "counters": {name: value}} */
 json_t *drd_service_json(const struct albmd_service *svc)
 {
 	const struct drd_svc *ds = svc->dp == &albmd_dp_dr ? svc->dp_data : NULL;
-	json_t *counters;
+	struct albmd_stat_at at = { .svc = svc };
+	char digest[65];
+	json_t *counters, *o;
 	uint64_t v;
 
 	if (!ds)
@@ -127,10 +171,38 @@ json_t *drd_service_json(const struct albmd_service *svc)
 	for (size_t i = 0; i < dr_stat_count(); i++)
 		if (dr_read_stat(ds->ifc->dr, dr_stat_name(i), &v) == 0)
 			json_object_set_new(counters, dr_stat_name(i), json_integer((json_int_t)v));
-	return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "interface", ds->ifc->name,
-			 "xdp_mode", drd_xdp_mode_name(ds->ifc->mode), "table_from",
-			 albm_table_kind_name(ds->kind), "table_k", (json_int_t)ds->k,
-			 "owns_vip", ds->owns_vip, "counters", counters);
+	hex(ds->digest, sizeof(ds->digest), digest);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:s?, s:b, s:b}", "interface",
+		      ds->ifc->name, "xdp_mode", drd_xdp_mode_name(ds->ifc->mode), "table_from",
+		      svc->cfg.in_group ? (ds->measured ? "ha-levels" : "ha-weights")
+					: albm_table_kind_name(ds->kind),
+		      "table_k", (json_int_t)ds->k, "owns_vip", ds->owns_vip, "group",
+		      svc->cfg.in_group, "announce", svc->cfg.announce, "table_digest",
+		      ds->has_table ? digest : NULL, "attached", !ds->ifc->detached, "flow_sync",
+		      ds->ifc->flow_sync);
+	albmd_stats_write_json(o, drd_stats, ARRAY_SIZE(drd_stats), ALBMD_SCOPE_SERVICE, &at);
+	json_object_set_new(o, "counters", counters);
+	return o;
+}
+
+/* "     dr: VIP announced; table v1800000005000 (ha-levels) 3 servers digest 3fa2c1d0..." */
+void drd_service_text(const struct albmd_service *svc, struct albmd_buf *out)
+{
+	const struct drd_svc *ds = svc->dp == &albmd_dp_dr ? svc->dp_data : NULL;
+	char digest[65];
+
+	if (!ds || (!svc->cfg.announce && !svc->cfg.in_group))
+		return;
+	hex(ds->digest, sizeof(ds->digest), digest);
+	digest[16] = '\0';
+	albmd_buf_printf(out, "     dr: VIP %s%s; table", !svc->cfg.announce ? "not announced (off)"
+			 : ds->announced ? "announced" : "NOT announced (not ready)",
+			 ds->ifc->detached ? ", XDP DETACHED" : "");
+	if (svc->cfg.in_group)
+		albmd_buf_printf(out, " v%llu (%s)", (unsigned long long)ds->version,
+				 ds->measured ? "ha-levels" : "ha-weights");
+	albmd_buf_printf(out, " %u server%s digest %s\n", ds->table_reals,
+			 ds->table_reals == 1 ? "" : "s", ds->has_table ? digest : "-");
 }
 
 /* "     dr: in-table table-weight 3 flows 300 closed 300 packets 1800 bytes ... mac ..." */

@@ -21,6 +21,7 @@
 #include "distributor/agents.h"
 #include "distributor/control.h"
 #include "distributor/fdlimit.h"
+#include "distributor/ha.h"
 #include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
@@ -103,6 +104,10 @@ static int check_config(const struct albmd_config *cfg)
 		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->key_file_line, e);
 		return 1;
 	}
+	if (cfg->has_ha && albm_key_load(cfg->ha.key_file, key, e, sizeof(e)) < 0) {
+		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->ha.key_file_line, e);
+		return 1;
+	}
 	printf("%s: configuration ok (%zu service%s)\n", cfg->path, cfg->nservices,
 	       cfg->nservices == 1 ? "" : "s");
 	return 0;
@@ -153,6 +158,7 @@ static void write_pid_file(const char *path)
 struct main_ctx {
 	struct evl_io sig;
 	struct evl_timer drain;
+	struct evl_timer linger;
 };
 
 static struct main_ctx g_main;
@@ -182,13 +188,12 @@ static void drain_check(struct evl *loop, struct evl_timer *t)
 	evl_timer_start(loop, t, 100, drain_check);
 }
 
-static void start_drain(struct albmd *d)
+/* The drain proper: the services stop taking new connections, live ones go on. */
+static void stop_services(struct evl *loop, struct evl_timer *t)
 {
-	if (d->draining) { /* a second signal: stop now */
-		evl_stop(d->loop);
-		return;
-	}
-	d->draining = true;
+	struct albmd *d = evl_data(loop);
+
+	(void)t;
 	d->drain_deadline_ms = albm_now_ms() + d->cfg.drain_timeout_ms;
 	LOG_INFO("stopping: no new connections, draining %llu live one(s) for up to %llu ms",
 		 (unsigned long long)ALBMD_STAT_GET(d->st.conns_current),
@@ -199,6 +204,29 @@ static void start_drain(struct albmd *d)
 			d->services[i]->dp->stop(d, d->services[i]);
 	albmd_unlock(d);
 	evl_timer_start(d->loop, &g_main.drain, 0, drain_check);
+}
+
+/* Withdraw what the planes announce (the routers stop sending us new flows), serve on
+ * for announce-linger while they converge, then stop (docs/ha.md). */
+static void start_drain(struct albmd *d)
+{
+	bool withdrawn = false;
+
+	if (d->draining) { /* a second signal: stop now */
+		evl_stop(d->loop);
+		return;
+	}
+	d->draining = true;
+	albmd_lock(d);
+	for (size_t i = 0; i < albmd_dataplane_count(); i++)
+		if (albmd_dataplane_at(i)->withdraw && albmd_dataplane_at(i)->withdraw(d))
+			withdrawn = true;
+	albmd_unlock(d);
+	if (withdrawn && d->cfg.announce_linger_ms)
+		LOG_INFO("stopping: announced VIPs withdrawn; serving on for %llu ms while the "
+			 "routers converge", (unsigned long long)d->cfg.announce_linger_ms);
+	evl_timer_start(d->loop, &g_main.linger, withdrawn ? d->cfg.announce_linger_ms : 0,
+			stop_services);
 }
 
 /* ---- systemd (Type=notify): nothing is sent when NOTIFY_SOCKET is not set ---- */
@@ -266,6 +294,7 @@ static int start(struct albmd *d, struct albmd_config *cfg, char *err, size_t er
 
 	evl_timer_init(&d->tick);
 	evl_timer_init(&g_main.drain);
+	evl_timer_init(&g_main.linger);
 	if (!(d->loop = evl_create(err, errlen)))
 		return -ENOMEM;
 	evl_set_data(d->loop, d);
@@ -302,6 +331,7 @@ static void shutdown_all(struct albmd *d)
 		albmd_workers_destroy(d);
 	albmd_agents_close(d, d->agents);
 	d->agents = NULL;
+	albmd_ha_close(d, d->ha); /* after the services: their rings' last flows go out */
 	albmd_admin_close(d, d->admin);
 	albmd_control_close(d, d->control);
 	if (g_main.sig.fd >= 0) {
@@ -311,6 +341,7 @@ static void shutdown_all(struct albmd *d)
 	}
 	evl_timer_stop(d->loop, &d->tick);
 	evl_timer_stop(d->loop, &g_main.drain);
+	evl_timer_stop(d->loop, &g_main.linger);
 	evl_destroy(d->loop);
 	free(d->services);
 	albmd_lock_done(d);

@@ -7,6 +7,7 @@
  * labels are documented in docs/albmd.md.
  */
 #include "common/version.h"
+#include "distributor/ha.h"
 #include "distributor/state.h"
 #include "distributor/stats.h"
 
@@ -22,4 +23,5 @@ void albmd_metrics(struct albmd *d, struct albmd_buf *b)
 		if (dp->metrics)
 			dp->metrics(d, b);
 	}
+	albmd_ha_metrics(d, b);
 }

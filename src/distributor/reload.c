@@ -7,10 +7,10 @@
  *
  * What a reload changes, by name: services (added, removed, changed), their servers
  * (weight, maxconn, address -> replaced), scheduler and parameters, the agents
- * receiver, the admin HTTP address.  What it keeps: established connections (they
- * hold references to their service and server), listening sockets whose address is
- * unchanged, the administrative state (drain/disable) of servers that stay, agent
- * reports.  What needs a restart: `workers`, the control socket path (a warning is
+ * receiver, the ha group (its socket, key, peers), the admin HTTP address.  What it
+ * keeps: established connections (they hold references to their service and server),
+ * listening sockets whose address is unchanged, the administrative state
+ * (drain/disable) of servers that stay, agent reports, the ha peers' replay windows.  What needs a restart: `workers`, the control socket path (a warning is
  * logged).
  */
 #define LOG_COMPONENT "reload"
@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "distributor/admin_http.h"
 #include "distributor/agents.h"
+#include "distributor/ha.h"
 #include "distributor/health.h"
 #include "distributor/service.h"
 
@@ -124,6 +125,9 @@ struct apply_plan {
 	uint8_t key[ALBM_KEY_LEN];
 	struct albmd_http *new_admin;
 	bool admin_change;
+	struct albmd_ha *new_ha;      /* a new socket for the ha group */
+	bool ha_same;                 /* same listen address: key and settings only */
+	uint8_t ha_key[ALBM_KEY_LEN];
 };
 
 static bool same_http(const struct albmd *d, const struct albmd_config *cfg)
@@ -152,6 +156,25 @@ static int plan_agents(struct albmd *d, const struct albmd_config *cfg, struct a
 	return p->new_agents ? 0 : -EINVAL;
 }
 
+static int plan_ha(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p,
+		   char *err, size_t errlen)
+{
+	char e[256];
+
+	if (!cfg->has_ha)
+		return 0;
+	if (d->ha && albm_addr_equal(&d->ha->cfg.listen, &cfg->ha.listen)) {
+		p->ha_same = true;
+		if (albm_key_load(cfg->ha.key_file, p->ha_key, e, sizeof(e)) < 0) {
+			albm_seterr(err, errlen, "ha: %s", e);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	p->new_ha = albmd_ha_open(&cfg->ha, err, errlen);
+	return p->new_ha ? 0 : -EINVAL;
+}
+
 static void plan_abandon(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
@@ -161,6 +184,8 @@ static void plan_abandon(struct albmd *d, const struct albmd_config *cfg, struct
 	}
 	if (p->new_agents)
 		albmd_agents_close(d, p->new_agents);
+	if (p->new_ha)
+		albmd_ha_close(d, p->new_ha);
 	if (p->new_admin)
 		albmd_admin_close(d, p->new_admin);
 }
@@ -190,6 +215,8 @@ static int plan_make(struct albmd *d, const struct albmd_config *cfg, struct app
 			goto fail;
 	}
 	if ((rc = plan_agents(d, cfg, p, err, errlen)) < 0)
+		goto fail;
+	if ((rc = plan_ha(d, cfg, p, err, errlen)) < 0)
 		goto fail;
 	p->admin_change = !same_http(d, cfg);
 	if (p->admin_change && cfg->has_http &&
@@ -244,6 +271,16 @@ static void commit_agents(struct albmd *d, const struct albmd_config *cfg, struc
 		for_all_servers(d, server_join_agent);
 }
 
+static void commit_ha(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p)
+{
+	if (p->ha_same)
+		albmd_ha_update(d, d->ha, &cfg->ha, p->ha_key);
+	else if (p->new_ha)
+		albmd_ha_replace(d, d->ha, p->new_ha);
+	else if (d->ha)
+		albmd_ha_close(d, d->ha); /* the block is gone */
+}
+
 static void commit_admin(struct albmd *d, struct apply_plan *p)
 {
 	if (!p->admin_change)
@@ -262,6 +299,7 @@ static void plan_commit(struct albmd *d, struct albmd_config *cfg, struct apply_
 	char err[512];
 
 	commit_agents(d, cfg, p);
+	commit_ha(d, cfg, p);
 	commit_admin(d, p);
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct albmd_service *svc = p->keep[i];

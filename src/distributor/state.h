@@ -10,7 +10,7 @@
 /* All called with d->lock held. */
 
 /* {"services": [{"name", "listen", "mode", "scheduler", counters..., "servers": [...],
- * and the plane's object under its name, e.g. "dr"}]} */
+ * and the plane's object under its name, e.g. "dr"}], "ha": the group (ha.h) or null} */
 json_t *albmd_state_json(struct albmd *d);
 /* The measurement keys of albm-agent --json (the shared albm_metrics_json()) plus
  * report_age_ms and timed_out; JSON null without a report. */

@@ -8,6 +8,7 @@
 
 #include "common/util.h"
 #include "distributor/agents.h"
+#include "distributor/ha.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
 #include "distributor/stats.h"
@@ -89,7 +90,7 @@ json_t *albmd_state_json(struct albmd *d)
 
 	for (size_t i = 0; i < d->nservices; i++)
 		json_array_append_new(services, service_json(d, d->services[i]));
-	return json_pack("{s:o}", "services", services);
+	return json_pack("{s:o, s:o}", "services", services, "ha", albmd_ha_json(d));
 }
 
 json_t *albmd_stats_json(struct albmd *d)

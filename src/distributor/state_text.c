@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/util.h"
+#include "distributor/ha.h"
 #include "distributor/service.h"
 #include "distributor/state.h"
 #include "distributor/stats.h"
@@ -103,7 +104,10 @@ void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 				 svc->sched.sched ? svc->sched.sched->name : "-");
 		queue_cols(&at, out);
 		albmd_buf_printf(out, "\n");
+		if (svc->dp && svc->dp->service_text) /* e.g. mode dr: announced, table */
+			svc->dp->service_text(svc, out);
 		for (size_t j = 0; j < svc->sched.ndests; j++)
 			server_line(d, albmd_dest_server(svc->sched.dests[j]), out);
 	}
+	albmd_ha_text(d, out);
 }

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "distributor/agents.h"
+#include "distributor/ha.h"
 #include "distributor/health.h"
 #include "distributor/service.h"
 
@@ -317,6 +318,14 @@ static void metric_line(struct albmd *d, struct albmd_buf *b, const struct albmd
 
 	if (s->scope == ALBMD_SCOPE_GLOBAL) {
 		metric_samples(b, s, &at, "", last);
+		return;
+	}
+	if (s->scope == ALBMD_SCOPE_PEER) {
+		for (size_t i = 0; d->ha && i < d->ha->npeers; i++) {
+			at.peer = &d->ha->peers[i];
+			snprintf(labels, sizeof(labels), "peer=\"%s\"", at.peer->name);
+			metric_samples(b, s, &at, labels, last);
+		}
 		return;
 	}
 	for (size_t i = 0; i < d->nservices; i++) {

@@ -24,17 +24,21 @@ enum albmd_stat_scope {
 	ALBMD_SCOPE_GLOBAL,  /* the daemon: `albmctl stats`, unlabelled families */
 	ALBMD_SCOPE_SERVICE, /* per service: labels service, scheduler */
 	ALBMD_SCOPE_SERVER,  /* per server: labels service, server */
+	ALBMD_SCOPE_PEER,    /* per peer of the ha group: label peer (ha.h) */
 };
 
 enum albmd_stat_type { ALBMD_STAT_COUNTER, ALBMD_STAT_GAUGE };
 
 #define ALBMD_STAT_F_REAL (1u << 0) /* a real number (else an unsigned integer) */
 
+struct albmd_ha_peer;
+
 /* Where a value is read: the daemon, and for narrower scopes its service and server. */
 struct albmd_stat_at {
 	struct albmd *d;
 	const struct albmd_service *svc; /* SERVICE and SERVER */
 	const struct albmd_server *srv;  /* SERVER */
+	const struct albmd_ha_peer *peer; /* PEER */
 	size_t i;                        /* a vector's element */
 };
 
@@ -68,7 +72,7 @@ extern const size_t albmd_nstats;
 /* Set the JSON keys of the lines of `scope` in o, read at `at`. */
 void albmd_stats_write_json(json_t *o, const struct albmd_stat *t, size_t n,
 		      enum albmd_stat_scope scope, const struct albmd_stat_at *at);
-/* Every family of the table, with a sample per service / server of d where the
+/* Every family of the table, with a sample per service / server / peer of d where the
  * line has a value (a family without any sample is left out). */
 void albmd_stats_write_metrics(struct albmd *d, struct albmd_buf *b, const struct albmd_stat *t,
 			 size_t n);

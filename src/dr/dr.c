@@ -39,6 +39,7 @@ static const char *const stat_names[ALBM_STAT__COUNT] = {
 	[ALBM_STAT_DROP_BAD_REAL] = "drop_bad_real",
 	[ALBM_STAT_DROP_INTERNAL] = "drop_internal",
 	[ALBM_STAT_SYNC_LOST] = "sync_lost",
+	[ALBM_STAT_SYNC_HIT] = "sync_hit",
 };
 
 size_t dr_stat_count(void)
@@ -136,6 +137,9 @@ static struct albm_dr *dr_load(const uint8_t own_mac[6], const struct dr_opts *o
 	dr->skel->rodata->albm_sync_enabled = o->flow_sync;
 	rc = bpf_map__set_max_entries(dr->skel->maps.albm_conns,
 				      o->conn_max ? o->conn_max : ALBM_CONN_MAX);
+	if (!rc) /* with sync off the program never looks at it */
+		rc = bpf_map__set_max_entries(dr->skel->maps.albm_peer_conns, !o->flow_sync ? 1 :
+					      o->conn_max ? o->conn_max : ALBM_CONN_MAX);
 	if (!rc)
 		rc = bpf_map__set_max_entries(dr->skel->maps.albm_flow_events, dr_ring_bytes(o));
 	if (!rc)
@@ -217,4 +221,17 @@ int dr_prog_fd(const struct albm_dr *dr)
 int dr_ifindex(const struct albm_dr *dr)
 {
 	return dr->ifindex;
+}
+
+int dr_attached(struct albm_dr *dr)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	if (dr->link_fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(dr->link_fd, &info, &len) < 0)
+		return -errno;
+	return info.xdp.ifindex != 0; /* 0: the interface went away (the link is defunct) */
 }

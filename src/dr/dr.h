@@ -48,6 +48,9 @@ void dr_close(struct albm_dr *dr);
 /* The XDP program's fd (for BPF_PROG_TEST_RUN); the interface's index (0: detached). */
 int dr_prog_fd(const struct albm_dr *dr);
 int dr_ifindex(const struct albm_dr *dr);
+/* Is the program still attached where dr_open put it?  1, 0 (detached: e.g. the
+ * interface was deleted, or never attached), or -errno. */
+int dr_attached(struct albm_dr *dr);
 
 /* Add a TCP service address (VIP and port, IPv4 or IPv6); it drops every packet
  * until dr_set_reals gives it reals.  -EEXIST, -ENOSPC (ALBM_MAX_VIPS). */
@@ -104,7 +107,7 @@ struct dr_real_stats {
 int dr_read_real_stats(struct albm_dr *dr, const struct albm_addr *vip,
 		       const struct albm_addr *real, struct dr_real_stats *out);
 
-/* Forget every pinned flow (tests; a restart of the service). */
+/* Forget every pinned flow, and the peers' (tests; a restart of the service). */
 int dr_flush_conns(struct albm_dr *dr);
 
 /*
@@ -134,22 +137,26 @@ int dr_flow_drain(struct albm_dr *dr, dr_flow_cb cb, void *ctx);
 int dr_flow_poll(struct albm_dr *dr, dr_flow_cb cb, void *ctx, int timeout_ms);
 
 /*
- * Pin a flow learnt from a peer: flow->real is mapped to THIS distributor's index of
- * that real for flow->vip.  -ENOENT (counted: unknown_vip / unknown_real) when the VIP
- * or the real is not ours; -EEXIST (counted: kept_local) when the flow is already
- * pinned here to a real in service and open: the local decision wins, because it is
- * already forwarding that flow's packets.  A closed or stale local entry is replaced.
+ * Remember a flow learnt from a peer: flow->real is mapped to THIS distributor's index
+ * of that real for flow->vip and written to the peers' map, which the program looks at
+ * only for a packet whose flow is not pinned here (counted: sync_hit) — so the local
+ * decision always wins, because it is already forwarding that flow's packets, and a
+ * closed or stale local entry gives way to the peer's.  -ENOENT (counted:
+ * unknown_vip / unknown_real) when the VIP or the real is not ours.
  */
 int dr_flow_install(struct albm_dr *dr, const struct dr_flow *flow, char *err, size_t errlen);
+/* The same for flow[0..n) in one system call where it can (a peer's datagram of flows):
+ * rcs[i] is what dr_flow_install would have returned for flow i.  Returns 0. */
+int dr_flow_install_many(struct albm_dr *dr, const struct dr_flow *flow, size_t n, int *rcs);
 
-/* What sync did in this process (lost is the program's sync_lost counter). */
+/* What sync did in this process (lost and hits are the program's counters). */
 struct dr_sync_stats {
 	uint64_t published;    /* flow events handed to dr_flow_drain's callback */
 	uint64_t lost;         /* not published: the ring buffer was full */
-	uint64_t installed;    /* peers' flows pinned by dr_flow_install */
-	uint64_t kept_local;   /* peers' flows refused: pinned here already */
+	uint64_t installed;    /* peers' flows written by dr_flow_install(_many) */
 	uint64_t unknown_vip;  /* peers' flows refused: VIP not on this interface */
 	uint64_t unknown_real; /* peers' flows refused: real not in this VIP's set */
+	uint64_t hits;         /* flows not pinned here that followed a peer's entry */
 };
 int dr_sync_stats(struct albm_dr *dr, struct dr_sync_stats *out);
 

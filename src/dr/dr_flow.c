@@ -116,26 +116,15 @@ static int flow_key_of(const struct dr_flow *f, struct albm_flow_key *k)
 	return 0;
 }
 
-/* Is the local entry a live pin (open flow, real still in service)? */
-static bool conn_live(struct albm_dr *dr, const struct albm_conn *c)
+/* The peers' map entry of a flow; 0, or -ENOENT (counted) when its VIP or real is not
+ * ours, -EINVAL for a bad flow. */
+static int flow_entry(struct albm_dr *dr, const struct dr_flow *f, struct albm_flow_key *key,
+		      struct albm_conn *c, char *err, size_t errlen)
 {
-	struct albm_real r;
-
-	if (c->flags & ALBM_CONN_F_CLOSED)
-		return false;
-	if (bpf_map_lookup_elem(bpf_map__fd(dr->skel->maps.albm_reals), &c->real, &r))
-		return false;
-	return (r.flags & ALBM_REAL_F_VALID) && r.gen == c->gen;
-}
-
-int dr_flow_install(struct albm_dr *dr, const struct dr_flow *f, char *err, size_t errlen)
-{
-	int fd = bpf_map__fd(dr->skel->maps.albm_conns), rc;
 	char buf[ALBM_ADDRSTRLEN];
-	struct albm_flow_key key;
-	struct albm_conn cur, c = {};
 
-	if (flow_key_of(f, &key) < 0) {
+	memset(c, 0, sizeof(*c));
+	if (flow_key_of(f, key) < 0) {
 		albm_seterr(err, errlen, "flow: mixed or unknown address families");
 		return -EINVAL;
 	}
@@ -145,19 +134,26 @@ int dr_flow_install(struct albm_dr *dr, const struct dr_flow *f, char *err, size
 			    albm_addr_format(&f->vip, buf, sizeof(buf)));
 		return -ENOENT;
 	}
-	c.real = dr_vip_real_index(dr, &f->vip, &f->real);
-	if (!c.real) {
+	c->real = dr_vip_real_index(dr, &f->vip, &f->real);
+	if (!c->real) {
 		dr->sync.unknown_real++;
 		albm_seterr(err, errlen, "flow to real %s: not a real of this VIP here",
 			    albm_addr_format_host(&f->real, buf, sizeof(buf)));
 		return -ENOENT;
 	}
-	if (bpf_map_lookup_elem(fd, &key, &cur) == 0 && conn_live(dr, &cur)) {
-		dr->sync.kept_local++;
-		albm_seterr(err, errlen, "flow already pinned here");
-		return -EEXIST;
-	}
-	c.gen = dr->real_gen[c.real];
+	c->gen = dr->real_gen[c->real];
+	return 0;
+}
+
+int dr_flow_install(struct albm_dr *dr, const struct dr_flow *f, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(dr->skel->maps.albm_peer_conns), rc;
+	struct albm_flow_key key;
+	struct albm_conn c;
+
+	rc = flow_entry(dr, f, &key, &c, err, errlen);
+	if (rc)
+		return rc;
 	rc = bpf_map_update_elem(fd, &key, &c, BPF_ANY);
 	if (rc) {
 		albm_seterr(err, errlen, "flow: map update: %s", strerror(-rc));
@@ -167,8 +163,43 @@ int dr_flow_install(struct albm_dr *dr, const struct dr_flow *f, char *err, size
 	return 0;
 }
 
+int dr_flow_install_many(struct albm_dr *dr, const struct dr_flow *f, size_t n, int *rcs)
+{
+	struct albm_flow_key *keys = xcalloc(n + 1, sizeof(*keys));
+	struct albm_conn *vals = xcalloc(n + 1, sizeof(*vals));
+	size_t *at = xcalloc(n + 1, sizeof(*at)), m = 0, done = 0;
+	int fd = bpf_map__fd(dr->skel->maps.albm_peer_conns);
+	char err[8];
+
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = flow_entry(dr, &f[i], &keys[m], &vals[m], err, sizeof(err));
+		if (!rcs[i])
+			at[m++] = i;
+	}
+	/* one system call for the lot, several times cheaper per flow than one each; a
+	 * failing element (not expected: an LRU map makes room) is that flow's error */
+	while (done < m) {
+		__u32 count = (__u32)(m - done);
+		int rc = bpf_map_update_batch(fd, keys + done, vals + done, &count, NULL);
+		if (rc && count > m - done) /* the kernel refused the call itself */
+			count = 0;
+		dr->sync.installed += count;
+		done += count;
+		if (!rc || done >= m)
+			continue;
+		rcs[at[done++]] = rc;
+	}
+	free(keys);
+	free(vals);
+	free(at);
+	return 0;
+}
+
 int dr_sync_stats(struct albm_dr *dr, struct dr_sync_stats *out)
 {
+	int rc;
+
 	*out = dr->sync;
-	return dr_read_stat(dr, "sync_lost", &out->lost);
+	rc = dr_read_stat(dr, "sync_lost", &out->lost);
+	return rc ? rc : dr_read_stat(dr, "sync_hit", &out->hits);
 }

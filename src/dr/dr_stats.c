@@ -61,9 +61,8 @@ int dr_read_real_stats(struct albm_dr *dr, const struct albm_addr *vip,
 	return rc;
 }
 
-int dr_flush_conns(struct albm_dr *dr)
+static int flush_map(int fd)
 {
-	int fd = bpf_map__fd(dr->skel->maps.albm_conns);
 	struct albm_flow_key key, next;
 	int rc;
 
@@ -75,4 +74,11 @@ int dr_flush_conns(struct albm_dr *dr)
 			return rc;
 	}
 	return rc == -ENOENT ? 0 : rc;
+}
+
+int dr_flush_conns(struct albm_dr *dr)
+{
+	int rc = flush_map(bpf_map__fd(dr->skel->maps.albm_conns));
+
+	return rc ? rc : flush_map(bpf_map__fd(dr->skel->maps.albm_peer_conns));
 }

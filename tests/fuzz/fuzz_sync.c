@@ -1,4 +1,4 @@
-/* ALBM fuzz target: the flow-sync codec (decode, verify, replay window) on arbitrary datagrams */
+/* ALBM fuzz target: the sync codec (decode, verify, replay window) on arbitrary datagrams */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
  * fuzzer gets past authentication into the checks behind it (as fuzz_report does);
  * otherwise the bytes are decoded as they came from the network.  Properties:
  *   - nothing crashes, reads or writes out of bounds;
- *   - a verdict is a named one; a refused datagram yields no flow;
+ *   - a verdict is a named one; a refused datagram yields no entry;
  *   - an accepted datagram re-encodes to exactly the same bytes (the decoder accepts
  *     nothing the encoder would not write);
  *   - the same datagram offered twice to one peer table is a replay the second time.
@@ -22,13 +22,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct albm_sync_flow out[ALBM_SYNC_MAX_FLOWS];
+	static struct albm_sync_msg m;
 	struct albm_sync_peer peers[2] = { { .id = 1 }, { .id = 7 } };
 	uint8_t key[ALBM_KEY_LEN], again[ALBM_SYNC_MAX], buf[ALBM_SYNC_MAX + 64];
 	unsigned int tlen = ALBM_SYNC_TAG_LEN;
-	struct albm_sync_hdr h;
 	enum albm_sync_verdict v;
-	size_t n = 0, used;
+	uint64_t ts;
+	size_t used;
 	char err[256];
 	int len;
 
@@ -42,20 +42,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     buf + (size - 1 - ALBM_SYNC_TAG_LEN), &tlen);
 	data = buf;
 	size--;
-	v = albm_sync_decode(data, size, key, &h, out, &n, err, sizeof(err));
-	if (!albm_sync_verdict_name(v) || (v && n))
+	v = albm_sync_decode(data, size, key, &m, err, sizeof(err));
+	if (!albm_sync_verdict_name(v) || (v && m.n))
 		abort();
 	if (v)
 		return 0;
-	len = albm_sync_encode(&h, out, n, key, again, sizeof(again), &used);
-	if (len < 0 || (size_t)len != size || used != n || memcmp(again, data, size) != 0)
+	if (m.type == ALBM_SYNC_T_FLOWS)
+		len = albm_sync_encode(&m.h, m.flows, m.n, key, again, sizeof(again), &used);
+	else if (m.type == ALBM_SYNC_T_TABLES)
+		len = albm_sync_encode_tables(&m.h, m.tables, m.n, key, again, sizeof(again), &used);
+	else
 		abort();
-	v = albm_sync_receive(peers, 2, data, size, key, h.timestamp_ms, 5000, &h, out, &n, err,
-			      sizeof(err));
+	if (len < 0 || (size_t)len != size || used != m.n || memcmp(again, data, size) != 0)
+		abort();
+	ts = m.h.timestamp_ms;
+	v = albm_sync_receive(peers, 2, data, size, key, ts, 5000, &m, err, sizeof(err));
 	if (v != ALBM_SYNC_OK && v != ALBM_SYNC_UNKNOWN_PEER)
 		abort();
-	if (v == ALBM_SYNC_OK && albm_sync_receive(peers, 2, data, size, key, h.timestamp_ms, 5000,
-						   &h, out, &n, err, sizeof(err)) != ALBM_SYNC_REPLAY)
+	if (v == ALBM_SYNC_OK &&
+	    albm_sync_receive(peers, 2, data, size, key, ts, 5000, &m, err, sizeof(err)) !=
+		    ALBM_SYNC_REPLAY)
 		abort();
 	return 0;
 }

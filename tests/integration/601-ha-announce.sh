@@ -24,9 +24,9 @@ wait_until 20 sessions_up 2 || fail "BGP sessions: $($LAB birdc r show protocols
 
 # ---- 1. announce ----------------------------------------------------------------------------
 announce d1
-wait_until 5 nexthops_are 10.78.0.11 || fail "after d1 announced: next hops '$(nexthops)'"
+wait_until 5 hops_are "10.78.0.11" || fail "after d1 announced: next hops '$(nexthops)'"
 announce d2
-wait_until 5 nexthops_are "10.78.0.11 10.78.0.12" || fail "ECMP: next hops '$(nexthops)'"
+wait_until 5 hops_are "10.78.0.11 10.78.0.12" || fail "ECMP: next hops '$(nexthops)'"
 in_ns r ip route show "$VIP" | grep -q "nexthop via 10.78.0.12" || fail "not a multipath route"
 echo "announced by d1 and d2: $(in_ns r ip route show "$VIP" | tr -s ' \n\t' ' ')"
 
@@ -41,7 +41,7 @@ in_ns d1 ip link show albm-vip0 >/dev/null 2>&1 && fail "albm-vip0 still exists 
 # ---- 3. close while running (drain) ---------------------------------------------------------
 t0=$(now_ms)
 echo close >&12
-wait_until 10 test -z "$(nexthops)" || fail "d2 not withdrawn after close: '$(nexthops)'"
+wait_until 10 hops_are "" || fail "d2 not withdrawn after close: '$(nexthops)'"
 echo "close (drain) of the device: withdrawn after $(($(now_ms) - t0)) ms"
 kill -0 "${ANN_PID[2]}" 2>/dev/null || fail "d2's holder should still run"
 
@@ -50,10 +50,10 @@ exec 11>&-
 wait "${ANN_PID[1]}" 2>/dev/null
 rm -f "$TMP/ann-d1" "$TMP/ann-d1.out"
 announce d1
-wait_until 5 nexthops_are 10.78.0.11 || fail "d1 again: '$(nexthops)'"
+wait_until 5 hops_are "10.78.0.11" || fail "d1 again: '$(nexthops)'"
 t0=$(now_ms)
 # shellcheck disable=SC2046
 kill -9 $(pid_in d1 bird)
-wait_until 10 test -z "$(nexthops)" || fail "route kept after d1's BIRD died: '$(nexthops)'"
+wait_until 10 hops_are "" || fail "route kept after d1's BIRD died: '$(nexthops)'"
 echo "kill -9 of d1's BIRD: withdrawn after $(($(now_ms) - t0)) ms"
 echo "PASS"

@@ -154,6 +154,116 @@ static void test_dr(void **state)
 	albmd_config_free(&cfg);
 }
 
+/* The ha block, announce: defaults, good values, every check with its line. */
+static void test_ha(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "ha {\n listen 1.2.3.4:5;\n key-file /k;\n}", "t.conf:1: ha block needs 'node-id" },
+		{ "ha { node-id 1; key-file /k; }", "t.conf:1: ha block needs 'listen" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; }", "t.conf:1: ha block needs 'key-file" },
+		{ "ha { node-id 0; listen 1.2.3.4:5; key-file /k; }", "t.conf:1: bad node-id '0'" },
+		{ "ha { node-id 4294967296; listen 1.2.3.4:5; key-file /k; }", "bad node-id" },
+		{ "ha { node-id 1;\n listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5:5; }",
+		  "t.conf:3: peer 'd2' needs 'node-id N'" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5 node-id 2; }",
+		  "t.conf:2: peer 'd2': bad address" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5:5 node-id 1; }",
+		  "t.conf:2: peer 'd2' has this distributor's own node-id 1" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5:5 node-id 2;\n"
+		  " peer d3 1.2.3.6:5 node-id 2; }", "t.conf:3: peer 'd3' has the node-id of peer 'd2'" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5:5 node-id 2;\n"
+		  " peer d2 1.2.3.6:5 node-id 3; }", "t.conf:3: peer 'd2' already defined at line 2" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 [::1]:5 node-id 2; }",
+		  "t.conf:2: peer 'd2': not the address family" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k;\n peer d2 1.2.3.5:5 node-id 2 id 3; }",
+		  "t.conf:2: peer 'd2': unknown option 'id'" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k; table-interval 1s; table-guard 600ms; }",
+		  "t.conf:1: ha: table-guard (600ms) must be at most half" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k; flush 2s; }", "flush must be at most 1s" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k; heartbeat 10ms; }",
+		  "heartbeat must be at least 100ms" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k; flow-sync yes; }",
+		  "'flow-sync' takes 'on' or 'off'" },
+		{ "ha { node-id 1; listen 1.2.3.4:5; key-file /k; timeout 1s; }",
+		  "t.conf:1: 'timeout' is not allowed in the ha block" },
+		{ "ha x { }", "t.conf:1: 'ha' block takes no arguments" },
+		{ "agents { listen 1.2.3.4:5; key-file /k; }\nha { node-id 1; listen 1.2.3.4:5; key-file /k; }",
+		  "t.conf:2: ha listen 1.2.3.4:5 is the agents' listen address" },
+		{ "service a {\n listen 1.2.3.4:5;\n announce on;\n}",
+		  "t.conf:1: service 'a': 'announce' is only for mode dr" },
+		{ "service a {\n listen 1.2.3.4:5;\n mode dr; interface eth0;\n announce yes;\n}",
+		  "t.conf:4: 'announce' takes 'on' or 'off'" },
+		{ "announce-device bad/name;", "t.conf:1: bad interface name" },
+		{ "announce-linger 2;", "t.conf:1: bad announce-linger" },
+		{ "service a { listen 1.2.3.4:5; node-id 3; }",
+		  "t.conf:1: 'node-id' is not allowed in the service block" },
+	};
+	const char *text =
+		"announce-linger 500ms;\n"
+		"ha {\n"
+		"  node-id 7;\n"
+		"  listen 10.78.0.11:7072;\n"
+		"  key-file /etc/albm/sync.key;\n"
+		"  peer d2 10.78.0.12:7072 node-id 8;\n"
+		"  peer d3 10.78.0.13:7072 node-id 9;\n"
+		"  flow-sync off;\n"
+		"  table-interval 2s;\n"
+		"}\n"
+		"service w { listen 10.78.9.100:80; mode dr; interface eth0; announce on;\n"
+		"  server s1 10.78.0.21; }\n"
+		"service v { listen 10.78.9.101:80; mode dr; interface eth0; server s1 10.78.0.21; }\n";
+	struct albmd_config cfg;
+	char err[1024], buf[ALBM_ADDRSTRLEN];
+	(void)state;
+
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.has_ha);
+	assert_int_equal(cfg.ha_line, 2);
+	assert_int_equal(cfg.ha.node_id, 7);
+	assert_string_equal(albm_addr_format(&cfg.ha.listen, buf, sizeof(buf)), "10.78.0.11:7072");
+	assert_string_equal(cfg.ha.key_file, "/etc/albm/sync.key");
+	assert_int_equal(cfg.ha.key_file_line, 5);
+	assert_int_equal(cfg.ha.npeers, 2);
+	assert_string_equal(cfg.ha.peers[1].name, "d3");
+	assert_int_equal(cfg.ha.peers[1].node_id, 9);
+	assert_int_equal(cfg.ha.peers[1].line, 7);
+	assert_string_equal(albm_addr_format(&cfg.ha.peers[0].addr, buf, sizeof(buf)),
+			    "10.78.0.12:7072");
+	assert_false(cfg.ha.flow_sync);
+	assert_int_equal(cfg.ha.table_interval_ms, 2000);
+	assert_int_equal(cfg.ha.table_guard_ms, 200); /* defaults */
+	assert_int_equal(cfg.ha.flush_ms, 20);
+	assert_int_equal(cfg.ha.heartbeat_ms, 1000);
+	assert_int_equal(cfg.ha.max_age_ms, 5000);
+	assert_int_equal(cfg.announce_linger_ms, 500);
+	assert_string_equal(cfg.announce_device, "albm-vip0");
+	assert_true(cfg.services[0].announce);
+	assert_false(cfg.services[1].announce);
+	albmd_config_free(&cfg);
+
+	/* without the block: no group; sync on by default when it is there */
+	assert_int_equal(parse("ha { node-id 1; listen 1.2.3.4:5; key-file /k; }", &cfg, err,
+			       sizeof(err)), 0);
+	assert_true(cfg.ha.flow_sync);
+	assert_int_equal(cfg.ha.npeers, 0);
+	assert_int_equal(cfg.announce_linger_ms, 2000);
+	albmd_config_free(&cfg);
+	assert_int_equal(parse("announce-linger off;", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.has_ha);
+	assert_int_equal(cfg.announce_linger_ms, 0);
+	albmd_config_free(&cfg);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(bad[i].text, &cfg, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, bad[i].want))
+			fail_msg("case %zu: want '%s', got '%s'", i, bad[i].want, err);
+	}
+}
+
 /* The connection queue and the albm directives: defaults, good values. */
 static void test_queue_and_albm(void **state)
 {
@@ -329,6 +439,8 @@ static void test_directive_table(void **state)
 		size_t size;
 	} structs[] = {
 		{ CFG_MAIN | CFG_AGENTS | CFG_CONTROL, sizeof(struct albmd_config) },
+		{ CFG_HA, sizeof(struct albmd_cfg_ha) },
+		{ CFG_PEER, sizeof(struct albmd_cfg_peer) },
 		{ CFG_SERVICE, sizeof(struct albmd_cfg_service) },
 		{ CFG_SERVER, sizeof(struct albmd_cfg_server) },
 		{ CFG_HEALTH, sizeof(struct albmd_cfg_health) },
@@ -359,7 +471,7 @@ static void test_directive_table(void **state)
 		    c->set == cfg_set_double || c->set == cfg_set_percent || c->set == cfg_set_addr ||
 		    c->set == cfg_set_path || c->set == cfg_set_onoff || c->set == cfg_set_flag)
 			assert_true(c->size > 0);
-		if (c->where & (CFG_SERVER | CFG_HEALTH | CFG_SLOW_START))
+		if (c->where & (CFG_SERVER | CFG_HEALTH | CFG_SLOW_START | CFG_PEER))
 			continue; /* options are documented on their directive's line */
 		snprintf(pat[0], sizeof(pat[0]), "`%s ", c->name);
 		snprintf(pat[1], sizeof(pat[1]), "`%s;", c->name);
@@ -420,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults_and_options),
 		cmocka_unit_test(test_dr),
+		cmocka_unit_test(test_ha),
 		cmocka_unit_test(test_queue_and_albm),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_repeats_and_overlaps_allowed),

@@ -1,4 +1,4 @@
-/* ALBM: unit tests of the flow-sync codec: round trip, batching, reject reasons, replay window */
+/* ALBM: unit tests of the sync codec: round trip of flows and tables, batching, reject reasons, replay window */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -73,48 +73,121 @@ static void resign(uint8_t *buf, size_t len)
 	HMAC(EVP_sha256(), key, ALBM_KEY_LEN, buf, len - 32, buf + len - 32, &tl);
 }
 
-static enum albm_sync_verdict decode(const uint8_t *buf, size_t len, struct albm_sync_flow *out,
-				     size_t *n)
-{
-	struct albm_sync_hdr h;
-	char err[256] = "";
-	enum albm_sync_verdict v = albm_sync_decode(buf, len, key, &h, out, n, err, sizeof(err));
+static struct albm_sync_msg msg; /* the last decode()'s */
 
+static enum albm_sync_verdict decode(const uint8_t *buf, size_t len, size_t *n)
+{
+	char err[256] = "";
+	enum albm_sync_verdict v = albm_sync_decode(buf, len, key, &msg, err, sizeof(err));
+
+	*n = msg.n;
 	if (v)
 		print_message("  %s: %s\n", albm_sync_verdict_name(v), err);
 	return v;
 }
 
+static struct albm_sync_table table4(int i)
+{
+	struct albm_sync_table t = { .family = AF_INET, .port = 80, .version = NOW - 5000 };
+
+	inet_pton(AF_INET, "10.78.9.100", t.vip);
+	t.vip[3] = (uint8_t)(100 + i);
+	for (int k = 0; k < ALBM_SYNC_DIGEST_LEN; k++)
+		t.digest[k] = (uint8_t)(k * 7 + i);
+	return t;
+}
+
 static void test_round_trip_mixed_families(void **state)
 {
-	struct albm_sync_flow in[3] = { flow4(1), flow6(2), flow4(3) }, out[ALBM_SYNC_MAX_FLOWS];
-	struct albm_sync_hdr h = hdr(42), got;
+	struct albm_sync_flow in[3] = { flow4(1), flow6(2), flow4(3) };
+	struct albm_sync_hdr h = hdr(42);
 	uint8_t buf[ALBM_SYNC_MAX];
-	char err[128];
 	size_t len, n;
 	(void)state;
 
 	len = encode(&h, in, 3, buf);
 	assert_int_equal(len, ALBM_SYNC_HDR_LEN + 18 + 54 + 18 + ALBM_SYNC_TAG_LEN);
-	assert_int_equal(albm_sync_decode(buf, len, key, &got, out, &n, err, sizeof(err)),
-			 ALBM_SYNC_OK);
+	assert_int_equal(decode(buf, len, &n), ALBM_SYNC_OK);
+	assert_int_equal(msg.type, ALBM_SYNC_T_FLOWS);
 	assert_int_equal(n, 3);
-	assert_memory_equal(out, in, sizeof(in));
-	assert_int_equal(got.sender, h.sender);
-	assert_int_equal(got.epoch, h.epoch);
-	assert_int_equal(got.seq, h.seq);
-	assert_int_equal(got.timestamp_ms, h.timestamp_ms);
-	/* a message without flows is valid too (a heartbeat) */
+	assert_memory_equal(msg.flows, in, sizeof(in));
+	assert_int_equal(msg.h.sender, h.sender);
+	assert_int_equal(msg.h.epoch, h.epoch);
+	assert_int_equal(msg.h.seq, h.seq);
+	assert_int_equal(msg.h.timestamp_ms, h.timestamp_ms);
+	/* a message without flows is valid too */
 	len = encode(&h, NULL, 0, buf);
-	assert_int_equal(decode(buf, len, out, &n), ALBM_SYNC_OK);
+	assert_int_equal(decode(buf, len, &n), ALBM_SYNC_OK);
 	assert_int_equal(n, 0);
+}
+
+/* Heartbeats: the tables round trip (IPv4 and IPv6 VIPs), 28 IPv4 ones per datagram. */
+static void test_tables_round_trip(void **state)
+{
+	static struct albm_sync_table t[40];
+	struct albm_sync_hdr h = hdr(9);
+	uint8_t buf[ALBM_SYNC_MAX];
+	size_t used, n;
+	int len;
+	(void)state;
+
+	for (int i = 0; i < 40; i++)
+		t[i] = table4(i);
+	t[1].family = AF_INET6;
+	inet_pton(AF_INET6, "fd78:9::100", t[1].vip);
+	len = albm_sync_encode_tables(&h, t, 2, key, buf, sizeof(buf), &used);
+	assert_int_equal(len, ALBM_SYNC_HDR_LEN + 48 + 60 + ALBM_SYNC_TAG_LEN);
+	assert_int_equal(used, 2);
+	assert_int_equal(decode(buf, (size_t)len, &n), ALBM_SYNC_OK);
+	assert_int_equal(msg.type, ALBM_SYNC_T_TABLES);
+	assert_int_equal(n, 2);
+	assert_memory_equal(msg.tables, t, 2 * sizeof(t[0]));
+	t[1] = table4(1);
+	len = albm_sync_encode_tables(&h, t, 40, key, buf, sizeof(buf), &used);
+	assert_int_equal(used, ALBM_SYNC_MAX_TABLES);
+	assert_int_equal(ALBM_SYNC_MAX_TABLES, 28);
+	assert_true(len <= ALBM_SYNC_MAX);
+	assert_int_equal(decode(buf, (size_t)len, &n), ALBM_SYNC_OK);
+	assert_int_equal(n, 28);
+	assert_memory_equal(msg.tables, t, 28 * sizeof(t[0]));
+	t[0].family = 0;
+	assert_int_equal(albm_sync_encode_tables(&h, t, 1, key, buf, sizeof(buf), &used), -EINVAL);
+}
+
+/* The cached HMAC context follows the key: a second key, then the first one again. */
+static void test_key_change(void **state)
+{
+	static const uint8_t other[ALBM_KEY_LEN] = { 9, 8, 7 };
+	struct albm_sync_flow f = flow4(1);
+	struct albm_sync_hdr h = hdr(1);
+	uint8_t a[ALBM_SYNC_MAX], b[ALBM_SYNC_MAX];
+	size_t used, n;
+	int la, lb;
+	char err[128];
+	unsigned int tl = 32;
+	uint8_t tag[32];
+	(void)state;
+
+	la = albm_sync_encode(&h, &f, 1, key, a, sizeof(a), &used);
+	lb = albm_sync_encode(&h, &f, 1, other, b, sizeof(b), &used);
+	assert_int_equal(la, lb);
+	assert_memory_not_equal(a + la - 32, b + lb - 32, 32);
+	/* the tags are RFC 2104 HMAC-SHA256, as OpenSSL's one-shot HMAC() computes them */
+	HMAC(EVP_sha256(), other, ALBM_KEY_LEN, b, (size_t)lb - 32, tag, &tl);
+	assert_memory_equal(tag, b + lb - 32, 32);
+	assert_int_equal(albm_sync_decode(b, (size_t)lb, key, &msg, err, sizeof(err)),
+			 ALBM_SYNC_FORGED);
+	assert_int_equal(albm_sync_decode(b, (size_t)lb, other, &msg, err, sizeof(err)),
+			 ALBM_SYNC_OK);
+	assert_int_equal(decode(a, (size_t)la, &n), ALBM_SYNC_OK);
+	assert_int_equal(n, 1);
 }
 
 /* Batching: 76 IPv4 or 25 IPv6 flows per datagram, never more than ALBM_SYNC_MAX bytes;
  * encode says how many it took, the rest goes in the next datagram. */
 static void test_batching_limits(void **state)
 {
-	static struct albm_sync_flow f[200], out[ALBM_SYNC_MAX_FLOWS];
+	static struct albm_sync_flow f[200];
 	struct albm_sync_hdr h = hdr(1);
 	uint8_t buf[ALBM_SYNC_MAX + 64];
 	size_t used, done = 0, msgs = 0, n;
@@ -127,9 +200,9 @@ static void test_batching_limits(void **state)
 	while (done < 200) {
 		len = albm_sync_encode(&h, f + done, 200 - done, key, buf, sizeof(buf), &used);
 		assert_true(len > 0 && len <= ALBM_SYNC_MAX);
-		assert_int_equal(decode(buf, (size_t)len, out, &n), ALBM_SYNC_OK);
+		assert_int_equal(decode(buf, (size_t)len, &n), ALBM_SYNC_OK);
 		assert_int_equal(n, used);
-		assert_memory_equal(out, f + done, used * sizeof(*out));
+		assert_memory_equal(msg.flows, f + done, used * sizeof(f[0]));
 		done += used;
 		msgs++;
 		h.seq++;
@@ -148,34 +221,35 @@ static void test_batching_limits(void **state)
 
 static void test_rejects_structure(void **state)
 {
-	struct albm_sync_flow in[2] = { flow4(1), flow4(2) }, out[ALBM_SYNC_MAX_FLOWS];
+	struct albm_sync_flow in[2] = { flow4(1), flow4(2) };
 	struct albm_sync_hdr h = hdr(1);
 	uint8_t buf[ALBM_SYNC_MAX + 8], bad[ALBM_SYNC_MAX + 8];
 	size_t len, n;
 	(void)state;
 
 	len = encode(&h, in, 2, buf);
-	assert_int_equal(decode(buf, 10, out, &n), ALBM_SYNC_TRUNCATED);
-	assert_int_equal(decode(buf, len - 1, out, &n), ALBM_SYNC_TRUNCATED);
+	assert_int_equal(decode(buf, 10, &n), ALBM_SYNC_TRUNCATED);
+	assert_int_equal(decode(buf, len - 1, &n), ALBM_SYNC_TRUNCATED);
 	memcpy(bad, buf, len);
 	bad[len] = 0;
-	assert_int_equal(decode(bad, len + 1, out, &n), ALBM_SYNC_BAD_LENGTH);
+	assert_int_equal(decode(bad, len + 1, &n), ALBM_SYNC_BAD_LENGTH);
 	memcpy(bad, buf, len);
 	bad[0] = 'X';
-	assert_int_equal(decode(bad, len, out, &n), ALBM_SYNC_BAD_MAGIC);
+	assert_int_equal(decode(bad, len, &n), ALBM_SYNC_BAD_MAGIC);
 	memcpy(bad, buf, len);
 	bad[4] = 2;
-	assert_int_equal(decode(bad, len, out, &n), ALBM_SYNC_BAD_VERSION);
+	assert_int_equal(decode(bad, len, &n), ALBM_SYNC_BAD_VERSION);
 	memcpy(bad, buf, len);
 	bad[6] = 0xff; /* length field 65xxx */
-	assert_int_equal(decode(bad, len, out, &n), ALBM_SYNC_TRUNCATED);
+	assert_int_equal(decode(bad, len, &n), ALBM_SYNC_TRUNCATED);
 	assert_int_equal(n, 0);
 }
 
 static void test_rejects_forged_and_malformed(void **state)
 {
-	struct albm_sync_flow in[2] = { flow4(1), flow4(2) }, out[ALBM_SYNC_MAX_FLOWS];
-	struct albm_sync_hdr h = hdr(1), got;
+	struct albm_sync_flow in[2] = { flow4(1), flow4(2) };
+	struct albm_sync_table t = table4(0);
+	struct albm_sync_hdr h = hdr(1);
 	uint8_t buf[ALBM_SYNC_MAX], bad[ALBM_SYNC_MAX], other[ALBM_KEY_LEN] = { 9 };
 	char err[128];
 	size_t len, n;
@@ -184,15 +258,16 @@ static void test_rejects_forged_and_malformed(void **state)
 	len = encode(&h, in, 2, buf);
 	memcpy(bad, buf, len);
 	bad[ALBM_SYNC_HDR_LEN + 6] ^= 1; /* a flipped bit in the client address */
-	assert_int_equal(decode(bad, len, out, &n), ALBM_SYNC_FORGED);
-	assert_int_equal(albm_sync_decode(buf, len, other, &got, out, &n, err, sizeof(err)),
+	assert_int_equal(decode(bad, len, &n), ALBM_SYNC_FORGED);
+	assert_int_equal(albm_sync_decode(buf, len, other, &msg, err, sizeof(err)),
 			 ALBM_SYNC_FORGED); /* wrong key */
 	assert_non_null(strstr(err, "HMAC"));
 	struct {
 		size_t off;
 		uint8_t val;
 	} cases[] = {
-		{ 5, 2 },                       /* type */
+		{ 5, 3 },                       /* an unknown type */
+		{ 5, 2 },                       /* flows read as tables: too short */
 		{ 15, 1 },                      /* flags */
 		{ 13, 3 },                      /* count 3, two entries */
 		{ 13, 1 },                      /* count 1: bytes left over */
@@ -204,23 +279,35 @@ static void test_rejects_forged_and_malformed(void **state)
 		memcpy(bad, buf, len);
 		bad[cases[i].off] = cases[i].val;
 		resign(bad, len);
-		assert_int_equal(decode(bad, len, out, &n), ALBM_SYNC_MALFORMED);
+		assert_int_equal(decode(bad, len, &n), ALBM_SYNC_MALFORMED);
 		assert_int_equal(n, 0);
+	}
+	/* a heartbeat's table entry: bad family, flags, a count beyond its bound */
+	len = (size_t)albm_sync_encode_tables(&h, &t, 1, key, buf, sizeof(buf), &n);
+	assert_int_equal(decode(buf, len, &n), ALBM_SYNC_OK);
+	for (size_t off = 0; off < 3; off++) {
+		memcpy(bad, buf, len);
+		if (off == 2)
+			bad[13] = ALBM_SYNC_MAX_TABLES + 1;
+		else
+			bad[ALBM_SYNC_HDR_LEN + off] = 9;
+		resign(bad, len);
+		assert_int_equal(decode(bad, len, &n), ALBM_SYNC_MALFORMED);
 	}
 }
 
 static enum albm_sync_verdict receive(struct albm_sync_peer *peers, size_t np,
 				      const struct albm_sync_hdr *h, uint64_t now)
 {
-	struct albm_sync_flow f = flow4(1), out[ALBM_SYNC_MAX_FLOWS];
-	struct albm_sync_hdr got;
+	struct albm_sync_flow f = flow4(1);
 	uint8_t buf[ALBM_SYNC_MAX];
 	char err[256] = "";
-	size_t len = encode(h, &f, 1, buf), n = 99;
-	enum albm_sync_verdict v = albm_sync_receive(peers, np, buf, len, key, now, AGE, &got, out,
-						     &n, err, sizeof(err));
+	size_t len = encode(h, &f, 1, buf);
+	enum albm_sync_verdict v;
 
-	assert_int_equal(n, v ? 0 : 1);
+	msg.n = 99;
+	v = albm_sync_receive(peers, np, buf, len, key, now, AGE, &msg, err, sizeof(err));
+	assert_int_equal(msg.n, v ? 0 : 1);
 	if (v)
 		print_message("  %s: %s\n", albm_sync_verdict_name(v), err);
 	return v;
@@ -295,6 +382,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_mixed_families),
+		cmocka_unit_test(test_tables_round_trip),
+		cmocka_unit_test(test_key_change),
 		cmocka_unit_test(test_batching_limits),
 		cmocka_unit_test(test_rejects_structure),
 		cmocka_unit_test(test_rejects_forged_and_malformed),

@@ -249,9 +249,11 @@ static void test_install_pins_peer_flow(void **state)
 	assert_int_equal(dr_flow_drain(dr, on_flow, &s), 0);
 	assert_int_equal(dr_sync_stats(dr, &st), 0);
 	assert_int_equal(st.installed, 1);
+	assert_int_equal(st.hits, 1); /* the first packet followed it, the rest are pinned */
 }
 
-/* Refusals, each counted: unknown VIP, unknown real, a live local pin. */
+/* Refusals, each counted: unknown VIP, unknown real; a live local pin wins over a
+ * peer's entry (the program looks at the peers' map only for flows not pinned here). */
 static void test_install_refusals(void **state)
 {
 	struct albm_dr *dr = NEED_DR(state);
@@ -272,16 +274,53 @@ static void test_install_refusals(void **state)
 	assert_int_equal(dr_flow_install(dr, &f, err, sizeof(err)), -EINVAL);
 	local = send4(dr, 43001, TCP_SYN);
 	f = flow(43001, 1 - local);
-	assert_int_equal(dr_flow_install(dr, &f, err, sizeof(err)), -EEXIST);
+	assert_int_equal(dr_flow_install(dr, &f, err, sizeof(err)), 0);
 	assert_int_equal(send4(dr, 43001, TCP_ACK), local); /* the local decision stands */
 	assert_int_equal(dr_sync_stats(dr, &st), 0);
 	assert_int_equal(st.unknown_vip, 1);
 	assert_int_equal(st.unknown_real, 1);
-	assert_int_equal(st.kept_local, 1);
-	assert_int_equal(st.installed, 0);
+	assert_int_equal(st.installed, 1);
+	assert_int_equal(st.hits, 0);
 }
 
-/* A closed local entry (client sent FIN) or one pinned to a removed real gives way. */
+/* A peer's datagram at once (one system call): new flows followed, a live local pin
+ * kept, a closed one given up, an unknown real refused. */
+static void test_install_many(void **state)
+{
+	struct albm_dr *dr = NEED_DR(state);
+	struct dr_flow f[6];
+	struct dr_sync_stats st;
+	int rcs[6], local, closed;
+
+	local = send4(dr, 45001, TCP_SYN);
+	closed = send4(dr, 45003, TCP_SYN);
+	assert_int_equal(send4(dr, 45003, TCP_RST), closed);
+	f[0] = flow(45000, 0);
+	f[1] = flow(45001, 1 - local);  /* pinned here: ours stands */
+	f[2] = flow(45002, 1);
+	f[3] = flow(45003, 1 - closed); /* pinned here, closed: the peer's */
+	f[4] = flow(45004, 2);          /* no such real here */
+	f[5] = flow(45005, 0);
+	assert_int_equal(dr_flow_install_many(dr, f, 6, rcs), 0);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rcs[1], 0);
+	assert_int_equal(rcs[2], 0);
+	assert_int_equal(rcs[3], 0);
+	assert_int_equal(rcs[4], -ENOENT);
+	assert_int_equal(rcs[5], 0);
+	assert_int_equal(send4(dr, 45000, TCP_ACK), 0);
+	assert_int_equal(send4(dr, 45001, TCP_ACK), local);
+	assert_int_equal(send4(dr, 45002, TCP_ACK), 1);
+	assert_int_equal(send4(dr, 45003, TCP_SYN), 1 - closed); /* the client reuses it */
+	assert_int_equal(send4(dr, 45005, TCP_ACK), 0);
+	assert_int_equal(dr_sync_stats(dr, &st), 0);
+	assert_int_equal(st.installed, 5);
+	assert_int_equal(st.unknown_real, 1);
+	assert_int_equal(st.hits, 4);
+}
+
+/* A closed local entry gives way when the client opens the port again (a SYN), and one
+ * pinned to a removed real gives way at once: the peer's entry is followed. */
 static void test_install_replaces_closed_or_stale(void **state)
 {
 	struct albm_dr *dr = NEED_DR(state);
@@ -295,6 +334,8 @@ static void test_install_replaces_closed_or_stale(void **state)
 	assert_int_equal(send4(dr, 44000, TCP_FIN | TCP_ACK), a);
 	f = flow(44000, 1 - a);
 	assert_int_equal(dr_flow_install(dr, &f, err, sizeof(err)), 0);
+	assert_int_equal(send4(dr, 44000, TCP_ACK), a); /* the closing flow's late segments */
+	assert_int_equal(send4(dr, 44000, TCP_SYN), 1 - a);
 	assert_int_equal(send4(dr, 44000, TCP_ACK), 1 - a);
 	/* a flow pinned to r2 (10.77.0.12); then r2 leaves the set */
 	for (p = 44100; send4(dr, p, TCP_SYN) != 1; p++)
@@ -303,7 +344,8 @@ static void test_install_replaces_closed_or_stale(void **state)
 	f = flow(p, 2);
 	assert_int_equal(dr_flow_install(dr, &f, err, sizeof(err)), 0);
 	assert_int_equal(send4(dr, p, TCP_ACK), 2);
-	assert_int_equal(stat(dr, "resched_removed_real"), 0); /* the install came first */
+	assert_int_equal(stat(dr, "resched_removed_real"), 0); /* followed the peer instead */
+	assert_int_equal(stat(dr, "sync_hit"), 2);
 }
 
 /* The active table's real ADDRESS per slot, read from the maps the program uses. */
@@ -380,6 +422,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sync_ring_full_counts_lost, teardown),
 		cmocka_unit_test_setup_teardown(test_install_pins_peer_flow, setup_sync, teardown),
 		cmocka_unit_test_setup_teardown(test_install_refusals, setup_sync, teardown),
+		cmocka_unit_test_setup_teardown(test_install_many, setup_sync, teardown),
 		cmocka_unit_test_setup_teardown(test_install_replaces_closed_or_stale, setup_sync,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tables_agree_across_distributors, setup_nosync,

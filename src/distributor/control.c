@@ -19,12 +19,20 @@
 #include "distributor/service.h"
 #include "distributor/state.h"
 
+/* What a command produces: text lines, or a JSON view that is serialised after the
+ * lock is released (a 1,000-server `list --json` takes milliseconds to dump, and
+ * proxied connections wait for d->lock meanwhile). */
+struct ctl_reply {
+	struct albmd_buf body;
+	json_t *json;
+};
+
 struct ctl_cmd {
 	const char *name;
 	int min_args, max_args; /* after the command word */
 	const char *usage;
 	/* Runs with d->lock held (unless nolock); error message into err. */
-	int (*run)(struct albmd *d, char **argv, int argc, struct albmd_buf *body,
+	int (*run)(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
 		   char *err, size_t errlen);
 	bool nolock;
 };
@@ -57,14 +65,25 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out, const char *wh
 	return 0;
 }
 
-static void put_json(struct albmd_buf *body, json_t *j)
+/* Under the lock: keep the snapshot; albmd_control_exec() dumps it unlocked. */
+static void put_json(struct ctl_reply *r, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(r->json);
+	r->json = j;
+}
 
+static void dump_json(struct ctl_reply *r)
+{
+	char *s;
+
+	if (!r->json)
+		return;
+	s = json_dumps(r->json, JSON_COMPACT);
 	if (s)
-		albmd_buf_printf(body, "%s\n", s);
+		albmd_buf_printf(&r->body, "%s\n", s);
 	free(s);
-	json_decref(j);
+	json_decref(r->json);
+	r->json = NULL;
 }
 
 static bool has_json_flag(char **argv, int argc)
@@ -75,7 +94,7 @@ static bool has_json_flag(char **argv, int argc)
 	return false;
 }
 
-static int cmd_list(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_list(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		    size_t errlen)
 {
 	if (argc == 2 && !has_json_flag(argv, argc)) {
@@ -83,13 +102,13 @@ static int cmd_list(struct albmd *d, char **argv, int argc, struct albmd_buf *bo
 		return -EINVAL;
 	}
 	if (has_json_flag(argv, argc))
-		put_json(body, albmd_state_json(d));
+		put_json(r, albmd_state_json(d));
 	else
-		albmd_state_table(d, body);
+		albmd_state_table(d, &r->body);
 	return 0;
 }
 
-static int cmd_stats(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_stats(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		     size_t errlen)
 {
 	json_t *j = albmd_stats_json(d);
@@ -99,17 +118,17 @@ static int cmd_stats(struct albmd *d, char **argv, int argc, struct albmd_buf *b
 	(void)err;
 	(void)errlen;
 	if (has_json_flag(argv, argc)) {
-		put_json(body, j);
+		put_json(r, j);
 		return 0;
 	}
 	json_object_foreach(j, k, v) {
 		if (json_is_integer(v)) {
-			albmd_buf_printf(body, "%-20s %lld\n", k, (long long)json_integer_value(v));
+			albmd_buf_printf(&r->body, "%-20s %lld\n", k, (long long)json_integer_value(v));
 		} else if (json_is_object(v)) {
 			const char *k2;
 			json_t *v2;
 			json_object_foreach(v, k2, v2)
-				albmd_buf_printf(body, "%s.%-*s %lld\n", k, (int)(19 - strlen(k)), k2,
+				albmd_buf_printf(&r->body, "%s.%-*s %lld\n", k, (int)(19 - strlen(k)), k2,
 						 (long long)json_integer_value(v2));
 		}
 	}
@@ -117,7 +136,7 @@ static int cmd_stats(struct albmd *d, char **argv, int argc, struct albmd_buf *b
 	return 0;
 }
 
-static int cmd_weight(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_weight(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		      size_t errlen)
 {
 	struct albmd_service *svc;
@@ -129,12 +148,12 @@ static int cmd_weight(struct albmd *d, char **argv, int argc, struct albmd_buf *
 	    parse_uint(argv[3], 65535, &w, "weight", err, errlen) < 0)
 		return -EINVAL;
 	albmd_server_set_weight(d, srv, (int)w);
-	albmd_buf_printf(body, "%s/%s weight %d\n", svc->name, srv->name, (int)w);
+	albmd_buf_printf(&r->body, "%s/%s weight %d\n", svc->name, srv->name, (int)w);
 	LOG_INFO("service '%s': server '%s' weight %d", svc->name, srv->name, (int)w);
 	return 0;
 }
 
-static int cmd_admin(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_admin(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		     size_t errlen)
 {
 	struct albmd_service *svc;
@@ -147,12 +166,12 @@ static int cmd_admin(struct albmd *d, char **argv, int argc, struct albmd_buf *b
 	if (find_server(d, argv, &svc, &srv, err, errlen) < 0)
 		return -ENOENT;
 	albmd_server_set_admin(d, srv, a);
-	albmd_buf_printf(body, "%s/%s %s\n", svc->name, srv->name, albmd_admin_name(a));
+	albmd_buf_printf(&r->body, "%s/%s %s\n", svc->name, srv->name, albmd_admin_name(a));
 	LOG_INFO("service '%s': server '%s' %s", svc->name, srv->name, albmd_admin_name(a));
 	return 0;
 }
 
-static int cmd_add(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_add(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		   size_t errlen)
 {
 	struct albmd_cfg_server cs = { .weight = 1 };
@@ -194,12 +213,12 @@ static int cmd_add(struct albmd *d, char **argv, int argc, struct albmd_buf *bod
 	if (!(srv = albmd_server_add(d, svc, &cs, err, errlen)))
 		return -EINVAL;
 	albmd_server_attach(d, srv); /* its agent and health check, as a reload would */
-	albmd_buf_printf(body, "%s/%s added\n", svc->name, cs.name);
+	albmd_buf_printf(&r->body, "%s/%s added\n", svc->name, cs.name);
 	LOG_INFO("service '%s': server '%s' added", svc->name, cs.name);
 	return 0;
 }
 
-static int cmd_remove(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_remove(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		      size_t errlen)
 {
 	struct albmd_service *svc;
@@ -208,14 +227,14 @@ static int cmd_remove(struct albmd *d, char **argv, int argc, struct albmd_buf *
 	(void)argc;
 	if (find_server(d, argv, &svc, &srv, err, errlen) < 0)
 		return -ENOENT;
-	albmd_buf_printf(body, "%s/%s removed\n", svc->name, srv->name);
+	albmd_buf_printf(&r->body, "%s/%s removed\n", svc->name, srv->name);
 	LOG_INFO("service '%s': server '%s' removed", svc->name, srv->name);
 	albmd_server_detach(d, srv);
 	albmd_server_remove(d, srv);
 	return 0;
 }
 
-static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct albmd_buf *body,
+static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
 			 char *err, size_t errlen)
 {
 	struct albmd_service *svc;
@@ -225,30 +244,30 @@ static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct albmd_bu
 		return -ENOENT;
 	if (albmd_service_set_scheduler(d, svc, argv[2], err, errlen) < 0)
 		return -EINVAL;
-	albmd_buf_printf(body, "%s scheduler %s\n", svc->name, argv[2]);
+	albmd_buf_printf(&r->body, "%s scheduler %s\n", svc->name, argv[2]);
 	return 0;
 }
 
-static int cmd_reload(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_reload(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		      size_t errlen)
 {
 	(void)argv;
 	(void)argc;
 	if (albmd_reload(d, err, errlen) < 0)
 		return -EINVAL;
-	albmd_buf_printf(body, "reloaded %s\n", d->cfg.path);
+	albmd_buf_printf(&r->body, "reloaded %s\n", d->cfg.path);
 	return 0;
 }
 
-static int cmd_ping(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_ping(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		    size_t errlen)
 {
 	(void)d, (void)argv, (void)argc, (void)err, (void)errlen;
-	albmd_buf_printf(body, "pong\n");
+	albmd_buf_printf(&r->body, "pong\n");
 	return 0;
 }
 
-static int cmd_help(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_help(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		    size_t errlen);
 
 static const struct ctl_cmd ctl_cmds[] = {
@@ -268,12 +287,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "help", 0, 0, "help", cmd_help, true },
 };
 
-static int cmd_help(struct albmd *d, char **argv, int argc, struct albmd_buf *body, char *err,
+static int cmd_help(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
 		    size_t errlen)
 {
 	(void)d, (void)argv, (void)argc, (void)err, (void)errlen;
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
-		albmd_buf_printf(body, "%s\n", ctl_cmds[i].usage);
+		albmd_buf_printf(&r->body, "%s\n", ctl_cmds[i].usage);
 	return 0;
 }
 
@@ -311,12 +330,15 @@ static void reply(struct albmd_buf *out, bool ok, const char *err, struct albmd_
 	else /* a multi-line message (config errors): the first line, the rest as body */
 		albmd_buf_printf(out, "ERR %.*s\n%s\n", (int)(nl - err), err, nl + 1);
 	if (body->len) {
-		/* no empty line may appear inside a body: it ends the reply */
-		for (size_t i = 0; i < body->len; i++) {
-			char ch = body->p[i];
-			if (ch == '\n' && (i == 0 || body->p[i - 1] == '\n'))
-				continue;
-			albmd_buf_append(out, &ch, 1);
+		/* no empty line may appear inside a body: it ends the reply; copy the runs
+		 * between the surplus newlines (a JSON view is one long line) */
+		size_t i = 0;
+		while (i < body->len) {
+			const char *lf = memchr(body->p + i, '\n', body->len - i);
+			size_t end = lf ? (size_t)(lf - body->p) + 1 : body->len;
+			if (!(end == i + 1 && (i == 0 || body->p[i - 1] == '\n')))
+				albmd_buf_append(out, body->p + i, end - i);
+			i = end;
 		}
 		if (body->p[body->len - 1] != '\n')
 			albmd_buf_append(out, "\n", 1);
@@ -327,7 +349,7 @@ static void reply(struct albmd_buf *out, bool ok, const char *err, struct albmd_
 bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct albmd_buf *out)
 {
 	char buf[ALBMD_CTL_LINE_MAX + 1], err[512] = "", *argv[ALBMD_CTL_MAX_ARGS];
-	struct albmd_buf body = { 0 };
+	struct ctl_reply r = { 0 };
 	const struct ctl_cmd *cmd = NULL;
 	int argc = 0, rc;
 
@@ -357,9 +379,10 @@ bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct al
 	}
 	if (!cmd->nolock)
 		albmd_lock(d);
-	rc = cmd->run(d, argv, argc, &body, err, sizeof(err));
+	rc = cmd->run(d, argv, argc, &r, err, sizeof(err));
 	if (!cmd->nolock)
 		albmd_unlock(d);
+	dump_json(&r);
 	if (rc < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", strerror(-rc));
 	if (rc == 0)
@@ -367,7 +390,7 @@ bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct al
 done:
 	if (err[0])
 		d->st.control_errors++;
-	reply(out, !err[0], err, &body);
-	albmd_buf_free(&body);
+	reply(out, !err[0], err, &r.body);
+	albmd_buf_free(&r.body);
 	return !err[0];
 }

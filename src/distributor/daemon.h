@@ -31,6 +31,8 @@ struct albmd;
 struct albmd_service;
 struct albmd_agent;
 struct albmd_health;
+struct albmd_hist;
+struct albmd_history;
 
 /* Administrative state set through albmctl (enable undoes drain and disable). */
 enum albmd_admin { ALBMD_ADMIN_ENABLED = 0, ALBMD_ADMIN_DRAIN, ALBMD_ADMIN_DISABLED };
@@ -71,6 +73,7 @@ struct albmd_server {
 	bool was_avail;
 	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
 	struct albmd_health *hc;
+	struct albmd_hist *hist;  /* the dashboard's samples (history.c) */
 	int refs;                 /* atomic */
 	struct albmd_server_stats st;
 };
@@ -94,6 +97,7 @@ struct albmd_service {
 	const struct albmd_dataplane_ops *dp; /* its `mode` (dataplane.h) */
 	void *dp_data;                /* the plane's per-service state */
 	bool removed;
+	struct albmd_hist *hist;      /* the dashboard's samples (history.c) */
 	int refs;                     /* atomic */
 	struct albmd_service_stats st;
 };
@@ -103,6 +107,8 @@ struct albmd_agents;
 struct albmd_control;
 struct albmd_http;
 
+#define ALBMD_ACCEPT_CAUSES 4 /* enum albmd_accept_cause (accept_guard.h) */
+
 /* The counters of the daemon, its services and its servers; views read them
  * through the one table of stats.c. */
 struct albmd_stats {
@@ -110,6 +116,8 @@ struct albmd_stats {
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t control_commands, control_errors;
 	uint64_t accept_errors;
+	uint64_t control_accept_errors[ALBMD_ACCEPT_CAUSES]; /* by cause */
+	uint64_t http_accept_errors[ALBMD_ACCEPT_CAUSES];
 };
 
 struct albmd {
@@ -123,6 +131,7 @@ struct albmd {
 	struct albmd_agents *agents;      /* NULL without an agents block */
 	struct albmd_control *control;
 	struct albmd_http *admin;
+	struct albmd_history *history;    /* the samples' clock (history.c) */
 	struct evl_timer tick;
 	uint64_t start_ms;
 	bool draining;

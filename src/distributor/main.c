@@ -21,6 +21,7 @@
 #include "distributor/agents.h"
 #include "distributor/control.h"
 #include "distributor/fdlimit.h"
+#include "distributor/history.h"
 #include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
@@ -163,6 +164,7 @@ static void main_tick(struct evl *loop, struct evl_timer *t)
 	albmd_lock(d);
 	albmd_services_tick(d);
 	albmd_agents_tick(d);
+	albmd_history_tick(d, albm_now_ms());
 	albmd_unlock(d);
 	evl_timer_start(loop, t, ALBMD_TICK_MS, main_tick);
 }
@@ -308,6 +310,7 @@ static void shutdown_all(struct albmd *d)
 	evl_timer_stop(d->loop, &d->tick);
 	evl_timer_stop(d->loop, &g_main.drain);
 	evl_destroy(d->loop);
+	albmd_history_close(d);
 	free(d->services);
 	albmd_config_free(&d->cfg);
 }

@@ -56,6 +56,14 @@ struct albmd_server_stats {
 				    * from the XDP counters), also after its removal */
 };
 
+/* The last state the log told of a server, and its rate limit (state_log.c). */
+struct albmd_state_log {
+	bool init;
+	uint8_t logged;           /* enum albmd_log_state */
+	unsigned lines, suppressed;
+	uint64_t window_ms;
+};
+
 struct albmd_server {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr addr;
@@ -74,6 +82,7 @@ struct albmd_server {
 	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
 	struct albmd_health *hc;
 	struct albmd_hist *hist;  /* the dashboard's samples (history.c) */
+	struct albmd_state_log slog;
 	int refs;                 /* atomic */
 	struct albmd_server_stats st;
 };

@@ -24,6 +24,7 @@
 #include "distributor/history.h"
 #include "distributor/privs.h"
 #include "distributor/reload.h"
+#include "distributor/state_log.h"
 #include "distributor/service.h"
 #include "distributor/worker.h"
 #include "proto/report.h"
@@ -165,6 +166,7 @@ static void main_tick(struct evl *loop, struct evl_timer *t)
 	albmd_services_tick(d);
 	albmd_agents_tick(d);
 	albmd_history_tick(d, albm_now_ms());
+	albmd_state_log_tick(d, albm_now_ms());
 	albmd_unlock(d);
 	evl_timer_start(loop, t, ALBMD_TICK_MS, main_tick);
 }

@@ -27,6 +27,7 @@
  * (worker 0's proxy work, agents, health checks), nor buffer replies without bound. */
 #define CTL_CMDS_PER_PASS 8     /* commands run before the loop serves other events */
 #define CTL_OUT_HIGH (64u << 10) /* no command runs (nor read) while more is unsent */
+#define CTL_PASS_BUDGET_MS 2    /* commands start only this long into a loop pass */
 
 struct ctl_client {
 	struct evl_io io; /* first */
@@ -50,6 +51,7 @@ struct albmd_control {
 	unsigned nclients;
 	struct evl_timer idle;
 	struct evl_timer more; /* clients with commands left run again on the next pass */
+	unsigned rr;           /* where the next `more` pass starts (round robin) */
 	struct albmd_accept_guard guard;
 };
 
@@ -176,9 +178,14 @@ static bool client_has_work(const struct ctl_client *c)
  * them one pass at a time, as fast as it reads them. */
 static void client_run(struct albmd_control *ctl, struct ctl_client *c)
 {
+	struct evl *loop = ctl->d->loop;
 	char *nl;
 
 	for (unsigned n = 0; n < CTL_CMDS_PER_PASS && client_has_work(c); n++) {
+		/* a pass that ran long already (a 1,000-server list takes milliseconds):
+		 * the rest waits for the next one, after the proxied traffic */
+		if (albm_now_ms() - evl_now(loop) >= CTL_PASS_BUDGET_MS)
+			break;
 		if (!(nl = memchr(c->in, '\n', c->inlen))) {
 			/* EOF: a last line may lack its newline; answer it, then close */
 			if (c->inlen)
@@ -247,20 +254,24 @@ static void client_settle(struct albmd_control *ctl, struct ctl_client *c)
 		evl_timer_start(ctl->d->loop, &ctl->more, 1, ctl_more);
 }
 
+/* The clients with runnable lines, from where the last pass stopped. */
 static void ctl_more(struct evl *loop, struct evl_timer *t)
 {
 	struct albmd_control *ctl =
 		(struct albmd_control *)((char *)t - offsetof(struct albmd_control, more));
-	struct ctl_client *c, *next;
+	struct ctl_client *c, *todo[CTL_MAX_CLIENTS];
+	unsigned n = 0;
 
 	(void)loop;
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (!client_has_work(c))
-			continue;
-		client_run(ctl, c);
+	for (c = ctl->clients; c && n < CTL_MAX_CLIENTS; c = c->next)
+		if (client_has_work(c))
+			todo[n++] = c;
+	for (unsigned i = 0; i < n; i++) {
+		c = todo[(ctl->rr + i) % n];
+		client_run(ctl, c); /* may close c: the others stay valid */
 		client_settle(ctl, c);
 	}
+	ctl->rr++;
 }
 
 static void client_io(struct evl *loop, struct evl_io *io, uint32_t revents)

@@ -100,8 +100,15 @@ static int check_config(const struct albmd_config *cfg)
 	uint8_t key[ALBM_KEY_LEN];
 	char e[512];
 
+	char token[ALBMD_HTTP_TOKEN_MAX];
+
 	if (cfg->has_agents && albm_key_load(cfg->key_file, key, e, sizeof(e)) < 0) {
 		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->key_file_line, e);
+		return 1;
+	}
+	if (cfg->has_http && cfg->http_token_file[0] &&
+	    albmd_admin_token_load(cfg->http_token_file, token, sizeof(token), e, sizeof(e)) < 0) {
+		fprintf(stderr, "%s:%d: %s\n", cfg->path, cfg->http_token_line, e);
 		return 1;
 	}
 	printf("%s: configuration ok (%zu service%s)\n", cfg->path, cfg->nservices,

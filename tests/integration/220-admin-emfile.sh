@@ -26,12 +26,12 @@ CONF
 # ---- item 7: a file at the socket path is not ours to delete
 echo "precious" >"$TMP/file.sock"
 sed "s|$TMP/albmd.sock|$TMP/file.sock|" "$TMP/albmd.conf" >"$TMP/bad.conf"
-out=$("$BIN/albmd" -f "$TMP/bad.conf" 2>&1) && fail "albmd started over a regular file: $out"
+out=$(timeout 5 "$BIN/albmd" -f "$TMP/bad.conf" 2>&1) && fail "albmd started over a regular file: $out"
 grep -q "not a socket" <<<"$out" || fail "no clear error: $out"
 [ "$(cat "$TMP/file.sock")" = precious ] || fail "the file at the socket path was changed"
 mkdir "$TMP/dir.sock"
 sed "s|$TMP/albmd.sock|$TMP/dir.sock|" "$TMP/albmd.conf" >"$TMP/bad2.conf"
-"$BIN/albmd" -f "$TMP/bad2.conf" >/dev/null 2>&1 && fail "albmd started over a directory"
+timeout 5 "$BIN/albmd" -f "$TMP/bad2.conf" >/dev/null 2>&1 && fail "albmd started over a directory"
 [ -d "$TMP/dir.sock" ] || fail "the directory at the socket path is gone"
 # a stale socket (a crashed albmd's) is replaced
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$TMP/albmd.sock"

@@ -47,6 +47,9 @@ PY
 send_raw() { python3 -c "import socket, sys
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(open(sys.argv[1], 'rb').read(), ('127.0.0.1', int(sys.argv[2])))" "$1" "$AG"; }
 rejected() { ctl stats --json | python3 -c "import json, sys; print(json.load(sys.stdin)['reports_rejected']['$1'])"; }
+# wait_until takes a command, not a value: these re-read the counters each time
+is_rejected() { [ "$(rejected "$1")" "${3:--eq}" "$2" ]; }
+is_accepted() { [ "$(accepted)" = "$1" ]; }
 accepted() { ctl list --json | python3 -c "import json, sys; print(json.load(sys.stdin)['services'][0]['servers'][0]['agent'] is not None)"; }
 
 capture "$TMP/r1" --key-file "$TMP/agent.key" --name s1 --boot-id 77 --seq 1
@@ -54,9 +57,9 @@ capture "$TMP/r2" --key-file "$TMP/agent.key" --name s1 --boot-id 77 --seq 2
 
 start_albmd "$TMP/albmd.conf"
 send_raw "$TMP/r1"
-wait_until 5 [ "$(accepted)" = True ] || fail "the captured report was not accepted the first time"
+wait_until 5 is_accepted True || fail "the captured report was not accepted the first time"
 send_raw "$TMP/r1"
-wait_until 5 [ "$(rejected replay)" = 1 ] || fail "a replay within one run was not rejected"
+wait_until 5 is_rejected replay 1 || fail "a replay within one run was not rejected"
 
 # ---- clean restart: the state is written at the stop, read at the start
 kill -TERM "$ALBMD_PID"
@@ -65,10 +68,10 @@ grep -q "^s1 " "$TMP/state/agents.replay" || fail "no replay state written: $(ca
 start_albmd "$TMP/albmd.conf"
 grep -q "replay state of 1 agent(s) restored" "$TMP/albmd.log" || fail "state not restored"
 send_raw "$TMP/r1"
-wait_until 5 [ "$(rejected replay)" = 1 ] || fail "the captured report was accepted again after a restart"
+wait_until 5 is_rejected replay 1 || fail "the captured report was accepted again after a restart"
 [ "$(accepted)" = False ] || fail "the replayed report was taken as a measurement"
 send_raw "$TMP/r2" # newer: accepted
-wait_until 5 [ "$(accepted)" = True ] || fail "a newer report was not accepted after the restart"
+wait_until 5 is_accepted True || fail "a newer report was not accepted after the restart"
 
 # ---- kill -9: what was persisted (every 2 s) still holds
 sleep 2.5 # let one periodic write happen after r2 (the window the docs describe)
@@ -76,18 +79,18 @@ kill -KILL "$ALBMD_PID"
 wait "$ALBMD_PID" 2>/dev/null
 start_albmd "$TMP/albmd.conf"
 send_raw "$TMP/r2"
-wait_until 5 [ "$(rejected replay)" = 1 ] || fail "a report older than the last write was accepted after kill -9"
+wait_until 5 is_rejected replay 1 || fail "a report older than the last write was accepted after kill -9"
 
 # ---- per-reason rate limits: garbage does not hide bad MACs or replays
 python3 -c "import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(200):
     s.sendto(b'garbage %d' % i, ('127.0.0.1', int(sys.argv[1])))" "$AG"
-wait_until 5 [ "$(rejected malformed)" -ge 150 ] || fail "garbage not counted"
+wait_until 5 is_rejected malformed 150 -ge || fail "garbage not counted"
 "$BIN/tools/send_report" --to "127.0.0.1:$AG" --key-file "$TMP/other.key" --name s1 >/dev/null ||
 	fail "send forged"
 send_raw "$TMP/r1"
-wait_until 5 [ "$(rejected bad_mac)" = 1 ] || fail "forged report not counted"
+wait_until 5 is_rejected bad_mac 1 || fail "forged report not counted"
 wait_until 5 grep -q "report rejected (bad_mac)" "$TMP/albmd.log" ||
 	fail "the bad MAC is hidden in the log behind the garbage flood"
 wait_until 5 grep -q "report rejected (replay)" "$TMP/albmd.log" || fail "replay line missing"

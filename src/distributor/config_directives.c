@@ -121,7 +121,6 @@ static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 	struct albmd_cfg_service *svc = conf;
 	struct albmd_cfg_health *hc = &svc->health;
 	bool http = n->nargs >= 2 && !strcmp(n->args[1], "http");
-	int rc;
 
 	(void)val, (void)cmd;
 	if (n->nargs < 2 || (strcmp(n->args[1], "tcp") && !http) || (http && n->nargs < 3)) {
@@ -140,13 +139,14 @@ static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 	hc->kind = http ? ALBMD_HC_HTTP : ALBMD_HC_TCP;
 	if (http)
 		snprintf(hc->path, sizeof(hc->path), "%s", n->args[2]);
-	rc = cfg_apply_options(ctx, n, http ? 3 : 2, CFG_HEALTH, hc, "health-check");
-	if (rc == 0 && !http && (hc->host[0] || hc->expect != 200)) {
-		cfg_error(ctx, n->line, "health-check tcp: 'expect' and 'host' are for "
-			  "health-check http");
-		rc = -EINVAL;
+	for (int i = 2; i < n->nargs && !http; i += 2) {
+		if (!strcmp(n->args[i], "expect") || !strcmp(n->args[i], "host")) {
+			cfg_error(ctx, n->line, "health-check tcp: 'expect' and 'host' are for "
+				  "health-check http");
+			return -EINVAL;
+		}
 	}
-	return rc;
+	return cfg_apply_options(ctx, n, http ? 3 : 2, CFG_HEALTH, hc, "health-check");
 }
 
 /* `host NAME` of an HTTP check: the Host header (a host name or address, no spaces). */

@@ -74,7 +74,10 @@ send_raw "$TMP/r2" # newer: accepted
 wait_until 5 is_accepted True || fail "a newer report was not accepted after the restart"
 
 # ---- kill -9: what was persisted (every 2 s) still holds
-sleep 2.5 # let one periodic write happen after r2 (the window the docs describe)
+# the periodic write (every 2 s) takes r2 to disk (send_report sends --seq + 1: seq 3
+# of boot 77 = 0x4d)
+wait_until 10 grep -q "^s1 000000000000004d 3 " "$TMP/state/agents.replay" ||
+	fail "r2 never written to the state file: $(cat "$TMP/state/agents.replay")"
 kill -KILL "$ALBMD_PID"
 wait "$ALBMD_PID" 2>/dev/null
 start_albmd "$TMP/albmd.conf"

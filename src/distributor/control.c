@@ -25,7 +25,31 @@
 struct ctl_reply {
 	struct albmd_buf body;
 	json_t *json;
+	bool cache;       /* keep the dumped view in view_cache when it is big */
 };
+
+/*
+ * A big `list --json` (a 1,000-server service: 600 KB, milliseconds to build and dump,
+ * all of it on the main thread that also relays worker 0's connections) is reused for
+ * VIEW_CACHE_MS, so that clients polling or pipelining it cost a copy each.  Only views
+ * of VIEW_CACHE_MIN bytes or more are kept: small installations always get a fresh
+ * one.  Any command that changes state drops it, so a script's `drain` is seen by its
+ * next `list --json`; what agents and health checks change may be that much late.
+ */
+#define VIEW_CACHE_MS 100
+#define VIEW_CACHE_MIN (64u << 10)
+static struct {
+	char *s;
+	size_t len;
+	uint64_t at_ms;
+} view_cache;
+
+static void view_cache_drop(void)
+{
+	free(view_cache.s);
+	view_cache.s = NULL;
+	view_cache.len = 0;
+}
 
 struct ctl_cmd {
 	const char *name;
@@ -35,6 +59,7 @@ struct ctl_cmd {
 	int (*run)(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
 		   char *err, size_t errlen);
 	bool nolock;
+	bool readonly;    /* changes nothing: the view cache stays */
 };
 
 static int find_server(struct albmd *d, char **argv, struct albmd_service **svc,
@@ -74,16 +99,27 @@ static void put_json(struct ctl_reply *r, json_t *j)
 
 static void dump_json(struct ctl_reply *r)
 {
+	size_t len;
 	char *s;
 
 	if (!r->json)
 		return;
 	s = json_dumps(r->json, JSON_COMPACT);
-	if (s)
-		albmd_buf_printf(&r->body, "%s\n", s);
-	free(s);
 	json_decref(r->json);
 	r->json = NULL;
+	if (!s)
+		return;
+	len = strlen(s);
+	albmd_buf_append(&r->body, s, len);
+	albmd_buf_append(&r->body, "\n", 1);
+	if (r->cache && len >= VIEW_CACHE_MIN) {
+		view_cache_drop();
+		view_cache.s = s;
+		view_cache.len = len;
+		view_cache.at_ms = albm_now_ms();
+		return;
+	}
+	free(s);
 }
 
 static bool has_json_flag(char **argv, int argc)
@@ -101,10 +137,15 @@ static int cmd_list(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
 		albm_seterr(err, errlen, "usage: list [--json]");
 		return -EINVAL;
 	}
-	if (has_json_flag(argv, argc))
-		put_json(r, albmd_state_json(d));
-	else
+	if (!has_json_flag(argv, argc)) {
 		albmd_state_table(d, &r->body);
+	} else if (view_cache.s && albm_now_ms() - view_cache.at_ms < VIEW_CACHE_MS) {
+		albmd_buf_append(&r->body, view_cache.s, view_cache.len);
+		albmd_buf_append(&r->body, "\n", 1);
+	} else {
+		put_json(r, albmd_state_json(d));
+		r->cache = true;
+	}
 	return 0;
 }
 
@@ -271,20 +312,20 @@ static int cmd_help(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
 		    size_t errlen);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "list", 0, 1, "list [--json]", cmd_list, false },
-	{ "stats", 0, 1, "stats [--json]", cmd_stats, false },
-	{ "weight", 3, 3, "weight SERVICE SERVER N", cmd_weight, false },
-	{ "set-weight", 3, 3, "set-weight SERVICE SERVER N", cmd_weight, false },
-	{ "drain", 2, 2, "drain SERVICE SERVER", cmd_admin, false },
-	{ "disable", 2, 2, "disable SERVICE SERVER", cmd_admin, false },
-	{ "enable", 2, 2, "enable SERVICE SERVER", cmd_admin, false },
-	{ "add", 3, 7, "add SERVICE SERVER ADDR:PORT [weight N] [maxconn N]", cmd_add, false },
-	{ "remove", 2, 2, "remove SERVICE SERVER", cmd_remove, false },
-	{ "scheduler", 2, 2, "scheduler SERVICE NAME", cmd_scheduler, false },
-	{ "set-scheduler", 2, 2, "set-scheduler SERVICE NAME", cmd_scheduler, false },
-	{ "reload", 0, 0, "reload", cmd_reload, true },
-	{ "ping", 0, 0, "ping", cmd_ping, true },
-	{ "help", 0, 0, "help", cmd_help, true },
+	{ "list", 0, 1, "list [--json]", cmd_list, false, true },
+	{ "stats", 0, 1, "stats [--json]", cmd_stats, false, true },
+	{ "weight", 3, 3, "weight SERVICE SERVER N", cmd_weight, false, false },
+	{ "set-weight", 3, 3, "set-weight SERVICE SERVER N", cmd_weight, false, false },
+	{ "drain", 2, 2, "drain SERVICE SERVER", cmd_admin, false, false },
+	{ "disable", 2, 2, "disable SERVICE SERVER", cmd_admin, false, false },
+	{ "enable", 2, 2, "enable SERVICE SERVER", cmd_admin, false, false },
+	{ "add", 3, 7, "add SERVICE SERVER ADDR:PORT [weight N] [maxconn N]", cmd_add, false, false },
+	{ "remove", 2, 2, "remove SERVICE SERVER", cmd_remove, false, false },
+	{ "scheduler", 2, 2, "scheduler SERVICE NAME", cmd_scheduler, false, false },
+	{ "set-scheduler", 2, 2, "set-scheduler SERVICE NAME", cmd_scheduler, false, false },
+	{ "reload", 0, 0, "reload", cmd_reload, true, false },
+	{ "ping", 0, 0, "ping", cmd_ping, true, true },
+	{ "help", 0, 0, "help", cmd_help, true, true },
 };
 
 static int cmd_help(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
@@ -383,6 +424,8 @@ bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct al
 	if (!cmd->nolock)
 		albmd_unlock(d);
 	dump_json(&r);
+	if (!cmd->readonly)
+		view_cache_drop();
 	if (rc < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", strerror(-rc));
 	if (rc == 0)

@@ -2,9 +2,12 @@
 # ALBM: control-socket pipelining does not stall the main thread (issue 11 item 6) — with
 # 1,000 servers, 4 clients each write 341 `list --json` commands at once (one write);
 # meanwhile a client of the proxied service measures every request: none may wait
-# more than 500 ms (before the fix: 1.6 s), and albmd's RSS must stay bounded (before:
-# +180 MB), because replies are produced one pass at a time, only as fast as each
-# client reads them.  Every reply must still arrive, complete and in order.
+# more than 500 ms (before the fix: 1.6 s and more), and albmd's RSS must stay bounded
+# (before: +180 MB), because replies are produced one pass at a time, only as fast as
+# each client reads them.  Every reply must still arrive, complete and in order.
+# The bound is a behaviour check, not a benchmark: on a machine so loaded that requests
+# wait long without any pipelining (measured first, 3 s), it is twice that baseline's
+# worst plus 200 ms, and never more than 1.5 s.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=../lib/itest.sh
@@ -93,9 +96,24 @@ def sampler():
         peak[0] = max(peak[0], rss_mb())
         time.sleep(0.05)
 
+def run_requests(stop):
+    return subprocess.Popen([sys.executable, os.path.join(tmp, "requests.py"), vip, stop],
+                            stdout=subprocess.PIPE, text=True)
+
+# the baseline: the same request loop, no pipelining, 3 s
+stop0 = os.path.join(tmp, "stop0")
+req = run_requests(stop0)
+time.sleep(3)
+open(stop0, "w").close()
+out0, _ = req.communicate(timeout=30)
+lat0 = sorted(float(x) for x in out0.split())
+assert req.returncode == 0 and lat0, "the baseline request loop failed"
+bound = min(1.5, max(0.5, 2 * lat0[-1] + 0.2))
+print(f"baseline: {len(lat0)} requests, median {lat0[len(lat0) // 2] * 1000:.1f} ms, "
+      f"max {lat0[-1] * 1000:.1f} ms -> bound {bound * 1000:.0f} ms")
+
 stop = os.path.join(tmp, "stop")
-req = subprocess.Popen([sys.executable, os.path.join(tmp, "requests.py"), vip, stop],
-                       stdout=subprocess.PIPE, text=True)
+req = run_requests(stop)
 time.sleep(0.5)  # a few requests before the storm
 threading.Thread(target=sampler, daemon=True).start()
 clients = [threading.Thread(target=pipeliner, args=(k,)) for k in range(NCLIENT)]
@@ -114,7 +132,7 @@ print(f"{len(lat)} proxied requests during {NCLIENT} x {NCMD} pipelined list --j
       f"median {lat[len(lat) // 2] * 1000:.1f} ms, max {lat[-1] * 1000:.1f} ms; "
       f"RSS {base:.0f} -> peak {peak[0]:.0f} MB")
 assert len(lat) >= 5, "too few requests measured"
-assert lat[-1] < 0.5, f"a proxied request waited {lat[-1] * 1000:.0f} ms"
+assert lat[-1] < bound, f"a proxied request waited {lat[-1] * 1000:.0f} ms"
 assert peak[0] - base < 64, f"RSS grew by {peak[0] - base:.0f} MB"
 PY
 ctl ping >/dev/null || fail "albmd does not answer"

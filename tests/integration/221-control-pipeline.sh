@@ -136,4 +136,17 @@ assert lat[-1] < bound, f"a proxied request waited {lat[-1] * 1000:.0f} ms"
 assert peak[0] - base < 64, f"RSS grew by {peak[0] - base:.0f} MB"
 PY
 ctl ping >/dev/null || fail "albmd does not answer"
+# a big view is reused for 100 ms, but a command that changes state is seen at once
+python3 - "$TMP/albmd.sock" <<'PY' || fail "a drain was not seen by the next list --json"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"list --json\ndrain web s5\nlist --json\n")
+buf = b""
+while buf.count(b"\n\n") < 3:
+    buf += s.recv(1 << 20)
+r = buf.split(b"\n\n")
+v = json.loads(r[2].split(b"\n", 1)[1])
+assert v["services"][0]["servers"][4]["state"] == "drain", v["services"][0]["servers"][4]
+PY
 echo "ok: pipelined control commands neither stall proxied requests nor grow albmd"

@@ -222,7 +222,8 @@ static void http_accept(struct evl *loop, struct evl_io *io, uint32_t revents)
 
 static void http_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_http *adm = (struct albmd_http *)((char *)t - offsetof(struct albmd_http, timer));
+	struct albmd_http *adm =
+		(struct albmd_http *)((char *)t - offsetof(struct albmd_http, timer));
 	struct http_client *c, *next;
 	uint64_t now = evl_now(loop);
 

@@ -199,7 +199,8 @@ void albmd_admin_respond(struct albmd *d, const struct albmd_admin_conf *conf,
 	} else if (!authorized(conf, req)) {
 		static const char msg[] = "a token is required (Authorization: Bearer TOKEN)\n";
 		http_reply(out, 401, "text/plain; charset=utf-8",
-			   "WWW-Authenticate: Bearer realm=\"albmd\"\r\n", msg, sizeof(msg) - 1, head);
+			   "WWW-Authenticate: Bearer realm=\"albmd\"\r\n", msg, sizeof(msg) - 1,
+			   head);
 	} else {
 		serve_data(d, req, out, head);
 	}

@@ -380,7 +380,8 @@ void albmd_agents_start(struct albmd *d, struct albmd_agents *ag)
 	ag->io.fd = fd;
 	ag->d = d;
 	if (ag->state_dir[0])
-		evl_timer_start(d->loop, &ag->persist, ALBMD_REPLAY_PERSIST_MS, agents_persist_timer);
+		evl_timer_start(d->loop, &ag->persist, ALBMD_REPLAY_PERSIST_MS,
+				agents_persist_timer);
 }
 
 void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albmd_agents *ag)

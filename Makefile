@@ -154,6 +154,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# albmd's dashboard page is embedded with .incbin: its object depends on the page.
+$(BUILD)/obj/src/distributor/dashboard.o $(BUILD)/fuzzobj/src/distributor/dashboard.o: \
+	src/distributor/dashboard.html
 .SECONDARY: # keep intermediate objects (fuzz library, skeletons) between runs
 
 JOBS ?= $(shell nproc)

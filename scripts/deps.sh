@@ -32,6 +32,7 @@ TEST_PKGS=(
 	haproxy                          # interop test (agent-check)
 	debhelper lintian dpkg-dev fakeroot  # make deb and its test
 	bird2 keepalived                 # HA testbed (lab/hanet): BGP ECMP, VRRP (contrib/)
+	chromium libjs-chart.js          # albmd's dashboard, rendered in a headless browser
 )
 LAB_PKGS=(
 	iproute2 procps psmisc curl python3  # the lab's clusters and clients

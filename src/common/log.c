@@ -104,8 +104,9 @@ bool albm_ratelimit_ok(struct albm_ratelimit *rl)
 
 	if (now - rl->window_start_ms >= rl->interval_ms) {
 		if (rl->suppressed)
-			albm_log_write(ALBM_LOG_WARN, NULL, "%u similar messages suppressed",
-				       rl->suppressed);
+			albm_log_write(ALBM_LOG_WARN, NULL, "%u similar %s%smessages suppressed",
+				       rl->suppressed, rl->what ? rl->what : "",
+				       rl->what ? " " : "");
 		rl->window_start_ms = now;
 		rl->printed = 0;
 		rl->suppressed = 0;

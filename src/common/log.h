@@ -33,6 +33,7 @@ struct albm_ratelimit {
 	unsigned interval_ms, burst;
 	unsigned long long window_start_ms;
 	unsigned printed, suppressed;
+	const char *what; /* optional: names the suppressed lines ("%u WHAT messages ...") */
 };
 #define ALBM_RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b) }
 bool albm_ratelimit_ok(struct albm_ratelimit *rl);
@@ -56,6 +57,13 @@ bool albm_ratelimit_ok(struct albm_ratelimit *rl);
 	do {                                                                    \
 		static struct albm_ratelimit rl_ = ALBM_RATELIMIT_INIT(5000, 10); \
 		if ((lvl) <= albm_log_level && albm_ratelimit_ok(&rl_))         \
+			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);      \
+	} while (0)
+/* Rate-limited with a limiter of the caller's: one per reason, so that a flood of one
+ * kind of message does not hide the others. */
+#define LOG_RL_WITH(rl, lvl, ...)                                               \
+	do {                                                                    \
+		if ((lvl) <= albm_log_level && albm_ratelimit_ok(rl))           \
 			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);      \
 	} while (0)
 /* Fatal: log and exit(1).  Only for start-up errors in main() paths. */

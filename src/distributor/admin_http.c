@@ -1,8 +1,20 @@
-/* ALBM: albmd's admin HTTP server — GET /metrics, /api/state; one request per connection
+/* ALBM: albmd's admin HTTP server — connections, limits and timeouts; one request each
  *
- * Deliberately minimal (HTTP/1.0 semantics, Connection: close): Prometheus and curl
- * need nothing more, and every byte parsed is a byte that could be malformed.  The
- * request head is limited to 8 KiB and 10 s; only GET and HEAD are answered.
+ * Deliberately minimal (HTTP/1.0 semantics, Connection: close): Prometheus, curl and
+ * the dashboard need nothing more, and every byte parsed is a byte that could be
+ * malformed.  The routes are in admin_routes.c, the head parser in admin_http_parse.c.
+ *
+ * Local clients must not be able to lock the scrapes out:
+ *  - a client has HTTP_HEAD_TIMEOUT_MS to send its request head, HTTP_TIMEOUT_MS in
+ *    all (to read its response too);
+ *  - a head that cannot be valid (a NUL or another control byte, a bad request line)
+ *    is answered 400 as soon as it arrives;
+ *  - at HTTP_MAX_CLIENTS, a new connection evicts the client that has been idle
+ *    longest (connected, no complete head yet).  A scrape sends its head at once, so
+ *    the longest-idle client is the least likely to be one; evicting the newest
+ *    instead would let a flood of connections evict each scrape right after accept.
+ *    A new connection is refused only when every client is being answered.
+ *  - accept4() failures for want of descriptors pause the listener (accept_guard.c).
  */
 #define LOG_COMPONENT "http"
 #include "distributor/admin_http.h"
@@ -16,11 +28,13 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "distributor/state.h"
+#include "distributor/accept_guard.h"
 
 #define HTTP_HEAD_MAX 8192
 #define HTTP_MAX_CLIENTS 64
+#define HTTP_HEAD_TIMEOUT_MS 3000
 #define HTTP_TIMEOUT_MS 10000
+#define HTTP_SWEEP_MS 250
 
 struct http_client {
 	struct evl_io io; /* first */
@@ -37,9 +51,11 @@ struct albmd_http {
 	struct evl_io io; /* first */
 	struct albmd *d;
 	struct albm_addr addr;
+	struct albmd_admin_conf conf;
 	struct http_client *clients;
 	unsigned nclients;
 	struct evl_timer timer;
+	struct albmd_accept_guard guard;
 };
 
 const struct albm_addr *albmd_admin_addr(const struct albmd_http *adm)
@@ -47,69 +63,9 @@ const struct albm_addr *albmd_admin_addr(const struct albmd_http *adm)
 	return &adm->addr;
 }
 
-static void http_reply(struct albmd_buf *out, int code, const char *reason, const char *ctype,
-		       const char *body, size_t blen, bool head)
+void albmd_admin_configure(struct albmd_http *adm, const struct albmd_admin_conf *conf)
 {
-	albmd_buf_printf(out, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\nCache-Control: no-store\r\n\r\n", code, reason, ctype,
-			 blen);
-	if (!head)
-		albmd_buf_append(out, body, blen);
-}
-
-static void http_text(struct albmd_buf *out, int code, const char *reason, const char *msg)
-{
-	http_reply(out, code, reason, "text/plain; charset=utf-8", msg, strlen(msg), false);
-}
-
-void albmd_admin_respond(struct albmd *d, const char *req, size_t len, struct albmd_buf *out)
-{
-	char method[8], path[256];
-	const char *sp1, *sp2, *eol = memchr(req, '\n', len);
-	size_t mlen, plen;
-	bool head;
-
-	sp1 = eol ? memchr(req, ' ', (size_t)(eol - req)) : NULL;
-	sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-	mlen = sp1 ? (size_t)(sp1 - req) : 0;
-	plen = sp2 ? (size_t)(sp2 - sp1 - 1) : 0;
-	if (!sp2 || mlen == 0 || mlen >= sizeof(method) || plen == 0 || plen >= sizeof(path) ||
-	    strncmp(sp2 + 1, "HTTP/1.", 7)) {
-		http_text(out, 400, "Bad Request", "bad request\n");
-		return;
-	}
-	memcpy(method, req, mlen);
-	method[mlen] = '\0';
-	memcpy(path, sp1 + 1, plen);
-	path[plen] = '\0';
-	path[strcspn(path, "?")] = '\0'; /* query strings are ignored */
-	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head) {
-		http_text(out, 405, "Method Not Allowed", "only GET\n");
-		return;
-	}
-	if (!strcmp(path, "/metrics")) {
-		struct albmd_buf body = { 0 };
-		albmd_lock(d);
-		albmd_metrics(d, &body);
-		albmd_unlock(d);
-		http_reply(out, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-			   body.p ? body.p : "", body.len, head);
-		albmd_buf_free(&body);
-	} else if (!strcmp(path, "/api/state")) {
-		char *s;
-		albmd_lock(d);
-		json_t *j = albmd_state_json(d);
-		albmd_unlock(d);
-		s = json_dumps(j, JSON_INDENT(2));
-		json_decref(j);
-		http_reply(out, 200, "OK", "application/json", s ? s : "{}", s ? strlen(s) : 2, head);
-		free(s);
-	} else if (!strcmp(path, "/")) {
-		http_text(out, 200, "OK", "albmd: /metrics /api/state\n");
-	} else {
-		http_text(out, 404, "Not Found", "not found\n");
-	}
+	adm->conf = *conf;
 }
 
 struct albmd_http *albmd_admin_open(const struct albm_addr *addr, char *err, size_t errlen)
@@ -134,6 +90,7 @@ struct albmd_http *albmd_admin_open(const struct albm_addr *addr, char *err, siz
 	adm->io.fd = fd;
 	adm->addr = *addr;
 	evl_timer_init(&adm->timer);
+	evl_timer_init(&adm->guard.resume); /* a plan abandoned before start stops it */
 	return adm;
 }
 
@@ -170,19 +127,14 @@ static void client_write(struct albmd_http *adm, struct http_client *c)
 	client_close(adm, c);
 }
 
-static void client_io(struct evl *loop, struct evl_io *io, uint32_t revents)
+/* Read what came and answer once the head is complete, or bad, or too large. */
+static void client_read(struct albmd_http *adm, struct http_client *c)
 {
-	struct http_client *c = (struct http_client *)io;
-	struct albmd_http *adm = c->adm;
+	struct albmd_http_req req;
 	ssize_t n;
+	int rc;
 
-	(void)loop;
-	if (c->responded) {
-		if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			client_write(adm, c);
-		return;
-	}
-	n = recv(c->io.fd, c->in + c->inlen, sizeof(c->in) - c->inlen - 1, 0);
+	n = recv(c->io.fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -190,16 +142,64 @@ static void client_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 		return;
 	}
 	c->inlen += (size_t)n;
-	c->in[c->inlen] = '\0';
-	if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {
-		albmd_admin_respond(adm->d, c->in, c->inlen, &c->out);
-	} else if (c->inlen >= sizeof(c->in) - 1) {
-		http_text(&c->out, 431, "Request Header Fields Too Large", "request too large\n");
-	} else {
+	rc = albmd_http_parse(c->in, c->inlen, &req);
+	if (rc > 0)
+		albmd_admin_respond(adm->d, &adm->conf, &req, &c->out);
+	else if (rc < 0)
+		albmd_http_text(&c->out, 400, "bad request\n");
+	else if (c->inlen == sizeof(c->in))
+		albmd_http_text(&c->out, 431, "request too large\n");
+	else
 		return;
-	}
 	c->responded = true;
 	client_write(adm, c);
+}
+
+static void client_io(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	struct http_client *c = (struct http_client *)io;
+
+	(void)loop;
+	if (!c->responded)
+		client_read(c->adm, c);
+	else if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		client_write(c->adm, c);
+}
+
+/* At the cap: the client idle the longest (no complete head), or NULL. */
+static struct http_client *oldest_idle(struct albmd_http *adm)
+{
+	struct http_client *best = NULL;
+
+	for (struct http_client *c = adm->clients; c; c = c->next)
+		if (!c->responded && (!best || c->start_ms < best->start_ms))
+			best = c;
+	return best;
+}
+
+static void client_new(struct evl *loop, struct albmd_http *adm, int fd)
+{
+	struct http_client *c, *victim;
+
+	if (adm->nclients >= HTTP_MAX_CLIENTS) {
+		if (!(victim = oldest_idle(adm))) {
+			close(fd);
+			return;
+		}
+		client_close(adm, victim);
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->adm = adm;
+	c->start_ms = evl_now(loop);
+	if (evl_add(loop, &c->io, fd, EPOLLIN, client_io) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = adm->clients;
+	adm->clients = c;
+	adm->nclients++;
+	client_read(adm, c); /* a scrape's head is usually there already */
 }
 
 static void http_accept(struct evl *loop, struct evl_io *io, uint32_t revents)
@@ -207,43 +207,32 @@ static void http_accept(struct evl *loop, struct evl_io *io, uint32_t revents)
 	struct albmd_http *adm = (struct albmd_http *)io;
 
 	(void)revents;
-	for (;;) {
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
 		int fd = accept4(adm->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct http_client *c;
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
-			return;
-		}
-		if (adm->nclients >= HTTP_MAX_CLIENTS) {
-			close(fd);
+			if (errno == EAGAIN || albmd_accept_failed(loop, &adm->guard, errno))
+				return;
 			continue;
 		}
-		c = xcalloc(1, sizeof(*c));
-		c->adm = adm;
-		c->start_ms = evl_now(loop);
-		if (evl_add(loop, &c->io, fd, EPOLLIN, client_io) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = adm->clients;
-		adm->clients = c;
-		adm->nclients++;
+		client_new(loop, adm, fd);
 	}
 }
 
 static void http_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_http *adm = (struct albmd_http *)((char *)t - offsetof(struct albmd_http, timer));
+	struct albmd_http *adm =
+		(struct albmd_http *)((char *)t - offsetof(struct albmd_http, timer));
 	struct http_client *c, *next;
+	uint64_t now = evl_now(loop);
 
 	for (c = adm->clients; c; c = next) {
 		next = c->next;
-		if (evl_now(loop) - c->start_ms > HTTP_TIMEOUT_MS)
+		if (now - c->start_ms > (c->responded ? HTTP_TIMEOUT_MS : HTTP_HEAD_TIMEOUT_MS))
 			client_close(adm, c);
 	}
-	evl_timer_start(loop, t, 1000, http_timer);
+	evl_timer_start(loop, t, HTTP_SWEEP_MS, http_timer);
 }
 
 void albmd_admin_start(struct albmd *d, struct albmd_http *adm)
@@ -251,9 +240,10 @@ void albmd_admin_start(struct albmd *d, struct albmd_http *adm)
 	int fd = adm->io.fd;
 
 	adm->d = d;
+	albmd_accept_guard_init(&adm->guard, &adm->io, "http", d->st.http_accept_errors);
 	if (evl_add(d->loop, &adm->io, fd, EPOLLIN, http_accept) < 0)
 		LOG_ERR("http: epoll_ctl: %s", strerror(errno));
-	evl_timer_start(d->loop, &adm->timer, 1000, http_timer);
+	evl_timer_start(d->loop, &adm->timer, HTTP_SWEEP_MS, http_timer);
 }
 
 void albmd_admin_close(struct albmd *d, struct albmd_http *adm)
@@ -268,6 +258,7 @@ void albmd_admin_close(struct albmd *d, struct albmd_http *adm)
 	fd = adm->io.fd;
 	evl_del(d->loop, &adm->io);
 	evl_timer_stop(d->loop, &adm->timer);
+	albmd_accept_guard_stop(d->loop, &adm->guard);
 	if (fd >= 0)
 		close(fd);
 	evl_defer_free(d->loop, adm);

@@ -49,6 +49,34 @@ uint64_t albmd_agent_age_ms(const struct albmd_agent *a)
 	return now > a->last_ms ? now - a->last_ms : 0;
 }
 
+static void agents_rl_init(struct albmd_agents *ag)
+{
+	for (int r = 0; r < ALBMD_REJ_COUNT; r++) {
+		struct albm_ratelimit rl = ALBM_RATELIMIT_INIT(5000, 10);
+		rl.what = albmd_reject_name((enum albmd_reject)r);
+		ag->rl[r] = rl;
+	}
+}
+
+/* Where the replay state lives, and what it held at the last stop. */
+static void agents_state_open(struct albmd_agents *ag, const struct albmd_config *cfg)
+{
+	const char *dir = albmd_state_dir(cfg->state_dir);
+	char e[512];
+
+	evl_timer_init(&ag->persist);
+	if (!dir) {
+		LOG_INFO("no state-dir: agents' replay state is kept in memory only (a report "
+			 "captured before a restart is accepted again within max-age)");
+		return;
+	}
+	snprintf(ag->state_dir, sizeof(ag->state_dir), "%s", dir);
+	if (albmd_replay_load(dir, &ag->saved, &ag->nsaved, e, sizeof(e)) < 0)
+		LOG_WARN("replay state not restored: %s", e);
+	else if (ag->nsaved)
+		LOG_INFO("replay state of %zu agent(s) restored from %s", ag->nsaved, dir);
+}
+
 struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err, size_t errlen)
 {
 	struct albmd_agents *ag = xcalloc(1, sizeof(*ag));
@@ -76,6 +104,8 @@ struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err
 	ag->listen = cfg->agents_listen;
 	ag->timeout_ms = cfg->agent_timeout_ms;
 	ag->max_age_ms = cfg->report_max_age_ms;
+	agents_rl_init(ag);
+	agents_state_open(ag, cfg);
 	return ag;
 fail:
 	free(ag);
@@ -125,6 +155,9 @@ void albmd_agents_attach(struct albmd *d, struct albmd_server *srv)
 	if (!a) {
 		a = xcalloc(1, sizeof(*a));
 		snprintf(a->name, sizeof(a->name), "%s", srv->name);
+		for (size_t i = 0; i < ag->nsaved; i++)
+			if (!strcmp(ag->saved[i].name, a->name))
+				a->replay = ag->saved[i].st; /* what it had before a restart */
 		a->next = ag->list;
 		ag->list = a;
 	}
@@ -161,10 +194,12 @@ void albmd_agents_detach(struct albmd *d, struct albmd_server *srv)
 		agent_unlink(srv->agent, srv);
 }
 
+/* One limiter per reason: a garbage flood must not hide bad MACs or replays. */
 static void count_reject(struct albmd_agents *ag, enum albmd_reject r, const char *why)
 {
 	ALBMD_STAT_ADD(ag->rejected[r], 1);
-	LOG_RL(ALBM_LOG_WARN, "report rejected (%s): %s", albmd_reject_name(r), why);
+	LOG_RL_WITH(&ag->rl[r], ALBM_LOG_WARN, "report rejected (%s): %s", albmd_reject_name(r),
+		    why);
 }
 
 static enum albmd_reject reject_reason(int rc)
@@ -212,6 +247,7 @@ int albmd_agents_input(struct albmd *d, const uint8_t *buf, size_t len)
 	a->timed_out = false;
 	a->last_ms = albm_now_ms();
 	a->reports++;
+	ag->dirty = true;
 	return agent_for_followers(d, a, server_take_report);
 }
 
@@ -280,6 +316,61 @@ static void agents_readable(struct evl *loop, struct evl_io *io, uint32_t revent
 	}
 }
 
+/* The entries to write: every agent that accepted a report, and the restored ones not
+ * (yet) taken up by an agent, while they can still matter (younger than max-age). */
+static void agents_state_text(struct albmd_agents *ag, struct albmd_buf *b)
+{
+	struct albmd_replay_entry *e = NULL;
+	uint64_t now = albm_wall_ms();
+	size_t n = 0, cap = 0;
+
+	for (struct albmd_agent *a = ag->list; a; a = a->next) {
+		if (n == cap)
+			e = xrealloc(e, (cap = cap ? cap * 2 : 16) * sizeof(*e));
+		if (a->replay.seen) {
+			snprintf(e[n].name, sizeof(e[n].name), "%s", a->name);
+			e[n++].st = a->replay;
+		}
+	}
+	for (size_t i = 0; i < ag->nsaved; i++) {
+		if (agent_find(ag, ag->saved[i].name) ||
+		    ag->saved[i].st.last_ts_ms + ag->max_age_ms < now)
+			continue;
+		if (n == cap)
+			e = xrealloc(e, (cap = cap ? cap * 2 : 16) * sizeof(*e));
+		e[n++] = ag->saved[i];
+	}
+	albmd_replay_format(b, e, n);
+	free(e);
+}
+
+int albmd_agents_persist(struct albmd *d, struct albmd_agents *ag)
+{
+	struct albmd_buf b = { 0 };
+	char e[512];
+	int rc;
+
+	(void)d;
+	if (!ag->state_dir[0] || !ag->dirty)
+		return 0;
+	agents_state_text(ag, &b); /* the main thread is the only writer of the agents */
+	ag->dirty = false;
+	rc = albmd_replay_save(ag->state_dir, b.p, b.len, e, sizeof(e));
+	if (rc < 0)
+		LOG_RL(ALBM_LOG_WARN, "replay state not saved: %s", e);
+	albmd_buf_free(&b);
+	return rc;
+}
+
+static void agents_persist_timer(struct evl *loop, struct evl_timer *t)
+{
+	struct albmd_agents *ag =
+		(struct albmd_agents *)((char *)t - offsetof(struct albmd_agents, persist));
+
+	albmd_agents_persist(ag->d, ag);
+	evl_timer_start(loop, t, ALBMD_REPLAY_PERSIST_MS, agents_persist_timer);
+}
+
 void albmd_agents_start(struct albmd *d, struct albmd_agents *ag)
 {
 	int fd = ag->io.fd;
@@ -287,6 +378,10 @@ void albmd_agents_start(struct albmd *d, struct albmd_agents *ag)
 	if (evl_add(d->loop, &ag->io, fd, EPOLLIN, agents_readable) < 0)
 		LOG_ERR("agents: epoll: %s", strerror(errno));
 	ag->io.fd = fd;
+	ag->d = d;
+	if (ag->state_dir[0])
+		evl_timer_start(d->loop, &ag->persist, ALBMD_REPLAY_PERSIST_MS,
+				agents_persist_timer);
 }
 
 void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albmd_agents *ag)
@@ -296,6 +391,13 @@ void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albm
 		old->list = NULL;
 		memcpy(ag->rejected, old->rejected, sizeof(ag->rejected));
 		ag->received = old->received;
+		free(ag->saved); /* the running daemon's restored state is the one that counts */
+		ag->saved = old->saved;
+		ag->nsaved = old->nsaved;
+		old->saved = NULL;
+		old->nsaved = 0;
+		ag->dirty = old->dirty || strcmp(ag->state_dir, old->state_dir);
+		old->dirty = false;
 		albmd_agents_close(d, old);
 	}
 	d->agents = ag;
@@ -308,6 +410,10 @@ void albmd_agents_close(struct albmd *d, struct albmd_agents *ag)
 
 	if (!ag)
 		return;
+	if (ag->list)
+		albmd_agents_persist(d, ag);
+	evl_timer_stop(d->loop, &ag->persist);
+	free(ag->saved);
 	fd = ag->io.fd;
 	evl_del(d->loop, &ag->io);
 	if (fd >= 0)

@@ -2,7 +2,9 @@
 #ifndef ALBM_DISTRIBUTOR_AGENTS_H
 #define ALBM_DISTRIBUTOR_AGENTS_H
 
+#include "common/log.h"
 #include "distributor/daemon.h"
+#include "distributor/replay_store.h"
 
 /* Why a report was rejected (a label of albm_reports_rejected_total). */
 enum albmd_reject {
@@ -45,16 +47,29 @@ struct albmd_agents {
 	struct albmd_agent *list;
 	uint64_t rejected[ALBMD_REJ_COUNT];
 	uint64_t received;
+	struct albm_ratelimit rl[ALBMD_REJ_COUNT]; /* the log, per reason */
+	/* replay state across restarts (replay_store.c) */
+	char state_dir[ALBMD_PATH_MAX];   /* "" = none: in memory only */
+	struct albmd_replay_entry *saved; /* read at start: seeds agents as they appear */
+	size_t nsaved;
+	bool dirty;                       /* a report was accepted since the last write */
+	struct evl_timer persist;
+	struct albmd *d;
 };
 
-/* Open the UDP socket and load the key (no state changes); NULL with err. */
+/* Open the UDP socket, load the key and the saved replay state (no state changes);
+ * NULL with err. */
 struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err, size_t errlen);
 /* Start receiving in d's main loop (lock not needed: main thread, before workers run or
  * with the lock held). */
 void albmd_agents_start(struct albmd *d, struct albmd_agents *ag);
 /* Replace the receiver (reload): entries and counters move to the new one. */
 void albmd_agents_replace(struct albmd *d, struct albmd_agents *old, struct albmd_agents *ag);
+/* Close; the replay state is written first when reports were accepted since the last
+ * write (a clean stop leaves no replay window). */
 void albmd_agents_close(struct albmd *d, struct albmd_agents *ag);
+/* Write the replay state now if it changed (0, or -errno logged). */
+int albmd_agents_persist(struct albmd *d, struct albmd_agents *ag);
 
 /* Make srv follow the agent of its name (creating the entry): its destination
  * points at the agent's latest report, and it is down if the agent timed out.  The

@@ -70,6 +70,27 @@ static void cfg_defaults(struct albmd_config *cfg, const char *path)
 	snprintf(cfg->announce_device, sizeof(cfg->announce_device), "%s", ALBMD_ANNOUNCE_DEVICE);
 	cfg->announce_linger_ms = 2000;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", ALBMD_DEFAULT_SOCKET);
+	snprintf(cfg->chart_js, sizeof(cfg->chart_js), "%s", ALBMD_DEFAULT_CHART_JS);
+}
+
+/* 127.0.0.0/8 or ::1: where the admin HTTP may listen without a token. */
+static bool addr_is_loopback(const struct albm_addr *a)
+{
+	if (albm_addr_family(a) == AF_INET)
+		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
+	return albm_addr_family(a) == AF_INET6 &&
+	       !memcmp(&a->u.sin6.sin6_addr, &in6addr_loopback, sizeof(in6addr_loopback));
+}
+
+/* The admin HTTP shows every server and its load: beyond loopback, only with a token. */
+static void cfg_check_http(struct cfg_ctx *ctx, const struct albmd_config *cfg)
+{
+	char abuf[ALBM_ADDRSTRLEN];
+
+	if (cfg->has_http && !addr_is_loopback(&cfg->http) && !cfg->http_token_file[0])
+		cfg_error(ctx, cfg->http_line, "control http %s is not a loopback address: it needs "
+			  "'http-token-file PATH;' (clients then send Authorization: Bearer TOKEN)",
+			  albm_addr_format(&cfg->http, abuf, sizeof(abuf)));
 }
 
 /* The wildcard address of its family (0.0.0.0, [::]). */
@@ -128,6 +149,7 @@ static void cfg_validate(struct cfg_ctx *ctx, struct albmd_config *cfg)
 	if (cfg->has_ha && cfg->has_agents && albm_addr_equal(&cfg->ha.listen, &cfg->agents_listen))
 		cfg_error(ctx, cfg->ha_line, "ha listen %s is the agents' listen address (both UDP)",
 			  albm_addr_format(&cfg->ha.listen, abuf, sizeof(abuf)));
+	cfg_check_http(ctx, cfg);
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		cfg_service_validate(ctx, &cfg->services[i]);
 		cfg_check_listen(ctx, cfg, i);

@@ -36,9 +36,16 @@ struct albmd_cfg_server {
 	int line;
 };
 
-/* `health-check tcp [interval T] [timeout T] [rise N] [fall N];` */
+enum albmd_health_kind { ALBMD_HC_TCP = 0, ALBMD_HC_HTTP = 1 };
+
+/* `health-check tcp [interval T] [timeout T] [rise N] [fall N];`
+ * `health-check http PATH [expect STATUS] [host NAME] [options];` (keepalived's HTTP_GET) */
 struct albmd_cfg_health {
 	bool enabled;
+	enum albmd_health_kind kind;
+	char path[256];       /* http: the request target */
+	char host[128];       /* http: the Host header ("" = the server's address) */
+	unsigned expect;      /* http: the status a healthy server answers (default 200) */
 	uint64_t interval_ms, timeout_ms;
 	unsigned rise, fall;
 };
@@ -109,6 +116,7 @@ struct albmd_config {
 	char pid_file[ALBMD_PATH_MAX];
 	char announce_device[IF_NAMESIZE]; /* the tun device announced VIPs live on */
 	uint64_t announce_linger_ms;    /* SIGTERM: forward this long after the withdraw */
+	char state_dir[ALBMD_PATH_MAX]; /* "" = $STATE_DIRECTORY (systemd), else none */
 	/* agents { } */
 	bool has_agents;
 	struct albm_addr agents_listen;
@@ -125,12 +133,16 @@ struct albmd_config {
 	bool has_ha;
 	int ha_line;
 	struct albmd_cfg_ha ha;
+	char http_token_file[ALBMD_PATH_MAX]; /* required unless http is a loopback address */
+	int http_token_line;
+	char chart_js[ALBMD_PATH_MAX];        /* the dashboard's chart library */
 	/* service NAME { } */
 	struct albmd_cfg_service *services;
 	size_t nservices;
 };
 
 #define ALBMD_DEFAULT_SOCKET "/run/albm/albmd.sock"
+#define ALBMD_DEFAULT_CHART_JS "/usr/share/javascript/chart.js/chart.min.js" /* libjs-chart.js */
 
 /*
  * Parse a whole config text.  path is used in messages only.  Returns 0, or -EINVAL

@@ -102,20 +102,69 @@ static int set_sched_flags(struct cfg_ctx *ctx, const struct cfg_node *n, const 
 	return rc;
 }
 
-/* `health-check tcp [interval T] [timeout T] [rise N] [fall N];` */
+/* A request target for an HTTP check: '/', then printable ASCII without spaces. */
+static bool hc_path_ok(const char *p)
+{
+	if (p[0] != '/' || strlen(p) >= sizeof(((struct albmd_cfg_health *)0)->path))
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* `health-check tcp [interval T] [timeout T] [rise N] [fall N];`
+ * `health-check http PATH [expect STATUS] [host NAME] [interval T] ...;` */
 static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
 		      void *conf, const struct cfg_cmd *cmd)
 {
 	struct albmd_cfg_service *svc = conf;
+	struct albmd_cfg_health *hc = &svc->health;
+	bool http = n->nargs >= 2 && !strcmp(n->args[1], "http");
 
 	(void)val, (void)cmd;
-	if (n->nargs < 2 || strcmp(n->args[1], "tcp")) {
+	if (n->nargs < 2 || (strcmp(n->args[1], "tcp") && !http) || (http && n->nargs < 3)) {
 		cfg_error(ctx, n->line, "usage: health-check tcp [interval T] [timeout T] [rise N] "
-			  "[fall N];");
+			  "[fall N]; or health-check http PATH [expect STATUS] [host NAME] "
+			  "[interval T] [timeout T] [rise N] [fall N];");
 		return -EINVAL;
 	}
-	svc->health.enabled = true;
-	return cfg_apply_options(ctx, n, 2, CFG_HEALTH, &svc->health, "health-check");
+	if (http && !hc_path_ok(n->args[2])) {
+		cfg_error(ctx, n->line, "health-check http: bad path '%s' (it starts with '/'; "
+			  "printable, no spaces, at most %zu characters)", n->args[2],
+			  sizeof(hc->path) - 1);
+		return -EINVAL;
+	}
+	hc->enabled = true;
+	hc->kind = http ? ALBMD_HC_HTTP : ALBMD_HC_TCP;
+	if (http)
+		snprintf(hc->path, sizeof(hc->path), "%s", n->args[2]);
+	for (int i = 2; i < n->nargs && !http; i += 2) {
+		if (!strcmp(n->args[i], "expect") || !strcmp(n->args[i], "host")) {
+			cfg_error(ctx, n->line, "health-check tcp: 'expect' and 'host' are for "
+				  "health-check http");
+			return -EINVAL;
+		}
+	}
+	return cfg_apply_options(ctx, n, http ? 3 : 2, CFG_HEALTH, hc, "health-check");
+}
+
+/* `host NAME` of an HTTP check: the Host header (a host name or address, no spaces). */
+static int set_hc_host(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
+		       void *conf, const struct cfg_cmd *cmd)
+{
+	for (const char *p = val; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '/') {
+			cfg_error(ctx, n->line, "health-check: bad host '%s'", val);
+			return -EINVAL;
+		}
+	}
+	if (!val[0] || strlen(val) >= cmd->size) {
+		cfg_error(ctx, n->line, "health-check: bad host '%s'", val);
+		return -EINVAL;
+	}
+	snprintf((char *)conf + cmd->off, cmd->size, "%s", val);
+	return 0;
 }
 
 /* `slow-start DURATION|off [aggression X] [min F];` */
@@ -200,6 +249,13 @@ static int set_http(struct cfg_ctx *ctx, const struct cfg_node *n, const char *v
 	cfg->http_line = n->line;
 	cfg->has_http = cfg_set_addr(ctx, n, val, conf, cmd) == 0;
 	return cfg->has_http ? 0 : -EINVAL;
+}
+
+static int set_token_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
+			  void *conf, const struct cfg_cmd *cmd)
+{
+	((struct albmd_config *)conf)->http_token_line = n->line;
+	return cfg_set_path(ctx, n, val, conf, cmd);
 }
 
 static int set_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
@@ -369,6 +425,7 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	svc->health.timeout_ms = 1000;
 	svc->health.rise = 2;
 	svc->health.fall = 3;
+	svc->health.expect = 200;
 	svc->queue_timeout_ms = 5000; /* HAProxy's `timeout queue` defaults to the connect one */
 	svc->queue_max = 1024;
 }
@@ -442,6 +499,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "announce-device", CFG_MAIN, set_interface, MAIN(announce_device) },
 	{ "announce-linger", CFG_MAIN, cfg_set_duration, MAIN(announce_linger_ms),
 	  .flags = CFG_OFF },
+	{ "state-dir", CFG_MAIN, cfg_set_path, MAIN(state_dir) },
 	{ "agents", CFG_MAIN, block_agents, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "control", CFG_MAIN, block_control, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "ha", CFG_MAIN, block_ha, .flags = CFG_BLOCK | CFG_ANYARGS },
@@ -469,6 +527,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "heartbeat", CFG_HA, cfg_set_duration, HA(heartbeat_ms), .lo = 100 },
 	{ "max-age", CFG_HA, cfg_set_duration, HA(max_age_ms), .lo = 100,
 	  .what = "ha max-age" },
+	{ "http-token-file", CFG_CONTROL, set_token_file, MAIN(http_token_file) },
+	{ "chart-js", CFG_CONTROL, cfg_set_path, MAIN(chart_js) },
 	/* service NAME { } */
 	{ "listen", CFG_SERVICE, cfg_set_addr, SVC(listen), .what = "listen address" },
 	{ "mode", CFG_SERVICE, set_mode, SVC(mode) },
@@ -508,6 +568,9 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "fall", CFG_HEALTH, cfg_set_uint, HC(fall), .lo = 1, .hi = 100 },
 	/* peer NAME ADDR:PORT [options] (ha block) */
 	{ "node-id", CFG_PEER, cfg_set_uint, PEER(node_id), .lo = 1, .hi = UINT32_MAX },
+	{ "expect", CFG_HEALTH, cfg_set_uint, HC(expect), .lo = 100, .hi = 599,
+	  .what = "health-check expect status" },
+	{ "host", CFG_HEALTH, set_hc_host, HC(host) },
 	/* slow-start DURATION [options] */
 	{ "aggression", CFG_SLOW_START, cfg_set_double, SLOW(slow_start_aggression), .lo = 0.05,
 	  .hi = 20 },

@@ -45,6 +45,8 @@ struct albmd;
 struct albmd_service;
 struct albmd_agent;
 struct albmd_health;
+struct albmd_hist;
+struct albmd_history;
 
 /* Administrative state set through albmctl (enable undoes drain and disable). */
 enum albmd_admin { ALBMD_ADMIN_ENABLED = 0, ALBMD_ADMIN_DRAIN, ALBMD_ADMIN_DISABLED };
@@ -68,6 +70,14 @@ struct albmd_server_stats {
 				    * from the XDP counters), also after its removal */
 };
 
+/* The last state the log told of a server, and its rate limit (state_log.c). */
+struct albmd_state_log {
+	bool init;
+	uint8_t logged;           /* enum albmd_log_state */
+	unsigned lines, suppressed;
+	uint64_t window_ms;
+};
+
 struct albmd_server {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr addr;
@@ -85,6 +95,8 @@ struct albmd_server {
 	bool was_avail;
 	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
 	struct albmd_health *hc;
+	struct albmd_hist *hist;  /* the dashboard's samples (history.c) */
+	struct albmd_state_log slog;
 	int refs;                 /* atomic */
 	struct albmd_server_stats st;
 };
@@ -108,6 +120,7 @@ struct albmd_service {
 	const struct albmd_dataplane_ops *dp; /* its `mode` (dataplane.h) */
 	void *dp_data;                /* the plane's per-service state */
 	bool removed;
+	struct albmd_hist *hist;      /* the dashboard's samples (history.c) */
 	int refs;                     /* atomic */
 	pthread_mutex_t lock;         /* the service lock (see the top of this file) */
 	struct albmd_service_stats st;
@@ -129,6 +142,8 @@ struct albmd_ha;
 struct albmd_control;
 struct albmd_http;
 
+#define ALBMD_ACCEPT_CAUSES 4 /* enum albmd_accept_cause (accept_guard.h) */
+
 /* The counters of the daemon, its services and its servers; views read them
  * through the one table of stats.c. */
 struct albmd_stats {
@@ -136,6 +151,8 @@ struct albmd_stats {
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t control_commands, control_errors;
 	uint64_t accept_errors;
+	uint64_t control_accept_errors[ALBMD_ACCEPT_CAUSES]; /* by cause */
+	uint64_t http_accept_errors[ALBMD_ACCEPT_CAUSES];
 };
 
 /* Settings the workers read without the daemon lock: copied from cfg after each
@@ -166,6 +183,7 @@ struct albmd {
 	struct albmd_ha *ha;              /* NULL without an ha block (ha.h) */
 	struct albmd_control *control;
 	struct albmd_http *admin;
+	struct albmd_history *history;    /* the samples' clock (history.c) */
 	struct evl_timer tick;
 	uint64_t start_ms;
 	bool draining;

@@ -1,6 +1,8 @@
-/* ALBM: albmd's active TCP health check — a non-blocking connect every interval
+/* ALBM: albmd's active health checks — a TCP connect, or an HTTP GET, every interval
  *
- * A check passes when connect() completes within the timeout.  rise/fall
+ * A TCP check passes when connect() completes within the timeout; an HTTP check
+ * (health_http.c) when, within the same timeout, the answer's status line carries the
+ * expected status.  rise/fall
  * consecutive results flip the server's hc_down flag (HAProxy's semantics), and
  * albmd_server_refresh() turns that into the scheduler's AVAILABLE flag.
  * Everything runs in the main thread; callbacks take the daemon lock.
@@ -15,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "distributor/health_http.h"
 #include "distributor/service.h"
 
 struct albmd_health {
@@ -25,6 +28,9 @@ struct albmd_health {
 	int fd;                  /* -1 between checks */
 	unsigned ok_streak, fail_streak;
 	uint64_t failures;
+	bool sent;               /* http: the request is out, the status line awaited */
+	size_t len;
+	char buf[256];           /* http: the answer's first bytes */
 };
 
 static void health_timer(struct evl *loop, struct evl_timer *t);
@@ -66,7 +72,47 @@ static void health_result(struct albmd_health *hc, bool ok, const char *why)
 	evl_timer_start(hc->d->loop, &hc->timer, cfg->interval_ms, health_timer);
 }
 
-static void health_writable(struct evl *loop, struct evl_io *io, uint32_t revents)
+/* http: connected; send the request (small: one send) and wait for the answer. */
+static void http_send(struct albmd_health *hc)
+{
+	const struct albmd_service *svc = hc->srv->svc;
+	char req[ALBMD_HC_REQ_MAX];
+	int n = albmd_hc_http_request(&svc->cfg.health, svc->cfg.proxy_protocol, hc->fd,
+				      &hc->srv->addr, req, sizeof(req));
+
+	if (n < 0 || send(hc->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		health_result(hc, false, n < 0 ? "request too long" : "send failed");
+		return;
+	}
+	hc->sent = true;
+	hc->len = 0;
+	evl_mod(hc->d->loop, &hc->io, EPOLLIN);
+}
+
+/* http: read until the status line is complete, then judge it. */
+static void http_read(struct albmd_health *hc)
+{
+	const struct albmd_cfg_health *cfg = &hc->srv->svc->cfg.health;
+	ssize_t n = recv(hc->fd, hc->buf + hc->len, sizeof(hc->buf) - hc->len, 0);
+	char why[64];
+	int code;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		health_result(hc, false, n < 0 ? strerror(errno) : "closed before a status line");
+		return;
+	}
+	hc->len += (size_t)n;
+	code = albmd_hc_http_status(hc->buf, hc->len);
+	if (code == 0 && hc->len < sizeof(hc->buf))
+		return;
+	snprintf(why, sizeof(why), code > 0 ? "status %d, expected %u" : "not an HTTP answer",
+		 code, cfg->expect);
+	health_result(hc, code == (int)cfg->expect, why);
+}
+
+static void health_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
 	struct albmd_health *hc = (struct albmd_health *)io;
 	struct albmd *d = hc->d;
@@ -75,10 +121,17 @@ static void health_writable(struct evl *loop, struct evl_io *io, uint32_t revent
 
 	(void)loop;
 	(void)revents;
-	if (getsockopt(hc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		soerr = errno;
 	albmd_lock(d);
-	health_result(hc, soerr == 0, strerror(soerr));
+	if (hc->sent) {
+		http_read(hc);
+	} else {
+		if (getsockopt(hc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr || hc->srv->svc->cfg.health.kind != ALBMD_HC_HTTP)
+			health_result(hc, soerr == 0, strerror(soerr));
+		else
+			http_send(hc);
+	}
 	albmd_unlock(d);
 }
 
@@ -91,12 +144,15 @@ static void health_start_check(struct albmd_health *hc)
 		health_result(hc, false, strerror(errno));
 		return;
 	}
-	if (connect(fd, &a->u.sa, a->len) == 0) {
+	hc->sent = false;
+	if (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) {
+		const char *why = strerror(errno);
 		close(fd);
-		health_result(hc, true, "connected");
+		health_result(hc, false, why);
 		return;
 	}
-	if (errno != EINPROGRESS || evl_add(hc->d->loop, &hc->io, fd, EPOLLOUT, health_writable) < 0) {
+	/* connected or in progress: writable tells (then, for http, the request goes) */
+	if (evl_add(hc->d->loop, &hc->io, fd, EPOLLOUT, health_io) < 0) {
 		const char *why = strerror(errno);
 		close(fd);
 		health_result(hc, false, why);

@@ -22,9 +22,11 @@
 #include "distributor/control.h"
 #include "distributor/fdlimit.h"
 #include "distributor/ha.h"
+#include "distributor/history.h"
 #include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
+#include "distributor/state_log.h"
 #include "distributor/proxy/proxy.h"
 #include "distributor/worker.h"
 #include "proto/report.h"
@@ -98,6 +100,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static int check_config(const struct albmd_config *cfg)
 {
 	uint8_t key[ALBM_KEY_LEN];
+	char token[ALBMD_HTTP_TOKEN_MAX];
 	char e[512];
 
 	if (cfg->has_agents && albm_key_load(cfg->key_file, key, e, sizeof(e)) < 0) {
@@ -106,6 +109,11 @@ static int check_config(const struct albmd_config *cfg)
 	}
 	if (cfg->has_ha && albm_key_load(cfg->ha.key_file, key, e, sizeof(e)) < 0) {
 		fprintf(stderr, "%s:%d: key-file: %s\n", cfg->path, cfg->ha.key_file_line, e);
+		return 1;
+	}
+	if (cfg->has_http && cfg->http_token_file[0] &&
+	    albmd_admin_token_load(cfg->http_token_file, token, sizeof(token), e, sizeof(e)) < 0) {
+		fprintf(stderr, "%s:%d: %s\n", cfg->path, cfg->http_token_line, e);
 		return 1;
 	}
 	printf("%s: configuration ok (%zu service%s)\n", cfg->path, cfg->nservices,
@@ -170,6 +178,8 @@ static void main_tick(struct evl *loop, struct evl_timer *t)
 	albmd_lock(d);
 	albmd_services_tick(d);
 	albmd_agents_tick(d);
+	albmd_history_tick(d, albm_now_ms());
+	albmd_state_log_tick(d, albm_now_ms());
 	albmd_unlock(d);
 	evl_timer_start(loop, t, ALBMD_TICK_MS, main_tick);
 }
@@ -343,6 +353,7 @@ static void shutdown_all(struct albmd *d)
 	evl_timer_stop(d->loop, &g_main.drain);
 	evl_timer_stop(d->loop, &g_main.linger);
 	evl_destroy(d->loop);
+	albmd_history_close(d);
 	free(d->services);
 	albmd_lock_done(d);
 	albmd_config_free(&d->cfg);

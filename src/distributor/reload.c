@@ -128,6 +128,7 @@ struct apply_plan {
 	struct albmd_ha *new_ha;      /* a new socket for the ha group */
 	bool ha_same;                 /* same listen address: key and settings only */
 	uint8_t ha_key[ALBM_KEY_LEN];
+	struct albmd_admin_conf admin_conf; /* token (loaded here), chart library */
 };
 
 static bool same_http(const struct albmd *d, const struct albmd_config *cfg)
@@ -190,6 +191,23 @@ static void plan_abandon(struct albmd *d, const struct albmd_config *cfg, struct
 		albmd_admin_close(d, p->new_admin);
 }
 
+/* The admin HTTP's token file is read here, so that a bad one rejects the config. */
+static int plan_admin_conf(const struct albmd_config *cfg, struct apply_plan *p, char *err,
+			   size_t errlen)
+{
+	char e[512];
+
+	snprintf(p->admin_conf.chart_js, sizeof(p->admin_conf.chart_js), "%s", cfg->chart_js);
+	if (!cfg->has_http || !cfg->http_token_file[0])
+		return 0;
+	if (albmd_admin_token_load(cfg->http_token_file, p->admin_conf.token,
+				   sizeof(p->admin_conf.token), e, sizeof(e)) < 0) {
+		albm_seterr(err, errlen, "%s:%d: %s", cfg->path, cfg->http_token_line, e);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Phase one: bind, load, check; nothing visible changes. */
 static int plan_make(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p,
 		     char *err, size_t errlen)
@@ -217,6 +235,8 @@ static int plan_make(struct albmd *d, const struct albmd_config *cfg, struct app
 	if ((rc = plan_agents(d, cfg, p, err, errlen)) < 0)
 		goto fail;
 	if ((rc = plan_ha(d, cfg, p, err, errlen)) < 0)
+		goto fail;
+	if ((rc = plan_admin_conf(cfg, p, err, errlen)) < 0)
 		goto fail;
 	p->admin_change = !same_http(d, cfg);
 	if (p->admin_change && cfg->has_http &&
@@ -283,13 +303,16 @@ static void commit_ha(struct albmd *d, const struct albmd_config *cfg, struct ap
 
 static void commit_admin(struct albmd *d, struct apply_plan *p)
 {
-	if (!p->admin_change)
-		return;
+	if (p->admin_change) {
+		if (d->admin)
+			albmd_admin_close(d, d->admin);
+		d->admin = p->new_admin;
+		if (d->admin)
+			albmd_admin_start(d, d->admin);
+	}
 	if (d->admin)
-		albmd_admin_close(d, d->admin);
-	d->admin = p->new_admin;
-	if (d->admin)
-		albmd_admin_start(d, d->admin);
+		albmd_admin_configure(d->admin, &p->admin_conf);
+	memset(&p->admin_conf, 0, sizeof(p->admin_conf)); /* no copy of the token lingers */
 }
 
 /* Phase two: apply; cannot fail. */

@@ -50,6 +50,7 @@ void albmd_service_unref(struct albmd_service *svc)
 	if (__atomic_sub_fetch(&svc->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		albm_svc_destroy(&svc->sched);
 		pthread_mutex_destroy(&svc->lock);
+		free(svc->hist);
 		free(svc);
 	}
 }
@@ -63,6 +64,7 @@ void albmd_server_unref(struct albmd_server *srv)
 {
 	if (__atomic_sub_fetch(&srv->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		albmd_service_unref(srv->svc);
+		free(srv->hist);
 		free(srv);
 	}
 }

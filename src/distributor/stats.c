@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "distributor/accept_guard.h"
 #include "distributor/agents.h"
 #include "distributor/ha.h"
 #include "distributor/health.h"
@@ -71,6 +72,18 @@ static bool g_reports_rejected(const struct albmd_stat_at *at, struct albmd_stat
 	if (!at->d->agents)
 		return false;
 	v->u = ALBMD_STAT_GET(at->d->agents->rejected[at->i]);
+	return true;
+}
+
+static bool g_control_accept_errors(const struct albmd_stat_at *at, struct albmd_stat_val *v)
+{
+	v->u = ALBMD_STAT_GET(at->d->st.control_accept_errors[at->i]);
+	return true;
+}
+
+static bool g_http_accept_errors(const struct albmd_stat_at *at, struct albmd_stat_val *v)
+{
+	v->u = ALBMD_STAT_GET(at->d->st.http_accept_errors[at->i]);
 	return true;
 }
 
@@ -148,6 +161,16 @@ const struct albmd_stat albmd_stats[] = {
 	  .get = g_conns_refused },
 	{ "albm_accept_errors_total", NULL, "accept_errors",
 	  "accept() calls that failed (other than EAGAIN)", C, GLOBAL, 0, .get = g_accept_errors },
+	{ "albm_listener_accept_errors_total", "listener=\"control\"", "control_accept_errors",
+	  "accept() failures of the control and admin HTTP listeners, by cause (a lack of "
+	  "descriptors or memory pauses the listener)", C, GLOBAL, 0,
+	  .get = g_control_accept_errors, .vec_label = "reason", .vec_n = ALBMD_ACCEPT_CAUSES,
+	  .vec_name = albmd_accept_cause_name },
+	{ "albm_listener_accept_errors_total", "listener=\"http\"", "http_accept_errors",
+	  "accept() failures of the control and admin HTTP listeners, by cause (a lack of "
+	  "descriptors or memory pauses the listener)", C, GLOBAL, 0,
+	  .get = g_http_accept_errors, .vec_label = "reason", .vec_n = ALBMD_ACCEPT_CAUSES,
+	  .vec_name = albmd_accept_cause_name },
 	{ "albm_reloads_total", "result=\"ok\"", "reloads_ok", "Configuration reloads by result", C,
 	  GLOBAL, 0, .get = g_reloads_ok },
 	{ "albm_reloads_total", "result=\"failed\"", "reloads_failed",

@@ -27,10 +27,13 @@ command -v curl >/dev/null || skip "curl not installed"
 . tests/lib/dr_albmd.sh
 
 dr_lab_up 3
-ADMIN=10.77.0.10:9180
+ADMIN=10.77.0.10:9180 # not loopback: albmd wants a token for it
+head -c 24 /dev/urandom | base64 >"$TMP/http.token"
+chmod 600 "$TMP/http.token"
+AUTH="Authorization: Bearer $(cat "$TMP/http.token")"
 write_conf() { # SCHED W1 W2 W3
 	cat >"$TMP/albmd.conf" <<EOF
-control { socket $TMP/albmd.sock; http $ADMIN; }
+control { socket $TMP/albmd.sock; http $ADMIN; http-token-file $TMP/http.token; }
 service web {
 	listen $VIP:80;
 	mode dr;
@@ -89,7 +92,7 @@ sleep 0.5 # the counters are read every 100 ms
 [ $(($(flows s1) - f1)) -eq "$s1" ] && [ $(($(flows s2) - f2)) -eq "$s2" ] &&
 	[ $(($(flows s3) - f3)) -eq 0 ] ||
 	fail "albmd's XDP counters: s1 +$(($(flows s1) - f1)), s2 +$(($(flows s2) - f2)), s3 +$(($(flows s3) - f3))"
-metrics=$(in_ns d curl -s -m 5 "http://$ADMIN/metrics") || fail "GET /metrics"
+metrics=$(in_ns d curl -s -m 5 -H "$AUTH" "http://$ADMIN/metrics") || fail "GET /metrics"
 grep -q "^albm_dr_server_new_flows_total{service=\"web\",server=\"s2\"} [1-9]" <<<"$metrics" ||
 	fail "/metrics has no DR flow counter for s2"
 grep -q "^albm_dr_xdp_total{interface=\"eth0\",counter=\"tx\"} [1-9]" <<<"$metrics" ||

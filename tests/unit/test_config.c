@@ -339,6 +339,14 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n interface eth0;\n}", "t.conf:1: service 'a': 'interface' is only for mode dr" },
 		{ "service a {\n listen 1.2.3.4:5;\n health-check http;\n}", "t.conf:3: usage: health-check tcp" },
 		{ "service a {\n listen 1.2.3.4:5;\n health-check tcp rise 0;\n}", "t.conf:3: bad rise '0'" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check http health;\n}", "t.conf:3: health-check http: bad path 'health'" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check http /h expect 99;\n}", "t.conf:3: bad health-check expect status" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check http /h expect;\n}", "t.conf:3: health-check: 'expect' needs a value" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check tcp expect 200;\n}", "t.conf:3: health-check tcp: 'expect' and 'host' are for health-check http" },
+		{ "service a {\n listen 1.2.3.4:5;\n health-check http /h host a/b;\n}", "t.conf:3: health-check: bad host 'a/b'" },
+		{ "control {\n http 10.1.2.3:9100;\n}", "t.conf:2: control http 10.1.2.3:9100 is not a loopback address: it needs 'http-token-file PATH;'" },
+		{ "control {\n http [::]:9100;\n}", "t.conf:2: control http [::]:9100 is not a loopback address" },
+		{ "state-dir;", "t.conf:1: 'state-dir' takes 1 argument" },
 		{ "service a {\n listen 1.2.3.4:5;\n slow-start 1s speed 2;\n}", "t.conf:3: slow-start: unknown option 'speed'" },
 		{ "service a {\n listen 1.2.3.4:5;\n sched-flags wobble;\n}", "t.conf:3: unknown sched-flag 'wobble'" },
 		{ "service a {\n listen 1.2.3.4:5;\n proxy-protocol v3;\n}", "t.conf:3: proxy-protocol takes off, v1 or v2" },
@@ -432,6 +440,41 @@ static void test_repeats_and_overlaps_allowed(void **state)
 
 /* The directive table itself: one line per name and block, slots inside their
  * struct, keyword lists where the keyword setter is, every directive documented. */
+/* The admin surfaces and the L7 check: accepted forms and their defaults. */
+static void test_admin_and_http_check(void **state)
+{
+	static const char text[] =
+		"state-dir /var/lib/albm;\n"
+		"control { http 0.0.0.0:9100; http-token-file /etc/albm/http.token; chart-js /x.js; }\n"
+		"service a { listen 127.0.0.1:80; health-check http /healthz expect 204 host h.test "
+		"rise 3; server s 127.0.0.1:81; }\n"
+		"service b { listen 127.0.0.1:82; health-check tcp; server s 127.0.0.1:83; }\n";
+	struct albmd_config cfg;
+	char err[1024];
+	(void)state;
+
+	if (albmd_config_parse("t.conf", text, strlen(text), &cfg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg.state_dir, "/var/lib/albm");
+	assert_string_equal(cfg.http_token_file, "/etc/albm/http.token");
+	assert_int_equal(cfg.http_token_line, 2);
+	assert_string_equal(cfg.chart_js, "/x.js");
+	assert_int_equal(cfg.services[0].health.kind, ALBMD_HC_HTTP);
+	assert_string_equal(cfg.services[0].health.path, "/healthz");
+	assert_int_equal(cfg.services[0].health.expect, 204);
+	assert_string_equal(cfg.services[0].health.host, "h.test");
+	assert_int_equal(cfg.services[0].health.rise, 3);
+	assert_int_equal(cfg.services[1].health.kind, ALBMD_HC_TCP);
+	assert_int_equal(cfg.services[1].health.expect, 200);
+	albmd_config_free(&cfg);
+	/* defaults: the Debian chart library; loopback needs no token */
+	static const char lo[] = "control { http 127.0.0.2:9100; }";
+	assert_int_equal(albmd_config_parse("t.conf", lo, sizeof(lo) - 1, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.chart_js, ALBMD_DEFAULT_CHART_JS);
+	assert_string_equal(cfg.state_dir, "");
+	albmd_config_free(&cfg);
+}
+
 static void test_directive_table(void **state)
 {
 	static const struct {
@@ -536,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_queue_and_albm),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_repeats_and_overlaps_allowed),
+		cmocka_unit_test(test_admin_and_http_check),
 		cmocka_unit_test(test_directive_table),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_names),

@@ -172,11 +172,15 @@ static void conn_request(struct httpd_conn *c, const struct albm_http_req *req)
 		c->srv->n.stats++;
 		conn_reply(c, 200, "application/json", httpd_stats_json(c->srv));
 		break;
+	case HTTPD_ROUTE_STATUS:
+		conn_error(c, (int)size, "status as asked\n");
+		break;
 	case HTTPD_ROUTE_BAD_SIZE:
-		conn_error(c, 400, "bad size: /bytes/N with N digits and an optional K, M or G\n");
+		conn_error(c, 400, "bad size: /bytes/N with N digits and an optional K, M or G, "
+			   "or /status/CODE with a code of 200-599\n");
 		break;
 	case HTTPD_ROUTE_NONE:
-		conn_error(c, 404, "try /bytes/N or /stats\n");
+		conn_error(c, 404, "try /bytes/N, /stats or /status/CODE\n");
 		break;
 	}
 }

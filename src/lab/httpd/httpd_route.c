@@ -1,4 +1,4 @@
-/* ALBM: albm-httpd's request targets — /bytes/N and /stats */
+/* ALBM: albm-httpd's request targets — /bytes/N, /stats and /status/CODE */
 #include "lab/httpd/httpd_route.h"
 
 #include <errno.h>
@@ -30,6 +30,13 @@ enum httpd_route httpd_route(const char *target, uint64_t *size)
 	path[n] = '\0';
 	if (!strcmp(path, "/stats"))
 		return HTTPD_ROUTE_STATS;
+	if (!strncmp(path, "/status/", 8)) {
+		uint64_t code;
+		if (albm_parse_u64(path + 8, &code) < 0 || code < 200 || code > 599)
+			return HTTPD_ROUTE_BAD_SIZE;
+		*size = code;
+		return HTTPD_ROUTE_STATUS;
+	}
 	if (strncmp(path, "/bytes/", 7))
 		return HTTPD_ROUTE_NONE;
 	return httpd_parse_bytes(path + 7, size) ? HTTPD_ROUTE_BAD_SIZE : HTTPD_ROUTE_BYTES;

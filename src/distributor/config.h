@@ -41,6 +41,9 @@ struct albmd_cfg_health {
 	unsigned rise, fall;
 };
 
+/* `access-log PATH | syslog [SOCKET] | off;` */
+enum albmd_alog_kind { ALBMD_ALOG_OFF = 0, ALBMD_ALOG_FILE, ALBMD_ALOG_SYSLOG };
+
 struct albmd_cfg_service {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr listen;
@@ -51,6 +54,8 @@ struct albmd_cfg_service {
 	char interface[IF_NAMESIZE];    /* mode dr */
 	enum albmd_xdp_mode xdp_mode;   /* mode dr: `xdp-mode generic|native;` */
 	uint64_t connect_timeout_ms, idle_timeout_ms;
+	uint64_t client_fin_timeout_ms; /* half-closed: the server has finished, the client idles */
+	uint64_t server_fin_timeout_ms; /* half-closed: the client has finished, the server idles */
 	unsigned retries;               /* extra servers tried after a failed connect */
 	unsigned max_fails;             /* passive health: failures that mark a server down */
 	uint64_t fail_timeout_ms;       /* ... for this long */
@@ -74,6 +79,8 @@ struct albmd_config {
 	uint64_t drain_timeout_ms;      /* SIGTERM: wait this long for live connections */
 	bool splice;                    /* zero-copy relay (default on) */
 	char pid_file[ALBMD_PATH_MAX];
+	enum albmd_alog_kind access_log; /* the per-connection log (access_log.c) */
+	char access_log_path[ALBMD_PATH_MAX]; /* its file, or syslog's socket */
 	/* agents { } */
 	bool has_agents;
 	struct albm_addr agents_listen;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "distributor/access_log.h"
 #include "distributor/admin_http.h"
 #include "distributor/agents.h"
 #include "distributor/control.h"
@@ -304,6 +305,7 @@ static void shutdown_all(struct albmd *d)
 	d->agents = NULL;
 	albmd_admin_close(d, d->admin);
 	albmd_control_close(d, d->control);
+	albmd_alog_install(d, NULL); /* the workers have let it go */
 	if (g_main.sig.fd >= 0) {
 		int fd = g_main.sig.fd;
 		evl_del(d->loop, &g_main.sig);

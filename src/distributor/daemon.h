@@ -133,6 +133,7 @@ struct albmd_agents;
 struct albmd_control;
 struct albmd_http;
 struct albmd_alog;
+struct albmd_memguard;
 
 /* Why the proxy refused clients for a local reason (`refusals` in albmctl stats,
  * albm_refusals_total{cause}): a local shortage is never counted against a server. */
@@ -166,6 +167,7 @@ struct albmd_hot {
 	uint32_t maxconn;    /* cfg.maxconn */
 	bool splice;         /* cfg.splice */
 	bool mem_pressure;   /* the memory cgroup is near its limit (memguard.c) */
+	uint64_t mem_conn_cap; /* connections that still fit in its memory (0: no cap) */
 	uint64_t fd_budget;  /* descriptors the proxy's sockets and pipes may hold (fdlimit.c) */
 };
 
@@ -196,6 +198,7 @@ struct albmd {
 	uint64_t drain_deadline_ms;
 	struct albmd_stats st;
 	struct albmd_alog *alog;          /* the access log's target (access_log.c), NULL: off */
+	struct albmd_memguard *memguard;  /* memguard.c; NULL without a memory limit */
 	uint64_t alog_gen;
 	void *dp_state[ALBMD_DATAPLANES_MAX]; /* each plane's daemon-wide state, by mode
 					       * (the DR plane: its XDP attachments) */

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "distributor/agents.h"
 #include "distributor/health.h"
+#include "distributor/memguard.h"
 #include "distributor/service.h"
 
 /* ---- accessors ---- */
@@ -59,6 +60,8 @@ U(g_control_errors, D->st.control_errors)
 U(g_refusals, ALBMD_STAT_GET(D->st.refusals[at->i]))
 U(g_fd_budget, __atomic_load_n(&D->hot.fd_budget, __ATOMIC_RELAXED))
 U(g_pipes, ALBMD_STAT_GET(D->st.pipes))
+U(g_mem_limit, albmd_memguard_limit(D))
+U(g_mem_working, albmd_memguard_working(D))
 U(g_alog_lines, ALBMD_STAT_GET(D->st.alog_lines))
 U(g_alog_dropped, ALBMD_STAT_GET(D->st.alog_dropped))
 
@@ -176,6 +179,12 @@ const struct albmd_stat albmd_stats[] = {
 	  GLOBAL, 0, .get = g_fd_budget },
 	{ "albm_proxy_pipes", NULL, "pipes", "Splice pipes of the proxy, pooled or in use", G,
 	  GLOBAL, 0, .get = g_pipes },
+	{ "albm_memory_limit_bytes", NULL, "memory_limit",
+	  "The memory cgroup's limit albmd keeps under (0: none, the guard is off)", G, GLOBAL, 0,
+	  .get = g_mem_limit },
+	{ "albm_memory_working_set_bytes", NULL, "memory_working_set",
+	  "The memory cgroup's usage less reclaimable page cache, at the last measurement", G,
+	  GLOBAL, 0, .get = g_mem_working },
 	{ "albm_access_log_lines_total", NULL, "access_log_lines", "Connection log lines written",
 	  C, GLOBAL, 0, .get = g_alog_lines },
 	{ "albm_access_log_dropped_total", NULL, "access_log_dropped",

@@ -69,14 +69,15 @@ static int listen_socket(const struct albm_addr *a, bool reuseport, char *err, s
 static int accept_refusal(struct albmd *d, unsigned n)
 {
 	uint64_t conns = ALBMD_STAT_GET(d->st.conns_current) + n;
-	uint32_t max = __atomic_load_n(&d->hot.maxconn, __ATOMIC_RELAXED);
+	uint64_t max = __atomic_load_n(&d->hot.maxconn, __ATOMIC_RELAXED);
 	uint64_t fds = 2 * (conns + 1) + 2 * ALBMD_STAT_GET(d->st.pipes);
 
 	if (max && conns >= max)
 		return ALBMD_REFUSE_MAXCONN;
 	if (fds > __atomic_load_n(&d->hot.fd_budget, __ATOMIC_RELAXED))
 		return ALBMD_REFUSE_FD_HEADROOM;
-	if (__atomic_load_n(&d->hot.mem_pressure, __ATOMIC_RELAXED))
+	max = __atomic_load_n(&d->hot.mem_conn_cap, __ATOMIC_RELAXED); /* 0: no memory limit */
+	if ((max && conns >= max) || __atomic_load_n(&d->hot.mem_pressure, __ATOMIC_RELAXED))
 		return ALBMD_REFUSE_MEMORY;
 	return -1;
 }

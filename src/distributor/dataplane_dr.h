@@ -33,6 +33,7 @@ struct drd_iface {
 	enum dr_mode mode;
 	struct albm_dr *dr;
 	int refs;
+	bool link_down;             /* seen down by a failed lookup (logged once) */
 	struct drd_iface *next;
 };
 

@@ -78,7 +78,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration \
+.PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration test-faults \
 	bench-sched bench-agent bench-peers bench-dr demo paper clean fuzz-bins format
 all: deps bins
 
@@ -171,6 +171,9 @@ test-fuzz: fuzz-bins
 	$(Q)bash tests/run.sh fuzz
 test-integration: bins
 	$(Q)bash tests/run.sh integration
+# the fault-injection suite (tests/faults/, docs/faults.md): also part of `make test`
+test-faults: deps-test bins
+	$(Q)bash tests/run.sh faults
 
 # ---- benchmarks, lab ----------------------------------------------------------------------
 bench-sched: deps bench-bins

@@ -3,10 +3,11 @@
  * usage: send_report --to HOST:PORT --key-file F --name NAME [--state ok|overloaded]
  *                    [--count N] [--interval-ms MS] [--boot-id N] [--seq N]
  *                    [--mem-total BYTES] [--mem-avail BYTES] [--cpu F]
- *                    [--tamper] [--replay] [--age-ms MS]
+ *                    [--tamper] [--replay] [--age-ms MS] [--skew-ms +-MS]
  * --tamper flips one byte of the measurement after signing (HMAC must fail);
  * --replay sends every datagram twice (the second must be rejected as a replay);
- * --age-ms dates the reports that far in the past (stale beyond the max age).
+ * --age-ms dates the reports that far in the past (stale beyond the max age);
+ * --skew-ms moves the agent's clock (negative: behind albmd's, positive: ahead).
  * A forged report is one signed with another key (--key-file of a different key).
  */
 #include <errno.h>
@@ -30,6 +31,7 @@ struct opts {
 	unsigned long long mem_total, mem_avail;
 	double cpu;
 	int tamper, replay;
+	long skew_ms;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -39,7 +41,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "state", 1, NULL, 's' }, { "count", 1, NULL, 'c' }, { "interval-ms", 1, NULL, 'i' },
 		{ "boot-id", 1, NULL, 'b' }, { "seq", 1, NULL, 'q' }, { "mem-total", 1, NULL, 'T' },
 		{ "mem-avail", 1, NULL, 'A' }, { "cpu", 1, NULL, 'C' }, { "tamper", 0, NULL, 'x' },
-		{ "replay", 0, NULL, 'r' }, { "age-ms", 1, NULL, 'a' }, { NULL, 0, NULL, 0 },
+		{ "replay", 0, NULL, 'r' }, { "age-ms", 1, NULL, 'a' }, { "skew-ms", 1, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	int c;
@@ -65,6 +68,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'x': o->tamper = 1; break;
 		case 'r': o->replay = 1; break;
 		case 'a': o->age_ms = strtoul(optarg, NULL, 10); break;
+		case 'S': o->skew_ms = strtol(optarg, NULL, 10); break;
 		default: return -1;
 		}
 	}
@@ -108,7 +112,7 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < o.count; i++) {
 		int n;
 		r.seq++;
-		r.timestamp_ms = albm_wall_ms() - o.age_ms;
+		r.timestamp_ms = (uint64_t)((int64_t)albm_wall_ms() + o.skew_ms) - o.age_ms;
 		n = albm_report_encode(&r, key, buf, sizeof(buf));
 		if (n < 0) {
 			fprintf(stderr, "send_report: encode: %s\n", strerror(-n));

@@ -79,7 +79,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration test-faults \
-	bench-sched bench-agent bench-peers bench-dr demo paper clean fuzz-bins format
+	bench-sched bench-agent bench-peers bench-dr bench-control demo paper clean fuzz-bins format
 all: deps bins
 
 deps:
@@ -185,6 +185,9 @@ bench-peers: deps-lab bins
 	$(Q)BUILD=$(BUILD) bash bench/peers.sh $(if $(WORKERS),--workers $(WORKERS))
 bench-dr: deps bins
 	$(Q)bash bench/dr.sh
+# 1,000 agents x 10 signed reports/s into one albmd: its CPU and the proxy's latency
+bench-control: deps bench-bins
+	$(Q)BUILD=$(BUILD) bash bench/control.sh
 demo: deps-lab bins
 	$(Q)bash lab/demo.sh
 paper: deps-lab bins

@@ -134,7 +134,7 @@ ctl enable web s1 >/dev/null
 # ---- netem: slow and lossy is not down -----------------------------------------------------
 cpu_mark "$ALBMD_PID"
 if in_ns s1 tc qdisc add dev eth0 root netem delay 80ms loss 3% 2>/dev/null; then
-	how="netem 80 ms + 3% loss"
+	how="netem 80ms, 3% loss"
 else # a kernel without sch_netem: a slow link (tbf) and random loss (nft numgen)
 	in_ns s1 tc qdisc add dev eth0 root tbf rate 20mbit burst 32kbit latency 200ms ||
 		fail "netem: neither netem nor tbf"
@@ -143,7 +143,7 @@ table inet albmfault {
 	chain out { type filter hook output priority 0; tcp sport 80 numgen random mod 100 < 3 drop; }
 }
 EOF
-	how="tbf 20 Mbit/s + 3% drop"
+	how="tbf, 3% drop"
 fi
 flows /bytes/2M netem
 out=$(requests 6)
@@ -155,6 +155,6 @@ echo "netem ($how): $(summary "$TMP/netem.flows"); 6 requests: $out"
 [ "$(failed_of "$out")" = 0 ] || fail "netem: requests failed: $out"
 [ "$(srv s1 's["state"]')" = up ] || fail "netem: the slow server was marked $(srv s1 's["state"]')"
 cpu=$(cpu_pct "$ALBMD_PID")
-row "proxy: backend slow, lossy ($how)" "held: all complete, s1 stays up" "0/8" "$cpu"
+row "proxy: slow lossy link ($how)" "held: all complete, s1 stays up" "0/8" "$cpu"
 stop_albmd
 echo "10-proxy-backend: ok"

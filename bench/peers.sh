@@ -5,6 +5,7 @@
 # number of worker processes/threads (--workers, default 1):
 #   direct          wrk straight to backend 1 (the reference)
 #   albmd           mode proxy, scheduler rr, `workers N` (splice on, its default)
+#   albmd-log       the same with the connection log on (`access-log FILE`): its cost
 #   haproxy         2.6, mode tcp, balance roundrobin, nbthread N
 #   haproxy-splice  the same with `option splice-auto` (the fair peer for a splice data plane)
 #   nginx-rr        nginx stream, round robin, worker_processes N
@@ -38,7 +39,8 @@ usage() {
 	  --workers N       worker processes/threads of every balancer (default 1)
 	  --threads N       wrk -t (default 1);  --connections N: wrk -c (default 32)
 	  --backends 1|4    backend nginx instances (default 1, listening on 4 ports)
-	  --only LIST       comma-separated subset of: albmd,haproxy,haproxy-splice,nginx-rr,nginx-lc
+	  --only LIST       comma-separated subset of:
+	                    albmd,albmd-log,haproxy,haproxy-splice,nginx-rr,nginx-lc
 	  --out FILE        also write the Markdown report to FILE
 	  --keep            keep the temp dir (configs, logs, raw wrk output)
 	Environment defaults (for make bench-peers): BENCH_RUNS, BENCH_DURATION, BENCH_WORKERS;
@@ -49,7 +51,7 @@ usage() {
 # environment defaults, for `make bench-peers` (which passes no arguments)
 RUNS=${BENCH_RUNS:-2} DURATION=${BENCH_DURATION:-10s} WORKERS=${BENCH_WORKERS:-1}
 THREADS=1 CONNS=32 BACKENDS=1 OUT="" KEEP=0
-ONLY="albmd,haproxy,haproxy-splice,nginx-rr,nginx-lc"
+ONLY="albmd,albmd-log,haproxy,haproxy-splice,nginx-rr,nginx-lc"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift ;;
@@ -96,7 +98,7 @@ BALS=(direct)
 IFS=, read -ra want <<< "$ONLY"
 for b in "${want[@]}"; do
 	case $b in
-	albmd | haproxy | haproxy-splice | nginx-rr | nginx-lc) BALS+=("$b") ;;
+	albmd | albmd-log | haproxy | haproxy-splice | nginx-rr | nginx-lc) BALS+=("$b") ;;
 	*) echo "bench/peers: unknown balancer '$b'" >&2; exit 2 ;;
 	esac
 	pick_port || fail "no free port"
@@ -108,6 +110,7 @@ start_backends "$BACKENDS"
 for b in "${BALS[@]}"; do
 	case $b in
 	albmd) start_albmd_proxy "${PORT[$b]}" ;;
+	albmd-log) start_albmd_proxy "${PORT[$b]}" albmd-log "access-log $T/access.log;" ;;
 	haproxy) start_haproxy "$b" "${PORT[$b]}" 0 ;;
 	haproxy-splice) start_haproxy "$b" "${PORT[$b]}" 1 ;;
 	nginx-rr) start_nginx_stream "$b" "${PORT[$b]}" "" ;;
@@ -189,7 +192,7 @@ done
 LOAD_END=$(loadavg)
 
 ONLY_ARG=""
-[ "$ONLY" = "albmd,haproxy,haproxy-splice,nginx-rr,nginx-lc" ] || ONLY_ARG=" --only $ONLY"
+[ "$ONLY" = "albmd,albmd-log,haproxy,haproxy-splice,nginx-rr,nginx-lc" ] || ONLY_ARG=" --only $ONLY"
 report() {
 	echo "bench/peers — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), kernel $(uname -r)"
 	echo

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ALBM test runner: runs the suites named on the command line (unit, asan, fuzz,
-# integration, or all) and ends with one summary line "N passed, N failed, N skipped".
+# integration, faults, or all) and ends with one summary line "N passed, N failed, N skipped".
 # Unit tests are cmocka programs (their own per-test lines are kept); integration
 # tests are scripts that exit 0 (pass), 4 (skip, with a reason on stdout) or other (fail).
 set -u
@@ -68,6 +68,19 @@ run_fuzz() { # short smoke run of every libFuzzer target over its seed corpus
 	done
 }
 
+# The fault suite (tests/faults/): its cases add rows to one table, printed at the end.
+run_faults() {
+	export FAULTS_TABLE=$LOGDIR/faults.tsv
+	: >"$FAULTS_TABLE"
+	run_scripts faults tests/faults/[0-9]*.sh
+	[ -s "$FAULTS_TABLE" ] || return 0
+	awk -F'\t' 'BEGIN {
+		printf "\n%-46s %-56s %-24s %s\n", "fault", "outcome", "flows lost", "albmd CPU"
+		printf "%-46s %-56s %-24s %s\n", "-----", "-------", "----------", "---------" }
+		{ printf "%-46s %-56s %-24s %s%s\n", $1, $2, $3, $4, $4 ~ /^[0-9]+$/ ? "%" : "" }
+		END { print "" }' "$FAULTS_TABLE"
+}
+
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
 for s in "${suites[@]}"; do
@@ -77,11 +90,13 @@ for s in "${suites[@]}"; do
 		run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan ;;
 	fuzz) run_fuzz ;;
 	integration) run_scripts integration tests/integration/[0-9]*.sh ;;
+	faults) run_faults ;;
 	all)
 		run_cmocka_dir "${BUILD:-build}/tests" unit
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan
 		run_fuzz
-		run_scripts integration tests/integration/[0-9]*.sh ;;
+		run_scripts integration tests/integration/[0-9]*.sh
+		run_faults ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done

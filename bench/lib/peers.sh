@@ -11,7 +11,8 @@
 #   start_backends MODE    nginx serving $T/www on every BACKEND_PORTS port; MODE "1" = one
 #                          instance with worker_processes 1 listening on all four ports,
 #                          "4" = four instances with worker_processes 1 each
-#   start_albmd_proxy PORT albmd, proxy mode, rr over the backends
+#   start_albmd_proxy PORT [NAME [LINE]]  albmd (balancer NAME, default albmd), proxy mode,
+#                          rr over the backends; LINE: one more top-level directive
 #   start_haproxy NAME PORT [SPLICE]  haproxy mode tcp, roundrobin; SPLICE=1 adds splice-auto
 #   start_nginx_stream NAME PORT [ALG]  nginx stream proxy; ALG "" (round robin) or least_conn
 #   bal_pids NAME          the PIDs whose CPU time is the balancer NAME's (master and workers)
@@ -106,11 +107,12 @@ start_backends() {
 }
 
 start_albmd_proxy() {
-	local port=$1 i
+	local port=$1 name=${2:-albmd} extra=${3:-} i
 	{
 		echo "workers $WORKERS;"
 		echo "drain-timeout 1s;"
-		echo "control { socket $T/albmd.sock; }"
+		[ -n "$extra" ] && echo "$extra"
+		echo "control { socket $T/$name.sock; }"
 		echo "service web {"
 		echo "    listen 127.0.0.1:$port;"
 		echo "    mode proxy;"
@@ -119,11 +121,11 @@ start_albmd_proxy() {
 			echo "    server s$((i + 1)) 127.0.0.1:${BACKEND_PORTS[$i]} weight 1;"
 		done
 		echo "}"
-	} > "$T/albmd.conf"
-	"$BIN/albmd" -f "$T/albmd.conf" >> "$T/albmd.log" 2>&1 &
-	BAL_PID[albmd]=$!
+	} > "$T/$name.conf"
+	"$BIN/albmd" -f "$T/$name.conf" >> "$T/$name.log" 2>&1 &
+	BAL_PID[$name]=$!
 	track_pid "$!"
-	wait_port "$port" || fail "albmd did not listen on $port: $(cat "$T/albmd.log")"
+	wait_port "$port" || fail "$name did not listen on $port: $(cat "$T/$name.log")"
 }
 
 # haproxy refuses a maxconn its open-file limit cannot hold: 2 fds per connection, plus

@@ -20,6 +20,7 @@ PEERS = ["haproxy", "haproxy-splice", "nginx-rr", "nginx-lc"]
 LABEL = {
     "direct": "direct (no balancer)",
     "albmd": "albmd (rr)",
+    "albmd-log": "albmd (rr), access-log on",
     "haproxy": "HAProxy tcp",
     "haproxy-splice": "HAProxy tcp splice-auto",
     "nginx-rr": "nginx stream rr",
@@ -130,6 +131,13 @@ def targets(res):
             d = res[(row, "direct")]["rps"]
             out.append("%s req/s ≥ 0.85× direct: albmd %s vs direct %s = %.2f× — %s" % (
                 name, fmt_rps(a["rps"]), fmt_rps(d), a["rps"] / d, verdict(a["rps"] >= 0.85 * d)))
+        lg = res.get((row, "albmd-log"))
+        if lg and a["rps"]:
+            cost = ("%.2f×" % (lg["cpu"] / a["cpu"])) if lg["cpu"] and a["cpu"] else "-"
+            out.append("%s connection log: albmd with `access-log` %s req/s vs without %s = "
+                       "%.2f× (CPU/request %s) — informative" % (
+                           name, fmt_rps(lg["rps"]), fmt_rps(a["rps"]), lg["rps"] / a["rps"],
+                           cost))
         if a["err"]:
             out.append("%s: albmd had %d socket errors or non-2xx responses — the row is "
                        "not a valid result" % (name, a["err"]))

@@ -37,7 +37,10 @@ struct albmd_agent {
 	struct albmd_server **followers; /* the servers of this name (srv->agent == this) */
 	size_t nfollowers, capfollowers;
 	struct albmd_agent *next;
+	struct albmd_agent *hnext;  /* the name index's chain (agents.c) */
 };
+
+#define ALBMD_AGENT_BUCKETS 4096    /* the name index: a report finds its agent in O(1) */
 
 struct albmd_agents {
 	struct evl_io io;
@@ -45,6 +48,7 @@ struct albmd_agents {
 	uint8_t key[ALBM_KEY_LEN];
 	uint64_t timeout_ms, max_age_ms;
 	struct albmd_agent *list;
+	struct albmd_agent *index[ALBMD_AGENT_BUCKETS]; /* by name, chained by hnext */
 	uint64_t rejected[ALBMD_REJ_COUNT];
 	uint64_t received;
 	struct albm_ratelimit rl[ALBMD_REJ_COUNT]; /* the log, per reason */

@@ -50,6 +50,9 @@ struct albmd_cfg_health {
 	unsigned rise, fall;
 };
 
+/* `access-log PATH | syslog [SOCKET] | off;` */
+enum albmd_alog_kind { ALBMD_ALOG_OFF = 0, ALBMD_ALOG_FILE, ALBMD_ALOG_SYSLOG };
+
 struct albmd_cfg_service {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr listen;
@@ -67,6 +70,8 @@ struct albmd_cfg_service {
 	bool flow_sync;                 /* ... with flow-sync on */
 	uint64_t table_interval_ms, table_guard_ms;
 	uint64_t connect_timeout_ms, idle_timeout_ms;
+	uint64_t client_fin_timeout_ms; /* half-closed: the server has finished, the client idles */
+	uint64_t server_fin_timeout_ms; /* half-closed: the client has finished, the server idles */
 	unsigned retries;               /* extra servers tried after a failed connect */
 	unsigned max_fails;             /* passive health: failures that mark a server down */
 	uint64_t fail_timeout_ms;       /* ... for this long */
@@ -117,6 +122,8 @@ struct albmd_config {
 	char announce_device[IF_NAMESIZE]; /* the tun device announced VIPs live on */
 	uint64_t announce_linger_ms;    /* SIGTERM: forward this long after the withdraw */
 	char state_dir[ALBMD_PATH_MAX]; /* "" = $STATE_DIRECTORY (systemd), else none */
+	enum albmd_alog_kind access_log; /* the per-connection log (access_log.c) */
+	char access_log_path[ALBMD_PATH_MAX]; /* its file, or syslog's socket */
 	/* agents { } */
 	bool has_agents;
 	struct albm_addr agents_listen;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "common/util.h"
 #include "distributor/dataplane.h"
@@ -258,6 +259,40 @@ static int set_token_file(struct cfg_ctx *ctx, const struct cfg_node *n, const c
 	return cfg_set_path(ctx, n, val, conf, cmd);
 }
 
+/* `access-log PATH | syslog [SOCKET] | off;` (the per-connection log, docs/albmd.md) */
+static int set_access_log(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
+			  void *conf, const struct cfg_cmd *cmd)
+{
+	struct albmd_config *cfg = conf;
+	const char *path = val;
+
+	(void)cmd;
+	if (n->nargs < 2 || n->nargs > 3 || (n->nargs == 3 && strcmp(val, "syslog"))) {
+		cfg_error(ctx, n->line, "usage: access-log PATH | syslog [SOCKET] | off");
+		return -EINVAL;
+	}
+	if (!strcmp(val, "off")) {
+		cfg->access_log = ALBMD_ALOG_OFF;
+		return 0;
+	}
+	cfg->access_log = strcmp(val, "syslog") ? ALBMD_ALOG_FILE : ALBMD_ALOG_SYSLOG;
+	if (cfg->access_log == ALBMD_ALOG_SYSLOG)
+		path = n->nargs == 3 ? n->args[2] : "/dev/log";
+	if (path[0] != '/' || strlen(path) >= sizeof(cfg->access_log_path)) {
+		cfg_error(ctx, n->line, "access-log: '%s' is not an absolute path of at most %zu "
+			  "characters", path, sizeof(cfg->access_log_path) - 1);
+		return -EINVAL;
+	}
+	if (cfg->access_log == ALBMD_ALOG_SYSLOG &&
+	    strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		cfg_error(ctx, n->line, "access-log syslog: socket path longer than %zu characters",
+			  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -EINVAL;
+	}
+	snprintf(cfg->access_log_path, sizeof(cfg->access_log_path), "%s", path);
+	return 0;
+}
+
 static int set_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
 			void *conf, const struct cfg_cmd *cmd)
 {
@@ -418,6 +453,8 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "%s", albm_sched_find("wlc") ? "wlc" : "rr");
 	svc->connect_timeout_ms = 5000;
 	svc->idle_timeout_ms = 600000;
+	svc->client_fin_timeout_ms = 30000; /* HAProxy's `timeout client-fin` / `server-fin` */
+	svc->server_fin_timeout_ms = 30000;
 	svc->retries = 2;
 	svc->max_fails = 1;
 	svc->fail_timeout_ms = 10000;
@@ -500,6 +537,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "announce-linger", CFG_MAIN, cfg_set_duration, MAIN(announce_linger_ms),
 	  .flags = CFG_OFF },
 	{ "state-dir", CFG_MAIN, cfg_set_path, MAIN(state_dir) },
+	{ "access-log", CFG_MAIN, set_access_log, MAIN(access_log_path), .flags = CFG_ANYARGS },
 	{ "agents", CFG_MAIN, block_agents, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "control", CFG_MAIN, block_control, .flags = CFG_BLOCK | CFG_ANYARGS },
 	{ "ha", CFG_MAIN, block_ha, .flags = CFG_BLOCK | CFG_ANYARGS },
@@ -540,6 +578,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "announce", CFG_SERVICE, cfg_set_onoff, SVC(announce) },
 	{ "connect-timeout", CFG_SERVICE, cfg_set_duration, SVC(connect_timeout_ms), .lo = 1 },
 	{ "idle-timeout", CFG_SERVICE, cfg_set_duration, SVC(idle_timeout_ms), .lo = 1 },
+	{ "client-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(client_fin_timeout_ms), .lo = 1 },
+	{ "server-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(server_fin_timeout_ms), .lo = 1 },
 	{ "retries", CFG_SERVICE, cfg_set_uint, SVC(retries), .hi = 16 },
 	{ "max-fails", CFG_SERVICE, cfg_set_uint, SVC(max_fails), .hi = 1000 },
 	{ "fail-timeout", CFG_SERVICE, cfg_set_duration, SVC(fail_timeout_ms) },

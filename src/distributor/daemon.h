@@ -8,6 +8,7 @@
 
 #include "distributor/config.h"
 #include "distributor/dataplane.h"
+#include "distributor/fdlimit.h"
 #include "common/ev.h"
 #include "proto/report.h"
 #include "sched/sched.h"
@@ -68,6 +69,8 @@ struct albmd_server_stats {
 	uint64_t retries;          /* connections moved from it to another server */
 	uint64_t conns_active;     /* its open connections (proxied, or DR flows counted
 				    * from the XDP counters), also after its removal */
+	uint64_t client_aborts;    /* relayed connections the client reset (passed on as one) */
+	uint64_t server_aborts;    /* relayed connections the server reset (passed on as one) */
 };
 
 /* The last state the log told of a server, and its rate limit (state_log.c). */
@@ -111,6 +114,8 @@ struct albmd_service_stats {
 	uint64_t queued;          /* gauge: clients waiting for a server (proxy/queue.c) */
 	uint64_t queued_total;    /* clients that had to wait */
 	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
+	uint64_t client_aborts;   /* relayed connections the client reset or failed */
+	uint64_t server_aborts;   /* relayed connections the server reset or failed */
 };
 
 struct albmd_service {
@@ -141,6 +146,21 @@ struct albmd_agents;
 struct albmd_ha;
 struct albmd_control;
 struct albmd_http;
+struct albmd_alog;
+struct albmd_memguard;
+
+/* Why the proxy refused clients for a local reason (`refusals` in albmctl stats,
+ * albm_refusals_total{cause}): a local shortage is never counted against a server. */
+enum albmd_refusal {
+	ALBMD_REFUSE_MAXCONN,     /* accepting paused at the global maxconn */
+	ALBMD_REFUSE_FD_HEADROOM, /* paused: no descriptor left for one more backend socket */
+	ALBMD_REFUSE_EMFILE,      /* accept4() hit the process's descriptor limit: paused */
+	ALBMD_REFUSE_ENFILE,      /* accept4() hit the system's descriptor limit: paused */
+	ALBMD_REFUSE_NOMEM,       /* accept4() found no kernel memory (ENOBUFS, ENOMEM): paused */
+	ALBMD_REFUSE_MEMORY,      /* paused: albmd's memory cgroup is near its limit */
+	ALBMD_REFUSE_BACKEND,     /* an accepted client closed: no backend socket or local port */
+	ALBMD_REFUSE_COUNT
+};
 
 #define ALBMD_ACCEPT_CAUSES 4 /* enum albmd_accept_cause (accept_guard.h) */
 
@@ -153,13 +173,20 @@ struct albmd_stats {
 	uint64_t accept_errors;
 	uint64_t control_accept_errors[ALBMD_ACCEPT_CAUSES]; /* by cause */
 	uint64_t http_accept_errors[ALBMD_ACCEPT_CAUSES];
+	uint64_t refusals[ALBMD_REFUSE_COUNT];
+	uint64_t pipes;           /* gauge: the proxy's splice pipes, pooled or in use */
+	uint64_t alog_lines;      /* access-log lines written */
+	uint64_t alog_dropped;    /* access-log lines lost (write or send failed) */
 };
 
 /* Settings the workers read without the daemon lock: copied from cfg after each
  * configuration change (albmd_publish_hot), read with relaxed atomics. */
 struct albmd_hot {
-	uint32_t maxconn; /* cfg.maxconn */
-	bool splice;      /* cfg.splice */
+	uint32_t maxconn;    /* cfg.maxconn */
+	bool splice;         /* cfg.splice */
+	bool mem_pressure;   /* the memory cgroup is near its limit (memguard.c) */
+	uint64_t mem_conn_cap; /* connections that still fit in its memory (0: no cap) */
+	uint64_t fd_budget;  /* descriptors the proxy's sockets and pipes may hold (fdlimit.c) */
 };
 
 /* The services albmd_lock() locked, unlocked (and unreferenced) by albmd_unlock(). */
@@ -190,6 +217,9 @@ struct albmd {
 	bool stopping;
 	uint64_t drain_deadline_ms;
 	struct albmd_stats st;
+	struct albmd_alog *alog;          /* the access log's target (access_log.c), NULL: off */
+	struct albmd_memguard *memguard;  /* memguard.c; NULL without a memory limit */
+	uint64_t alog_gen;
 	void *dp_state[ALBMD_DATAPLANES_MAX]; /* each plane's daemon-wide state, by mode
 					       * (the DR plane: its XDP attachments) */
 };
@@ -206,6 +236,8 @@ static inline void albmd_publish_hot(struct albmd *d)
 {
 	__atomic_store_n(&d->hot.maxconn, d->cfg.maxconn, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->hot.splice, d->cfg.splice, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->hot.fd_budget, albmd_fd_budget(&d->cfg, d->nworkers),
+			 __ATOMIC_RELAXED);
 }
 
 #endif

@@ -47,6 +47,7 @@ struct drd_iface {
 	struct evl_io ring_io;      /* the flow-event ring (dr_group.c) */
 	struct evl_timer ring_timer;
 	struct albmd *d;
+	bool link_down;             /* seen down by a failed lookup (logged once) */
 	struct drd_iface *next;
 };
 

@@ -5,16 +5,22 @@
  * never blocks after start-up): retried every tick while unresolved, looked up again
  * every DRD_NEIGH_RECHECK_MS when resolved so that a changed MAC is followed.  A
  * server unresolved for DRD_RESOLVE_GRACE_MS is logged once, by name; dr_feed.c
- * holds it down until it resolves.
+ * holds it down until it resolves.  While albmd's own interface is down (lookups all
+ * fail: the kernel flushed its neighbours) nobody is judged: a flap of our link is
+ * not the servers' fault, and their flows resume the moment it is back.
  */
 #define LOG_COMPONENT "dr"
 #include "distributor/dataplane_dr.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -36,6 +42,24 @@ static void real_resolved(struct drd_svc *ds, struct drd_real *e, const uint8_t 
 	e->unresolved_since = 0;
 }
 
+/* The interface is up and has a carrier.  While it has not, every neighbour lookup
+ * fails (the kernel flushes the table on link down): that is albmd's own link, not the
+ * servers' fault. */
+static bool link_running(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool up = true; /* when in doubt, judge the server as before */
+
+	if (fd < 0)
+		return true;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return up;
+}
+
 bool drd_real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 {
 	char err[256], host[ALBM_ADDRSTRLEN];
@@ -44,8 +68,21 @@ bool drd_real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 
 	e->next_lookup_ms = now + (rc == 0 ? DRD_NEIGH_RECHECK_MS : DRD_TICK_MS);
 	if (rc == 0) {
+		if (ds->ifc->link_down)
+			LOG_INFO("interface %s is up again", ds->ifc->name);
+		ds->ifc->link_down = false;
 		real_resolved(ds, e, mac);
 		return true;
+	}
+	if (!link_running(ds->ifc->name)) {
+		/* a flap of our link: the servers keep their MACs and states, so that the
+		 * flows go on where they were the moment the link is back */
+		if (!ds->ifc->link_down)
+			LOG_WARN("interface %s is down: the servers keep their MACs and states "
+				 "until it is back (a local fault is not theirs)", ds->ifc->name);
+		ds->ifc->link_down = true;
+		e->unresolved_since = 0;
+		return e->resolved;
 	}
 	if (!e->unresolved_since)
 		e->unresolved_since = now;

@@ -14,8 +14,12 @@
 
 #define FD_PER_CONN        2    /* client and server socket */
 #define FD_PER_CONN_SPLICE 4    /* a pipe each way while splicing */
-#define FD_RESERVE         64   /* control, admin HTTP and its clients, agents, epoll, timers */
-#define FD_PER_WORKER      (2 * 128 + 8) /* worker.c's pipe pool (128 pipes), eventfd, epoll */
+#define FD_FIXED           32   /* stdio, signalfd, timers, agents, control and admin
+				 * listeners, logs, the DR plane's maps */
+#define FD_ADMIN_CLIENTS   (64 + 64) /* control_sock.c's and admin_http.c's client caps */
+#define FD_PER_WORKER      8    /* epoll, eventfd, syslog socket */
+#define FD_ACCEPT_SLACK    (2 * 16) /* a worker's accept batch, admitted before it counts */
+#define FD_PIPE_POOL       (2 * 128) /* relay.c's pipe pool per worker */
 
 /* The connection limit in force: the global maxconn, else the sum of the services'
  * (when every service has one); 0 = unlimited. */
@@ -35,19 +39,41 @@ static uint64_t conn_limit(const struct albmd_config *cfg)
 	return sum;
 }
 
+uint64_t albmd_fd_reserve(const struct albmd_config *cfg, unsigned workers)
+{
+	uint64_t fixed = FD_FIXED + FD_ADMIN_CLIENTS;
+
+	if (!workers)
+		workers = cfg->workers ? cfg->workers : 1;
+	fixed += (uint64_t)workers * (FD_PER_WORKER + FD_ACCEPT_SLACK);
+	for (size_t i = 0; i < cfg->nservices; i++)
+		fixed += workers + cfg->services[i].nservers; /* listeners, health checks */
+	return fixed;
+}
+
 uint64_t albmd_fd_need(const struct albmd_config *cfg)
 {
-	uint64_t conns = conn_limit(cfg), per_conn = FD_PER_CONN, fixed = FD_RESERVE;
+	uint64_t conns = conn_limit(cfg), per_conn = FD_PER_CONN;
 	unsigned workers = cfg->workers ? cfg->workers : 1;
 
 	if (!conns)
 		return 0;
 	if (cfg->splice)
 		per_conn += FD_PER_CONN_SPLICE;
-	fixed += (uint64_t)workers * FD_PER_WORKER;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		fixed += workers + cfg->services[i].nservers; /* listeners, health checks */
-	return conns * per_conn + fixed;
+	return conns * per_conn + albmd_fd_reserve(cfg, workers) +
+	       (cfg->splice ? (uint64_t)workers * FD_PIPE_POOL : 0);
+}
+
+uint64_t albmd_fd_budget(const struct albmd_config *cfg, unsigned workers)
+{
+	uint64_t reserve = albmd_fd_reserve(cfg, workers);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX / 4;
+	if (rl.rlim_cur < 2 * reserve) /* a tiny limit: still serve a few clients */
+		return rl.rlim_cur / 4 > FD_PER_CONN ? rl.rlim_cur / 4 : FD_PER_CONN;
+	return rl.rlim_cur - reserve;
 }
 
 uint64_t albmd_fd_limit_raise(const struct albmd_config *cfg)

@@ -17,12 +17,14 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "distributor/access_log.h"
 #include "distributor/admin_http.h"
 #include "distributor/agents.h"
 #include "distributor/control.h"
 #include "distributor/fdlimit.h"
 #include "distributor/ha.h"
 #include "distributor/history.h"
+#include "distributor/memguard.h"
 #include "distributor/privs.h"
 #include "distributor/reload.h"
 #include "distributor/service.h"
@@ -175,6 +177,7 @@ static void main_tick(struct evl *loop, struct evl_timer *t)
 {
 	struct albmd *d = evl_data(loop);
 
+	albmd_memguard_tick(d); /* its own state and d->hot: no lock */
 	albmd_lock(d);
 	albmd_services_tick(d);
 	albmd_agents_tick(d);
@@ -308,6 +311,7 @@ static int start(struct albmd *d, struct albmd_config *cfg, char *err, size_t er
 	if (!(d->loop = evl_create(err, errlen)))
 		return -ENOMEM;
 	evl_set_data(d->loop, d);
+	albmd_memguard_open(d);
 	if ((rc = setup_signals(d)) < 0) {
 		albm_seterr(err, errlen, "signalfd: %s", strerror(-rc));
 		return rc;
@@ -344,6 +348,8 @@ static void shutdown_all(struct albmd *d)
 	albmd_ha_close(d, d->ha); /* after the services: their rings' last flows go out */
 	albmd_admin_close(d, d->admin);
 	albmd_control_close(d, d->control);
+	albmd_alog_install(d, NULL); /* the workers have let it go */
+	albmd_memguard_close(d);
 	if (g_main.sig.fd >= 0) {
 		int fd = g_main.sig.fd;
 		evl_del(d->loop, &g_main.sig);

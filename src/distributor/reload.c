@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "distributor/admin_http.h"
+#include "distributor/access_log.h"
 #include "distributor/agents.h"
 #include "distributor/ha.h"
 #include "distributor/health.h"
@@ -361,6 +362,7 @@ static void plan_commit(struct albmd *d, struct albmd_config *cfg, struct apply_
 int albmd_apply_config(struct albmd *d, struct albmd_config *cfg, char *err, size_t errlen)
 {
 	struct apply_plan p = { 0 };
+	struct albmd_alog *alog = NULL;
 	int rc;
 
 	albmd_lock(d);
@@ -370,9 +372,12 @@ int albmd_apply_config(struct albmd *d, struct albmd_config *cfg, char *err, siz
 	if (d->control && strcmp(cfg->control_socket, d->cfg.control_socket))
 		LOG_WARN("control socket %s -> %s needs a restart", d->cfg.control_socket,
 			 cfg->control_socket);
-	rc = plan_make(d, cfg, &p, err, errlen);
+	rc = albmd_alog_open(cfg, &alog, err, errlen); /* a reload reopens it: log rotation */
+	if (rc == 0 && (rc = plan_make(d, cfg, &p, err, errlen)) < 0)
+		albmd_alog_put(alog);
 	if (rc == 0) {
 		plan_commit(d, cfg, &p);
+		albmd_alog_install(d, alog);
 		cfg->workers = d->nworkers ? d->nworkers : cfg->workers;
 		if (d->control)
 			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",

@@ -15,6 +15,7 @@
 #include "distributor/agents.h"
 #include "distributor/ha.h"
 #include "distributor/health.h"
+#include "distributor/memguard.h"
 #include "distributor/service.h"
 
 /* ---- accessors ---- */
@@ -58,6 +59,24 @@ U(g_reloads_failed, D->st.reloads_failed)
 U(g_control_commands, D->st.control_commands)
 U(g_control_ok, D->st.control_commands - D->st.control_errors)
 U(g_control_errors, D->st.control_errors)
+U(g_refusals, ALBMD_STAT_GET(D->st.refusals[at->i]))
+U(g_fd_budget, __atomic_load_n(&D->hot.fd_budget, __ATOMIC_RELAXED))
+U(g_pipes, ALBMD_STAT_GET(D->st.pipes))
+U(g_mem_limit, albmd_memguard_limit(D))
+U(g_mem_working, albmd_memguard_working(D))
+U(g_alog_lines, ALBMD_STAT_GET(D->st.alog_lines))
+U(g_alog_dropped, ALBMD_STAT_GET(D->st.alog_dropped))
+
+static const char *refusal_name(size_t i)
+{
+	static const char *const names[ALBMD_REFUSE_COUNT] = {
+		[ALBMD_REFUSE_MAXCONN] = "maxconn",     [ALBMD_REFUSE_FD_HEADROOM] = "fd_headroom",
+		[ALBMD_REFUSE_EMFILE] = "emfile",       [ALBMD_REFUSE_ENFILE] = "enfile",
+		[ALBMD_REFUSE_NOMEM] = "nomem",         [ALBMD_REFUSE_MEMORY] = "memory",
+		[ALBMD_REFUSE_BACKEND] = "backend_socket",
+	};
+	return i < ALBMD_REFUSE_COUNT ? names[i] : "?";
+}
 
 static bool g_reports_received(const struct albmd_stat_at *at, struct albmd_stat_val *v)
 {
@@ -103,6 +122,8 @@ U(s_queued, ALBMD_STAT_GET(SVC->st.queued))
 U(s_queued_total, ALBMD_STAT_GET(SVC->st.queued_total))
 U(s_queue_timeouts, ALBMD_STAT_GET(SVC->st.queue_timeouts))
 U(s_retries, ALBMD_STAT_GET(SVC->st.retries))
+U(s_client_aborts, ALBMD_STAT_GET(SVC->st.client_aborts))
+U(s_server_aborts, ALBMD_STAT_GET(SVC->st.server_aborts))
 
 U(v_state, albmd_server_state(D, SRV) == (enum albmd_state)at->i)
 U(v_weight, SRV->admin == ALBMD_ADMIN_DRAIN ? 0 : SRV->weight)
@@ -118,6 +139,8 @@ U(v_picks, ALBMD_STAT_GET(SRV->st.picks))
 U(v_connect_failures, ALBMD_STAT_GET(SRV->st.connect_failures))
 U(v_retries, ALBMD_STAT_GET(SRV->st.retries))
 U(v_hc_failures, albmd_health_failures(SRV))
+U(v_client_aborts, ALBMD_STAT_GET(SRV->st.client_aborts))
+U(v_server_aborts, ALBMD_STAT_GET(SRV->st.server_aborts))
 
 static const char *state_name(size_t i)
 {
@@ -171,6 +194,26 @@ const struct albmd_stat albmd_stats[] = {
 	  "descriptors or memory pauses the listener)", C, GLOBAL, 0,
 	  .get = g_http_accept_errors, .vec_label = "reason", .vec_n = ALBMD_ACCEPT_CAUSES,
 	  .vec_name = albmd_accept_cause_name },
+	{ "albm_refusals_total", NULL, "refusals",
+	  "Clients refused, or accepting paused, for a local reason (never a server's fault), "
+	  "by cause", C, GLOBAL, 0, .get = g_refusals, .vec_label = "cause",
+	  .vec_n = ALBMD_REFUSE_COUNT, .vec_name = refusal_name },
+	{ "albm_fd_budget", NULL, "fd_budget",
+	  "Descriptors the proxy's sockets and pipes may hold (RLIMIT_NOFILE less a reserve)", G,
+	  GLOBAL, 0, .get = g_fd_budget },
+	{ "albm_proxy_pipes", NULL, "pipes", "Splice pipes of the proxy, pooled or in use", G,
+	  GLOBAL, 0, .get = g_pipes },
+	{ "albm_memory_limit_bytes", NULL, "memory_limit",
+	  "The memory cgroup's limit albmd keeps under (0: none, the guard is off)", G, GLOBAL, 0,
+	  .get = g_mem_limit },
+	{ "albm_memory_working_set_bytes", NULL, "memory_working_set",
+	  "The memory cgroup's usage less reclaimable page cache, at the last measurement", G,
+	  GLOBAL, 0, .get = g_mem_working },
+	{ "albm_access_log_lines_total", NULL, "access_log_lines", "Connection log lines written",
+	  C, GLOBAL, 0, .get = g_alog_lines },
+	{ "albm_access_log_dropped_total", NULL, "access_log_dropped",
+	  "Connection log lines lost (the file or syslog did not take them)", C, GLOBAL, 0,
+	  .get = g_alog_dropped },
 	{ "albm_reloads_total", "result=\"ok\"", "reloads_ok", "Configuration reloads by result", C,
 	  GLOBAL, 0, .get = g_reloads_ok },
 	{ "albm_reloads_total", "result=\"failed\"", "reloads_failed",
@@ -211,6 +254,12 @@ const struct albmd_stat albmd_stats[] = {
 	  .get = s_queue_timeouts },
 	{ "albm_service_retries_total", NULL, "retries", "Connect retries on another server", C,
 	  SERVICE, 0, .get = s_retries },
+	{ "albm_service_client_aborts_total", NULL, "client_aborts",
+	  "Relayed connections the client reset (passed on to the server as a reset)", C, SERVICE,
+	  0, .get = s_client_aborts },
+	{ "albm_service_server_aborts_total", NULL, "server_aborts",
+	  "Relayed connections the server reset (passed on to the client as a reset)", C, SERVICE,
+	  0, .get = s_server_aborts },
 
 	{ "albm_server_state", NULL, NULL,
 	  "Server state (1 for the current one of up, overloaded, drain, down, unknown)", G, SERVER,
@@ -242,6 +291,10 @@ const struct albmd_stat albmd_stats[] = {
 	  "Effective weight published by the scheduler", G, SERVER, REAL, .get = v_eff_weight },
 	{ "albm_server_health_check_failures_total", NULL, "health_check_failures",
 	  "Failed active health checks", C, SERVER, 0, .get = v_hc_failures },
+	{ "albm_server_client_aborts_total", NULL, "client_aborts",
+	  "Relayed connections to it that the client reset", C, SERVER, 0, .get = v_client_aborts },
+	{ "albm_server_server_aborts_total", NULL, "server_aborts",
+	  "Relayed connections it reset", C, SERVER, 0, .get = v_server_aborts },
 	{ "albm_agent_mem_total_bytes", NULL, NULL, "Agent: memory total", G, SERVER, 0,
 	  .get = a_mem_total },
 	{ "albm_agent_mem_available_bytes", NULL, NULL, "Agent: memory available", G, SERVER, 0,

@@ -12,6 +12,12 @@
 #   free_port               a TCP port below the ephemeral range that no socket uses
 #   free_udp_port           a loopback UDP port nobody uses right now
 #   make_key FILE           a new agent key (albm-agent --gen-key)
+#   fault_server NAME PORT MODE [ARGS]  a misbehaving TCP peer of tests/lib/fault_tools.py
+#                           (tracked); returns once it listens; its output in $TMP/NAME.log
+#   svc_json SERVICE EXPR   a Python expression on SERVICE's object of `list --json` (s)
+#   stats_json EXPR         a Python expression on `albmctl stats --json` (d)
+#   svc_is SERVICE EXPR V   true when svc_json SERVICE EXPR prints V (for wait_until, which
+#   stats_is EXPR V         would read a "$(...)" argument only once); stats_is the same
 
 ALBMD_SOCK=""
 
@@ -84,3 +90,25 @@ albmd_sanitizer_check() {
 		exit 1
 	fi
 }
+
+fault_server() {
+	local name=$1 port=$2 mode=$3
+	shift 3
+	python3 tests/lib/fault_tools.py serve "$port" --mode "$mode" "$@" >"$TMP/$name.log" 2>&1 &
+	track_pid $!
+	wait_until 10 grep -q listening "$TMP/$name.log" || fail "$name did not start: $(cat "$TMP/$name.log")"
+}
+
+svc_json() {
+	ctl list --json | python3 -c "import json, sys
+for s in json.load(sys.stdin)['services']:
+    if s['name'] == sys.argv[1]:
+        print(eval(sys.argv[2]))" "$1" "$2"
+}
+
+stats_json() {
+	ctl stats --json | python3 -c "import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"
+}
+
+svc_is() { [ "$(svc_json "$1" "$2")" = "$3" ]; }
+stats_is() { [ "$(stats_json "$1")" = "$2" ]; }

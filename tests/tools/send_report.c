@@ -3,13 +3,14 @@
  * usage: send_report --to HOST:PORT [--to ...] --key-file F --name NAME [--state ok|overloaded]
  *                    [--count N] [--interval-ms MS] [--boot-id N] [--seq N]
  *                    [--mem-total BYTES] [--mem-avail BYTES[,BYTES...]] [--cpu F]
- *                    [--tamper] [--replay] [--age-ms MS] [--stagger-ms MS]
+ *                    [--tamper] [--replay] [--age-ms MS] [--stagger-ms MS] [--skew-ms +-MS]
  * Up to 4 --to: every datagram goes to each, in order, --stagger-ms apart (the same
  * report reaching several distributors at different moments, as an agent's does);
  * --mem-avail with a list: report i takes value i modulo the list's length;
  * --tamper flips one byte of the measurement after signing (HMAC must fail);
  * --replay sends every datagram twice (the second must be rejected as a replay);
- * --age-ms dates the reports that far in the past (stale beyond the max age).
+ * --age-ms dates the reports that far in the past (stale beyond the max age);
+ * --skew-ms moves the agent's clock (negative: behind albmd's, positive: ahead).
  * A forged report is one signed with another key (--key-file of a different key).
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ struct opts {
 	unsigned long long mem_total;
 	double cpu;
 	int tamper, replay;
+	long skew_ms;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -49,7 +51,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "boot-id", 1, NULL, 'b' }, { "seq", 1, NULL, 'q' }, { "mem-total", 1, NULL, 'T' },
 		{ "mem-avail", 1, NULL, 'A' }, { "cpu", 1, NULL, 'C' }, { "tamper", 0, NULL, 'x' },
 		{ "replay", 0, NULL, 'r' }, { "age-ms", 1, NULL, 'a' },
-		{ "stagger-ms", 1, NULL, 'S' }, { NULL, 0, NULL, 0 },
+		{ "stagger-ms", 1, NULL, 'S' }, { "skew-ms", 1, NULL, 'K' }, { NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	int c;
@@ -85,6 +87,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'x': o->tamper = 1; break;
 		case 'r': o->replay = 1; break;
 		case 'a': o->age_ms = strtoul(optarg, NULL, 10); break;
+		case 'K': o->skew_ms = strtol(optarg, NULL, 10); break;
 		default: return -1;
 		}
 	}
@@ -135,7 +138,7 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < o.count; i++) {
 		int n;
 		r.seq++;
-		r.timestamp_ms = albm_wall_ms() - o.age_ms;
+		r.timestamp_ms = (uint64_t)((int64_t)albm_wall_ms() + o.skew_ms) - o.age_ms;
 		r.m.mem_available_bytes = o.avail[i % (unsigned long)o.navail];
 		n = albm_report_encode(&r, key, buf, sizeof(buf));
 		if (n < 0) {

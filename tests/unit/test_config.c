@@ -75,10 +75,12 @@ static void test_defaults_and_options(void **state)
 	char err[1024];
 	const char *text =
 		"workers 2; maxconn 100; drain-timeout 3s; splice off; pid-file \"/tmp/x y.pid\";\n"
+		"access-log /var/log/albm/conn.log;\n"
 		"control { http 9191; }\n"
 		"service a {\n"
 		" listen [::1]:8080;\n"
 		" connect-timeout 250ms; idle-timeout 2m; retries 0; max-fails 3; fail-timeout 1s;\n"
+		" client-fin-timeout 1500ms; server-fin-timeout 2s;\n"
 		" maxconn 10; proxy-protocol v1; sched-flags sh-fallback sh-port;\n"
 		" slow-start 2s aggression 2 min 0.2; rise-alpha 0.5; all-overloaded refuse;\n"
 		" health-check tcp interval 500ms timeout 100ms rise 1 fall 4;\n"
@@ -93,6 +95,8 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(cfg.drain_timeout_ms, 3000);
 	assert_false(cfg.splice);
 	assert_string_equal(cfg.pid_file, "/tmp/x y.pid");
+	assert_int_equal(cfg.access_log, ALBMD_ALOG_FILE);
+	assert_string_equal(cfg.access_log_path, "/var/log/albm/conn.log");
 	assert_false(cfg.has_agents);
 	assert_string_equal(cfg.control_socket, ALBMD_DEFAULT_SOCKET);
 	/* a bare port is loopback */
@@ -102,6 +106,8 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(albm_addr_family(&s->listen), AF_INET6);
 	assert_int_equal(s->connect_timeout_ms, 250);
 	assert_int_equal(s->idle_timeout_ms, 120000);
+	assert_int_equal(s->client_fin_timeout_ms, 1500);
+	assert_int_equal(s->server_fin_timeout_ms, 2000);
 	assert_int_equal(s->retries, 0);
 	assert_int_equal(s->max_fails, 3);
 	assert_int_equal(s->fail_timeout_ms, 1000);
@@ -128,11 +134,26 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(s->nservers, 0);
 	assert_int_equal(s->retries, 2);
 	assert_int_equal(s->connect_timeout_ms, 5000);
+	assert_int_equal(s->client_fin_timeout_ms, 30000); /* HAProxy-like, short */
+	assert_int_equal(s->server_fin_timeout_ms, 30000);
+	assert_int_equal(cfg.access_log, ALBMD_ALOG_OFF);
 	assert_int_equal(s->mode, ALBMD_MODE_PROXY);
 	assert_non_null(albm_sched_find(s->scheduler));
 	assert_false(s->health.enabled);
 	assert_true(cfg.splice);
 	assert_int_equal(cfg.workers, 1);
+	albmd_config_free(&cfg);
+
+	/* access-log to syslog: /dev/log unless a socket is named */
+	assert_int_equal(parse("access-log syslog;", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.access_log, ALBMD_ALOG_SYSLOG);
+	assert_string_equal(cfg.access_log_path, "/dev/log");
+	albmd_config_free(&cfg);
+	assert_int_equal(parse("access-log syslog /run/x.sock;", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.access_log_path, "/run/x.sock");
+	albmd_config_free(&cfg);
+	assert_int_equal(parse("access-log off;", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.access_log, ALBMD_ALOG_OFF);
 	albmd_config_free(&cfg);
 }
 
@@ -330,6 +351,13 @@ static void test_errors(void **state)
 		{ "workers 65;", "t.conf:1: bad workers '65'" },
 		{ "splice maybe;", "'splice' takes 'on' or 'off'" },
 		{ "drain-timeout 5;", "t.conf:1: bad drain-timeout" },
+		{ "access-log;", "t.conf:1: usage: access-log PATH | syslog [SOCKET] | off" },
+		{ "access-log rel/path.log;", "t.conf:1: access-log: 'rel/path.log' is not an absolute path" },
+		{ "access-log /a /b;", "t.conf:1: usage: access-log" },
+		{ "access-log syslog /tmp/" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx;", "t.conf:1: access-log syslog: socket path longer" },
+		{ "service a {\n listen 1.2.3.4:5;\n server-fin-timeout 0;\n}", "t.conf:3: bad server-fin-timeout" },
+		{ "service a {\n listen 1.2.3.4:5;\n client-fin-timeout x;\n}", "t.conf:3: bad client-fin-timeout" },
 		{ "}", "t.conf:1: unexpected '}'" },
 		{ ";", "t.conf:1: unexpected ';'" },
 		{ "{", "t.conf:1: unexpected '{'" },

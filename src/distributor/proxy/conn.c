@@ -225,10 +225,12 @@ bool conn_may_queue(struct albmd_conn *c)
 
 	if (svc->removed || !svc->cfg.queue_timeout_ms || !conn_svc_has_live_server(svc)) {
 		ALBMD_STAT_ADD(svc->st.no_server, 1);
+		c->refusal = 'S';
 		return false;
 	}
 	if (ALBMD_STAT_GET(svc->st.queued) >= svc->cfg.queue_max) {
 		ALBMD_STAT_ADD(svc->st.refused, 1);
+		c->refusal = 'P';
 		LOG_RL(ALBM_LOG_WARN, "service '%s': queue full (queue-max %u), client closed",
 		       svc->name, svc->cfg.queue_max);
 		return false;
@@ -242,18 +244,23 @@ bool conn_may_queue(struct albmd_conn *c)
 
 enum conn_admission conn_admit(struct albmd_conn *c, struct albmd_service *svc, bool splice)
 {
-	if (svc->removed)
+	if (svc->removed) {
+		c->refusal = 'K';
 		return ADMIT_CLOSE;
+	}
 	c->svc = svc;
 	albmd_service_ref(svc);
 	ALBMD_STAT_ADD(svc->st.conns_active, 1);
 	if (svc->cfg.maxconn && ALBMD_STAT_GET(svc->st.conns_active) > svc->cfg.maxconn) {
 		ALBMD_STAT_ADD(svc->st.refused, 1);
+		c->refusal = 'P';
 		return ADMIT_CLOSE;
 	}
 	ALBMD_STAT_ADD(svc->st.conns_total, 1);
 	c->connect_timeout_ms = svc->cfg.connect_timeout_ms;
 	c->idle_timeout_ms = svc->cfg.idle_timeout_ms;
+	c->client_fin_timeout_ms = svc->cfg.client_fin_timeout_ms;
+	c->server_fin_timeout_ms = svc->cfg.server_fin_timeout_ms;
 	c->retries = svc->cfg.retries;
 	c->pp = svc->cfg.proxy_protocol;
 	c->splice = splice;

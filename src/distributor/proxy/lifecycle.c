@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "distributor/proxy/alog.h"
 #include "distributor/proxy/conn.h"
 #include "distributor/proxy/pp.h"
 #include "distributor/proxy/queue.h"
@@ -33,27 +34,81 @@ static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents);
 
 /* ---- closing ---- */
 
-static void conn_close(struct albmd_conn *c)
+/* The phase a connection ends in (the access log's second letter): queued, connecting
+ * (or admitted without a server yet), or relaying data. */
+static char conn_phase(const struct albmd_conn *c)
+{
+	return c->state == CONN_QUEUED ? 'Q' : c->state == CONN_CONNECTING ? 'C' : 'D';
+}
+
+/* An abort seen on one side of a relayed connection goes on to the other as an abort:
+ * a close with SO_LINGER 0 sends a reset, so a truncated transfer never looks like a
+ * complete one (a clean end of stream stays a FIN).  Counted on the service and the
+ * server. */
+static void conn_pass_abort(struct albmd_conn *c, char cause)
+{
+	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	int other = cause == 'C' ? SIDE_SERVER : SIDE_CLIENT;
+	bool by_client = cause == 'C';
+
+	if (c->end[other].io.fd >= 0)
+		setsockopt(c->end[other].io.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	ALBMD_STAT_ADD(*(by_client ? &c->svc->st.client_aborts : &c->svc->st.server_aborts), 1);
+	if (c->srv)
+		ALBMD_STAT_ADD(*(by_client ? &c->srv->st.client_aborts : &c->srv->st.server_aborts), 1);
+}
+
+/* Time spent in the queue, added up when a client leaves it (the access log's Tw). */
+static void conn_unqueued(struct albmd_conn *c)
+{
+	if (c->queued_ms) {
+		c->wait_ms += (uint32_t)(evl_now(c->pw->loop) - c->queued_ms);
+		c->queued_ms = 0;
+	}
+}
+
+/*
+ * Close a connection; `cause` says who ended it, with HAProxy's letters, and `phase`
+ * when (the access log's termination state, docs/albmd.md): '-' both sides finished,
+ * 'C' / 'S' the client / server aborted (a reset or an error; the server also when it
+ * refused or none was left), 'c' / 's' a client-side / server-side timeout, 'R' a local
+ * resource ran out, 'P' a limit of the proxy, 'K' shutdown or reload, 'I' an internal
+ * error; phase 'Q' queued, 'C' connecting, 'D' relaying data.
+ */
+static void conn_close_in(struct albmd_conn *c, char cause, char phase)
 {
 	struct albmd_pworker *pw = c->pw;
 
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->state == CONN_RELAY && (cause == 'C' || cause == 'S'))
+		conn_pass_abort(c, cause);
 	if (c->state == CONN_QUEUED)
 		queue_unlink(c);
+	conn_unqueued(c);
+	c->term[0] = cause;
+	c->term[1] = cause == '-' ? '-' : phase; /* "--": a normal end */
+	if (pw->alog)
+		alog_conn(pw, c, evl_now(pw->loop));
 	for (int i = 0; i < 2; i++)
 		evl_close(pw->loop, &c->end[i].io); /* no-op when not open */
 	relay_release(c);
 	conn_bury(c); /* its server goes back in the worker's next lock section */
 }
 
-/* Close every connection of a list chained by qnext (queue.c's results). */
-static void close_list(struct albmd_conn *c)
+static void conn_close(struct albmd_conn *c, char cause)
+{
+	conn_close_in(c, cause, conn_phase(c));
+}
+
+/* Close every connection of a list chained by qnext that left the queue (queue.c's
+ * results). */
+static void close_list(struct albmd_conn *c, char cause)
 {
 	while (c) {
 		struct albmd_conn *next = c->qnext;
 		c->qnext = NULL;
-		conn_close(c);
+		conn_close_in(c, cause, 'Q');
 		c = next;
 	}
 }
@@ -67,15 +122,39 @@ static void retry_later(struct albmd_conn *c)
 	c->pw->retry = c;
 }
 
+/* A failure of albmd's own, not the server's: no descriptor, no kernel memory, no
+ * local port.  It is never reported to the passive health check. */
+static bool local_failure(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+	       err == EADDRNOTAVAIL || err == ENOSPC;
+}
+
+/* The backend socket of an accepted client could not be made: close the client (the
+ * server is given back untouched) and, on a shortage, pause accepting a moment. */
+static void conn_local_failure(struct albmd_conn *c, int err)
+{
+	struct albmd_pworker *pw = c->pw;
+
+	ALBMD_STAT_ADD(pw->d->st.refusals[ALBMD_REFUSE_BACKEND], 1);
+	LOG_RL(ALBM_LOG_ERR, "service '%s': no backend socket for server '%s': %s (a local "
+	       "shortage, not the server's fault: client closed)", c->svc->name, c->srv->name,
+	       strerror(err));
+	if (err != EADDRNOTAVAIL)
+		pw->pause_until_ms = evl_now(pw->loop) + ALBMD_ACCEPT_PAUSE_MS;
+	conn_close(c, 'R');
+}
+
 /* Start connecting to c->srv; on immediate failure queue a retry. */
 static void conn_connect(struct albmd_conn *c)
 {
 	struct albmd_pworker *pw = c->pw;
 	const struct albm_addr *a = &c->srv->addr;
-	int one = 1, fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, err, fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	c->attempts++;
 	c->start_ms = evl_now(pw->loop);
+	conn_unqueued(c);
 	c->state = CONN_CONNECTING;
 	c->rd_ready[SIDE_SERVER] = c->wr_ready[SIDE_SERVER] = c->rdhup[SIDE_SERVER] = false;
 	if (fd >= 0)
@@ -83,19 +162,26 @@ static void conn_connect(struct albmd_conn *c)
 	if (fd < 0 || (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) ||
 	    evl_add(pw->loop, &c->end[SIDE_SERVER].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		    conn_io) < 0) {
-		LOG_RL(ALBM_LOG_WARN, "service '%s': connect to server '%s': %s", c->svc->name,
-		       c->srv->name, strerror(errno));
+		err = errno;
 		if (fd >= 0)
 			close(fd);
+		if (local_failure(err)) {
+			conn_local_failure(c, err);
+			return;
+		}
+		LOG_RL(ALBM_LOG_WARN, "service '%s': connect to server '%s': %s", c->svc->name,
+		       c->srv->name, strerror(err));
+		c->connect_timed_out = false;
 		retry_later(c);
 	}
 }
 
 /* The connect failed or timed out: close the server socket and queue a retry. */
-static void conn_connect_failed(struct albmd_conn *c, const char *why)
+static void conn_connect_failed(struct albmd_conn *c, const char *why, bool timeout)
 {
 	LOG_RL(ALBM_LOG_WARN, "service '%s': connect to server '%s' failed: %s", c->svc->name,
 	       c->srv->name, why);
+	c->connect_timed_out = timeout;
 	evl_close(c->pw->loop, &c->end[SIDE_SERVER].io);
 	retry_later(c);
 }
@@ -109,7 +195,7 @@ static void connect_list(struct albmd_conn *c)
 		if (c->srv)
 			conn_connect(c);
 		else
-			conn_close(c);
+			conn_close_in(c, 'S', 'Q'); /* no server left for a waiting client */
 		c = next;
 	}
 }
@@ -135,7 +221,7 @@ static void conn_retry(struct albmd_conn *c)
 	if (queued)
 		queue_push(c);
 	else if (!c->srv)
-		conn_close(c);
+		conn_close(c, c->refusal ? c->refusal : c->connect_timed_out ? 's' : 'S');
 	else
 		conn_connect(c);
 }
@@ -158,13 +244,14 @@ static struct albmd_conn *conn_new(struct albmd_pworker *pw, int fd, const struc
 	struct albmd_conn *c = conn_alloc(pw);
 
 	c->peer = *peer;
-	c->start_ms = c->last_ms = evl_now(pw->loop);
+	c->accept_ms = c->start_ms = c->last_ms = evl_now(pw->loop);
+	c->connect_ms = UINT32_MAX; /* not connected yet (the access log's Tc) */
 	c->state = CONN_CONNECTING;
 	/* TCP_NODELAY comes from the listening socket (listener.c) */
 	if (evl_add(pw->loop, &c->end[SIDE_CLIENT].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		    conn_io) < 0) {
 		close(fd);
-		conn_close(c);
+		conn_close(c, 'R');
 		return NULL;
 	}
 	return c;
@@ -221,7 +308,7 @@ void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const in
 			k++;
 	if (!(svc = lock_listener_service(pw, l))) {
 		for (unsigned i = 0; i < k; i++)
-			conn_close(cs[i]);
+			conn_close(cs[i], 'K');
 		return;
 	}
 	for (unsigned i = 0; i < k; i++)
@@ -230,7 +317,7 @@ void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const in
 	albmd_service_unref(svc); /* the admitted connections hold their own */
 	for (unsigned i = 0; i < k; i++) {
 		if (adm[i] == ADMIT_CLOSE)
-			conn_close(cs[i]);
+			conn_close(cs[i], cs[i]->refusal ? cs[i]->refusal : 'S');
 		else if (adm[i] == ADMIT_QUEUE)
 			queue_push(cs[i]);
 		else
@@ -242,8 +329,12 @@ void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const in
 
 static void conn_relay(struct albmd_conn *c)
 {
-	if (relay_pump(c) != 0)
-		conn_close(c);
+	int rc = relay_pump(c);
+
+	if (rc > 0)
+		conn_close(c, '-');
+	else if (rc < 0)
+		conn_close(c, c->failed_side < 0 ? 'R' : c->failed_side == SIDE_CLIENT ? 'C' : 'S');
 }
 
 /* The connect succeeded: the PROXY protocol header first, then the relay. */
@@ -255,6 +346,7 @@ static void conn_established(struct albmd_conn *c)
 
 	c->state = CONN_RELAY;
 	c->last_ms = evl_now(c->pw->loop);
+	c->connect_ms = (uint32_t)(c->last_ms - c->start_ms);
 	c->wr_ready[SIDE_SERVER] = true;
 	c->rd_ready[SIDE_CLIENT] = true; /* its edge may have come while connecting */
 	if (__atomic_load_n(&c->srv->fails, __ATOMIC_RELAXED)) {
@@ -265,10 +357,13 @@ static void conn_established(struct albmd_conn *c)
 	if (c->pp != ALBMD_PP_OFF) {
 		if (getsockname(c->end[SIDE_CLIENT].io.fd, &local.u.sa, &local.len) < 0 ||
 		    (n = albmd_pp_header(c->pp, &c->peer, &local, hdr, sizeof(hdr))) <= 0) {
-			conn_close(c);
+			conn_close(c, 'I');
 			return;
 		}
-		relay_stash(c, SIDE_CLIENT, hdr, (size_t)n);
+		if (relay_stash(c, SIDE_CLIENT, hdr, (size_t)n) < 0) {
+			conn_close(c, 'R');
+			return;
+		}
 	}
 	conn_relay(c);
 }
@@ -287,7 +382,7 @@ static void conn_connected(struct albmd_conn *c, uint32_t revents)
 	if (!err && !(revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return; /* readable before writable: not a verdict yet */
 	if (err || (revents & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP)) {
-		conn_connect_failed(c, strerror(err ? err : ECONNREFUSED));
+		conn_connect_failed(c, strerror(err ? err : ECONNREFUSED), err == ETIMEDOUT);
 		return;
 	}
 	conn_established(c);
@@ -311,7 +406,7 @@ static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 	if (c->state == CONN_QUEUED) {
 		/* its request waits in the kernel; conn_established() reads it later */
 		if (queue_client_gone(c, revents))
-			conn_close(c);
+			conn_close(c, 'C');
 		return;
 	}
 	if (c->state == CONN_CONNECTING) {
@@ -341,7 +436,7 @@ void proxy_queue_timer(struct evl *loop, struct evl_timer *t)
 {
 	struct albmd_pworker *pw = (struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, qtimer));
 
-	close_list(queue_take_expired(pw, evl_now(loop)));
+	close_list(queue_take_expired(pw, evl_now(loop)), 's');
 	if (pw->qhead) {
 		conn_release_dead(pw, NULL);
 		connect_list(queue_dispatch(pw));
@@ -350,19 +445,37 @@ void proxy_queue_timer(struct evl *loop, struct evl_timer *t)
 		evl_timer_start(loop, &pw->qtimer, ALBMD_QUEUE_POLL_MS, proxy_queue_timer);
 }
 
+/* The timeout that struck a relayed connection ('c' client side, 's' server side), or
+ * 0.  Once one side has finished its stream, the other gets the shorter fin timeout
+ * (HAProxy's `timeout client-fin` / `server-fin`): a half-closed connection whose
+ * peer fell silent does not hold two descriptors for the whole idle-timeout. */
+static char relay_timeout(const struct albmd_conn *c, uint64_t now)
+{
+	uint64_t idle = now - c->last_ms;
+
+	if (c->dir[SIDE_CLIENT].eof && idle >= c->server_fin_timeout_ms)
+		return 's'; /* the client has finished: the server is expected */
+	if (c->dir[SIDE_SERVER].eof && idle >= c->client_fin_timeout_ms)
+		return 'c'; /* the server has finished: the client is expected */
+	return idle >= c->idle_timeout_ms ? 'c' : 0;
+}
+
 void proxy_sweep_conns(struct albmd_pworker *pw)
 {
 	uint64_t now = evl_now(pw->loop);
 	struct albmd_conn *c, *next;
+	char why;
 
 	for (c = pw->conns; c; c = next) {
 		next = c->next;
 		if (c->state == CONN_CONNECTING && c->end[SIDE_SERVER].io.fd >= 0 &&
 		    now - c->start_ms >= c->connect_timeout_ms) {
-			conn_connect_failed(c, "connect timeout");
-		} else if (c->state == CONN_RELAY && now - c->last_ms >= c->idle_timeout_ms) {
-			LOG_DEBUG("service '%s': idle timeout", c->svc->name);
-			conn_close(c);
+			conn_connect_failed(c, "connect timeout", true);
+		} else if (c->state == CONN_RELAY && (why = relay_timeout(c, now))) {
+			LOG_DEBUG("service '%s': %s timeout", c->svc->name,
+				  c->dir[SIDE_CLIENT].eof ? "server-fin" :
+				  c->dir[SIDE_SERVER].eof ? "client-fin" : "idle");
+			conn_close(c, why);
 		} else if (c->state == CONN_RELAY && c->svc) {
 			conn_flush_stats(c);
 		}
@@ -372,7 +485,7 @@ void proxy_sweep_conns(struct albmd_pworker *pw)
 void proxy_close_all(struct albmd_pworker *pw)
 {
 	while (pw->conns)
-		conn_close(pw->conns);
+		conn_close(pw->conns, 'K');
 	pw->retry = NULL; /* all closed: nothing to retry */
 	conn_reap(pw);
 }

@@ -58,11 +58,28 @@ static int listen_socket(const struct albm_addr *a, bool reuseport, char *err, s
 
 /* ---- accepting (the worker's thread) ---- */
 
-static bool global_full(struct albmd *d)
+/*
+ * Room for one more client beside the n accepted in this batch, or why not (a refusal
+ * cause, else -1).  HAProxy's rule: accept only a client whose backend socket can be
+ * made, so every live connection keeps two descriptors of the budget (fdlimit.c) and
+ * the splice pipes count too; descriptors never run out in the middle of a connect,
+ * where a failure would look like the server's.  The global maxconn and the memory
+ * guard (memguard.c) pause accepting the same way.
+ */
+static int accept_refusal(struct albmd *d, unsigned n)
 {
-	uint32_t max = __atomic_load_n(&d->hot.maxconn, __ATOMIC_RELAXED);
+	uint64_t conns = ALBMD_STAT_GET(d->st.conns_current) + n;
+	uint64_t max = __atomic_load_n(&d->hot.maxconn, __ATOMIC_RELAXED);
+	uint64_t fds = 2 * (conns + 1) + 2 * ALBMD_STAT_GET(d->st.pipes);
 
-	return max && ALBMD_STAT_GET(d->st.conns_current) >= max;
+	if (max && conns >= max)
+		return ALBMD_REFUSE_MAXCONN;
+	if (fds > __atomic_load_n(&d->hot.fd_budget, __ATOMIC_RELAXED))
+		return ALBMD_REFUSE_FD_HEADROOM;
+	max = __atomic_load_n(&d->hot.mem_conn_cap, __ATOMIC_RELAXED); /* 0: no memory limit */
+	if ((max && conns >= max) || __atomic_load_n(&d->hot.mem_pressure, __ATOMIC_RELAXED))
+		return ALBMD_REFUSE_MEMORY;
+	return -1;
 }
 
 void listener_pause(struct albmd_pworker *pw, bool pause)
@@ -74,10 +91,53 @@ void listener_pause(struct albmd_pworker *pw, bool pause)
 		evl_mod(pw->loop, &l->io, pause ? 0 : EPOLLIN);
 }
 
-void listener_resume_if_room(struct albmd_pworker *pw)
+/* Stop accepting for a reason; counted once per pause. */
+static void pause_for(struct albmd_pworker *pw, int cause, uint64_t hold_ms)
 {
-	if (pw->paused && !global_full(pw->d))
+	struct albmd *d = pw->d;
+
+	if (hold_ms)
+		pw->pause_until_ms = evl_now(pw->loop) + hold_ms;
+	if (pw->paused)
+		return;
+	ALBMD_STAT_ADD(d->st.refusals[cause], 1);
+	if (cause == ALBMD_REFUSE_MAXCONN)
+		ALBMD_STAT_ADD(d->st.conns_refused, 1);
+	else if (cause == ALBMD_REFUSE_FD_HEADROOM)
+		LOG_RL(ALBM_LOG_WARN, "accepting paused: %llu connections hold the descriptor "
+		       "budget of %llu (RLIMIT_NOFILE less a reserve; raise LimitNOFILE=)",
+		       (unsigned long long)ALBMD_STAT_GET(d->st.conns_current),
+		       (unsigned long long)__atomic_load_n(&d->hot.fd_budget, __ATOMIC_RELAXED));
+	else if (cause == ALBMD_REFUSE_MEMORY)
+		LOG_RL(ALBM_LOG_WARN, "accepting paused: the memory cgroup is near its limit");
+	listener_pause(pw, true);
+}
+
+void listener_update(struct albmd_pworker *pw)
+{
+	if (pw->pause_until_ms) {
+		if (pw->pause_until_ms > evl_now(pw->loop)) {
+			listener_pause(pw, true); /* a shortage asked for a moment */
+			return;
+		}
+		pw->pause_until_ms = 0;
+	}
+	if (pw->paused && accept_refusal(pw->d, 0) < 0)
 		listener_pause(pw, false);
+}
+
+/* accept4() failed with err: count it, and pause on a shortage (no busy loop on a
+ * level-triggered listener whose pending client cannot be taken). */
+static void accept_failed(struct albmd_pworker *pw, int err)
+{
+	int cause = err == EMFILE ? ALBMD_REFUSE_EMFILE : err == ENFILE ? ALBMD_REFUSE_ENFILE
+		  : (err == ENOBUFS || err == ENOMEM) ? ALBMD_REFUSE_NOMEM : -1;
+
+	ALBMD_STAT_ADD(pw->d->st.accept_errors, 1);
+	LOG_RL(ALBM_LOG_ERR, "accept4: %s%s", strerror(err),
+	       cause >= 0 ? " (accepting paused for 100 ms)" : "");
+	if (cause >= 0)
+		pause_for(pw, cause, ALBMD_ACCEPT_PAUSE_MS);
 }
 
 /* Accept up to ACCEPT_BATCH clients; how many, and whether to go on. */
@@ -86,12 +146,12 @@ static unsigned accept_batch(struct albmd_listener *l, int *fds, struct albm_add
 {
 	struct albmd_pworker *pw = l->pw;
 	unsigned n = 0;
+	int cause;
 
 	*more = false;
 	while (n < ACCEPT_BATCH) {
-		if (global_full(pw->d)) {
-			ALBMD_STAT_ADD(pw->d->st.conns_refused, 1);
-			listener_pause(pw, true);
+		if ((cause = accept_refusal(pw->d, n)) >= 0) {
+			pause_for(pw, cause, 0);
 			return n;
 		}
 		peers[n].len = sizeof(peers[n].u);
@@ -102,12 +162,8 @@ static unsigned accept_batch(struct albmd_listener *l, int *fds, struct albm_add
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
-		if (errno != EAGAIN) {
-			ALBMD_STAT_ADD(pw->d->st.accept_errors, 1);
-			LOG_RL(ALBM_LOG_ERR, "accept4: %s", strerror(errno));
-			if (errno == EMFILE || errno == ENFILE)
-				listener_pause(pw, true); /* resumed by the sweep */
-		}
+		if (errno != EAGAIN)
+			accept_failed(pw, errno);
 		return n;
 	}
 	*more = true;

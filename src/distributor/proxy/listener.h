@@ -6,8 +6,10 @@
 
 /* Stop (true) or resume (false) accepting on every listener of the worker. */
 void listener_pause(struct albmd_pworker *pw, bool pause);
-/* Resume accepting if paused and the global maxconn has room again (the sweep). */
-void listener_resume_if_room(struct albmd_pworker *pw);
+/* Pause accepting while pw->pause_until_ms is ahead (a local failure asked for a
+ * moment), else resume if paused and there is room again (global maxconn, descriptors,
+ * memory); after each batch and on the sweep. */
+void listener_update(struct albmd_pworker *pw);
 
 /* The data-plane operations behind albmd_dp_proxy (plane.c passes its own ops and
  * worker plane, so that this file names neither); main thread, under albmd_lock(). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "common/util.h"
+#include "distributor/proxy/alog.h"
 #include "distributor/proxy/conn.h"
 #include "distributor/proxy/lifecycle.h"
 #include "distributor/proxy/listener.h"
@@ -31,15 +32,21 @@ static void *plane_attach(struct albmd_worker *w)
 
 static void plane_after_batch(struct albmd_worker *w, void *state)
 {
+	struct albmd_pworker *pw = state;
+
 	(void)w;
-	proxy_after_batch(state);
+	proxy_after_batch(pw);
+	alog_flush_some(pw);
+	if (pw->paused || pw->pause_until_ms)
+		listener_update(pw); /* a close made room, or a shortage asked for a pause */
 }
 
 static void plane_sweep(struct albmd_worker *w, void *state)
 {
 	(void)w;
 	proxy_sweep_conns(state);
-	listener_resume_if_room(state);
+	listener_update(state);
+	alog_sync(state);
 }
 
 static void plane_close_all(struct albmd_worker *w, void *state)
@@ -53,6 +60,7 @@ static void plane_detach(struct albmd_worker *w, void *state)
 	struct albmd_pworker *pw = state;
 
 	evl_timer_stop(w->loop, &pw->qtimer);
+	alog_detach(pw);
 	conn_pool_free(pw);
 	relay_pipes_free(pw);
 	free(pw->scratch);

@@ -12,9 +12,12 @@
 #define ALBMD_PIPE_SIZE (256 * 1024)   /* splice pipes (F_SETPIPE_SZ) */
 #define ALBMD_QUEUE_POLL_MS 10         /* the queue timer while clients wait */
 #define ALBMD_CONN_MAX_TRIED 8         /* servers remembered per connection */
+#define ALBMD_ACCEPT_PAUSE_MS 100      /* accepting paused after a descriptor or memory
+					* shortage (HAProxy waits 100 ms too) */
 
 struct albmd_conn;
 struct albmd_listener;
+struct albmd_alog_w;
 
 /* The proxy's state in one worker (attached through struct albmd_worker_plane);
  * touched by that worker's thread only. */
@@ -22,7 +25,9 @@ struct albmd_pworker {
 	struct albmd_worker *w;
 	struct albmd *d;
 	struct evl *loop;
-	bool paused;                       /* listeners off: global maxconn or fds ran out */
+	bool paused;                       /* listeners off: global maxconn, descriptors or
+					    * memory ran out (listener.c) */
+	uint64_t pause_until_ms;           /* stay paused until then (a shortage) */
 	struct albmd_listener *listeners;  /* registered in this loop */
 	struct albmd_conn *conns;          /* live connections (doubly linked) */
 	size_t nconns;
@@ -37,6 +42,8 @@ struct albmd_pworker {
 	int (*pipes)[2];                   /* pool of empty pipes (relay.c) */
 	size_t npipes;
 	char *scratch;                     /* ALBMD_SCRATCH_SIZE bytes for copy mode */
+	struct albmd_alog_w *alog;         /* the access log's buffer, NULL when off (alog.c) */
+	uint64_t alog_gen;                 /* the daemon's access-log generation last seen */
 };
 
 /* Inbox operations on a listener (struct albmd_work ops). */
@@ -102,8 +109,15 @@ struct albmd_conn {
 	unsigned ntried, attempts;
 	struct albm_addr peer;
 	uint64_t start_ms, last_ms, queued_ms;
+	uint64_t accept_ms;               /* the access log's times (alog.c) */
+	uint32_t wait_ms, connect_ms;     /* time queued, time of the last connect */
+	char term[2];                     /* termination state (lifecycle.c conn_close_in) */
+	char refusal;                     /* why admission closed it ('P', 'S', 'K'), or 0 */
+	int8_t failed_side;               /* the relay's socket that failed (relay.c) */
+	bool connect_timed_out;           /* the last connect failed by timeout */
 	/* copied from the service at admission: read without the lock */
 	uint64_t connect_timeout_ms, idle_timeout_ms, queue_timeout_ms;
+	uint64_t client_fin_timeout_ms, server_fin_timeout_ms;
 	unsigned retries;
 	enum albmd_proxy_proto pp;
 	bool splice;

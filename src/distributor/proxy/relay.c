@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "distributor/daemon.h"
 
 #define PIPE_POOL_MAX 128
+#define PIPE_FD_SLACK (2 * 16) /* an accept batch (listener.c) */
+#define RELAY_LEAN_READ 4096   /* a read under memory pressure */
 
 /* ---- the pipe pool ---- */
 
@@ -37,9 +40,22 @@ void relay_pipes_free(struct albmd_pworker *pw)
 		close(pw->pipes[i][0]);
 		close(pw->pipes[i][1]);
 	}
+	ALBMD_STAT_SUB(pw->d->st.pipes, pw->npipes);
 	free(pw->pipes);
 	pw->pipes = NULL;
 	pw->npipes = 0;
+}
+
+/* Descriptors left in the proxy's budget (fdlimit.c) after the connections' sockets
+ * and the pipes; a pipe is optional (copy mode works without one), a backend socket
+ * is not, so pipes only take what leaves room for a full accept batch. */
+static bool pipe_room(struct albmd *d)
+{
+	uint64_t used = 2 * (ALBMD_STAT_GET(d->st.conns_current) + ALBMD_STAT_GET(d->st.pipes));
+
+	if (__atomic_load_n(&d->hot.mem_pressure, __ATOMIC_RELAXED))
+		return false; /* pipe buffers are kernel memory of albmd's cgroup */
+	return used + 2 + PIPE_FD_SLACK <= __atomic_load_n(&d->hot.fd_budget, __ATOMIC_RELAXED);
 }
 
 /* An empty non-blocking pipe: 0 or -errno. */
@@ -51,25 +67,30 @@ static int pipe_get(struct albmd_pworker *pw, int p[2])
 		p[1] = pw->pipes[pw->npipes][1];
 		return 0;
 	}
+	if (!pipe_room(pw->d))
+		return -EMFILE;
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -errno;
+	ALBMD_STAT_ADD(pw->d->st.pipes, 1);
 	/* bigger pipes: fewer splice() calls per MiB (kept at 64 KiB if refused) */
 	fcntl(p[1], F_SETPIPE_SZ, ALBMD_PIPE_SIZE);
 	return 0;
 }
 
-/* Back to the pool if empty (a pipe with bytes left in it is closed). */
+/* Back to the pool if empty (a pipe with bytes left in it is closed, and so is any
+ * pipe while descriptors or memory run short). */
 static void pipe_put(struct albmd_pworker *pw, int p[2], bool empty)
 {
 	if (p[0] < 0)
 		return;
-	if (empty && pw->npipes < PIPE_POOL_MAX) {
+	if (empty && pw->npipes < PIPE_POOL_MAX && pipe_room(pw->d)) {
 		pw->pipes[pw->npipes][0] = p[0];
 		pw->pipes[pw->npipes][1] = p[1];
 		pw->npipes++;
 	} else {
 		close(p[0]);
 		close(p[1]);
+		ALBMD_STAT_SUB(pw->d->st.pipes, 1);
 	}
 	p[0] = p[1] = -1;
 }
@@ -90,15 +111,29 @@ static bool dir_pending(const struct conn_dir *dr)
 	return dr->pipe_bytes || dr->off < dr->len;
 }
 
-void relay_stash(struct albmd_conn *c, int i, const char *data, size_t n)
+int relay_stash(struct albmd_conn *c, int i, const char *data, size_t n)
 {
 	struct conn_dir *dr = &c->dir[i];
 
-	if (!dr->buf)
-		dr->buf = xmalloc(ALBMD_SCRATCH_SIZE);
+	/* only as big as what waits, and freed once written (dir_flush): a slow peer
+	 * costs its pending bytes, not a 64 KiB buffer for the connection's life */
+	free(dr->buf);
+	if (!(dr->buf = malloc(n))) {
+		dr->off = dr->len = 0;
+		return -ENOMEM;
+	}
 	memcpy(dr->buf, data, n);
 	dr->off = 0;
 	dr->len = (uint32_t)n;
+	return 0;
+}
+
+/* The socket of `side` failed (reset, or another error; -1: albmd itself ran out of
+ * memory): the caller aborts. */
+static int relay_failed(struct albmd_conn *c, int side)
+{
+	c->failed_side = (int8_t)side;
+	return -1;
 }
 
 /* Write what is pending for direction i; 0 (done or would block) or -1 (error). */
@@ -121,12 +156,19 @@ static int dir_flush(struct albmd_conn *c, int i)
 				c->wr_ready[1 - i] = false;
 				return 0;
 			}
-			return -1;
+			return relay_failed(c, 1 - i);
 		}
-		if (dr->off < dr->len)
+		c->last_ms = evl_now(c->pw->loop); /* a peer that reads is not idle */
+		if (dr->off < dr->len) {
 			dr->off += (uint32_t)n;
-		else
+			if (dr->off == dr->len) {
+				free(dr->buf);
+				dr->buf = NULL;
+				dr->off = dr->len = 0;
+			}
+		} else {
 			dr->pipe_bytes -= (size_t)n;
+		}
 	}
 	return 0;
 }
@@ -143,9 +185,19 @@ static ssize_t dir_read(struct albmd_conn *c, int i)
 			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		if (n > 0)
 			dr->pipe_bytes = (size_t)n;
+		if (n < 0 && (errno == ENOMEM || errno == ENOBUFS)) {
+			/* no page for the pipe (a memory cgroup at its limit): the empty
+			 * pipe goes, and the direction copies through the scratch buffer */
+			pipe_put(c->pw, dr->pipe, false);
+			return -2;
+		}
 	} else {
-		n = read(src, c->pw->scratch, ALBMD_SCRATCH_SIZE);
-		if (n > 0 && n < ALBMD_SCRATCH_SIZE && !c->rdhup[i])
+		/* near the memory limit, small reads: what a slow peer leaves in the
+		 * connection's stash stays small (memguard.c) */
+		size_t want = __atomic_load_n(&c->pw->d->hot.mem_pressure, __ATOMIC_RELAXED) ?
+			      RELAY_LEAN_READ : ALBMD_SCRATCH_SIZE;
+		n = read(src, c->pw->scratch, want);
+		if (n > 0 && (size_t)n < want && !c->rdhup[i])
 			c->rd_ready[i] = false; /* short read: drained (ET re-arms on new data) */
 	}
 	if (n < 0) {
@@ -153,7 +205,9 @@ static ssize_t dir_read(struct albmd_conn *c, int i)
 			c->rd_ready[i] = false;
 			return -2;
 		}
-		return errno == EINTR ? -2 : -1;
+		if (errno == EINTR)
+			return -2;
+		return relay_failed(c, i);
 	}
 	return n;
 }
@@ -168,15 +222,15 @@ static int dir_copy_out(struct albmd_conn *c, int i, size_t n)
 		wn = write(c->end[1 - i].io.fd, data, n);
 		if (wn < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				return -1;
+				return relay_failed(c, 1 - i);
 			c->wr_ready[1 - i] = false;
 			wn = 0;
 		} else if ((size_t)wn < n) {
 			c->wr_ready[1 - i] = false;
 		}
 	}
-	if ((size_t)wn < n)
-		relay_stash(c, i, data + wn, n - (size_t)wn);
+	if ((size_t)wn < n && relay_stash(c, i, data + wn, n - (size_t)wn) < 0)
+		return relay_failed(c, -1); /* no memory: albmd's own failure */
 	/* a full buffer means bulk data: move this direction to splice */
 	if (c->splice && n == ALBMD_SCRATCH_SIZE && c->dir[i].pipe[0] < 0 &&
 	    pipe_get(c->pw, c->dir[i].pipe) < 0)

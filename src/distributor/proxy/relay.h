@@ -5,11 +5,12 @@
 #include "distributor/proxy/proxy-t.h"
 
 /* Move data both ways until it would block: 0 (continue), 1 (both directions have
- * ended: close), -1 (error: close). */
+ * ended: close), -1 (error: close; c->failed_side is the side whose socket failed,
+ * -1 when albmd ran out of memory). */
 int relay_pump(struct albmd_conn *c);
 /* Queue bytes to be written to the other side of direction i before anything it
- * reads (the PROXY protocol header). */
-void relay_stash(struct albmd_conn *c, int i, const char *data, size_t n);
+ * reads (the PROXY protocol header); 0, or -ENOMEM. */
+int relay_stash(struct albmd_conn *c, int i, const char *data, size_t n);
 /* Give back the connection's pipes and buffers (closing). */
 void relay_release(struct albmd_conn *c);
 

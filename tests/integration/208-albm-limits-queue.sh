@@ -63,17 +63,17 @@ queued_is() { [ "$(svc_field queued)" = "$1" ]; }
 
 agent A ok 80
 agent B ok 80
-wait_until 5 is_field A state up && wait_until 5 is_field B state up || fail "not up: $(ctl list)"
+wait_until 20 is_field A state up && wait_until 5 is_field B state up || fail "not up: $(ctl list)"
 
 # ---- 1. every server overloaded: a new client waits in albmd, then goes to the one
 #         that recovers
 agent A overloaded 80
 agent B overloaded 80
-wait_until 5 albm_state_is A overloaded && wait_until 5 albm_state_is B overloaded ||
+wait_until 20 albm_state_is A overloaded && wait_until 5 albm_state_is B overloaded ||
 	fail "not overloaded: $(ctl list --json)"
 curl -s -D "$TMP/h1" -o "$TMP/b1" --max-time 15 "http://127.0.0.1:$VIP/bytes/1000" &
 C1=$!
-wait_until 5 queued_is 1 || fail "client not queued: $(ctl list --json)"
+wait_until 20 queued_is 1 || fail "client not queued: $(ctl list --json)"
 sleep 0.5
 queued_is 1 || fail "queued client left the queue while every server was overloaded"
 [ "$(srv_field A total_conns)" = 0 ] && [ "$(srv_field B total_conns)" = 0 ] ||
@@ -95,18 +95,18 @@ for _ in 1 2 3 4; do
 	holders+=($!)
 	track_pid $!
 done
-wait_until 5 is_field A active_conns 4 || fail "A does not hold the 4 connections: $(ctl list --json)"
+wait_until 20 is_field A active_conns 4 || fail "A does not hold the 4 connections: $(ctl list --json)"
 [ "$(srv_field A albm conn_limit)" = 0 ] || fail "A has a limit before any shortage"
 agent A ok 10 # below the 20 % reserve
-wait_until 5 is_field A albm 3 conn_limit || fail "no limit 3 after the shortage: $(ctl list --json)"
+wait_until 20 is_field A albm 3 conn_limit || fail "no limit 3 after the shortage: $(ctl list --json)"
 albm_state_is A full || fail "A at its limit is not full: $(srv_field A albm)"
 agent A ok 80 # memory back: the limit stays (an increase needs a whole window)
 sleep 0.5
 curl -s -D "$TMP/h2" -o "$TMP/b2" --max-time 15 "http://127.0.0.1:$VIP/bytes/2000" &
 C2=$!
-wait_until 5 queued_is 1 || fail "client not queued while A is full and B overloaded"
+wait_until 20 queued_is 1 || fail "client not queued while A is full and B overloaded"
 kill "${holders[0]}"   # A holds 3: still at its limit
-wait_until 5 is_field A active_conns 3 || fail "A's connection did not end"
+wait_until 20 is_field A active_conns 3 || fail "A's connection did not end"
 sleep 0.3
 queued_is 1 || fail "client left the queue while A was still at its limit"
 kill "${holders[1]}"   # 2 < 3: room for the waiting client

@@ -210,7 +210,7 @@ static void agent_tick(struct agent *a)
 	enum albm_agent_state before = a->ov.state;
 	struct albm_metrics m = a->m;
 	char err[512];
-	uint64_t ticks;
+	uint64_t ticks, kills;
 
 	if (read(a->tfd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
@@ -223,7 +223,11 @@ static void agent_tick(struct agent *a)
 		return;
 	}
 	a->failed_run = 0;
-	if (albm_overload_update(&a->ov, &m))
+	kills = a->ov.oom_kills;
+	/* A change of state is logged; so is an OOM kill in a server already overloaded
+	 * (for another reason): it starts the hold and an operator wants to see it. */
+	if (albm_overload_update(&a->ov, &m) ||
+	    (a->ov.why == ALBM_OVL_OOM_KILL && a->ov.oom_kills != kills))
 		agent_log_change(before, &a->ov, &m);
 	m.state = a->ov.state;
 	a->m = m;

@@ -89,14 +89,19 @@ while time.monotonic() < end:
 PY
 	cg_run python3 "$T/thrash.py" "$F"
 	THRASH=$CG_PID
-	line=$(wait_json "$T/agent.jsonl" "r['state'] == 'overloaded'" 30) ||
-		fail "thrashing did not overload: $(tail -2 "$T/agent.jsonl"; cat "$T/agent.log")"
+	# Wait for a sample overloaded by stall or faults.  How much of the thrashed file
+	# counts as reclaimable at one sample depends on the kernel's reclaim timing, so a
+	# sample may also fall under mem_low and read "memory" (that rule is checked
+	# first); a stall verdict is one that the memory rule alone would not have given.
+	line=$(wait_json "$T/agent.jsonl" \
+		"r['state'] == 'overloaded' and r['overload_reason'] in ('memory-stall', 'major-faults')" 30) ||
+		fail "thrashing did not overload by stall: $(tail -2 "$T/agent.jsonl"; cat "$T/agent.log")"
 	echo "thrash:   $(state_of "$line"), memory stall $(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["cg_psi"]["memory"])' "$line")"
 	python3 - "$line" <<'PY' || fail "thrash verdict: $line"
 import json, sys
 r = json.loads(sys.argv[1])
 assert r["overload_reason"] in ("memory-stall", "major-faults"), r
-assert r["mem_available_pct"] > 20, r  # page cache counts as available: memory alone says fine
+assert r["mem_available_pct"] >= 10, r  # above mem_low: memory alone says fine
 PY
 	wait_json "$T/reports.jsonl" "r['state'] == 'overloaded'" > /dev/null ||
 		fail "no overloaded report for the thrashing cgroup"
@@ -134,6 +139,9 @@ PY
 ) || fail "agent JSON lines: $(tail -5 "$T/agent.jsonl")"
 echo "          back to ok after ${held} ms (--oom-hold 1s, then --samples 2 of 100 ms)"
 [ "$held" -ge 1000 ] || fail "the OOM kill was not held for --oom-hold: ${held} ms"
-grep -q "state ok -> overloaded (oom-kill)" "$T/agent.log" || fail "log: $(cat "$T/agent.log")"
+# logged whether the kill overloaded the server or found it overloaded already (by the
+# allocation that led to it, when that took two samples under mem_low)
+grep -qE "state (ok|overloaded) -> overloaded \(oom-kill\)" "$T/agent.log" ||
+	fail "log: $(cat "$T/agent.log")"
 reports_sane "$T/reports.jsonl" || fail "decoder output"
 echo "106-agent-stall: ok"

@@ -57,24 +57,26 @@ while time.time() < deadline:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 
-# run_against MODE: start the bad server, bench it for 1 s, leave the JSON in $TMP/MODE.json.
+# run_against MODE [TIMEOUT]: start the bad server, bench it for 2 s with that request
+# timeout (default 3s: a Python thread on a loaded machine may take a few hundred ms to
+# answer, which must not turn a bad answer into a timeout), leave the JSON in $TMP/MODE.json.
 run_against() {
-	local mode=$1 port pid rc
+	local mode=$1 tmo=${2:-3s} port pid rc
 	port=$(free_port)
 	python3 "$TMP/bad.py" "$port" "$mode" >"$TMP/$mode.srv" 2>&1 &
 	pid=$!
 	track_pid "$pid"
 	wait_port "$port" 10 || fail "fake server ($mode) did not start"
-	timeout 30 "$BIN/albm-bench" --url "http://127.0.0.1:$port" --clients 2 --step 1s \
-		--mix 1K:100 --timeout 300ms --json "$TMP/$mode.json" --quiet 2>"$TMP/$mode.err"
+	timeout 30 "$BIN/albm-bench" --url "http://127.0.0.1:$port" --clients 2 --step 2s \
+		--mix 1K:100 --timeout "$tmo" --json "$TMP/$mode.json" --quiet 2>"$TMP/$mode.err"
 	rc=$?
 	kill "$pid" 2>/dev/null
 	[ "$rc" -eq 0 ] || { cat "$TMP/$mode.err"; fail "$mode: albm-bench exited $rc"; }
 }
 
-# expect_errors MODE KIND: no success, and every error is of KIND.
+# expect_errors MODE KIND [TIMEOUT]: no success, and every error is of KIND.
 expect_errors() {
-	run_against "$1"
+	run_against "$1" "${3:-}"
 	pyjson "$TMP/$1.json" "
 s = d['steps'][0]
 assert s['requests'] == 0 and s['errors'] > 0, s
@@ -87,7 +89,7 @@ expect_errors short short
 expect_errors length length
 expect_errors garbage protocol
 expect_errors chunked protocol
-expect_errors hang timeout
+expect_errors hang timeout 300ms
 
 # Nobody listening: connect errors, and the run still ends by itself.
 P=$(free_port)

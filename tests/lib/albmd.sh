@@ -30,7 +30,10 @@ start_albmd() {
 	"$BIN/albmd" -f "$conf" --log-level debug >>"$TMP/albmd.log" 2>&1 &
 	ALBMD_PID=$!
 	track_pid "$ALBMD_PID"
-	wait_until 10 ctl ping || { cat "$TMP/albmd.log"; fail "albmd did not start"; }
+	# up when it answers; given up early when it exited (a bad config, a port taken)
+	albmd_up() { ctl ping || ! kill -0 "$ALBMD_PID" 2>/dev/null; }
+	wait_until 30 albmd_up && ctl ping >/dev/null 2>&1 ||
+		{ cat "$TMP/albmd.log"; fail "albmd did not start"; }
 }
 
 ctl() { "$BIN/albmctl" -s "$ALBMD_SOCK" "$@"; }

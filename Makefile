@@ -78,7 +78,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration test-faults \
+.PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration test-faults lint \
 	bench-sched bench-agent bench-peers bench-dr bench-ha bench-control demo paper clean fuzz-bins format
 all: deps bins
 
@@ -172,6 +172,8 @@ test-asan:
 	$(Q)bash tests/run.sh asan
 test-fuzz: fuzz-bins
 	$(Q)bash tests/run.sh fuzz
+lint: deps-test
+	$(Q)bash tests/run.sh lint
 test-integration: bins
 	$(Q)bash tests/run.sh integration
 # the fault-injection suite (tests/faults/, docs/faults.md): also part of `make test`

@@ -9,7 +9,7 @@
 # Figures are printed with whether each target is met; the exit code is 0 either way
 # (a benchmark on a shared machine informs, it does not gate).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
 source tests/lib/agent.sh
 need_bin albm-agent

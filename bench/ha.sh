@@ -219,6 +219,7 @@ part_cost() {
 	local r sync rate flows c1 c2 msgs inst
 	declare -A A
 	ha_up --distributors 2 --servers 3
+	# shellcheck disable=SC2034 # read by tests/lib/hanet.sh
 	HA_SERVERS=3 # no albm-httpd: the SYNs to port 80 are answered by the servers' RSTs
 	wait_until 20 sessions_up 2 || fail "BGP sessions"
 	in_ns r ip route add blackhole 10.78.2.0/24 # the generator's sources: answers go nowhere

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ALBM test runner: runs the suites named on the command line (unit, asan, fuzz,
+# ALBM test runner: runs the suites named on the command line (lint, unit, asan, fuzz,
 # integration, faults, or all) and ends with one summary line "N passed, N failed, N skipped".
 # Unit tests are cmocka programs (their own per-test lines are kept); integration
 # tests are scripts that exit 0 (pass), 4 (skip, with a reason on stdout) or other (fail).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 PASS=0 FAIL=0 SKIP=0
 FAILED=()
 LOGDIR=build/test-logs
@@ -50,21 +50,37 @@ run_scripts() { # $1 = label, rest = scripts
 }
 
 run_fuzz() { # short smoke run of every libFuzzer target over its seed corpus
-	local t name corpus
+	local t name corpus corpus_arg
 	for t in "${BUILD:-build}"/fuzz/fuzz_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		corpus=tests/fuzz/corpus/${name#fuzz_}
+		corpus=tests/fuzz/corpus/${name#fuzz_} corpus_arg=""
+		[ -d "$corpus" ] && corpus_arg=$corpus
 		# crash and leak reproducers go under build/, never into the tree
 		mkdir -p "build/fuzz-work/$name" "build/fuzz-artifacts/$name"
 		if timeout 120 "$t" -runs=20000 -max_total_time=20 -seed=1 \
 			-artifact_prefix="build/fuzz-artifacts/$name/" "build/fuzz-work/$name" \
-			$( [ -d "$corpus" ] && echo "$corpus") > "$LOGDIR/fuzz-$name.log" 2>&1; then
+			${corpus_arg:+"$corpus_arg"} > "$LOGDIR/fuzz-$name.log" 2>&1; then
 			PASS=$((PASS + 1)); printf '[fuzz] %-40s ok\n' "$name"
 		else
 			FAIL=$((FAIL + 1)); FAILED+=("fuzz/$name"); printf '[fuzz] %-40s FAILED\n' "$name"
 			tail -40 "$LOGDIR/fuzz-$name.log"
 		fi
+	done
+}
+
+# The tree's lint checks (scripts/lint.sh): one result each; a missing tool is a skip.
+run_lint() {
+	local c out rc
+	for c in "$@"; do
+		out=$(bash scripts/lint.sh "$c" 2>&1); rc=$?
+		printf '%s\n' "$out" > "$LOGDIR/lint-$c.log"
+		case $rc in
+		0) PASS=$((PASS + 1)); printf '[lint] %-40s ok\n' "$c" ;;
+		4) SKIP=$((SKIP + 1)); printf '[lint] %-40s SKIP: %s\n' "$c" "$out" ;;
+		*) FAIL=$((FAIL + 1)); FAILED+=("lint/$c"); printf '[lint] %-40s FAILED\n' "$c"
+		   printf '%s\n' "$out" | tail -40 ;;
+		esac
 	done
 }
 
@@ -91,7 +107,9 @@ for s in "${suites[@]}"; do
 	fuzz) run_fuzz ;;
 	integration) run_scripts integration tests/integration/[0-9]*.sh ;;
 	faults) run_faults ;;
+	lint) run_lint shell ;;
 	all)
+		run_lint shell
 		run_cmocka_dir "${BUILD:-build}/tests" unit
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan
 		run_fuzz

@@ -32,6 +32,7 @@ pick_port() {
 		case $PEERS_USED_PORTS in *" $p "*) continue ;; esac
 		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] || continue
 		PEERS_USED_PORTS+="$p "
+		# shellcheck disable=SC2034 # the caller reads it
 		PORT_PICKED=$p
 		return 0
 	done
@@ -212,6 +213,7 @@ children_ms() {
 	local line
 	times > "$T/times"
 	line=$(tail -1 "$T/times")
+	# shellcheck disable=SC2034 # the caller reads it
 	CHILDREN_MS=$(awk '{
 		ms = 0
 		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); ms += a[1] * 60000 + a[2] * 1000 }

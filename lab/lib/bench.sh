@@ -102,7 +102,7 @@ bench_total_steps() {
 	while read -r spec; do
 		n=$((n + $(clients_nsteps "$spec")))
 	done < <(clients_runs)
-	echo $((n + CL[repeat_last]))
+	echo $((n + ${CL[repeat_last]}))
 }
 
 # bench_bound_s: an upper bound for one scheduler's run (the sampler stops by itself then).

@@ -14,6 +14,7 @@ NSERVERS=0
 
 # Defaults: every key a cluster file may set, so that a typo is caught (cluster_set).
 cluster_defaults() {
+	# shellcheck disable=SC2054 # the commas are in the values (lists of names)
 	CL=(
 		[name]=cluster [title]="ALBM lab cluster"
 		[schedulers]=rr,lc,albm [clients]=1:32:4 [step]=10s [warmup]=0s [repeat_warmup]=2s [timeout]=60s

@@ -1,5 +1,5 @@
 # ALBM lab: --mode dr through lab/netns (the namespace testbed: up, down, exec, addr).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
 #
 # In mode dr the distributor only rewrites the frames' MAC addresses (XDP) and the servers
 # answer the client directly, so nothing can share one loopback: lab/netns builds a bridge

@@ -215,6 +215,7 @@ sampler_up() {
 	done
 	[[ $LAB_CGROUPS == 1 ]] && a+=(--cgroup-version "$CG_VERSION")
 	# paging model: the servers' memory is the model's; the agents see cgroup or host memory
+	# shellcheck disable=SC2054 # one argument, a comma-separated list
 	[[ $LAB_OVERLOAD == paging ]] && a+=(--sources model,agent,cgroup)
 	rm -f "$dir/mem.t0"
 	ns_cmd d

@@ -38,6 +38,7 @@ service web {
 	server s2 127.0.0.1:$P2;
 }
 CONF
+# shellcheck disable=SC2034 # read by the sourced test library
 ALBMD_SOCK=$TMP/albmd.sock
 (ulimit -n 1024 && exec "$BIN/albmd" -f "$TMP/albmd.conf" --log-level info) >>"$TMP/albmd.log" 2>&1 &
 ALBMD_PID=$!

@@ -47,6 +47,7 @@ service web {
 	server s2 127.0.0.1:$P2;
 }
 CONF
+# shellcheck disable=SC2034 # read by the sourced test library
 ALBMD_SOCK=$TMP/albmd.sock
 # shellcheck disable=SC2016
 sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -f "$3" --log-level info' albmd "$CG" "$BIN/albmd" \

@@ -1,5 +1,5 @@
 # ALBM fault suite: shared helpers of the cases (tests/faults/NN-*.sh).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
 # Source after tests/lib/common.sh.  Each case states what must hold, asserts it, and
 # records one row per fault in the suite's table (tests/run.sh faults prints it):
 #

@@ -28,7 +28,7 @@ start_albmd "$TMP/albmd.conf"
 [ "$(stat -c %a "$TMP/albmd.sock")" = 600 ] || fail "socket mode $(stat -c %a "$TMP/albmd.sock")"
 
 # ---- list: the table, and the JSON contract
-for i in 1 2 3 4; do who "$VIP" >/dev/null; done
+for _ in 1 2 3 4; do who "$VIP" >/dev/null; done
 ctl list >"$TMP/list" || fail "list"
 cat "$TMP/list"
 grep -q "^web .*127.0.0.1:$VIP .*proxy .*rr" "$TMP/list" || fail "list: no service line"

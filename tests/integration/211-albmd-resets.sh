@@ -16,7 +16,7 @@ PR=$(free_port) PF=$(free_port) PE=$(free_port)
 fault_server rst "$PR" blast-rst --size $((4 << 20))
 fault_server fin "$PF" blast-fin --size $((4 << 20))
 fault_server echo "$PE" echo-log
-V1=$(free_port) V2=$(free_port) V3=$(free_port) V4=$(free_port)
+V1=$(free_port) V2=$(free_port) V3=$(free_port)
 cat >"$TMP/albmd.conf" <<CONF
 control { socket $TMP/albmd.sock; }
 service rst { listen 127.0.0.1:$V1; server r 127.0.0.1:$PR; }

@@ -41,6 +41,7 @@ python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 (ulimit -n 64 && exec "$BIN/albmd" -f "$TMP/albmd.conf" --log-level info) >>"$TMP/albmd.log" 2>&1 &
 ALBMD_PID=$!
 track_pid "$ALBMD_PID"
+# shellcheck disable=SC2034 # read by the sourced test library
 ALBMD_SOCK=$TMP/albmd.sock
 wait_until 10 ctl ping || { cat "$TMP/albmd.log"; fail "albmd did not start"; }
 

@@ -48,7 +48,12 @@ send_raw() { python3 -c "import socket, sys
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(open(sys.argv[1], 'rb').read(), ('127.0.0.1', int(sys.argv[2])))" "$1" "$AG"; }
 rejected() { ctl stats --json | python3 -c "import json, sys; print(json.load(sys.stdin)['reports_rejected']['$1'])"; }
 # wait_until takes a command, not a value: these re-read the counters each time
-is_rejected() { [ "$(rejected "$1")" "${3:--eq}" "$2" ]; }
+# is_rejected REASON N [-ge]: exactly N (or at least N) rejected for REASON
+is_rejected() {
+	local n
+	n=$(rejected "$1")
+	if [ "${3:-}" = -ge ]; then [ "$n" -ge "$2" ]; else [ "$n" -eq "$2" ]; fi
+}
 is_accepted() { [ "$(accepted)" = "$1" ]; }
 accepted() { ctl list --json | python3 -c "import json, sys; print(json.load(sys.stdin)['services'][0]['servers'][0]['agent'] is not None)"; }
 

@@ -136,7 +136,7 @@ wait_until 5 grep -q "server 's2' down (health check failed) -> up (back)" "$TMP
 
 # rate limit: a flapping server gets at most 5 transition lines per 10 s window, then a
 # summary; 24 transitions in 7 s span at most two windows: at most 10 lines
-for i in $(seq 1 12); do
+for _ in $(seq 1 12); do
 	ctl disable web s1 >/dev/null
 	sleep 0.3 # the log looks every 100 ms
 	ctl enable web s1 >/dev/null

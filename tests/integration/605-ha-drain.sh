@@ -23,6 +23,7 @@ N=30
 ha_up --distributors 3 --servers 2
 httpd_up 2
 wait_until 20 sessions_up 3 || fail "BGP sessions: $($LAB birdc r show protocols)"
+# shellcheck disable=SC2034 # read by the sourced test library
 HA_SVC="health-check tcp interval 200ms timeout 200ms rise 1 fall 1;"
 HA_LINGER=4s albmd_ha d1 "$VIP" 3 # room for a slow withdraw on a loaded machine
 for d in d2 d3; do albmd_ha "$d" "$VIP" 3; done

@@ -1,5 +1,5 @@
 # ALBM integration tests: albmd in `mode dr` on a private lab/netns (tests/integration/41x-dr-albmd-*).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
 # Source after tests/lib/common.sh.  Sets TMP, LAB, VIP and ALBM_LAB_PREFIX.
 #
 #   dr_lab_up N              lab with N servers and one client, albm-httpd in each server

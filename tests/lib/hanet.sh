@@ -1,5 +1,5 @@
 # ALBM integration tests: the HA testbed lab/hanet (tests/integration/6xx-ha-*).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
 # Source after tests/lib/common.sh.  Sets LAB, TMP, STATE, VIP, VRRP_VIP, ALBM_LAB_PREFIX.
 #
 #   ha_up ARGS...            lab/hanet up ARGS (skips when the lab or BIRD is missing)

@@ -1,4 +1,5 @@
 # ALBM: the common start of an albmd integration test — libraries, binaries, tools, a temp dir
+# shellcheck shell=bash
 #
 # Usage, from a test whose working directory is the repository root:
 #   . tests/lib/itest.sh ID BIN...

@@ -1,5 +1,5 @@
 # ALBM integration tests: helpers for tests of albm-httpd and albm-bench (tests/integration/3xx-lab-*).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables for the scripts that source it
 # Source after tests/lib/common.sh; needs $TMP (a directory the test owns).
 #
 #   free_port                   a loopback TCP port nobody listens on right now

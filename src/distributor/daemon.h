@@ -196,6 +196,16 @@ struct albmd_held {
 	bool active; /* between albmd_lock() and albmd_unlock() */
 };
 
+struct dr_flow;
+
+/* Where the DR plane hands the new flows its XDP programs publish (flow sync): the ha
+ * group (ha.c) sets it while it runs.  A hook, so that the plane (dr_group.c) knows
+ * nothing of the group that calls it. */
+struct albmd_flow_sink {
+	void (*flow)(struct albmd *d, const struct dr_flow *f); /* one new flow */
+	void (*flush)(struct albmd *d);                         /* after a batch of them */
+};
+
 struct albmd {
 	struct albmd_config cfg;
 	pthread_mutex_t lock;
@@ -208,6 +218,7 @@ struct albmd {
 	struct evl *loop;                 /* the main thread's loop */
 	struct albmd_agents *agents;      /* NULL without an agents block */
 	struct albmd_ha *ha;              /* NULL without an ha block (ha.h) */
+	const struct albmd_flow_sink *flow_sink; /* the DR plane's new flows go here (ha.c) */
 	struct albmd_control *control;
 	struct albmd_http *admin;
 	struct albmd_history *history;    /* the samples' clock (history.c) */

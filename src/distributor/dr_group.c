@@ -30,7 +30,6 @@
 #include "common/util.h"
 #include "distributor/agents.h"
 #include "distributor/dataplane_dr.h"
-#include "distributor/ha.h"
 
 /* ---- weights held between boundaries ---- */
 
@@ -203,8 +202,8 @@ static void ring_flow(const struct dr_flow *f, void *ctx)
 {
 	struct albmd *d = ctx;
 
-	if (d->ha)
-		albmd_ha_flow(d, f);
+	if (d->flow_sink)
+		d->flow_sink->flow(d, f);
 }
 
 static void ring_drain(struct drd_iface *ifc)
@@ -223,8 +222,8 @@ static void ring_resume(struct evl *loop, struct evl_timer *t)
 
 	albmd_lock(d);
 	ring_drain(ifc);
-	if (d->ha)
-		albmd_ha_flush(d);
+	if (d->flow_sink)
+		d->flow_sink->flush(d);
 	evl_mod(loop, &ifc->ring_io, EPOLLIN);
 	albmd_unlock(d);
 }
@@ -238,7 +237,7 @@ static void ring_readable(struct evl *loop, struct evl_io *io, uint32_t revents)
 	(void)revents;
 	albmd_lock(d);
 	ring_drain(ifc);
-	wait = d->ha ? d->cfg.ha.flush_ms : 20;
+	wait = d->flow_sink ? d->cfg.ha.flush_ms : 20;
 	evl_mod(loop, &ifc->ring_io, 0); /* quiet for `flush`: one wakeup per batch */
 	evl_timer_start(loop, &ifc->ring_timer, wait ? wait : 1, ring_resume);
 	albmd_unlock(d);

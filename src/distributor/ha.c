@@ -336,11 +336,19 @@ fail:
 	return NULL;
 }
 
+/* The DR plane's new flows come to the group through this hook (daemon.h). */
+static const struct albmd_flow_sink ha_flow_sink = {
+	.flow = albmd_ha_flow,
+	.flush = albmd_ha_flush,
+};
+
 void albmd_ha_start(struct albmd *d, struct albmd_ha *ha)
 {
 	int fd = ha->io.fd, rc;
 
 	ha->d = d;
+	if (d->ha == ha)
+		d->flow_sink = &ha_flow_sink;
 	rc = evl_add(d->loop, &ha->io, fd, EPOLLIN, ha_readable);
 	if (rc < 0)
 		LOG_ERR("ha: epoll: %s", strerror(-rc));
@@ -388,6 +396,7 @@ void albmd_ha_close(struct albmd *d, struct albmd_ha *ha)
 	if (d->ha == ha) {
 		albmd_ha_flush(d);
 		d->ha = NULL;
+		d->flow_sink = NULL;
 	}
 	if (!d->loop) { /* never started */
 		if (ha->io.fd >= 0)

@@ -61,6 +61,9 @@ struct albmd_cfg_service {
 	struct albmd_cfg_health health;
 	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded,
 					       * mem-reserve */
+	struct albm_orca_params orca;         /* orca-* (scheduler orca) */
+	struct albm_prequal_params prequal;   /* prequal-* (scheduler prequal) */
+	struct albm_lr_params lr;             /* lr-* (scheduler lr) */
 	struct albmd_cfg_server *servers;
 	size_t nservers;
 	int line;

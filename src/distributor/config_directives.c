@@ -246,9 +246,12 @@ static void service_defaults(struct albmd_cfg_service *svc)
 {
 	struct albm_service tmp;
 
-	/* the scheduler library owns the adaptive defaults; take them from it */
+	/* the scheduler library owns the schedulers' defaults; take them from it */
 	albm_svc_init(&tmp, "defaults");
 	svc->adaptive = tmp.adaptive;
+	svc->orca = tmp.orca;
+	svc->prequal = tmp.prequal;
+	svc->lr = tmp.lr;
 	albm_svc_destroy(&tmp);
 	svc->mode = ALBMD_MODE_PROXY;
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "%s", albm_sched_find("wlc") ? "wlc" : "rr");
@@ -368,6 +371,18 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "all-overloaded", CFG_SERVICE, cfg_set_keyword, SVC(adaptive.all_overloaded_policy),
 	  .keywords = kw_all_overloaded },
 	{ "mem-reserve", CFG_SERVICE, cfg_set_percent, SVC(adaptive.mem_reserve), .hi = 50 },
+	/* the peers' parameters (docs/schedulers.md: orca, prequal, lr) */
+	{ "orca-blackout", CFG_SERVICE, cfg_set_duration, SVC(orca.blackout_ms), .flags = CFG_OFF },
+	{ "orca-expiration", CFG_SERVICE, cfg_set_duration, SVC(orca.expiration_ms), .lo = 100 },
+	{ "orca-update", CFG_SERVICE, cfg_set_duration, SVC(orca.update_ms), .lo = 100 },
+	{ "orca-error-penalty", CFG_SERVICE, cfg_set_double, SVC(orca.error_penalty), .hi = 100 },
+	{ "prequal-q-rif", CFG_SERVICE, cfg_set_double, SVC(prequal.q_rif), .hi = 1 },
+	{ "prequal-pool", CFG_SERVICE, cfg_set_uint, SVC(prequal.pool), .lo = 1, .hi = 1024 },
+	{ "prequal-latency-max-age", CFG_SERVICE, cfg_set_duration,
+	  SVC(prequal.latency_max_age_ms), .lo = 1 },
+	{ "lr-choices", CFG_SERVICE, cfg_set_uint, SVC(lr.choice_count), .lo = 1, .hi = 64 },
+	{ "lr-active-request-bias", CFG_SERVICE, cfg_set_double, SVC(lr.active_request_bias),
+	  .hi = 100 },
 	/* server NAME ADDRESS [options] */
 	{ "weight", CFG_SERVER, cfg_set_uint, SRV(weight), .hi = 65535 },
 	{ "maxconn", CFG_SERVER, cfg_set_uint, SRV(maxconn), .hi = MAXCONN },

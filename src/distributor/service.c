@@ -263,6 +263,9 @@ static void service_copy_cfg(struct albmd_service *svc, const struct albmd_cfg_s
 	svc->cfg.servers = NULL;
 	svc->cfg.nservers = 0;
 	svc->sched.adaptive = cfg->adaptive;
+	svc->sched.orca = cfg->orca;
+	svc->sched.prequal = cfg->prequal;
+	svc->sched.lr = cfg->lr;
 	svc->sched.flags = cfg->sched_flags;
 }
 

@@ -8,6 +8,7 @@
 
 #include "distributor/config.h"
 #include "distributor/dataplane.h"
+#include "distributor/passive-t.h"
 #include "common/ev.h"
 #include "proto/report.h"
 #include "sched/sched.h"
@@ -87,6 +88,7 @@ struct albmd_server {
 	struct albmd_health *hc;
 	int refs;                 /* atomic */
 	struct albmd_server_stats st;
+	struct albmd_passive passive; /* the data plane's timings (passive.h) */
 };
 
 struct albmd_service_stats {

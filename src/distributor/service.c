@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "distributor/passive.h"
 
 /* ---- lookup and reference counting ---- */
 
@@ -63,6 +64,7 @@ void albmd_server_unref(struct albmd_server *srv)
 {
 	if (__atomic_sub_fetch(&srv->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		albmd_service_unref(srv->svc);
+		albmd_passive_destroy(&srv->passive);
 		free(srv);
 	}
 }
@@ -181,6 +183,7 @@ struct albmd_server *albmd_server_add(struct albmd *d, struct albmd_service *svc
 		return NULL;
 	}
 	snprintf(srv->name, sizeof(srv->name), "%s", cs->name);
+	albmd_passive_init(&srv->passive);
 	srv->addr = cs->addr;
 	srv->svc = svc;
 	srv->weight = cs->weight;
@@ -347,6 +350,7 @@ void albmd_services_tick(struct albmd *d)
 			if (expired || srv->ramp_start_ms)
 				albmd_server_refresh(d, srv);
 		}
+		albmd_passive_publish(svc); /* before the schedulers read the figures */
 		albm_svc_tick(&svc->sched);
 		if (svc->dp && svc->dp->tick)
 			svc->dp->tick(d, svc);

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/passive.h"
 #include "distributor/proxy/pp.h"
 #include "distributor/proxy/queue.h"
 #include "distributor/proxy/relay.h"
@@ -41,6 +42,7 @@ static void conn_close(struct albmd_conn *c)
 		return;
 	if (c->state == CONN_QUEUED)
 		queue_unlink(c);
+	passive_closing(c);
 	for (int i = 0; i < 2; i++)
 		evl_close(pw->loop, &c->end[i].io); /* no-op when not open */
 	relay_release(c);
@@ -62,6 +64,7 @@ static void close_list(struct albmd_conn *c)
 
 static void retry_later(struct albmd_conn *c)
 {
+	passive_connect_failed(c);
 	/* after the batch: a stale event of the old fd must not meet the new one */
 	c->retry_next = c->pw->retry;
 	c->pw->retry = c;
@@ -80,6 +83,7 @@ static void conn_connect(struct albmd_conn *c)
 	c->rd_ready[SIDE_SERVER] = c->wr_ready[SIDE_SERVER] = c->rdhup[SIDE_SERVER] = false;
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	passive_connecting(c);
 	if (fd < 0 || (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) ||
 	    evl_add(pw->loop, &c->end[SIDE_SERVER].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		    conn_io) < 0) {
@@ -242,7 +246,11 @@ void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const in
 
 static void conn_relay(struct albmd_conn *c)
 {
-	if (relay_pump(c) != 0)
+	uint64_t t0 = passive_pump_start(c);
+	int rc = relay_pump(c);
+
+	passive_relayed(c, t0);
+	if (rc != 0)
 		conn_close(c);
 }
 
@@ -255,6 +263,7 @@ static void conn_established(struct albmd_conn *c)
 
 	c->state = CONN_RELAY;
 	c->last_ms = evl_now(c->pw->loop);
+	passive_connected(c);
 	c->wr_ready[SIDE_SERVER] = true;
 	c->rd_ready[SIDE_CLIENT] = true; /* its edge may have come while connecting */
 	if (__atomic_load_n(&c->srv->fails, __ATOMIC_RELAXED)) {

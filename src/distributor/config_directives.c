@@ -264,8 +264,11 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	svc->health.timeout_ms = 1000;
 	svc->health.rise = 2;
 	svc->health.fall = 3;
-	svc->queue_timeout_ms = 5000; /* HAProxy's `timeout queue` defaults to the connect one */
+	/* the queue's bound before a client goes to the least-loaded server anyway
+	 * (docs/albmd.md, "Queueing": why 1 s and 1024) */
+	svc->queue_timeout_ms = ALBMD_QUEUE_TIMEOUT_DEFAULT_MS;
 	svc->queue_max = 1024;
+	svc->queue_overflow = ALBMD_QOVF_LEAST_LOADED;
 }
 
 static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
@@ -310,6 +313,9 @@ static const struct cfg_keyword kw_xdp_mode[] = {
 };
 static const struct cfg_keyword kw_proxy_protocol[] = {
 	{ "off", ALBMD_PP_OFF }, { "v1", ALBMD_PP_V1 }, { "v2", ALBMD_PP_V2 }, { NULL, 0 }
+};
+static const struct cfg_keyword kw_queue_overflow[] = {
+	{ "least-loaded", ALBMD_QOVF_LEAST_LOADED }, { "close", ALBMD_QOVF_CLOSE }, { NULL, 0 }
 };
 static const struct cfg_keyword kw_all_overloaded[] = {
 	{ "least-loaded", ALBM_ALL_OVL_LEAST_LOADED }, { "refuse", ALBM_ALL_OVL_REFUSE },
@@ -362,6 +368,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "maxconn", CFG_SERVICE, cfg_set_uint, SVC(maxconn), .hi = MAXCONN },
 	{ "queue-timeout", CFG_SERVICE, cfg_set_duration, SVC(queue_timeout_ms), .flags = CFG_OFF },
 	{ "queue-max", CFG_SERVICE, cfg_set_uint, SVC(queue_max), .hi = MAXCONN },
+	{ "queue-overflow", CFG_SERVICE, cfg_set_keyword, SVC(queue_overflow),
+	  .keywords = kw_queue_overflow },
 	{ "proxy-protocol", CFG_SERVICE, cfg_set_keyword, SVC(proxy_protocol),
 	  .keywords = kw_proxy_protocol },
 	{ "health-check", CFG_SERVICE, set_health, .flags = CFG_ANYARGS },

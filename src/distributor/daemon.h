@@ -101,6 +101,7 @@ struct albmd_service_stats {
 	uint64_t queued;          /* gauge: clients waiting for a server (proxy/queue.c) */
 	uint64_t queued_total;    /* clients that had to wait */
 	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
+	uint64_t queue_overflows; /* at the queue's bound: sent to the least-loaded server */
 };
 
 struct albmd_service {

@@ -88,6 +88,7 @@ U(s_refused, ALBMD_STAT_GET(SVC->st.refused))
 U(s_queued, ALBMD_STAT_GET(SVC->st.queued))
 U(s_queued_total, ALBMD_STAT_GET(SVC->st.queued_total))
 U(s_queue_timeouts, ALBMD_STAT_GET(SVC->st.queue_timeouts))
+U(s_queue_overflows, ALBMD_STAT_GET(SVC->st.queue_overflows))
 U(s_retries, ALBMD_STAT_GET(SVC->st.retries))
 
 U(v_state, albmd_server_state(D, SRV) == (enum albmd_state)at->i)
@@ -230,6 +231,9 @@ const struct albmd_stat albmd_stats[] = {
 	{ "albm_service_queue_timeouts_total", NULL, "queue_timeouts",
 	  "Clients closed after waiting queue-timeout without a free server", C, SERVICE, 0,
 	  .get = s_queue_timeouts },
+	{ "albm_service_queue_overflows_total", NULL, "queue_overflows",
+	  "Clients sent to the least-loaded server at the queue's bound (queue-overflow)", C,
+	  SERVICE, 0, .get = s_queue_overflows },
 	{ "albm_service_retries_total", NULL, "retries", "Connect retries on another server", C,
 	  SERVICE, 0, .get = s_retries },
 

@@ -561,6 +561,15 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 	return d;
 }
 
+/* The data plane stops holding a connection (its queue's bound): the least-loaded
+ * server, unless the policy refuses. */
+static struct albm_dest *sched_albm_overflow(struct albm_service *svc)
+{
+	if (svc->adaptive.all_overloaded_policy == ALBM_ALL_OVL_REFUSE)
+		return NULL;
+	return albm_least_loaded(svc);
+}
+
 /* Table weights: the effective weights; when every server is excluded, the one
  * server the all-overloaded policy would pick (none with REFUSE).  QUEUE counts as
  * LEAST_LOADED here: a table-driven data plane forwards packets and has nowhere to
@@ -593,6 +602,7 @@ const struct albm_sched_ops albm_sched_albm = {
 	.upd_dest = sched_albm_upd_dest,
 	.schedule = sched_albm_schedule,
 	.weights = sched_albm_weights,
+	.overflow = sched_albm_overflow,
 	.conn_changed = sched_albm_conn_changed,
 	.report = sched_albm_report,
 	.tick = sched_albm_tick,

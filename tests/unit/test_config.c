@@ -163,14 +163,19 @@ static void test_queue_and_albm(void **state)
 		uint64_t qt_ms;
 		uint32_t qmax;
 		int policy;
+		int overflow;
 	} cases[] = {
-		{ "", 0.20, 5000, 1024, ALBM_ALL_OVL_QUEUE }, /* defaults */
+		{ "", 0.20, 1000, 1024, ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_LEAST_LOADED }, /* defaults */
 		{ "mem-reserve 0%; queue-timeout off; all-overloaded refuse;", 0, 0, 1024,
-		  ALBM_ALL_OVL_REFUSE },
-		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE },
+		  ALBM_ALL_OVL_REFUSE, ALBMD_QOVF_LEAST_LOADED },
+		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE,
+		  ALBMD_QOVF_LEAST_LOADED },
 		{ "mem-reserve 2.5%; queue-timeout 1.5s; queue-max 7; all-overloaded least-loaded;",
-		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED },
-		{ "all-overloaded queue; queue-timeout 300ms;", 0.20, 300, 1024, ALBM_ALL_OVL_QUEUE },
+		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED, ALBMD_QOVF_LEAST_LOADED },
+		{ "all-overloaded queue; queue-timeout 5s; queue-overflow close;", 0.20, 5000, 1024,
+		  ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_CLOSE },
+		{ "queue-overflow least-loaded; queue-timeout 300ms;", 0.20, 300, 1024,
+		  ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_LEAST_LOADED },
 	};
 	struct albmd_config cfg;
 	char text[512], err[1024];
@@ -188,6 +193,7 @@ static void test_queue_and_albm(void **state)
 		assert_int_equal(s->queue_timeout_ms, cases[i].qt_ms);
 		assert_int_equal(s->queue_max, cases[i].qmax);
 		assert_int_equal(s->adaptive.all_overloaded_policy, cases[i].policy);
+		assert_int_equal(s->queue_overflow, cases[i].overflow);
 		albmd_config_free(&cfg);
 	}
 }
@@ -311,6 +317,8 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n mode nat;\n}", "t.conf:3: unknown mode 'nat' (proxy or dr)" },
 		{ "workers { }", "t.conf:1: 'workers' does not take a block" },
 		{ "service a {\n listen 1.2.3.4:5;\n connect-timeout 0s;\n}", "t.conf:3: connect-timeout must be at least 1ms" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-overflow refuse;\n}", "t.conf:3: queue-overflow takes least-loaded or close" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-overflow;\n}", "t.conf:3: 'queue-overflow' takes 1 argument" },
 		/* the peers' parameters */
 		{ "service a {\n listen 1.2.3.4:5;\n orca-blackout 10;\n}", "t.conf:3: bad orca-blackout" },
 		{ "service a {\n listen 1.2.3.4:5;\n orca-expiration 50ms;\n}", "t.conf:3: orca-expiration must be at least 100ms" },

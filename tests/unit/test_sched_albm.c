@@ -627,11 +627,16 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[4], 0.0, 0.0, false);
 	assert_int_equal(state_of(&svc, svc.dests[4]), ALBM_ADAPT_NO_CAPACITY);
 
-	/* QUEUE (default): nothing, the data plane holds the connection */
+	/* QUEUE (default): nothing, the data plane holds the connection; at its queue's
+	 * bound the overflow server is the least-loaded one (B: most memory of the up
+	 * servers excluded by measurement; D is down) */
 	assert_int_equal(svc.adaptive.all_overloaded_policy, ALBM_ALL_OVL_QUEUE);
-	uint64_t nd = svc.no_dest;
+	uint64_t nd = svc.no_dest, picks = svc.picks;
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "--");
 	assert_int_equal(svc.no_dest, nd + 2);
+	assert_true(albm_svc_may_wait(&svc));
+	assert_ptr_equal(albm_svc_overflow(&svc), svc.dests[1]);
+	assert_int_equal(svc.picks, picks + 1);
 
 	/* LEAST_LOADED: SED over the up servers on weight x available
 	 * memory (A .10, B .30, C .20, E floored at .01), counting live connections,
@@ -642,11 +647,13 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[2], 0.40, 0.5, true); /* C: 2/.4 beats A 1/.1, B 3/.3 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "C");
 
-	/* REFUSE: nothing at all */
+	/* REFUSE: nothing at all, no waiting, no overflow */
 	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
 	uint64_t before = svc.no_dest;
 	assert_string_equal(fixture_sequence(&svc, 3, seq), "---");
 	assert_int_equal(svc.no_dest, before + 3);
+	assert_false(albm_svc_may_wait(&svc));
+	assert_null(albm_svc_overflow(&svc));
 	/* one server recovers: it is used whatever the policy */
 	report(&svc, svc.dests[0], 0.5, 0.5, false);
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "AA");

@@ -49,17 +49,6 @@ static void conn_close(struct albmd_conn *c)
 	conn_bury(c); /* its server goes back in the worker's next lock section */
 }
 
-/* Close every connection of a list chained by qnext (queue.c's results). */
-static void close_list(struct albmd_conn *c)
-{
-	while (c) {
-		struct albmd_conn *next = c->qnext;
-		c->qnext = NULL;
-		conn_close(c);
-		c = next;
-	}
-}
-
 /* ---- connect and retry ---- */
 
 static void retry_later(struct albmd_conn *c)
@@ -350,7 +339,7 @@ void proxy_queue_timer(struct evl *loop, struct evl_timer *t)
 {
 	struct albmd_pworker *pw = (struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, qtimer));
 
-	close_list(queue_take_expired(pw, evl_now(loop)));
+	connect_list(queue_take_expired(pw, evl_now(loop))); /* overflow, or closed */
 	if (pw->qhead) {
 		conn_release_dead(pw, NULL);
 		connect_list(queue_dispatch(pw));

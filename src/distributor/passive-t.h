@@ -33,6 +33,7 @@ struct albmd_passive {
 	pthread_mutex_t lock;
 	struct albmd_passive_ring fig[ALBMD_PASSIVE_NFIG];
 	uint64_t errors;     /* failed connections (cumulative) */
+	uint32_t waiting;    /* requests forwarded, no response byte yet */
 	bool dirty;          /* something new since the last publication */
 };
 

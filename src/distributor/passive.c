@@ -57,6 +57,15 @@ void albmd_passive_error(struct albmd_passive *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+void albmd_passive_waiting(struct albmd_passive *p, int delta)
+{
+	pthread_mutex_lock(&p->lock);
+	if (delta > 0 || p->waiting >= (uint32_t)-delta)
+		p->waiting += (uint32_t)delta;
+	p->dirty = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
 bool albmd_passive_p90(const struct albmd_passive_ring *r, uint32_t now_ms, uint32_t window_ms,
 		       uint32_t *p90)
 {
@@ -89,6 +98,8 @@ static void publish_one(struct albm_dest *dest, struct albmd_passive *p, uint32_
 		&dest->passive.connect, &dest->passive.ttfb, &dest->passive.duration,
 	};
 
+	/* the relay's byte counters (flushed as it goes: conn_flush_stats) */
+	dest->passive.resp_bytes = ALBMD_STAT_GET(albmd_dest_server(dest)->st.bytes_out);
 	pthread_mutex_lock(&p->lock);
 	if (!p->dirty) {
 		pthread_mutex_unlock(&p->lock);
@@ -106,6 +117,7 @@ static void publish_one(struct albm_dest *dest, struct albmd_passive *p, uint32_
 			out[f]->p90_us = p90;
 	}
 	dest->passive.errors = p->errors;
+	dest->passive.waiting = p->waiting;
 	dest->passive.updated_ms = svc_now ? svc_now : 1;
 	p->dirty = false;
 	pthread_mutex_unlock(&p->lock);

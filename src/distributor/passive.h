@@ -16,6 +16,8 @@ void albmd_passive_destroy(struct albmd_passive *p);
 void albmd_passive_sample(struct albmd_passive *p, enum albmd_passive_fig fig, uint64_t us);
 /* A failed connection: connect error, or the server ended it before answering. */
 void albmd_passive_error(struct albmd_passive *p);
+/* A request was forwarded (+1) / its first response byte came or it ended unanswered (-1). */
+void albmd_passive_waiting(struct albmd_passive *p, int delta);
 
 /* Publish every server's figures into its scheduler destination (dest->passive):
  * the EWMAs, the p90 of each figure's samples of the last ALBMD_PASSIVE_WINDOW_MS

@@ -21,6 +21,8 @@ enum albm_adapt_state {
 	ALBM_ADAPT_MAXCONN,     /* IPVS overload: at its connection limit */
 	ALBM_ADAPT_NO_CAPACITY, /* measured capacity is zero (no memory left) */
 	ALBM_ADAPT_FULL,        /* at the connection limit albm learnt from its memory */
+	ALBM_ADAPT_STALLED,     /* unanswered requests and no CPU used: paused (checked
+				 * after MAXCONN, before NO_CAPACITY) */
 };
 
 struct albm_adapt_info {
@@ -41,7 +43,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 		    struct albm_adapt_info *info);
 
 /* "ok", "slow-start", "down", "drained", "stale", "overloaded", "maxconn",
- * "no-capacity", "full". */
+ * "no-capacity", "full", "stalled". */
 const char *albm_adapt_state_name(enum albm_adapt_state state);
 
 #endif

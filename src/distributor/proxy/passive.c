@@ -61,12 +61,16 @@ void passive_relayed(struct albmd_conn *c, uint64_t t0)
 	/* the pump reads the client first, and reads a side only while it is readable:
 	 * bytes it found were there when it started, t0 (taken before it, so a long
 	 * first transfer is not counted in the figure) */
-	if (!c->tm.req_us && c->dir[SIDE_CLIENT].bytes)
+	if (!c->tm.req_us && c->dir[SIDE_CLIENT].bytes) {
 		c->tm.req_us = t0;
+		albmd_passive_waiting(&c->srv->passive, 1);
+	}
 	if (c->dir[SIDE_SERVER].bytes) {
 		/* a server that speaks first is timed from the connection */
 		sample(c, ALBMD_PASSIVE_TTFB, c->tm.req_us ? c->tm.req_us : c->tm.est_us, t0);
 		c->tm.answered = true;
+		if (c->tm.req_us)
+			albmd_passive_waiting(&c->srv->passive, -1);
 	}
 }
 
@@ -75,6 +79,8 @@ void passive_closing(struct albmd_conn *c)
 	if (!c->srv || !c->tm.est_us)
 		return;
 	sample(c, ALBMD_PASSIVE_DURATION, c->tm.est_us, now_us());
+	if (!c->tm.answered && c->tm.req_us)
+		albmd_passive_waiting(&c->srv->passive, -1);
 	/* the server hung up on a request it never answered */
 	if (!c->tm.answered && c->dir[SIDE_CLIENT].bytes && c->rdhup[SIDE_SERVER])
 		albmd_passive_error(&c->srv->passive);

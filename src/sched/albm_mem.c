@@ -25,10 +25,12 @@
  * (memory in use with no connection) and the memory a connection holds on average
  * (the service's servers pooled, without neighbours).  Memory in use beyond the
  * footprint and the connections' share ("foreign") in two reports running, by at
- * least ALBM_NB_FOREIGN of the server's memory, is a neighbour: while it stays, the
- * AIMD limit is left alone and the server takes only as many connections as the
- * memory left above the reserve holds at the average size; when it goes, the learnt
- * limit applies again at once.
+ * least ALBM_NB_FOREIGN of the server's memory and three standard deviations of what
+ * its connections' sizes make likely (3 sqrt(n) x the average: their sizes vary about
+ * as much as their mean), is a neighbour: while it stays, the AIMD limit is left alone
+ * (a cut made at the first of the two reports is undone) and the server takes only as
+ * many connections as the memory left above the reserve holds at the average size
+ * (from the first report on); when it goes, the learnt limit applies again at once.
  */
 #include <math.h>
 
@@ -52,6 +54,7 @@
 #define ALBM_NB_FOREIGN      0.30 /* foreign memory, share of the server's, that is a
 				   * neighbour (twice running) */
 #define ALBM_NB_GONE         0.15 /* ... and below which it has gone */
+#define ALBM_NB_SIGMAS       3.0  /* ... and standard deviations of the connections' sum */
 #define ALBM_MCONN_CONNS     3    /* connections a server holds for a size sample */
 #define ALBM_MCONN_ALPHA     0.05 /* weight of one sample of a connection's memory */
 #define ALBM_BASE_CREEP      0.05 /* an idle footprint above the lowest one moves it */
@@ -103,12 +106,17 @@ static void albm_footprint(struct albm_service *svc, struct albm_dstate *st, uin
 		st->base = used < st->base ? used : st->base + ALBM_BASE_CREEP * (used - st->base);
 	}
 	foreign = used - st->base - (ss->mconn > 0 ? a * ss->mconn : 0);
-	st->nb_suspect = ss->mconn > 0 && foreign >= ALBM_NB_FOREIGN * total;
+	x = fmax(ALBM_NB_FOREIGN * total, ALBM_NB_SIGMAS * sqrt((double)a) * ss->mconn);
+	st->nb_suspect = ss->mconn > 0 && foreign >= x;
 	if (!st->neighbour) {
 		/* twice running: a burst of large requests is gone by the next report */
-		if (ss->mconn > 0 && foreign >= ALBM_NB_FOREIGN * total &&
-		    st->nb_bytes >= ALBM_NB_FOREIGN * total)
+		if (st->nb_suspect && st->nb_bytes >= x) {
 			st->neighbour = true;
+			if (st->cut_suspect) { /* that cut was the neighbour's doing */
+				st->limit = st->pre_limit;
+				st->ceiling = st->pre_ceiling;
+			}
+		}
 		st->nb_bytes = foreign;
 	} else if (foreign < ALBM_NB_GONE * total) {
 		st->neighbour = false;
@@ -137,8 +145,7 @@ static void albm_neighbour_limit(const struct albm_service *svc, struct albm_dst
 /* The AIMD part (see the header).  One decrease per shortage: until memory is back
  * above the reserve the server drains what it took before, which says nothing new
  * (TCP likewise backs off once per round trip); none for a server that holds nothing
- * (no connection count to learn from) or while a neighbour explains the shortage (or
- * may: foreign memory seen once). */
+ * (no connection count to learn from) or while a neighbour explains the shortage. */
 static void albm_aimd(const struct albm_service *svc, struct albm_dstate *st,
 		      const struct albm_dest *d, uint64_t now, double avail, bool short_)
 {
@@ -148,8 +155,11 @@ static void albm_aimd(const struct albm_service *svc, struct albm_dstate *st,
 	if (avail < st->window_min)
 		st->window_min = avail;
 	if (short_) {
-		if (d->activeconns && !st->in_shortage && !st->neighbour && !st->nb_suspect &&
+		if (d->activeconns && !st->in_shortage && !st->neighbour &&
 		    (!st->decreased || now - st->decrease_ms >= ALBM_LIMIT_HOLD_MS)) {
+			st->pre_limit = st->limit;
+			st->pre_ceiling = st->ceiling;
+			st->cut_suspect = st->nb_suspect;
 			if (st->limit != ALBM_LIMIT_NONE && st->limit < base)
 				base = st->limit;
 			albm_limit_cut(st, base, ALBM_LIMIT_BETA, now, avail);
@@ -199,7 +209,9 @@ void albm_mem_report(struct albm_service *svc, struct albm_dest *d, uint64_t now
 	used = (double)(m->mem_total_bytes - ALBM_MIN(m->mem_available_bytes, m->mem_total_bytes));
 	oom = (m->present & ALBM_MET_OOM_KILLS) && st->seen && m->oom_kills > st->oom_kills;
 	albm_footprint(svc, st, d->activeconns, used, total);
-	if (st->neighbour)
+	if (!st->nb_suspect)
+		st->cut_suspect = false;
+	if (st->neighbour || st->nb_suspect)
 		albm_neighbour_limit(svc, st, d->activeconns, total - used, total);
 	if (oom) {
 		/* killed for want of memory: whatever it held was too much */
@@ -252,14 +264,15 @@ void albm_mem_share(struct albm_service *svc, uint64_t now)
 
 uint32_t albm_mem_limit(const struct albm_dstate *st)
 {
-	if (st->neighbour && (st->limit == ALBM_LIMIT_NONE || st->nb_limit < st->limit))
+	if ((st->neighbour || st->nb_suspect) &&
+	    (st->limit == ALBM_LIMIT_NONE || st->nb_limit < st->limit))
 		return st->nb_limit;
 	return st->limit;
 }
 
 bool albm_mem_at_limit(const struct albm_dstate *st, const struct albm_dest *d)
 {
-	if (st->neighbour)
+	if (st->neighbour || st->nb_suspect)
 		return d->activeconns >= albm_mem_limit(st);
 	return st->limit != ALBM_LIMIT_NONE && d->activeconns >= st->limit;
 }

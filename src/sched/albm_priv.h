@@ -40,6 +40,8 @@ struct albm_dstate {
 	/* a neighbour: memory taken at once by something other than the connections */
 	bool neighbour;
 	bool nb_suspect;     /* this report's foreign memory would make one (if it stays) */
+	bool cut_suspect;    /* the last cut came with foreign memory: undone if it stays */
+	uint32_t pre_limit, pre_ceiling; /* the limit and ceiling before that cut */
 	double nb_bytes;     /* how much it took */
 	uint32_t nb_limit;   /* the limit the memory left allows while it is there */
 
@@ -49,6 +51,7 @@ struct albm_dstate {
 	double sp_b, sp_u;   /* decayed sums: bytes served, CPU capacity-seconds used */
 	double speed;        /* bytes per capacity-second, 0 = not enough evidence */
 	double rel;          /* speed per unit of weight against the others' median (1: none) */
+	double memrel;       /* memory per unit of weight against the others' median (1) */
 
 	/* ---- stall ---- */
 	bool stalled;        /* holds unanswered requests and used no CPU for a report */
@@ -59,6 +62,7 @@ struct albm_sstate {
 	struct albm_wintree tree;  /* eligible servers (list positions) by SED score */
 	bool serving;              /* picked at least once: later additions ramp up */
 	double mconn;              /* bytes a connection holds on average, 0 = unknown */
+	double cpu;                /* the servers' CPU utilisation, averaged over reports */
 };
 
 static inline struct albm_dstate *albm_dstate(const struct albm_dest *d)
@@ -101,7 +105,11 @@ uint32_t albm_mem_limit(const struct albm_dstate *st);
 
 /* Account dest's new report (its CPU utilisation against the bytes it served). */
 void albm_speed_report(struct albm_service *svc, struct albm_dest *d);
-/* The tick: each server's speed per unit of weight against the others' (st->rel). */
+/* The tick: each server's speed per unit of weight against the others' (st->rel),
+ * and its memory per unit of weight against the others' (st->memrel). */
 void albm_speed_tick(struct albm_service *svc);
+/* What the pick multiplies the weight by: rel, and until the server has a learnt
+ * limit no more than memrel. */
+double albm_speed_factor(const struct albm_dstate *st);
 
 #endif

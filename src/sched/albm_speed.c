@@ -21,6 +21,14 @@
  * a server that does less per unit of weight than the others.  A server with too
  * little evidence (less than ALBM_SPEED_MIN_CPU capacity-seconds in its window:
  * idle, paused, or a data plane that counts no bytes) keeps its last rel (1 at first).
+ *
+ * A cold start.  Until albm has learnt a server's connection limit, it also keeps the
+ * server's share of connections no larger than its share of memory per unit of
+ * weight (memrel: its memory total over the others' median): a flash crowd on a cluster
+ * whose servers have equal weights but not equal memory (containers of different
+ * sizes) would otherwise give a small server as many connections as a large one before
+ * any report shows what they cost, and a container without swap is OOM-killed.  The
+ * totals are static, so this does not herd the way available memory would.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -60,33 +68,59 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double rel_clamp(double r)
+{
+	return r < ALBM_SPEED_REL_MIN ? ALBM_SPEED_REL_MIN : r > ALBM_SPEED_REL_MAX ? ALBM_SPEED_REL_MAX : r;
+}
+
+/* A figure per unit of weight: speed (memory = false) or memory total. */
+static double per_weight(const struct albm_dest *d, bool memory)
+{
+	if (d->weight <= 0)
+		return 0.0;
+	if (!memory)
+		return albm_dstate(d)->speed / d->weight;
+	return d->report ? (double)d->report->mem_total_bytes / d->weight : 0.0;
+}
+
+/* The median of the positive figures of the servers, 0 with fewer than two. */
+static double median_per_weight(const struct albm_service *svc, bool memory, double *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < svc->ndests; i++) {
+		double x = per_weight(svc->dests[i], memory);
+		if (x > 0)
+			v[n++] = x;
+	}
+	if (n < 2) /* nothing to compare with */
+		return 0.0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 void albm_speed_tick(struct albm_service *svc)
 {
-	double *v = malloc(svc->ndests * sizeof(*v) + 1), med;
-	size_t n = 0;
+	double *v = malloc(svc->ndests * sizeof(*v) + 1), med[2];
 
 	if (!v)
 		return;
-	for (size_t i = 0; i < svc->ndests; i++) {
-		const struct albm_dest *d = svc->dests[i];
-		if (albm_dstate(d)->speed > 0 && d->weight > 0)
-			v[n++] = albm_dstate(d)->speed / d->weight;
-	}
-	if (n < 2) { /* nothing to compare with */
-		free(v);
-		return;
-	}
-	qsort(v, n, sizeof(*v), cmp_double);
-	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+	med[0] = median_per_weight(svc, false, v);
+	med[1] = median_per_weight(svc, true, v);
 	free(v);
 	for (size_t i = 0; i < svc->ndests; i++) {
 		struct albm_dest *d = svc->dests[i];
 		struct albm_dstate *st = albm_dstate(d);
-		double r;
-		if (!(st->speed > 0) || d->weight <= 0 || !(med > 0))
-			continue;
-		r = st->speed / d->weight / med;
-		st->rel = r < ALBM_SPEED_REL_MIN ? ALBM_SPEED_REL_MIN
-			  : r > ALBM_SPEED_REL_MAX ? ALBM_SPEED_REL_MAX : r;
+		double x = per_weight(d, false), y = per_weight(d, true);
+		if (x > 0 && med[0] > 0)
+			st->rel = rel_clamp(x / med[0]);
+		st->memrel = y > 0 && med[1] > 0 ? rel_clamp(y / med[1]) : 1.0;
 	}
+}
+
+double albm_speed_factor(const struct albm_dstate *st)
+{
+	if (st->limit == ALBM_LIMIT_NONE && st->memrel < st->rel)
+		return st->memrel;
+	return st->rel;
 }

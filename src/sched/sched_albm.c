@@ -61,7 +61,11 @@
 #define ALBM_STALE_TRUST     0.5  /* ... then its trust fades to this at the timeout */
 #define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
 #define ALBM_STALL_CPU       0.03 /* a server with unanswered requests that used less
-				   * of its CPU over a report is stalled */
+				   * of its CPU over a report is stalled ... */
+#define ALBM_STALL_PEERS     0.20 /* ... while the service's servers use this much on
+				   * average (a starved machine stalls them all: no
+				   * server is to blame) */
+#define ALBM_CPU_ALPHA       0.1  /* weight of one report in that average */
 
 #define dstate albm_dstate
 #define sstate albm_sstate
@@ -85,10 +89,11 @@ static double albm_smooth(const struct albm_service *svc, double cap, double raw
  * its agent saw it use (almost) no CPU over the last report while it held connections
  * at the report before too — a stop-the-world pause, a process stopped or blocked.
  * Idle keep-alive connections do not count: they wait for no answer. */
-static bool albm_stalled(const struct albm_dest *d, uint32_t active_before)
+static bool albm_stalled(const struct albm_service *svc, const struct albm_dest *d,
+			 uint32_t active_before)
 {
 	return d->report && d->activeconns > 0 && active_before > 0 && d->passive.waiting > 0 &&
-	       d->report->cpu_util < ALBM_STALL_CPU;
+	       d->report->cpu_util < ALBM_STALL_CPU && sstate(svc)->cpu >= ALBM_STALL_PEERS;
 }
 
 /* Report freshness: 1 while the report is younger than timeout/4, then sliding
@@ -175,7 +180,7 @@ static inline double albm_pick_weight(const struct albm_dest *d)
 {
 	const struct albm_dstate *st = dstate(d);
 
-	return (double)d->weight * st->rel * st->trust * st->ramp;
+	return (double)d->weight * albm_speed_factor(st) * st->trust * st->ramp;
 }
 
 /* The winner tree compares integers: (activeconns + 1) / pick weight, the
@@ -202,8 +207,9 @@ static void albm_exclude(struct albm_service *svc, struct albm_dest *d)
 {
 	struct albm_dstate *st = dstate(d);
 
-	if (st->state == ALBM_ADAPT_FULL)
-		st->limit_hit = true;
+	if (st->state == ALBM_ADAPT_FULL && st->limit != ALBM_LIMIT_NONE &&
+	    d->activeconns >= st->limit)
+		st->limit_hit = true; /* the learnt limit itself kept work away */
 	d->eff_weight = 0.0;
 	albm_wintree_clear(&sstate(svc)->tree, d->idx);
 }
@@ -262,7 +268,7 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 	struct albm_dstate *st = xcalloc(1, sizeof(*st));
 
 	st->cap = 1.0;
-	st->trust = st->ramp = st->rel = 1.0;
+	st->trust = st->ramp = st->rel = st->memrel = 1.0;
 	/* joining a service that is already serving: with no connections yet it
 	 * would take every new one until it caught up, so it ramps up instead */
 	st->pending_ramp = sstate(svc)->serving;
@@ -300,7 +306,8 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 		return;
 	}
 	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(d->report));
-	st->stalled = albm_stalled(d, before);
+	sstate(svc)->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - sstate(svc)->cpu);
+	st->stalled = albm_stalled(svc, d, before);
 	albm_mem_report(svc, d, d->report_ms); /* sets st->active for the next report */
 	albm_speed_report(svc, d);
 	albm_refresh(svc, d, d->report_ms);

@@ -343,8 +343,10 @@ static void test_albm_stall(void **state)
 
 	fixture_svc(&svc, &clk, "albm", w, 2);
 	a = svc.dests[0], b = svc.dests[1];
-	report(&svc, a, 0.8, 0.5, false);
-	report(&svc, b, 0.8, 0.5, false);
+	for (int i = 0; i < 10; i++) { /* the servers work: 90 % of their CPU */
+		report(&svc, a, 0.8, 0.9, false);
+		report(&svc, b, 0.8, 0.9, false);
+	}
 	assert_string_equal(fixture_sequence_open(&svc, 4, seq), "ABAB");
 	a->passive.waiting = 2;
 	at(&svc, &clk, 1200);
@@ -378,6 +380,14 @@ static void test_albm_stall(void **state)
 	albm_svc_conn_open(&svc, b, true);
 	report(&svc, b, 0.8, 0.0, false);
 	assert_int_equal(state_of(&svc, b), ALBM_ADAPT_OK);
+	/* a starved machine: every server's CPU falls, none is to blame */
+	for (int i = 0; i < 30; i++) {
+		report(&svc, a, 0.8, 0.01, false);
+		report(&svc, b, 0.8, 0.01, false);
+	}
+	a->passive.waiting = 2;
+	report(&svc, a, 0.8, 0.0, false);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
 	albm_svc_destroy(&svc);
 }
 
@@ -412,8 +422,8 @@ static void test_albm_neighbour(void **state)
 	 * many connections as the memory left above the reserve holds at 40 MB each:
 	 * 4 + floor((240 - 200) / 40) = 5 */
 	at(&svc, &clk, 1800);
-	report(&svc, a, 0.24, 0.5, false);
-	assert_int_equal(limit_of(&svc, a), 0);
+	report(&svc, a, 0.24, 0.5, false); /* suspected: the headroom applies at once */
+	assert_int_equal(limit_of(&svc, a), 5);
 	at(&svc, &clk, 2000);
 	report(&svc, a, 0.24, 0.5, false);
 	assert_int_equal(limit_of(&svc, a), 5);
@@ -497,7 +507,8 @@ static void test_albm_learns_speed(void **state)
 
 	fixture_svc(&svc, &clk, "albm", w, 3);
 	a = svc.dests[0], b = svc.dests[1], c = svc.dests[2];
-	/* 10 s at full CPU: A serves 4 MB/s, B 2 MB/s, C (weight 2) 8 MB/s */
+	/* 10 s at full CPU: A serves 4 MB/s, B 2 MB/s, C (weight 2, twice the memory)
+	 * 8 MB/s */
 	for (uint64_t t = 1000; t <= 11000; t += 200) {
 		clk.now_ms = t;
 		a->passive.resp_bytes = (t - 1000) * 4000;
@@ -505,7 +516,7 @@ static void test_albm_learns_speed(void **state)
 		c->passive.resp_bytes = (t - 1000) * 8000;
 		report(&svc, a, 0.8, 1.0, false);
 		report(&svc, b, 0.8, 1.0, false);
-		report(&svc, c, 0.8, 1.0, false);
+		report_x(&svc, c, 0.8, 2000, 1.0, 0, 0, 0);
 		albm_svc_tick(&svc);
 	}
 	/* per unit of weight: 4, 2, 4 MB/s; median 4: rel 1, 0.5, 1 */
@@ -530,6 +541,35 @@ static void test_albm_learns_speed(void **state)
 	assert_int_equal(albm_adapt_info(&svc, b, &ib), 0);
 	assert_near(ib.pick_weight, 0.5, 1e-6);
 	(void)seq;
+	albm_svc_destroy(&svc);
+}
+
+/* A cold start: equal weights, unequal memory; before any limit is learnt a server's
+ * share of a flash crowd is no larger than its share of memory (per unit of weight). */
+static void test_albm_cold_start_by_memory(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1, 1 };
+	const double mb[] = { 128, 128, 48, 48 };
+	unsigned cnt[4] = { 0, 0, 0, 0 };
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 4);
+	for (int i = 0; i < 4; i++)
+		report_x(&svc, svc.dests[i], 0.95, mb[i], 0.0, 0, 0, 0);
+	at(&svc, &clk, 1100); /* the tick compares the totals: median 88 MB */
+	count_open(&svc, 32, cnt); /* weights 128/88 x 1 (rel 1 wins), 48/88 */
+	assert_int_equal(cnt[0], 10);
+	assert_int_equal(cnt[1], 10);
+	assert_int_equal(cnt[2], 6);
+	assert_int_equal(cnt[3], 6);
+	/* a learnt limit takes over from the prior */
+	report_x(&svc, svc.dests[2], 0.05, 48, 0.5, 0, 0, 0);
+	assert_int_equal(limit_of(&svc, svc.dests[2]), 4);
+	struct albm_adapt_info info;
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[2], &info), 0);
+	assert_near(info.pick_weight, 1.0, 1e-9);
 	albm_svc_destroy(&svc);
 }
 
@@ -1069,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_albm_learns_connection_limit),
 		cmocka_unit_test(test_albm_shares_learnt_limit),
 		cmocka_unit_test(test_albm_shares_limit_by_memory),
+		cmocka_unit_test(test_albm_cold_start_by_memory),
 		cmocka_unit_test(test_albm_stall),
 		cmocka_unit_test(test_albm_neighbour),
 		cmocka_unit_test(test_albm_oom_and_thrashing),

@@ -50,19 +50,27 @@ def bound_of(out):
 
 # ---- memory, CPU ----------------------------------------------------------------------
 
-def hog_pct(events, total):
-    """Percent of the server's memory a hog-mem event of the events column holds."""
-    pct = 0.0
-    for e in (events or "").split(";"):
-        m = re.match(r"hog-mem=(\d+(?:\.\d+)?)(%|[KMG]?)$", e.strip())
-        if not m:
-            continue
-        if m.group(2) == "%":
-            pct += float(m.group(1))
-        elif total:
-            mul = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
-            pct += float(m.group(1)) * mul * 100.0 / total
-    return pct
+# A neighbour's memory is excluded from a sample for this long after the lab stopped it:
+# it exits and frees its memory, and the agent's report the sample reads was taken up to
+# an agent interval (200 ms) earlier.
+HOG_GRACE_S = 0.5
+
+
+def hog_pct(label, total):
+    """Percent of the server's memory a hog-mem event label (hog-mem=60%, =40M) holds."""
+    m = re.match(r"hog-mem=(\d+(?:\.\d+)?)(%|[KMG]?)$", label.strip())
+    if not m:
+        return 0.0
+    if m.group(2) == "%":
+        return float(m.group(1))
+    mul = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
+    return float(m.group(1)) * mul * 100.0 / total if total else 0.0
+
+
+def hogs_at(ivals, server, unix, total):
+    """Percent of server's memory the neighbours held at time unix (with the grace)."""
+    return sum(hog_pct(lab, total) for s, a, b, lab in ivals
+               if s == server and a <= unix < b + HOG_GRACE_S and lab.startswith("hog-mem"))
 
 
 def mem_low(out, sched):
@@ -76,18 +84,34 @@ def mem_low(out, sched):
         return None
     if any(r.get("src") == "agent" for r in rows):
         rows = [r for r in rows if r.get("src") == "agent"]
+    ivals = results.timeline.intervals(results.timeline.read_events(os.path.join(out, sched)))
+    t0 = results.t0_of(out, sched) or 0.0
     low = low_x = (101.0, "-")
     below = 0
     for r in rows:
         pct = num(r.get("avail_pct"))
         if pct is None:
             continue
-        x = min(100.0, pct + hog_pct(r.get("events"), num(r.get("total_bytes"), 0)))
+        x = min(100.0, pct + hogs_at(ivals, r["server"], t0 + num(r.get("t_s"), 0),
+                                     num(r.get("total_bytes"), 0)))
         low = min(low, (pct, r["server"]))
         low_x = min(low_x, (x, r["server"]))
         below += x < TARGETS["mem_pct"]
     return {"low": low[0], "low_srv": low[1], "low_x": low_x[0], "low_x_srv": low_x[1],
             "below_x": below, "n": len(rows)}
+
+
+def queue_counts(out, sched):
+    """(clients that waited in albmd's queue, of them sent on at its bound, closed at it),
+    from albmd's counters at the end of the scheduler's run, or None."""
+    import json
+    try:
+        with open(os.path.join(out, sched, "state-end.json")) as f:
+            svc = json.load(f)["services"][0]
+        return (svc.get("queued_total", 0), svc.get("queue_overflows", 0),
+                svc.get("queue_timeouts", 0))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def cpu_cores(out, sched):
@@ -123,7 +147,8 @@ def scenario(root, name):
             sc["closed"][s] = {"rps": d["rps"], "p99": d["p99"], "p999": d["p999"],
                                "errors": d["errors"], "oom": d["oom_kills"],
                                "restarts": d["restarts"], "swap_mib": swap,
-                               "mem": mem_low(c, s), "cpu": cpu_cores(c, s)}
+                               "mem": mem_low(c, s), "cpu": cpu_cores(c, s),
+                               "queue": queue_counts(c, s)}
     o = sub(root, name, "open")
     if o:
         env, res = results.summary(o)
@@ -140,7 +165,7 @@ def scenario(root, name):
                     "errors": int(num(r.get("errors"), 0)), "late": num(r.get("late_pct"))}
             sc["open"][s] = {"steps": steps, "oom": d.get("oom_kills", 0),
                              "errors": d.get("errors", 0), "mem": mem_low(o, s),
-                             "cpu": cpu_cores(o, s)}
+                             "cpu": cpu_cores(o, s), "queue": queue_counts(o, s)}
     return sc
 
 
@@ -253,7 +278,7 @@ def all_scheds(scs):
 def closed_table(sc):
     lines = [["scheduler", "req/s", "efficiency", "p99 ms", "p99.9 ms", "errors",
               "lowest avail % (server)", "lowest, hogs excluded", "OOM kills", "restarts",
-              "peak swap MiB", "albmd / bench cores"]]
+              "peak swap MiB", "albmd / bench cores", "queued (at the bound)"]]
     for s in sc["scheds"]:
         d = sc["closed"].get(s)
         if not d:
@@ -263,14 +288,19 @@ def closed_table(sc):
                       str(d["errors"]),
                       f"{m['low']:.1f} ({m['low_srv']})" if m else "-",
                       f"{m['low_x']:.1f}" if m else "-", str(d["oom"]), str(d["restarts"]),
-                      fmt(d["swap_mib"]), f"{cpu[0]:.2f} / {cpu[1]:.2f}" if cpu else "-"])
+                      fmt(d["swap_mib"]), f"{cpu[0]:.2f} / {cpu[1]:.2f}" if cpu else "-",
+                      queue_cell(d.get("queue"))])
     return lines
+
+
+def queue_cell(q):
+    return f"{q[0]} ({q[1] + q[2]})" if q else "-"
 
 
 def open_table(sc):
     loads = sorted({l for d in sc["open"].values() for l in d["steps"]})
     head = ["scheduler"] + [f"{l:g} %: p50 / p99 / p99.9 ms" for l in loads] + \
-        ["errors", "OOM kills", "lowest avail %, hogs excl."]
+        ["errors", "OOM kills", "lowest avail %, hogs excl.", "queued (at the bound)"]
     lines = [head]
     for s in sc["scheds"]:
         d = sc["open"].get(s)
@@ -283,7 +313,7 @@ def open_table(sc):
                        + (f" (late {st['late']:.0f} %)" if st and (st['late'] or 0) > 1 else "")
                        if st else "-")
         row += [str(d["errors"]), str(d["oom"]),
-                f"{d['mem']['low_x']:.1f}" if d.get("mem") else "-"]
+                f"{d['mem']['low_x']:.1f}" if d.get("mem") else "-", queue_cell(d.get("queue"))]
         lines.append(row)
     return lines
 

@@ -8,7 +8,7 @@
 # issue's targets for albm, MET or MISSED (lab/lib/results.py scenarios).
 # Environment: OUT=DIR (default lab/out/scenarios-DATE), BUILD=DIR, SCENARIOS="names"
 # (default: every file of lab/scenarios/, in the order below), SCHEDULERS=a,b,...,
-# LOADS=50%,70%,85%,95%, OPEN_STEP=4s OPEN_WARMUP=1s, BOUND_SCHED=lc, DOCS=DIR (default
+# LOADS=50%,70%,85%,95%, OPEN_STEP=3s OPEN_WARMUP=1s, BOUND_SCHED=lc, DOCS=DIR (default
 # docs), LAB_ARGS (extra lab/run options, e.g. "--step 2s" for a quick check).
 set -uo pipefail
 case ${1:-} in
@@ -23,7 +23,7 @@ OUT=${OUT:-lab/out/scenarios-$(date +%Y%m%d-%H%M%S)}
 DOCS=${DOCS:-docs}
 SCENARIOS=${SCENARIOS:-$ORDER}
 LOADS=${LOADS:-50%,70%,85%,95%}
-OPEN_STEP=${OPEN_STEP:-4s}
+OPEN_STEP=${OPEN_STEP:-3s}
 OPEN_WARMUP=${OPEN_WARMUP:-1s}
 BOUND_SCHED=${BOUND_SCHED:-lc}
 read -r -a extra <<<"${LAB_ARGS:-}"

@@ -34,6 +34,9 @@ struct albm_adapt_info {
 	double pick_weight; /* weight x trust x ramp: what the pick divides (active + 1) by */
 	uint32_t conn_limit; /* learnt limit on live connections, 0 = none (yet) */
 	double mem_avail;    /* available-memory fraction of the last report (1 without) */
+	double speed;        /* the pick's speed factor: learnt speed per unit of weight
+			      * against the others' (and, before a limit, memory's), 1 = none */
+	bool neighbour;      /* foreign memory holds the server's limit down */
 };
 
 /* Fill info for dest of a service bound to the albm scheduler; 0, or -EINVAL when

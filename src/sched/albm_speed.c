@@ -18,7 +18,9 @@
  *
  * The pick uses rel = (speed / weight) / median over the servers with a speed of
  * (speed / weight), clamped to [1/4, 4]: 1 while the weights are right, below 1 for
- * a server that does less per unit of weight than the others.  A server with too
+ * a server that does less per unit of weight than the others; within ALBM_SPEED_BAND
+ * of the median it is 1, so that equal servers are not set apart by the estimate's
+ * noise.  A server with too
  * little evidence (less than ALBM_SPEED_MIN_CPU capacity-seconds in its window:
  * idle, paused, or a data plane that counts no bytes) keeps its last rel (1 at first).
  *
@@ -40,6 +42,9 @@
 #define ALBM_SPEED_GAP_MS  5000   /* reports further apart than this start afresh */
 #define ALBM_SPEED_REL_MIN 0.25
 #define ALBM_SPEED_REL_MAX 4.0
+#define ALBM_SPEED_BAND    1.25   /* within 1/1.25 .. 1.25 of the median: 1 (the
+				   * estimate's noise, a few seconds of a mixed load,
+				   * is about that) */
 
 void albm_speed_report(struct albm_service *svc, struct albm_dest *d)
 {
@@ -112,8 +117,10 @@ void albm_speed_tick(struct albm_service *svc)
 		struct albm_dest *d = svc->dests[i];
 		struct albm_dstate *st = albm_dstate(d);
 		double x = per_weight(d, false), y = per_weight(d, true);
-		if (x > 0 && med[0] > 0)
-			st->rel = rel_clamp(x / med[0]);
+		if (x > 0 && med[0] > 0) {
+			double r = x / med[0];
+			st->rel = r <= ALBM_SPEED_BAND && r >= 1.0 / ALBM_SPEED_BAND ? 1.0 : rel_clamp(r);
+		}
 		st->memrel = y > 0 && med[1] > 0 ? rel_clamp(y / med[1]) : 1.0;
 	}
 }

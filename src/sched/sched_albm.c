@@ -471,6 +471,8 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 	info->pick_weight = albm_pick_weight(dest);
 	info->conn_limit = albm_mem_limit(st);
 	info->mem_avail = dest->report ? albm_mem_fraction(dest->report) : 1.0;
+	info->speed = albm_speed_factor(st);
+	info->neighbour = st->neighbour || st->nb_suspect;
 	return 0;
 }
 

@@ -544,6 +544,33 @@ static void test_albm_learns_speed(void **state)
 	albm_svc_destroy(&svc);
 }
 
+/* Equal servers are not set apart by the estimate's noise: within 1.25x of the median
+ * the speed factor is 1. */
+static void test_albm_speed_deadband(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1 };
+	struct albm_adapt_info info;
+	const uint64_t rate[] = { 4000, 4800, 3300 }; /* bytes per ms: 1.2x and 0.83x of B */
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	for (uint64_t t = 1000; t <= 11000; t += 200) {
+		clk.now_ms = t;
+		for (int i = 0; i < 3; i++) {
+			svc.dests[i]->passive.resp_bytes = (t - 1000) * rate[i];
+			report(&svc, svc.dests[i], 0.8, 1.0, false);
+		}
+		albm_svc_tick(&svc);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(albm_adapt_info(&svc, svc.dests[i], &info), 0);
+		assert_near(info.speed, 1.0, 1e-9);
+	}
+	albm_svc_destroy(&svc);
+}
+
 /* A cold start: equal weights, unequal memory; before any limit is learnt a server's
  * share of a flash crowd is no larger than its share of memory (per unit of weight). */
 static void test_albm_cold_start_by_memory(void **state)
@@ -1114,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_albm_neighbour),
 		cmocka_unit_test(test_albm_oom_and_thrashing),
 		cmocka_unit_test(test_albm_learns_speed),
+		cmocka_unit_test(test_albm_speed_deadband),
 		cmocka_unit_test(test_albm_limit_on_first_approach),
 		cmocka_unit_test(test_albm_limit_probes_slowly_at_ceiling),
 		cmocka_unit_test(test_albm_asymmetric_smoothing),

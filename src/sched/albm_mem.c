@@ -14,9 +14,10 @@
  *	m - 2 (1 - m) / limit >= mem_reserve: limit += 1 (one window per step below the
  *	connections held at the last shortage, three at or beyond it, or with none yet).
  *
- * No limit until memory first falls below twice the reserve: then the limit starts at
- * the connections held; a server without one starts from the limits the others learnt,
- * per byte of its memory.
+ * No limit until memory first falls below twice the reserve while the server holds at
+ * least ALBM_SHARE_CONNS connections: then the limit starts at the connections held; a
+ * server without one starts from the limits the others learnt from at least that many
+ * connections, per byte of its memory.
  *
  * A neighbour.  Memory that something other than the connections takes (another
  * process in the server's container: a batch job, a cache) says nothing about what a
@@ -58,6 +59,10 @@
 #define ALBM_MCONN_CONNS     3    /* connections a server holds for a size sample */
 #define ALBM_MCONN_ALPHA     0.05 /* weight of one sample of a connection's memory */
 #define ALBM_BASE_CREEP      0.05 /* an idle footprint above the lowest one moves it */
+#define ALBM_SHARE_CONNS     3    /* connections a limit must be learnt from to be shared
+				   * (or to be set on a first approach): with fewer, the
+				   * memory may be a neighbour's, and one hogged server would
+				   * teach the whole cluster a limit of 1 */
 
 /* Start a new observation window for the limit at time now. */
 static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail)
@@ -71,6 +76,7 @@ static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail
 static void albm_limit_cut(struct albm_dstate *st, uint32_t base, double factor, uint64_t now,
 			   double avail)
 {
+	st->shared = base >= ALBM_SHARE_CONNS;
 	st->ceiling = base;
 	st->good_windows = 0;
 	st->limit = (uint32_t)(factor * base);
@@ -168,9 +174,10 @@ static void albm_aimd(const struct albm_service *svc, struct albm_dstate *st,
 	}
 	st->in_shortage = false;
 	if (st->limit == ALBM_LIMIT_NONE && avail < ALBM_LIMIT_APPROACH * reserve &&
-	    d->activeconns > 0 && !st->neighbour && !st->nb_suspect) {
+	    d->activeconns >= ALBM_SHARE_CONNS && !st->neighbour && !st->nb_suspect) {
 		/* first approach to the reserve: no more than it holds now */
 		st->limit = d->activeconns;
+		st->shared = true;
 		albm_limit_window(st, now, avail);
 		return;
 	}
@@ -242,7 +249,7 @@ void albm_mem_share(struct albm_service *svc, uint64_t now)
 	for (size_t i = 0; i < svc->ndests; i++) {
 		const struct albm_dest *d = svc->dests[i];
 		const struct albm_dstate *st = albm_dstate(d);
-		if (st->limit != ALBM_LIMIT_NONE && d->weight > 0) {
+		if (st->limit != ALBM_LIMIT_NONE && st->shared && d->weight > 0) {
 			limits += st->limit;
 			size += bytes ? (double)d->report->mem_total_bytes : d->weight;
 		}
@@ -258,6 +265,7 @@ void albm_mem_share(struct albm_service *svc, uint64_t now)
 			continue;
 		l = limits / size * (bytes ? (double)d->report->mem_total_bytes : d->weight);
 		st->limit = l < 1.0 ? 1 : l > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)l;
+		st->shared = false; /* a copy: it teaches nobody */
 		albm_limit_window(st, now, albm_mem_fraction(d->report));
 	}
 }

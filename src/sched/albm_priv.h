@@ -27,6 +27,8 @@ struct albm_dstate {
 	bool decreased;      /* the limit was decreased at decrease_ms */
 	bool in_shortage;    /* no report above the reserve since that decrease */
 	uint32_t ceiling;    /* the connections held at the last shortage, 0 = none yet */
+	bool shared;         /* the limit says something about the workload: learnt from at
+			      * least ALBM_SHARE_CONNS connections, so others may start from it */
 	unsigned good_windows; /* qualifying windows in a row at limit + 1 >= ceiling */
 	uint64_t decrease_ms;
 	uint64_t window_start; /* the current observation window for an increase */

@@ -600,6 +600,32 @@ static void test_albm_cold_start_by_memory(void **state)
 	albm_svc_destroy(&svc);
 }
 
+/* A limit learnt from one or two connections says more about the server (a neighbour
+ * took its memory) than about the workload: it is not shared, and a first approach
+ * needs three connections. */
+static void test_albm_limit_from_few_not_shared(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1 };
+	char seq[8];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	for (int i = 0; i < 3; i++)
+		report(&svc, svc.dests[i], 0.95, 0.5, false);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "ABC"); /* one each */
+	at(&svc, &clk, 1200);
+	report(&svc, svc.dests[0], 0.35, 0.5, false); /* under 2 x reserve with 1: no limit */
+	assert_int_equal(limit_of(&svc, svc.dests[0]), 0);
+	report(&svc, svc.dests[0], 0.05, 0.5, false); /* a shortage with 1: its own limit 1 */
+	assert_int_equal(limit_of(&svc, svc.dests[0]), 1);
+	at(&svc, &clk, 1300); /* ... that the tick does not hand on */
+	assert_int_equal(limit_of(&svc, svc.dests[1]), 0);
+	assert_int_equal(limit_of(&svc, svc.dests[2]), 0);
+	albm_svc_destroy(&svc);
+}
+
 /* Limits are shared per byte of memory when every server reports a total. */
 static void test_albm_shares_limit_by_memory(void **state)
 {
@@ -1136,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(test_albm_learns_connection_limit),
 		cmocka_unit_test(test_albm_shares_learnt_limit),
 		cmocka_unit_test(test_albm_shares_limit_by_memory),
+		cmocka_unit_test(test_albm_limit_from_few_not_shared),
 		cmocka_unit_test(test_albm_cold_start_by_memory),
 		cmocka_unit_test(test_albm_stall),
 		cmocka_unit_test(test_albm_neighbour),

@@ -189,8 +189,10 @@ static void albm_aimd(const struct albm_service *svc, struct albm_dstate *st,
 		/* below the level that ran short last time, one good window per step;
 		 * beyond it (or beyond a limit never tested by a shortage) one lucky
 		 * window is not enough evidence: ALBM_LIMIT_PROBE in a row, as TCP
-		 * grows slowly past its slow-start threshold */
-		if ((st->ceiling && st->limit + 1 < st->ceiling) ||
+		 * grows slowly past its slow-start threshold — except a limit of one
+		 * or two, learnt from as few connections (a neighbour's doing, likely),
+		 * which must not keep a server idle for long */
+		if ((st->ceiling && st->limit + 1 < st->ceiling) || st->limit < ALBM_SHARE_CONNS ||
 		    ++st->good_windows >= ALBM_LIMIT_PROBE) {
 			st->limit++;
 			st->good_windows = 0;

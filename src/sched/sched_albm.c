@@ -67,8 +67,6 @@
 				   * server is to blame) */
 #define ALBM_CPU_ALPHA       0.1  /* weight of one report in that average */
 
-#define dstate albm_dstate
-#define sstate albm_sstate
 
 /* Asymmetric smoothing: trust bad news at once, good news gradually, so that a
  * noisy series of reports cannot make the weight swing up and down. */
@@ -93,7 +91,7 @@ static bool albm_stalled(const struct albm_service *svc, const struct albm_dest 
 			 uint32_t active_before)
 {
 	return d->report && d->activeconns > 0 && active_before > 0 && d->passive.waiting > 0 &&
-	       d->report->cpu_util < ALBM_STALL_CPU && sstate(svc)->cpu >= ALBM_STALL_PEERS;
+	       d->report->cpu_util < ALBM_STALL_CPU && albm_sstate(svc)->cpu >= ALBM_STALL_PEERS;
 }
 
 /* Report freshness: 1 while the report is younger than timeout/4, then sliding
@@ -159,11 +157,11 @@ static enum albm_adapt_state albm_classify(const struct albm_service *svc,
 		return ALBM_ADAPT_AGENT_OVL;
 	if (d->flags & ALBM_DEST_F_OVERLOAD)
 		return ALBM_ADAPT_MAXCONN;
-	if (dstate(d)->stalled)
+	if (albm_dstate(d)->stalled)
 		return ALBM_ADAPT_STALLED;
-	if (!(dstate(d)->cap > 0.0))
+	if (!(albm_dstate(d)->cap > 0.0))
 		return ALBM_ADAPT_NO_CAPACITY;
-	if (albm_mem_at_limit(dstate(d), d))
+	if (albm_mem_at_limit(albm_dstate(d), d))
 		return ALBM_ADAPT_FULL;
 	return ALBM_ADAPT_OK;
 }
@@ -178,7 +176,7 @@ static bool albm_busy_state(enum albm_adapt_state s)
 /* What the pick divides (activeconns + 1) by: w * rel * trust * ramp. */
 static inline double albm_pick_weight(const struct albm_dest *d)
 {
-	const struct albm_dstate *st = dstate(d);
+	const struct albm_dstate *st = albm_dstate(d);
 
 	return (double)d->weight * albm_speed_factor(st) * st->trust * st->ramp;
 }
@@ -192,32 +190,32 @@ static inline void albm_rekey(struct albm_service *svc, const struct albm_dest *
 
 	if (den >= (1ull << 32))
 		den = (1ull << 32) - 1;
-	albm_wintree_set(&sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
+	albm_wintree_set(&albm_sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
 }
 
 /* Eligible: publish the effective weight and put the server in the tree. */
 static void albm_include(struct albm_service *svc, struct albm_dest *d)
 {
-	d->eff_weight = albm_pick_weight(d) * dstate(d)->cap;
+	d->eff_weight = albm_pick_weight(d) * albm_dstate(d)->cap;
 	albm_rekey(svc, d);
 }
 
 /* Not eligible in state st->state: no weight, out of the tree. */
 static void albm_exclude(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 
 	if (st->state == ALBM_ADAPT_FULL && st->limit != ALBM_LIMIT_NONE &&
 	    d->activeconns >= st->limit)
 		st->limit_hit = true; /* the learnt limit itself kept work away */
 	d->eff_weight = 0.0;
-	albm_wintree_clear(&sstate(svc)->tree, d->idx);
+	albm_wintree_clear(&albm_sstate(svc)->tree, d->idx);
 }
 
 /* Re-evaluate one server at time now: state, effective weight, place in the tree. */
 static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t now)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 
 	st->trust = albm_trust(svc, d, now);
 	st->state = albm_classify(svc, d, now);
@@ -251,7 +249,7 @@ static int sched_albm_init(struct albm_service *svc)
 
 static void sched_albm_done(struct albm_service *svc)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 
 	albm_wintree_free(&ss->tree);
 	for (size_t i = 0; i < svc->ndests; i++) {
@@ -271,7 +269,7 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 	st->trust = st->ramp = st->rel = st->memrel = 1.0;
 	/* joining a service that is already serving: with no connections yet it
 	 * would take every new one until it caught up, so it ramps up instead */
-	st->pending_ramp = sstate(svc)->serving;
+	st->pending_ramp = albm_sstate(svc)->serving;
 	d->sched_priv = st;
 	if (d->report) /* a rebind keeps what the last report said */
 		st->cap = albm_mem_fraction(d->report);
@@ -281,7 +279,7 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 
 static void sched_albm_del_dest(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 
 	/* later servers move down one list position, and so do their leaves */
 	albm_wintree_delete(&ss->tree, d->idx);
@@ -296,7 +294,7 @@ static void sched_albm_upd_dest(struct albm_service *svc, struct albm_dest *d)
 
 static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 	uint32_t before = st->active;
 
 	if (!d->report) { /* the agent is gone: static weights again */
@@ -306,7 +304,7 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 		return;
 	}
 	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(d->report));
-	sstate(svc)->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - sstate(svc)->cpu);
+	albm_sstate(svc)->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - albm_sstate(svc)->cpu);
 	st->stalled = albm_stalled(svc, d, before);
 	albm_mem_report(svc, d, d->report_ms); /* sets st->active for the next report */
 	albm_speed_report(svc, d);
@@ -319,7 +317,7 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
  * tick or report, and flag or weight changes come through upd_dest. */
 static void sched_albm_conn_changed(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 	bool full = albm_mem_at_limit(st, d);
 
 	if (st->state == ALBM_ADAPT_OK || st->state == ALBM_ADAPT_SLOW_START) {
@@ -344,8 +342,8 @@ static void sched_albm_tick(struct albm_service *svc)
 	for (size_t i = 0; i < svc->ndests; i++) {
 		struct albm_dest *d = svc->dests[i];
 		/* a stall ends when its requests are answered (or it has none left) */
-		if (dstate(d)->stalled && (!d->passive.waiting || !d->activeconns))
-			dstate(d)->stalled = false;
+		if (albm_dstate(d)->stalled && (!d->passive.waiting || !d->activeconns))
+			albm_dstate(d)->stalled = false;
 		albm_refresh(svc, d, now);
 	}
 }
@@ -362,7 +360,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 
 	for (size_t i = 0; i < svc->ndests; i++) {
 		struct albm_dest *d = svc->dests[i];
-		enum albm_adapt_state s = dstate(d)->state;
+		enum albm_adapt_state s = albm_dstate(d)->state;
 		double mem, score;
 
 		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY && s != ALBM_ADAPT_FULL)
@@ -382,7 +380,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 					     const struct albm_flow *flow)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 	long pos = albm_wintree_min(&ss->tree);
 	int policy = svc->adaptive.all_overloaded_policy;
 
@@ -462,7 +460,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 
 	if (svc->sched != &albm_sched_albm || !dest->sched_priv)
 		return -EINVAL;
-	st = dstate(dest);
+	st = albm_dstate(dest);
 	info->state = st->state;
 	info->capacity = st->cap;
 	info->aged = st->cap * st->trust;

@@ -142,7 +142,8 @@ static void albm_footprint(struct albm_service *svc, struct albm_dstate *st, uin
 static void albm_neighbour_limit(const struct albm_service *svc, struct albm_dstate *st,
 				 uint32_t a, double avail, double total)
 {
-	double per = albm_sstate(svc)->mconn, room = avail - albm_clamp01(svc->adaptive.mem_reserve) * total;
+	double per = albm_sstate(svc)->mconn;
+	double room = avail - albm_clamp01(svc->adaptive.mem_reserve) * total;
 	double l = (double)a + floor(room / per);
 
 	st->nb_limit = l < 0 ? 0 : l > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)l;

@@ -1,4 +1,4 @@
-/* ALBM: the albm scheduler's private state, shared by its files (sched_albm.c, albm_mem.c, albm_speed.c) */
+/* ALBM: the albm scheduler's private state, shared by sched_albm.c, albm_mem.c, albm_speed.c */
 #ifndef ALBM_SCHED_ALBM_PRIV_H
 #define ALBM_SCHED_ALBM_PRIV_H
 

@@ -75,7 +75,9 @@ static int cmp_double(const void *a, const void *b)
 
 static double rel_clamp(double r)
 {
-	return r < ALBM_SPEED_REL_MIN ? ALBM_SPEED_REL_MIN : r > ALBM_SPEED_REL_MAX ? ALBM_SPEED_REL_MAX : r;
+	if (r < ALBM_SPEED_REL_MIN)
+		return ALBM_SPEED_REL_MIN;
+	return r > ALBM_SPEED_REL_MAX ? ALBM_SPEED_REL_MAX : r;
 }
 
 /* A figure per unit of weight: speed (memory = false) or memory total. */
@@ -119,7 +121,8 @@ void albm_speed_tick(struct albm_service *svc)
 		double x = per_weight(d, false), y = per_weight(d, true);
 		if (x > 0 && med[0] > 0) {
 			double r = x / med[0];
-			st->rel = r <= ALBM_SPEED_BAND && r >= 1.0 / ALBM_SPEED_BAND ? 1.0 : rel_clamp(r);
+			bool band = r <= ALBM_SPEED_BAND && r >= 1.0 / ALBM_SPEED_BAND;
+			st->rel = band ? 1.0 : rel_clamp(r);
 		}
 		st->memrel = y > 0 && med[1] > 0 ? rel_clamp(y / med[1]) : 1.0;
 	}

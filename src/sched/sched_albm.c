@@ -190,7 +190,8 @@ static inline void albm_rekey(struct albm_service *svc, const struct albm_dest *
 
 	if (den >= (1ull << 32))
 		den = (1ull << 32) - 1;
-	albm_wintree_set(&albm_sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
+	albm_wintree_set(&albm_sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1,
+			 den ? den : 1);
 }
 
 /* Eligible: publish the effective weight and put the server in the tree. */
@@ -294,6 +295,7 @@ static void sched_albm_upd_dest(struct albm_service *svc, struct albm_dest *d)
 
 static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 {
+	struct albm_sstate *ss = albm_sstate(svc);
 	struct albm_dstate *st = albm_dstate(d);
 	uint32_t before = st->active;
 
@@ -304,7 +306,7 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 		return;
 	}
 	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(d->report));
-	albm_sstate(svc)->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - albm_sstate(svc)->cpu);
+	ss->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - ss->cpu);
 	st->stalled = albm_stalled(svc, d, before);
 	albm_mem_report(svc, d, d->report_ms); /* sets st->active for the next report */
 	albm_speed_report(svc, d);

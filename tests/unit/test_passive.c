@@ -98,7 +98,8 @@ static void test_publish(void **state)
 	(void)state;
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.lock, NULL);
-	assert_int_equal(albmd_config_parse("t.conf", text, strlen(text), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(albmd_config_parse("t.conf", text, strlen(text), &cfg, err, sizeof(err)),
+			 0);
 	svc = albmd_service_new(&d, &cfg.services[0], err, sizeof(err));
 	assert_non_null(svc);
 	s1 = albmd_server_find(svc, "s1");

@@ -79,7 +79,8 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps bins unit bench-bins test test-unit test-asan test-fuzz test-integration test-faults lint \
-	bench-sched bench-agent bench-peers bench-dr bench-ha bench-control demo paper clean fuzz-bins format
+	bench-sched bench-agent bench-peers bench-dr bench-ha bench-control demo paper scenarios clean \
+	fuzz-bins format
 all: deps bins
 
 deps:
@@ -199,6 +200,8 @@ demo: deps-lab bins
 	$(Q)bash lab/demo.sh
 paper: deps-lab bins
 	$(Q)bash lab/paper.sh
+scenarios: deps-lab bins
+	$(Q)bash lab/scenarios.sh
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -137,9 +137,11 @@ bench_once() {
 	printf '%s %s %s %s %s\n' "$k" "$(date +%s.%N)" "$spec" "$kind" "$warm" >>"$dir/bench-runs.txt"
 	ns_cmd c1
 	proc_start "$dir/bench-$k.log" "" "${NSCMD[@]}" "$LAB_BIN/albm-bench" "${a[@]}"
-	local pid=$PROC_PID
+	local pid=$PROC_PID t0=$EPOCHREALTIME d0 dcpu=0 bcpu=0 c
+	d0=$(proc_cpu_ticks "$ALBMD_PID")
 	deadline=$((SECONDS + bound))
 	while proc_alive "$pid" && ((SECONDS < deadline)); do
+		c=$(proc_cpu_ticks "$pid") && bcpu=$c # its last reading before it exits
 		timeline_tick
 		# a server killed (OOM, timeline) is reaped during this sleep: bash's "Killed"
 		# notice goes to /dev/null, the lab logs the event itself
@@ -150,6 +152,8 @@ bench_once() {
 		proc_stop "$pid" 2
 		return 1
 	fi
+	dcpu=$(proc_cpu_ticks "$ALBMD_PID")
+	bench_cpu_log "$dir" "$k" "$t0" "$((dcpu - d0))" "$bcpu"
 	wait "$pid"
 	local rc=$?
 	unset "LAB_PIDS[$pid]"
@@ -160,6 +164,26 @@ bench_once() {
 		tail -3 "$dir/bench-$k.log" >&2
 		return 1
 	fi
+}
+
+# proc_cpu_ticks PID: user + system CPU time of PID in clock ticks (fails when it is gone).
+proc_cpu_ticks() {
+	local s f
+	[[ -n $1 ]] && read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+	read -r -a f <<<"${s##*) }" # fields from the state on: utime, stime are the 12th, 13th
+	echo $((f[11] + f[12]))
+}
+
+# bench_cpu_log DIR K T0 ALBMD_TICKS BENCH_TICKS: one line of DIR/cpu.csv, the CPU albmd
+# and albm-bench used during bench run K (in cores: CPU seconds / wall seconds), so that a
+# run can show the servers' quotas, not the machine, were the bottleneck.
+bench_cpu_log() {
+	local f=$1/cpu.csv hz
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	[[ -s $f ]] || echo "k,wall_s,albmd_cpu_s,bench_cpu_s,albmd_cores,bench_cores" >"$f"
+	awk -v k="$2" -v t0="${3/,/.}" -v t1="${EPOCHREALTIME/,/.}" -v d="$4" -v b="$5" -v hz="$hz" \
+		'BEGIN { w = t1 - t0; if (w <= 0) w = 1
+		printf "%d,%.2f,%.2f,%.2f,%.3f,%.3f\n", k, w, d / hz, b / hz, d / hz / w, b / hz / w }' >>"$f"
 }
 
 # bench_ramp DIR: the ramp runs, then the repeats of the last count.

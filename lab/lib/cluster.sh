@@ -27,7 +27,7 @@ cluster_defaults() {
 		[settle]=2s [agents]=auto [mem_figures]=rr,albm [httpd_args]="" [bench_args]="" [agent_args]=""
 		[service_extra]=""
 		[rate]="" [load]="" [bound]="" [pool]=1000 [series_interval]=1s
-		[restart_delay]=2s [events]=yes
+		[restart_delay]=2s [events]=yes [mem_limit]=yes
 	)
 }
 
@@ -113,12 +113,14 @@ cluster_check() {
 	[[ ${CL[agents]} =~ ^(auto|yes|no)$ ]] || lab_die "agents must be auto, yes or no"
 	[[ ${CL[swap]} == auto ]] || size_bytes "${CL[swap]}" >/dev/null || lab_die "swap '${CL[swap]}' is not a size"
 	[[ ${CL[events]} =~ ^(yes|no)$ ]] || lab_die "events must be yes or no"
+	[[ ${CL[mem_limit]} =~ ^(yes|no)$ ]] || lab_die "mem_limit must be yes or no"
 	[[ ${CL[restart_delay]} == never ]] || duration_ms "${CL[restart_delay]}" >/dev/null ||
 		lab_die "restart_delay '${CL[restart_delay]}' is not a duration (e.g. 2s) or never"
 	duration_ms "${CL[series_interval]}" >/dev/null ||
 		lab_die "series_interval '${CL[series_interval]}' is not a duration (e.g. 1s)"
 	open_check
 	events_check
+	events_expand "$(bench_steps_ms)"
 }
 
 # cluster_dump: the resolved settings, one key=value per line (written to OUT/cluster.env).

@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 #
 # A cluster file line
-#   event at=DUR [for=DUR] server=NAME KIND
-# with KIND one of
+#   event at=DUR [for=DUR] [every=DUR] server=NAME KIND
+# (every=: the event again every DUR after at=, as long as the bench runs last) with KIND
+# one of
 #   hog-mem=PCT%|SIZE  albm-hog holding PCT % of the server's mem (or SIZE) inside the server's
 #                      cgroups, every page touched and touched again, freed at the end (for=)
 #   hog-cpu=PCT%       albm-hog demanding PCT % of one CPU inside the server's cgroups (for=)
@@ -18,7 +19,7 @@
 # (t_s = seconds since the timeline's start; action start, end, skipped, not-reached, and
 # from lab/lib/supervise.sh oom-kill, exit, restart).
 
-E_AT=() E_FOR=() E_SRVNAME=() E_SRV=() E_KIND=() E_VAL=() E_ORIGIN=()
+E_AT=() E_FOR=() E_SRVNAME=() E_SRV=() E_KIND=() E_VAL=() E_ORIGIN=() E_EVERY=()
 NEVENTS=0
 EV_STATE=() EV_PID=() # runtime: 0 pending, 1 active, 2 done; the hog's PID, the paused PID
 EV_STOPPING=()        # hogs sent SIGTERM, reaped once they have exited
@@ -30,7 +31,7 @@ lab_now() { LAB_NOW_US=${EPOCHREALTIME/[.,]/}; }
 
 # event_parse ORIGIN WORDS...: one `event` line of the cluster file (ORIGIN = file:line).
 event_parse() {
-	local origin=$1 kv k v i=$NEVENTS at="" dur="" srv="" kind="" val=""
+	local origin=$1 kv k v i=$NEVENTS at="" dur="" srv="" kind="" val="" every=""
 	shift
 	for kv in "$@"; do
 		if [[ $kv == pause || $kv == kill || $kv == restart ]]; then
@@ -50,11 +51,15 @@ event_parse() {
 		server)
 			[[ -z $srv ]] || lab_die "$origin: server= given twice"
 			srv=$v ;;
+		every)
+			[[ -z $every ]] || lab_die "$origin: every= given twice"
+			every=$(duration_ms "$v") || lab_die "$origin: every '$v' is not a duration (e.g. 10s)"
+			((every >= 100)) || lab_die "$origin: every= must be at least 100ms" ;;
 		hog-mem|hog-cpu)
 			[[ -z $kind ]] || lab_die "$origin: two event kinds ('$kind' and '$k'): one per line"
 			kind=$k val=$v
 			event_check_value "$origin" "$k" "$v" ;;
-		*) lab_die "$origin: unknown event key '$k' (at, for, server, hog-mem, hog-cpu; or pause, kill, restart)" ;;
+		*) lab_die "$origin: unknown event key '$k' (at, for, every, server, hog-mem, hog-cpu; or pause, kill, restart)" ;;
 		esac
 	done
 	[[ -n $at ]] || lab_die "$origin: the event needs at=DUR (when, from the start of the run)"
@@ -62,8 +67,27 @@ event_parse() {
 	[[ -n $kind ]] || lab_die "$origin: the event needs a kind: hog-mem=PCT%|SIZE, hog-cpu=PCT%, pause, kill or restart"
 	[[ -n $dur || $kind == kill || $kind == restart ]] ||
 		lab_die "$origin: $kind needs for=DUR (how long it lasts)"
+	[[ -z $every ]] || (( every > ${dur:-0} )) ||
+		lab_die "$origin: every= must be longer than for= (one event at a time)"
 	E_AT[i]=$at E_FOR[i]=$dur E_SRVNAME[i]=$srv E_KIND[i]=$kind E_VAL[i]=$val E_ORIGIN[i]=$origin
+	E_EVERY[i]=$every
 	NEVENTS=$((NEVENTS + 1))
+}
+
+# events_expand LEN_MS: an event with every= becomes one event per period that starts
+# before LEN_MS (the bench runs' length), so that the timeline stays a plain list.
+events_expand() {
+	local len=$1 i n=$NEVENTS t
+	for ((i = 0; i < n; i++)); do
+		[[ -n ${E_EVERY[i]} ]] || continue
+		for ((t = E_AT[i] + E_EVERY[i]; t < len; t += E_EVERY[i])); do
+			E_AT[NEVENTS]=$t E_FOR[NEVENTS]=${E_FOR[i]} E_SRVNAME[NEVENTS]=${E_SRVNAME[i]}
+			E_KIND[NEVENTS]=${E_KIND[i]} E_VAL[NEVENTS]=${E_VAL[i]} E_ORIGIN[NEVENTS]=${E_ORIGIN[i]}
+			E_SRV[NEVENTS]=${E_SRV[i]} E_EVERY[NEVENTS]=""
+			NEVENTS=$((NEVENTS + 1))
+		done
+		E_EVERY[i]=""
+	done
 }
 
 # event_check_value ORIGIN KIND VALUE: hog-mem=1..95% or a size, hog-cpu=1..800%.

@@ -5,6 +5,8 @@
   results.py table OUT                      requests/s per step and scheduler, p99, errors
   results.py targets --homo OUT --hetero OUT   MET/MISSED lines (exit 0 either way)
   results.py markdown --homo OUT --hetero OUT [--figdir DIR] [--cmd TEXT]...
+  results.py bound OUT | scenarios ... | scenario-targets ...   the scenario suite
+                                            (lab/lib/scenario_report.py)
 
 OUT is one lab/run output directory.  Python 3 standard library only.
 """
@@ -580,7 +582,11 @@ def main():
             p.add_argument("--figrel", default="results")
             p.add_argument("--cmd", action="append", default=[])
             p.add_argument("--keep", default="", help="earlier RESULTS.md whose discussion to keep")
+    import scenario_report
+    scen = scenario_report.add_commands(sub)
     a = ap.parse_args()
+    if a.cmd_name in scen:
+        return scen[a.cmd_name](a)
     if a.cmd_name == "merge":
         merge(a.out)
         return 0

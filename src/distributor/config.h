@@ -23,6 +23,8 @@
  * `mode` keyword is the plane's name); the planes the config checks by name. */
 enum albmd_mode { ALBMD_MODE_PROXY = 0, ALBMD_MODE_DR = 1 };
 enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
+/* What a queued client gets at the queue's bound (queue-timeout, queue-max). */
+enum albmd_queue_overflow { ALBMD_QOVF_LEAST_LOADED = 0, ALBMD_QOVF_CLOSE = 1 };
 enum albmd_xdp_mode { ALBMD_XDP_GENERIC = 0, ALBMD_XDP_NATIVE = 1 }; /* mode dr */
 
 /* `server NAME ADDR [weight N] [maxconn N] [down];` */
@@ -78,10 +80,14 @@ struct albmd_cfg_service {
 	uint32_t maxconn;               /* service-wide limit, 0 = none */
 	uint64_t queue_timeout_ms;      /* no server free: wait this long (0 = close at once) */
 	uint32_t queue_max;             /* connections waiting at once (per service) */
+	enum albmd_queue_overflow queue_overflow; /* beyond either bound (queue-overflow) */
 	enum albmd_proxy_proto proxy_protocol;
 	struct albmd_cfg_health health;
 	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded,
 					       * mem-reserve */
+	struct albm_orca_params orca;         /* orca-* (scheduler orca) */
+	struct albm_prequal_params prequal;   /* prequal-* (scheduler prequal) */
+	struct albm_lr_params lr;             /* lr-* (scheduler lr) */
 	struct albmd_cfg_server *servers;
 	size_t nservers;
 	int line;
@@ -150,6 +156,7 @@ struct albmd_config {
 
 #define ALBMD_DEFAULT_SOCKET "/run/albm/albmd.sock"
 #define ALBMD_DEFAULT_CHART_JS "/usr/share/javascript/chart.js/chart.min.js" /* libjs-chart.js */
+#define ALBMD_QUEUE_TIMEOUT_DEFAULT_MS 1000 /* queue-timeout (docs/albmd.md, Queueing) */
 
 /*
  * Parse a whole config text.  path is used in messages only.  Returns 0, or -EINVAL

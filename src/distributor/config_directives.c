@@ -445,9 +445,12 @@ static void service_defaults(struct albmd_cfg_service *svc)
 {
 	struct albm_service tmp;
 
-	/* the scheduler library owns the adaptive defaults; take them from it */
+	/* the scheduler library owns the schedulers' defaults; take them from it */
 	albm_svc_init(&tmp, "defaults");
 	svc->adaptive = tmp.adaptive;
+	svc->orca = tmp.orca;
+	svc->prequal = tmp.prequal;
+	svc->lr = tmp.lr;
 	albm_svc_destroy(&tmp);
 	svc->mode = ALBMD_MODE_PROXY;
 	snprintf(svc->scheduler, sizeof(svc->scheduler), "%s", albm_sched_find("wlc") ? "wlc" : "rr");
@@ -463,8 +466,11 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	svc->health.rise = 2;
 	svc->health.fall = 3;
 	svc->health.expect = 200;
-	svc->queue_timeout_ms = 5000; /* HAProxy's `timeout queue` defaults to the connect one */
+	/* the queue's bound before a client goes to the least-loaded server anyway
+	 * (docs/albmd.md, "Queueing": why 1 s and 1024) */
+	svc->queue_timeout_ms = ALBMD_QUEUE_TIMEOUT_DEFAULT_MS;
 	svc->queue_max = 1024;
+	svc->queue_overflow = ALBMD_QOVF_LEAST_LOADED;
 }
 
 static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
@@ -509,6 +515,9 @@ static const struct cfg_keyword kw_xdp_mode[] = {
 };
 static const struct cfg_keyword kw_proxy_protocol[] = {
 	{ "off", ALBMD_PP_OFF }, { "v1", ALBMD_PP_V1 }, { "v2", ALBMD_PP_V2 }, { NULL, 0 }
+};
+static const struct cfg_keyword kw_queue_overflow[] = {
+	{ "least-loaded", ALBMD_QOVF_LEAST_LOADED }, { "close", ALBMD_QOVF_CLOSE }, { NULL, 0 }
 };
 static const struct cfg_keyword kw_all_overloaded[] = {
 	{ "least-loaded", ALBM_ALL_OVL_LEAST_LOADED }, { "refuse", ALBM_ALL_OVL_REFUSE },
@@ -586,6 +595,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "maxconn", CFG_SERVICE, cfg_set_uint, SVC(maxconn), .hi = MAXCONN },
 	{ "queue-timeout", CFG_SERVICE, cfg_set_duration, SVC(queue_timeout_ms), .flags = CFG_OFF },
 	{ "queue-max", CFG_SERVICE, cfg_set_uint, SVC(queue_max), .hi = MAXCONN },
+	{ "queue-overflow", CFG_SERVICE, cfg_set_keyword, SVC(queue_overflow),
+	  .keywords = kw_queue_overflow },
 	{ "proxy-protocol", CFG_SERVICE, cfg_set_keyword, SVC(proxy_protocol),
 	  .keywords = kw_proxy_protocol },
 	{ "health-check", CFG_SERVICE, set_health, .flags = CFG_ANYARGS },
@@ -595,6 +606,18 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "all-overloaded", CFG_SERVICE, cfg_set_keyword, SVC(adaptive.all_overloaded_policy),
 	  .keywords = kw_all_overloaded },
 	{ "mem-reserve", CFG_SERVICE, cfg_set_percent, SVC(adaptive.mem_reserve), .hi = 50 },
+	/* the peers' parameters (docs/schedulers.md: orca, prequal, lr) */
+	{ "orca-blackout", CFG_SERVICE, cfg_set_duration, SVC(orca.blackout_ms), .flags = CFG_OFF },
+	{ "orca-expiration", CFG_SERVICE, cfg_set_duration, SVC(orca.expiration_ms), .lo = 100 },
+	{ "orca-update", CFG_SERVICE, cfg_set_duration, SVC(orca.update_ms), .lo = 100 },
+	{ "orca-error-penalty", CFG_SERVICE, cfg_set_double, SVC(orca.error_penalty), .hi = 100 },
+	{ "prequal-q-rif", CFG_SERVICE, cfg_set_double, SVC(prequal.q_rif), .hi = 1 },
+	{ "prequal-pool", CFG_SERVICE, cfg_set_uint, SVC(prequal.pool), .lo = 1, .hi = 1024 },
+	{ "prequal-latency-max-age", CFG_SERVICE, cfg_set_duration,
+	  SVC(prequal.latency_max_age_ms), .lo = 1 },
+	{ "lr-choices", CFG_SERVICE, cfg_set_uint, SVC(lr.choice_count), .lo = 1, .hi = 64 },
+	{ "lr-active-request-bias", CFG_SERVICE, cfg_set_double, SVC(lr.active_request_bias),
+	  .hi = 100 },
 	/* server NAME ADDRESS [options] */
 	{ "weight", CFG_SERVER, cfg_set_uint, SRV(weight), .hi = 65535 },
 	{ "maxconn", CFG_SERVER, cfg_set_uint, SRV(maxconn), .hi = MAXCONN },

@@ -9,6 +9,7 @@
 #include "distributor/config.h"
 #include "distributor/dataplane.h"
 #include "distributor/fdlimit.h"
+#include "distributor/passive-t.h"
 #include "common/ev.h"
 #include "proto/report.h"
 #include "sched/sched.h"
@@ -102,6 +103,7 @@ struct albmd_server {
 	struct albmd_state_log slog;
 	int refs;                 /* atomic */
 	struct albmd_server_stats st;
+	struct albmd_passive passive; /* the data plane's timings (passive.h) */
 };
 
 struct albmd_service_stats {
@@ -116,6 +118,7 @@ struct albmd_service_stats {
 	uint64_t queue_timeouts;  /* waited queue-timeout without a server: closed */
 	uint64_t client_aborts;   /* relayed connections the client reset or failed */
 	uint64_t server_aborts;   /* relayed connections the server reset or failed */
+	uint64_t queue_overflows; /* at the queue's bound: sent to the least-loaded server */
 };
 
 struct albmd_service {

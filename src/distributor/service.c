@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "distributor/passive.h"
 
 /* ---- lookup and reference counting ---- */
 
@@ -65,6 +66,7 @@ void albmd_server_unref(struct albmd_server *srv)
 	if (__atomic_sub_fetch(&srv->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		albmd_service_unref(srv->svc);
 		free(srv->hist);
+		albmd_passive_destroy(&srv->passive);
 		free(srv);
 	}
 }
@@ -183,6 +185,7 @@ struct albmd_server *albmd_server_add(struct albmd *d, struct albmd_service *svc
 		return NULL;
 	}
 	snprintf(srv->name, sizeof(srv->name), "%s", cs->name);
+	albmd_passive_init(&srv->passive);
 	srv->addr = cs->addr;
 	srv->svc = svc;
 	srv->weight = cs->weight;
@@ -265,6 +268,9 @@ static void service_copy_cfg(struct albmd_service *svc, const struct albmd_cfg_s
 	svc->cfg.servers = NULL;
 	svc->cfg.nservers = 0;
 	svc->sched.adaptive = cfg->adaptive;
+	svc->sched.orca = cfg->orca;
+	svc->sched.prequal = cfg->prequal;
+	svc->sched.lr = cfg->lr;
 	svc->sched.flags = cfg->sched_flags;
 }
 
@@ -346,6 +352,7 @@ void albmd_services_tick(struct albmd *d)
 			if (expired || srv->ramp_start_ms)
 				albmd_server_refresh(d, srv);
 		}
+		albmd_passive_publish(svc); /* before the schedulers read the figures */
 		albm_svc_tick(&svc->sched);
 		if (svc->dp && svc->dp->tick)
 			svc->dp->tick(d, svc);

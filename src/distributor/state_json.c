@@ -34,12 +34,14 @@ static json_t *server_albm_json(const struct albmd_server *srv)
 
 	if (!srv->dest || albm_adapt_info(&srv->svc->sched, srv->dest, &info) < 0)
 		return json_null();
-	return json_pack("{s:s, s:f, s:f, s:f, s:I}",
+	return json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}",
 			 "state", albm_adapt_state_name(info.state),
 			 "capacity", info.capacity,
 			 "mem_avail", info.mem_avail,
 			 "ramp", info.ramp,
-			 "conn_limit", (json_int_t)info.conn_limit);
+			 "conn_limit", (json_int_t)info.conn_limit,
+			 "speed", info.speed,
+			 "neighbour", info.neighbour);
 }
 
 static json_t *server_json(struct albmd *d, struct albmd_server *srv)

@@ -121,6 +121,7 @@ U(s_refused, ALBMD_STAT_GET(SVC->st.refused))
 U(s_queued, ALBMD_STAT_GET(SVC->st.queued))
 U(s_queued_total, ALBMD_STAT_GET(SVC->st.queued_total))
 U(s_queue_timeouts, ALBMD_STAT_GET(SVC->st.queue_timeouts))
+U(s_queue_overflows, ALBMD_STAT_GET(SVC->st.queue_overflows))
 U(s_retries, ALBMD_STAT_GET(SVC->st.retries))
 U(s_client_aborts, ALBMD_STAT_GET(SVC->st.client_aborts))
 U(s_server_aborts, ALBMD_STAT_GET(SVC->st.server_aborts))
@@ -146,6 +147,51 @@ static const char *state_name(size_t i)
 {
 	return albmd_state_name((enum albmd_state)i);
 }
+
+/* Passive latencies (distributor/passive.c): only where the data plane measured. */
+static const char *lat_stat_name(size_t i)
+{
+	return i ? "p90" : "ewma";
+}
+
+static const char *passive_fig_name(size_t i)
+{
+	static const char *const names[] = { "connect", "ttfb", "duration" };
+
+	return i < ARRAY_SIZE(names) ? names[i] : "?";
+}
+
+static bool lat_get(const struct albm_dest_latency *l, size_t i, double scale,
+		    struct albmd_stat_val *v)
+{
+	if (!l->samples)
+		return false;
+	v->f = (double)(i ? l->p90_us : l->ewma_us) * scale;
+	return true;
+}
+
+#define LAT_FN(fname, fig, scale)                                                        \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
+	{                                                                                \
+		return lat_get(&SRV->dest->passive.fig, at->i, scale, v);                \
+	}
+LAT_FN(p_connect_s, connect, 1e-6)
+LAT_FN(p_connect_ms, connect, 1e-3)
+LAT_FN(p_ttfb_s, ttfb, 1e-6)
+LAT_FN(p_ttfb_ms, ttfb, 1e-3)
+LAT_FN(p_duration_s, duration, 1e-6)
+LAT_FN(p_duration_ms, duration, 1e-3)
+
+static bool p_samples(const struct albmd_stat_at *at, struct albmd_stat_val *v)
+{
+	const struct albm_dest_passive *p = &SRV->dest->passive;
+	const struct albm_dest_latency *l[] = { &p->connect, &p->ttfb, &p->duration };
+
+	v->u = at->i < ARRAY_SIZE(l) ? l[at->i]->samples : 0;
+	return true;
+}
+
+U(p_errors, SRV->dest->passive.errors)
 
 AGENT_FN(a_mem_total, u, a->m.mem_total_bytes)
 AGENT_FN(a_mem_avail, u, a->m.mem_available_bytes)
@@ -252,6 +298,9 @@ const struct albmd_stat albmd_stats[] = {
 	{ "albm_service_queue_timeouts_total", NULL, "queue_timeouts",
 	  "Clients closed after waiting queue-timeout without a free server", C, SERVICE, 0,
 	  .get = s_queue_timeouts },
+	{ "albm_service_queue_overflows_total", NULL, "queue_overflows",
+	  "Clients sent to the least-loaded server at the queue's bound (queue-overflow)", C,
+	  SERVICE, 0, .get = s_queue_overflows },
 	{ "albm_service_retries_total", NULL, "retries", "Connect retries on another server", C,
 	  SERVICE, 0, .get = s_retries },
 	{ "albm_service_client_aborts_total", NULL, "client_aborts",
@@ -295,6 +344,28 @@ const struct albmd_stat albmd_stats[] = {
 	  "Relayed connections to it that the client reset", C, SERVER, 0, .get = v_client_aborts },
 	{ "albm_server_server_aborts_total", NULL, "server_aborts",
 	  "Relayed connections it reset", C, SERVER, 0, .get = v_server_aborts },
+	{ "albm_server_connect_seconds", NULL, NULL,
+	  "Passive: connect time to the server (EWMA, windowed p90)", G, SERVER, REAL,
+	  .get = p_connect_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
+	{ NULL, NULL, "connect_ms", "Passive: connect time, ms", G, SERVER, REAL,
+	  .get = p_connect_ms, .vec_n = 2, .vec_name = lat_stat_name },
+	{ "albm_server_ttfb_seconds", NULL, NULL,
+	  "Passive: request forwarded to first response byte (EWMA, windowed p90)", G, SERVER,
+	  REAL, .get = p_ttfb_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
+	{ NULL, NULL, "ttfb_ms", "Passive: time to the first response byte, ms", G, SERVER, REAL,
+	  .get = p_ttfb_ms, .vec_n = 2, .vec_name = lat_stat_name },
+	{ "albm_server_duration_seconds", NULL, NULL,
+	  "Passive: connection duration, established to closed (EWMA, windowed p90)", G, SERVER,
+	  REAL, .get = p_duration_s, .vec_label = "stat", .vec_n = 2,
+	  .vec_name = lat_stat_name },
+	{ NULL, NULL, "duration_ms", "Passive: connection duration, ms", G, SERVER, REAL,
+	  .get = p_duration_ms, .vec_n = 2, .vec_name = lat_stat_name },
+	{ "albm_server_passive_samples_total", NULL, "passive_samples",
+	  "Passive: measurements taken, by figure", C, SERVER, 0, .get = p_samples,
+	  .vec_label = "figure", .vec_n = 3, .vec_name = passive_fig_name },
+	{ "albm_server_passive_errors_total", NULL, "passive_errors",
+	  "Passive: failed connections (connect error, or ended by the server unanswered)", C,
+	  SERVER, 0, .get = p_errors },
 	{ "albm_agent_mem_total_bytes", NULL, NULL, "Agent: memory total", G, SERVER, 0,
 	  .get = a_mem_total },
 	{ "albm_agent_mem_available_bytes", NULL, NULL, "Agent: memory available", G, SERVER, 0,

@@ -21,6 +21,8 @@ enum albm_adapt_state {
 	ALBM_ADAPT_MAXCONN,     /* IPVS overload: at its connection limit */
 	ALBM_ADAPT_NO_CAPACITY, /* measured capacity is zero (no memory left) */
 	ALBM_ADAPT_FULL,        /* at the connection limit albm learnt from its memory */
+	ALBM_ADAPT_STALLED,     /* unanswered requests and no CPU used: paused (checked
+				 * after MAXCONN, before NO_CAPACITY) */
 };
 
 struct albm_adapt_info {
@@ -32,6 +34,9 @@ struct albm_adapt_info {
 	double pick_weight; /* weight x trust x ramp: what the pick divides (active + 1) by */
 	uint32_t conn_limit; /* learnt limit on live connections, 0 = none (yet) */
 	double mem_avail;    /* available-memory fraction of the last report (1 without) */
+	double speed;        /* the pick's speed factor: learnt speed per unit of weight
+			      * against the others' (and, before a limit, memory's), 1 = none */
+	bool neighbour;      /* foreign memory holds the server's limit down */
 };
 
 /* Fill info for dest of a service bound to the albm scheduler; 0, or -EINVAL when
@@ -41,7 +46,7 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 		    struct albm_adapt_info *info);
 
 /* "ok", "slow-start", "down", "drained", "stale", "overloaded", "maxconn",
- * "no-capacity", "full". */
+ * "no-capacity", "full", "stalled". */
 const char *albm_adapt_state_name(enum albm_adapt_state state);
 
 #endif

@@ -51,6 +51,8 @@ struct albm_dest_passive {
 	uint64_t errors;     /* connections that failed: connect error, or reset / closed by
 			      * the server before any response byte (cumulative) */
 	uint64_t updated_ms; /* svc clock of the last sample of any figure; 0 = never */
+	uint32_t waiting;    /* requests forwarded and not answered yet (no response byte) */
+	uint64_t resp_bytes; /* bytes the server sent to clients (cumulative; albm: its speed) */
 };
 
 /* A real server as the scheduler sees it. */

@@ -302,6 +302,23 @@ struct albm_dest *albm_svc_schedule(struct albm_service *svc, const struct albm_
 	return d;
 }
 
+bool albm_svc_may_wait(const struct albm_service *svc)
+{
+	return !(svc->sched && (svc->sched->flags & ALBM_SCHED_F_ADAPTIVE) &&
+		 svc->adaptive.all_overloaded_policy == ALBM_ALL_OVL_REFUSE);
+}
+
+struct albm_dest *albm_svc_overflow(struct albm_service *svc)
+{
+	struct albm_dest *d = NULL;
+
+	if (svc->sched && svc->sched->overflow)
+		d = svc->sched->overflow(svc);
+	if (d)
+		svc->picks++;
+	return d;
+}
+
 static void conns_changed(struct albm_service *svc, struct albm_dest *dest)
 {
 	if (albm_dest_update_overload(dest))

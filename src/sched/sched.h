@@ -81,6 +81,15 @@ struct albm_sched_ops {
 	 * that the flags select applies (albm_sched_weights()).
 	 */
 	enum albm_table_kind (*weights)(const struct albm_service *svc, uint32_t k, uint32_t *w);
+
+	/*
+	 * Optional.  schedule() found no server although some are live (up, weight > 0)
+	 * — every one excluded for load — and the data plane will not hold the new
+	 * connection any longer (albmd's queue reached its bound): the server to take it
+	 * anyway, the least loaded of those excluded only by measurements, or NULL to
+	 * refuse it.  Without the hook: NULL (an operator's maxconn is never exceeded).
+	 */
+	struct albm_dest *(*overflow)(struct albm_service *svc);
 };
 
 /* ---- registry (the one table lives in sched.c) ---- */
@@ -174,6 +183,12 @@ void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest,
 
 /* Choose a destination for a new connection (NULL: none available). */
 struct albm_dest *albm_svc_schedule(struct albm_service *svc, const struct albm_flow *flow);
+/* When schedule() returned NULL while a server is live: may the data plane hold the
+ * connection until one frees (albmd's queue)?  False when the scheduler acts on the
+ * all-overloaded policy (ALBM_SCHED_F_ADAPTIVE) and that is REFUSE. */
+bool albm_svc_may_wait(const struct albm_service *svc);
+/* The scheduler's overflow server (the hook above), counted as a pick; NULL: none. */
+struct albm_dest *albm_svc_overflow(struct albm_service *svc);
 /* A connection to dest was opened (counted active or inactive). */
 void albm_svc_conn_open(struct albm_service *svc, struct albm_dest *dest, bool active);
 /* An inactive connection became established, or the reverse. */

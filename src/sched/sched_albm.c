@@ -2,132 +2,71 @@
  *
  * The paper's servers collapse when they run out of memory (they page), while a
  * server busy at its CPU share merely gets slower.  So albm treats the two apart:
- * CPU capacity is the static weight and the queue of live connections (as sed),
- * memory is a limit that must not be crossed.
+ * CPU capacity is the weight and the queue of live connections (as sed), memory is
+ * a limit that must not be crossed.
  *
  * Pick.  Among the eligible servers, the smallest shortest-expected-delay score
  *
- *	(activeconns + 1) / (w * trust * ramp)	(IPVS sed; Weinrib & Shenker 1988)
+ *	(activeconns + 1) / (w * rel * trust * ramp)	(IPVS sed; Weinrib & Shenker 1988)
  *
  * ties to the first in list order.  The live count makes every assignment raise
  * the chosen server's score at once, so a burst between two reports spreads
- * instead of herding onto the server the last report showed emptiest.  trust fades
- * from 1 to 0.5 between report_timeout/4 and report_timeout (a silent agent may be
- * too busy to report); ramp is Envoy's slow start after a return from overload,
- * failure or drain: max(slow_start_min, (t / slow_start_ms)^(1/aggression)).
+ * instead of herding onto the server the last report showed emptiest.  rel is the
+ * server's learnt speed per unit of weight against the others' (albm_speed.c: bytes
+ * served per second of its CPU; 1 while the weights are right); trust fades from 1
+ * to 0.5 between report_timeout/4 and report_timeout (a silent agent may be too busy
+ * to report); ramp is Envoy's slow start after a return from overload, failure or
+ * drain: max(slow_start_min, (t / slow_start_ms)^(1/aggression)).
  *
- * Memory limit.  How many connections a server can hold without paging depends on
- * what they ask for, which an L4 switch cannot see and which only shows in the
- * server's memory some time after the connection was handed over (the server
- * fills its buffers while it serves).  So each server gets a connection limit
- * learnt by AIMD from its agent's reports, as TCP learns a window (and Netflix's
- * concurrency-limits or Envoy's adaptive concurrency learn a server's):
+ * Memory limit (albm_mem.c).  Each server gets a connection limit learnt by AIMD
+ * from its agent's reports, as TCP learns a window: cut on a shortage (below
+ * mem_reserve, major faults, a memory stall; halved on an OOM kill), raised by one
+ * after windows that show room, shared with the servers that have none per byte of
+ * memory; while a neighbour holds memory (foreign memory, twice running) the limit
+ * is what the memory left holds instead, and the learnt one is not lowered for it.
+ * A server at its limit is FULL: like the IPVS connection limit it is "busy", not
+ * "broken", and takes work again as soon as a connection ends, without slow start.
  *
- *	report with available < mem_reserve:
- *		limit = max(1, floor(beta * min(limit, active)))
- *		once per shortage (until a report above the reserve again)
- *	a 4 s window in which the limit was reached and the lowest available
- *	memory m would still leave room for two more average connections above
- *	the reserve, m - 2 (1 - m) / limit >= mem_reserve:	limit += 1
- *	(one window per step below the number of connections held at the last
- *	shortage; three in a row at or beyond it, or when there was none yet)
- *
- * No limit until memory first falls below twice the reserve: then the limit
- * starts at the connections the server holds, and servers that have none start
- * from the learnt limit per unit of weight, instead of each paging once to learn.  A server
- * at its limit is FULL: like the IPVS connection limit it is "busy", not "broken",
- * and takes work again as soon as a connection ends, without slow start.  A server
- * also gets nothing while it is down, drained, failed (reports stopped), reported
- * overloaded by its agent (memory or CPU, with the agent's hysteresis), at its
- * IPVS connection limit, or reported with no memory at all.  When nothing is
- * eligible, all_overloaded_policy queues the connection in the data plane (QUEUE,
- * the default: schedule() returns NULL and the proxy holds the client until a
- * server frees up), picks the up server with the most memory left (LEAST_LOADED),
- * or refuses (REFUSE).
+ * Exclusions.  A server also gets nothing while it is down, drained, failed
+ * (reports stopped), reported overloaded by its agent (memory or CPU, with the
+ * agent's hysteresis), at its IPVS connection limit, stalled (it holds requests it
+ * has not begun to answer and its agent saw it use no CPU over a report: a
+ * stop-the-world pause; back as soon as it works again), or reported with no
+ * memory at all.  When nothing is eligible, all_overloaded_policy queues the
+ * connection in the data plane (QUEUE, the default: schedule() returns NULL and the
+ * proxy holds the client until a server frees up, up to its queue's bound, then asks
+ * overflow() for the least-loaded server), picks that server at once
+ * (LEAST_LOADED), or refuses (REFUSE).
  *
  * Published effective weight (dest->eff_weight, what albmctl shows and what the
- * table-driven DR data plane distributes by): w * cap * trust * ramp, cap being the
- * available-memory fraction with rises damped by rise_alpha; 0 when not eligible.
+ * table-driven DR data plane distributes by): w * rel * cap * trust * ramp, cap
+ * being the available-memory fraction with rises damped by rise_alpha; 0 when not
+ * eligible.
  *
  * Cost: eligible servers sit in the winner tree of the lc family (wintree.h),
- * keyed by (activeconns + 1) / round(w * trust * ramp * 65536) compared by
+ * keyed by (activeconns + 1) / round(w * rel * trust * ramp * 65536) compared by
  * cross-multiplication: a pick is O(1); a connection open/close or a report
- * O(log n); the tick re-evaluates the time-driven parts of every server.  Design
- * notes and the lab runs that shaped it: docs/schedulers.md.
+ * O(log n); the tick re-evaluates the time-driven parts of every server (and the
+ * median of the speeds, O(n log n)).  Design notes and the lab runs that shaped it:
+ * docs/schedulers.md.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "common/util.h"
-#include "sched/albm_adaptive.h"
-#include "sched/sched.h"
-#include "sched/wintree.h"
+#include "sched/albm_priv.h"
 
 #define ALBM_STALE_GRACE_DIV 4    /* a report is fully trusted for timeout/4 */
 #define ALBM_STALE_TRUST     0.5  /* ... then its trust fades to this at the timeout */
 #define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
-#define ALBM_LIMIT_BETA      0.75 /* multiplicative decrease of the connection limit */
-#define ALBM_LIMIT_NONE      0    /* no limit learnt yet */
-#define ALBM_LIMIT_HOLD_MS   1000 /* at most one decrease per this long */
-#define ALBM_LIMIT_WINDOW_MS 4000 /* at most one increase per this long */
-#define ALBM_LIMIT_APPROACH  2.0  /* no limit yet and below this x the reserve: the
-				   * limit starts at what the server holds */
-#define ALBM_LIMIT_PROBE     3    /* windows in a row for a step at or beyond the
-				   * level of the last shortage (or with none yet) */
-#define ALBM_LIMIT_ROOM      2.0  /* an increase needs room for this many average
-				   * connections: their sizes differ (1 B .. 15 MB) */
+#define ALBM_STALL_CPU       0.03 /* a server with unanswered requests that used less
+				   * of its CPU over a report is stalled ... */
+#define ALBM_STALL_PEERS     0.20 /* ... while the service's servers use this much on
+				   * average (a starved machine stalls them all: no
+				   * server is to blame) */
+#define ALBM_CPU_ALPHA       0.1  /* weight of one report in that average */
 
-/* Per-destination state (dest->sched_priv). */
-struct albm_dstate {
-	double cap;          /* smoothed available-memory fraction, 1 until the first report */
-	double trust;        /* freshness of the last report, 1 .. ALBM_STALE_TRUST */
-	double ramp;         /* slow-start factor */
-	uint64_t ramp_start; /* when the current slow start began */
-	bool ramping;        /* inside a slow-start window */
-	bool pending_ramp;   /* was excluded: ramp up when it becomes eligible again */
-	enum albm_adapt_state state;
-	uint32_t limit;      /* learnt connection limit, ALBM_LIMIT_NONE = none yet */
-	bool limit_hit;      /* the limit kept a connection away since the last report */
-	bool decreased;      /* the limit was decreased at decrease_ms */
-	bool in_shortage;    /* no report above the reserve since that decrease */
-	uint32_t ceiling;    /* the connections held at the last shortage, 0 = none yet */
-	unsigned good_windows; /* qualifying windows in a row at limit + 1 >= ceiling */
-	uint64_t decrease_ms;
-	uint64_t window_start; /* the current observation window for an increase */
-	double window_min;   /* lowest available-memory fraction reported in it */
-};
-
-/* Per-service state (svc->sched_data). */
-struct albm_sstate {
-	struct albm_wintree tree;  /* eligible servers (list positions) by SED score */
-	bool serving;              /* picked at least once: later additions ramp up */
-};
-
-static inline struct albm_dstate *dstate(const struct albm_dest *d)
-{
-	return d->sched_priv;
-}
-
-static inline struct albm_sstate *sstate(const struct albm_service *svc)
-{
-	return svc->sched_data;
-}
-
-static double clamp01(double x)
-{
-	if (!(x > 0.0)) /* also NaN */
-		return 0.0;
-	return x < 1.0 ? x : 1.0;
-}
-
-/* Available memory fraction of a report; 1 when the agent sent no total. */
-static double albm_mem_fraction(const struct albm_metrics *m)
-{
-	if (!m->mem_total_bytes)
-		return 1.0;
-	return clamp01((double)m->mem_available_bytes / (double)m->mem_total_bytes);
-}
 
 /* Asymmetric smoothing: trust bad news at once, good news gradually, so that a
  * noisy series of reports cannot make the weight swing up and down. */
@@ -144,126 +83,15 @@ static double albm_smooth(const struct albm_service *svc, double cap, double raw
 	return cap + alpha * (raw - cap);
 }
 
-/* Start a new observation window for the limit at time now. */
-static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail)
+/* Stalled: it holds requests it has not begun to answer (the data plane's count) and
+ * its agent saw it use (almost) no CPU over the last report while it held connections
+ * at the report before too — a stop-the-world pause, a process stopped or blocked.
+ * Idle keep-alive connections do not count: they wait for no answer. */
+static bool albm_stalled(const struct albm_service *svc, const struct albm_dest *d,
+			 uint32_t active_before)
 {
-	st->window_start = now;
-	st->window_min = avail;
-	st->limit_hit = false;
-}
-
-/* A shortage: the limit drops to beta x the connections it had (see the header). */
-static void albm_limit_decrease(struct albm_dstate *st, const struct albm_dest *d, uint64_t now)
-{
-	uint32_t base = d->activeconns;
-
-	if (st->limit != ALBM_LIMIT_NONE && st->limit < base)
-		base = st->limit;
-	st->ceiling = base;
-	st->good_windows = 0;
-	st->limit = (uint32_t)(ALBM_LIMIT_BETA * base);
-	if (st->limit < 1)
-		st->limit = 1;
-	st->decreased = true;
-	st->decrease_ms = now;
-}
-
-/* Learn the connection limit from one report (see the header).  A shortage is a
- * report below the reserve (the agent's overloaded state is not one: it may be
- * CPU, or a threshold of the operator's, and it excludes the server anyway; a
- * limit learnt from it would say nothing about memory per connection).  It lowers
- * the limit once: the reports that follow until memory is
- * back above the reserve show the server draining what it took before, not a
- * new excess (TCP likewise backs off once per round trip); and at most once per
- * ALBM_LIMIT_HOLD_MS.  An increase needs a whole window in which the limit was
- * reached and the lowest memory seen would still have left room for
- * ALBM_LIMIT_ROOM more connections above the reserve, counting a connection as
- * the memory in use at that moment divided by the limit (the idle baseline
- * included, so it errs on the safe side).  Reports without a memory total leave the limit alone. */
-static void albm_learn_limit(const struct albm_service *svc, struct albm_dstate *st,
-			     const struct albm_dest *d, uint64_t now)
-{
-	double reserve = clamp01(svc->adaptive.mem_reserve), avail, per_conn;
-
-	if (!d->report->mem_total_bytes)
-		return;
-	avail = albm_mem_fraction(d->report);
-	if (avail < st->window_min)
-		st->window_min = avail;
-	if (avail < reserve) {
-		/* one decrease per shortage: until memory is back above the reserve,
-		 * the server drains what it took before, which says nothing new */
-		/* a server holding nothing is short for reasons of its own: no
-		 * connection count to learn from (and none to share) */
-		if (d->activeconns && !st->in_shortage &&
-		    (!st->decreased || now - st->decrease_ms >= ALBM_LIMIT_HOLD_MS)) {
-			albm_limit_decrease(st, d, now);
-			albm_limit_window(st, now, avail);
-			st->in_shortage = true;
-		}
-		return;
-	}
-	st->in_shortage = false;
-	if (st->limit == ALBM_LIMIT_NONE && avail < ALBM_LIMIT_APPROACH * reserve &&
-	    d->activeconns > 0) {
-		/* first approach to the reserve: no more than it holds now */
-		st->limit = d->activeconns;
-		albm_limit_window(st, now, avail);
-		return;
-	}
-	if (st->limit == ALBM_LIMIT_NONE || now - st->window_start < ALBM_LIMIT_WINDOW_MS)
-		return;
-	per_conn = (1.0 - st->window_min) / st->limit;
-	if (st->limit_hit && st->window_min - ALBM_LIMIT_ROOM * per_conn >= reserve &&
-	    st->limit < UINT32_MAX) {
-		/* below the level that ran short last time, one good window per
-		 * step; beyond it (or beyond a limit never tested by a shortage)
-		 * one lucky window is not enough evidence: ALBM_LIMIT_PROBE in a
-		 * row, as TCP grows slowly past its slow-start threshold */
-		if ((st->ceiling && st->limit + 1 < st->ceiling) ||
-		    ++st->good_windows >= ALBM_LIMIT_PROBE) {
-			st->limit++;
-			st->good_windows = 0;
-		}
-	} else {
-		st->good_windows = 0;
-	}
-	albm_limit_window(st, now, avail);
-}
-
-/* Servers that never ran short have no limit of their own yet; once one of them
- * has learnt one, the others start from the same limit per unit of weight (the
- * weights say what each server can take), rather than each paging once to learn
- * it.  Run from the tick. */
-static void albm_share_limits(struct albm_service *svc, uint64_t now)
-{
-	double limits = 0.0, weights = 0.0;
-
-	for (size_t i = 0; i < svc->ndests; i++) {
-		const struct albm_dstate *st = dstate(svc->dests[i]);
-		if (st->limit != ALBM_LIMIT_NONE && svc->dests[i]->weight > 0) {
-			limits += st->limit;
-			weights += svc->dests[i]->weight;
-		}
-	}
-	if (!(weights > 0.0))
-		return;
-	for (size_t i = 0; i < svc->ndests; i++) {
-		struct albm_dest *d = svc->dests[i];
-		struct albm_dstate *st = dstate(d);
-		double l = limits / weights * d->weight;
-		if (st->limit != ALBM_LIMIT_NONE || d->weight <= 0 || !d->report ||
-		    !d->report->mem_total_bytes)
-			continue;
-		st->limit = l < 1.0 ? 1 : l > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-		albm_limit_window(st, now, albm_mem_fraction(d->report));
-	}
-}
-
-/* At its learnt limit: one more connection would be more than its memory held. */
-static bool albm_at_limit(const struct albm_dstate *st, const struct albm_dest *d)
-{
-	return st->limit != ALBM_LIMIT_NONE && d->activeconns >= st->limit;
+	return d->report && d->activeconns > 0 && active_before > 0 && d->passive.waiting > 0 &&
+	       d->report->cpu_util < ALBM_STALL_CPU && albm_sstate(svc)->cpu >= ALBM_STALL_PEERS;
 }
 
 /* Report freshness: 1 while the report is younger than timeout/4, then sliding
@@ -299,7 +127,7 @@ static double albm_ramp(const struct albm_service *svc, struct albm_dstate *st, 
 {
 	const struct albm_adaptive_params *p = &svc->adaptive;
 	uint64_t t;
-	double tf, f, aggr = p->slow_start_aggression, min = clamp01(p->slow_start_min);
+	double tf, f, aggr = p->slow_start_aggression, min = albm_clamp01(p->slow_start_min);
 
 	if (!st->ramping)
 		return 1.0;
@@ -329,25 +157,28 @@ static enum albm_adapt_state albm_classify(const struct albm_service *svc,
 		return ALBM_ADAPT_AGENT_OVL;
 	if (d->flags & ALBM_DEST_F_OVERLOAD)
 		return ALBM_ADAPT_MAXCONN;
-	if (!(dstate(d)->cap > 0.0))
+	if (albm_dstate(d)->stalled)
+		return ALBM_ADAPT_STALLED;
+	if (!(albm_dstate(d)->cap > 0.0))
 		return ALBM_ADAPT_NO_CAPACITY;
-	if (albm_at_limit(dstate(d), d))
+	if (albm_mem_at_limit(albm_dstate(d), d))
 		return ALBM_ADAPT_FULL;
 	return ALBM_ADAPT_OK;
 }
 
-/* Exclusions that clear by themselves as connections end: no slow start after. */
+/* Exclusions that clear by themselves as connections end or work resumes: no slow
+ * start after. */
 static bool albm_busy_state(enum albm_adapt_state s)
 {
-	return s == ALBM_ADAPT_MAXCONN || s == ALBM_ADAPT_FULL;
+	return s == ALBM_ADAPT_MAXCONN || s == ALBM_ADAPT_FULL || s == ALBM_ADAPT_STALLED;
 }
 
-/* What the pick divides (activeconns + 1) by: w * trust * ramp. */
+/* What the pick divides (activeconns + 1) by: w * rel * trust * ramp. */
 static inline double albm_pick_weight(const struct albm_dest *d)
 {
-	const struct albm_dstate *st = dstate(d);
+	const struct albm_dstate *st = albm_dstate(d);
 
-	return (double)d->weight * st->trust * st->ramp;
+	return (double)d->weight * albm_speed_factor(st) * st->trust * st->ramp;
 }
 
 /* The winner tree compares integers: (activeconns + 1) / pick weight, the
@@ -359,31 +190,33 @@ static inline void albm_rekey(struct albm_service *svc, const struct albm_dest *
 
 	if (den >= (1ull << 32))
 		den = (1ull << 32) - 1;
-	albm_wintree_set(&sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1, den ? den : 1);
+	albm_wintree_set(&albm_sstate(svc)->tree, d->idx, (uint64_t)d->activeconns + 1,
+			 den ? den : 1);
 }
 
 /* Eligible: publish the effective weight and put the server in the tree. */
 static void albm_include(struct albm_service *svc, struct albm_dest *d)
 {
-	d->eff_weight = albm_pick_weight(d) * dstate(d)->cap;
+	d->eff_weight = albm_pick_weight(d) * albm_dstate(d)->cap;
 	albm_rekey(svc, d);
 }
 
 /* Not eligible in state st->state: no weight, out of the tree. */
 static void albm_exclude(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 
-	if (st->state == ALBM_ADAPT_FULL)
-		st->limit_hit = true;
+	if (st->state == ALBM_ADAPT_FULL && st->limit != ALBM_LIMIT_NONE &&
+	    d->activeconns >= st->limit)
+		st->limit_hit = true; /* the learnt limit itself kept work away */
 	d->eff_weight = 0.0;
-	albm_wintree_clear(&sstate(svc)->tree, d->idx);
+	albm_wintree_clear(&albm_sstate(svc)->tree, d->idx);
 }
 
 /* Re-evaluate one server at time now: state, effective weight, place in the tree. */
 static void albm_refresh(struct albm_service *svc, struct albm_dest *d, uint64_t now)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_dstate *st = albm_dstate(d);
 
 	st->trust = albm_trust(svc, d, now);
 	st->state = albm_classify(svc, d, now);
@@ -417,7 +250,7 @@ static int sched_albm_init(struct albm_service *svc)
 
 static void sched_albm_done(struct albm_service *svc)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 
 	albm_wintree_free(&ss->tree);
 	for (size_t i = 0; i < svc->ndests; i++) {
@@ -434,10 +267,10 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 	struct albm_dstate *st = xcalloc(1, sizeof(*st));
 
 	st->cap = 1.0;
-	st->trust = st->ramp = 1.0;
+	st->trust = st->ramp = st->rel = st->memrel = 1.0;
 	/* joining a service that is already serving: with no connections yet it
 	 * would take every new one until it caught up, so it ramps up instead */
-	st->pending_ramp = sstate(svc)->serving;
+	st->pending_ramp = albm_sstate(svc)->serving;
 	d->sched_priv = st;
 	if (d->report) /* a rebind keeps what the last report said */
 		st->cap = albm_mem_fraction(d->report);
@@ -447,7 +280,7 @@ static int sched_albm_add_dest(struct albm_service *svc, struct albm_dest *d)
 
 static void sched_albm_del_dest(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 
 	/* later servers move down one list position, and so do their leaves */
 	albm_wintree_delete(&ss->tree, d->idx);
@@ -462,15 +295,21 @@ static void sched_albm_upd_dest(struct albm_service *svc, struct albm_dest *d)
 
 static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
+	struct albm_sstate *ss = albm_sstate(svc);
+	struct albm_dstate *st = albm_dstate(d);
+	uint32_t before = st->active;
 
 	if (!d->report) { /* the agent is gone: static weights again */
 		st->cap = 1.0;
+		st->stalled = false;
 		albm_refresh(svc, d, albm_svc_now(svc));
 		return;
 	}
 	st->cap = albm_smooth(svc, st->cap, albm_mem_fraction(d->report));
-	albm_learn_limit(svc, st, d, d->report_ms);
+	ss->cpu += ALBM_CPU_ALPHA * (albm_clamp01(d->report->cpu_util) - ss->cpu);
+	st->stalled = albm_stalled(svc, d, before);
+	albm_mem_report(svc, d, d->report_ms); /* sets st->active for the next report */
+	albm_speed_report(svc, d);
 	albm_refresh(svc, d, d->report_ms);
 }
 
@@ -480,8 +319,8 @@ static void sched_albm_report(struct albm_service *svc, struct albm_dest *d)
  * tick or report, and flag or weight changes come through upd_dest. */
 static void sched_albm_conn_changed(struct albm_service *svc, struct albm_dest *d)
 {
-	struct albm_dstate *st = dstate(d);
-	bool full = albm_at_limit(st, d);
+	struct albm_dstate *st = albm_dstate(d);
+	bool full = albm_mem_at_limit(st, d);
 
 	if (st->state == ALBM_ADAPT_OK || st->state == ALBM_ADAPT_SLOW_START) {
 		if (!full) {
@@ -500,9 +339,15 @@ static void sched_albm_tick(struct albm_service *svc)
 {
 	uint64_t now = albm_svc_now(svc);
 
-	albm_share_limits(svc, now);
-	for (size_t i = 0; i < svc->ndests; i++)
-		albm_refresh(svc, svc->dests[i], now);
+	albm_mem_share(svc, now);
+	albm_speed_tick(svc);
+	for (size_t i = 0; i < svc->ndests; i++) {
+		struct albm_dest *d = svc->dests[i];
+		/* a stall ends when its requests are answered (or it has none left) */
+		if (albm_dstate(d)->stalled && (!d->passive.waiting || !d->activeconns))
+			albm_dstate(d)->stalled = false;
+		albm_refresh(svc, d, now);
+	}
 }
 
 /* All-overloaded fallback (LEAST_LOADED): among the up servers excluded only for
@@ -517,7 +362,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 
 	for (size_t i = 0; i < svc->ndests; i++) {
 		struct albm_dest *d = svc->dests[i];
-		enum albm_adapt_state s = dstate(d)->state;
+		enum albm_adapt_state s = albm_dstate(d)->state;
 		double mem, score;
 
 		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY && s != ALBM_ADAPT_FULL)
@@ -537,7 +382,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 					     const struct albm_flow *flow)
 {
-	struct albm_sstate *ss = sstate(svc);
+	struct albm_sstate *ss = albm_sstate(svc);
 	long pos = albm_wintree_min(&ss->tree);
 	int policy = svc->adaptive.all_overloaded_policy;
 
@@ -559,6 +404,15 @@ static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
 	if (!d)
 		albm_sched_err(svc, "no destination available");
 	return d;
+}
+
+/* The data plane stops holding a connection (its queue's bound): the least-loaded
+ * server, unless the policy refuses. */
+static struct albm_dest *sched_albm_overflow(struct albm_service *svc)
+{
+	if (svc->adaptive.all_overloaded_policy == ALBM_ALL_OVL_REFUSE)
+		return NULL;
+	return albm_least_loaded(svc);
 }
 
 /* Table weights: the effective weights; when every server is excluded, the one
@@ -593,6 +447,7 @@ const struct albm_sched_ops albm_sched_albm = {
 	.upd_dest = sched_albm_upd_dest,
 	.schedule = sched_albm_schedule,
 	.weights = sched_albm_weights,
+	.overflow = sched_albm_overflow,
 	.conn_changed = sched_albm_conn_changed,
 	.report = sched_albm_report,
 	.tick = sched_albm_tick,
@@ -607,15 +462,17 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 
 	if (svc->sched != &albm_sched_albm || !dest->sched_priv)
 		return -EINVAL;
-	st = dstate(dest);
+	st = albm_dstate(dest);
 	info->state = st->state;
 	info->capacity = st->cap;
 	info->aged = st->cap * st->trust;
 	info->ramp = st->ramping ? st->ramp : 1.0;
 	info->eff_weight = dest->eff_weight;
 	info->pick_weight = albm_pick_weight(dest);
-	info->conn_limit = st->limit;
+	info->conn_limit = albm_mem_limit(st);
 	info->mem_avail = dest->report ? albm_mem_fraction(dest->report) : 1.0;
+	info->speed = albm_speed_factor(st);
+	info->neighbour = st->neighbour || st->nb_suspect;
 	return 0;
 }
 
@@ -631,6 +488,7 @@ const char *albm_adapt_state_name(enum albm_adapt_state state)
 		[ALBM_ADAPT_MAXCONN] = "maxconn",
 		[ALBM_ADAPT_NO_CAPACITY] = "no-capacity",
 		[ALBM_ADAPT_FULL] = "full",
+		[ALBM_ADAPT_STALLED] = "stalled",
 	};
 
 	if ((unsigned)state < ARRAY_SIZE(names) && names[state])

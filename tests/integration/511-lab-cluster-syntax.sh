@@ -60,6 +60,10 @@ refused "unknown event word 'frobnicate'" "event at=1s for=2s server=a frobnicat
 refused "at= given twice" "event at=1s at=2s for=1s server=a pause"
 refused "'server=' needs a value" "event at=1s for=1s server= pause"
 refused "restart_delay 'soon'" "server c restart_delay=soon"
+refused "every= must be longer than for=" "event at=1s for=2s every=2s server=a pause"
+refused "every 'x' is not a duration" "event at=1s for=2s every=x server=a pause"
+refused "every= must be at least 100ms" "event at=1s every=50ms server=a kill"
+refused "every= given twice" "event at=1s for=1s every=5s every=6s server=a pause"
 
 # Settings checked after the whole file (and the command line) are named, not placed.
 cluster "$TMP/open.cluster" "load = 85%"
@@ -67,7 +71,7 @@ out=$(lab/run "$TMP/open.cluster" --estimate 2>&1)
 [ $? -eq 2 ] && grep -q "needs bound" <<<"$out" || fail "load without bound: $out"
 out=$(lab/run "$TMP/open.cluster" --set bound=40 --set rate=10 --estimate 2>&1)
 [ $? -eq 2 ] && grep -q "exclude each other" <<<"$out" || fail "rate and load: $out"
-for bad in "rate=0" "rate=1,,2" "pool=0" "bound=fast" "restart_delay=1"; do
+for bad in "rate=0" "rate=1,,2" "pool=0" "bound=fast" "restart_delay=1" "mem_limit=maybe"; do
 	out=$(lab/run "$TMP/open.cluster" --set bound=40 --set "$bad" --estimate 2>&1)
 	[ $? -eq 2 ] || fail "--set $bad accepted: $out"
 done
@@ -92,4 +96,18 @@ lab/run "$TMP/good.cluster" --rate 7.5 --dry-run --out "$TMP/dry2" --build "$BIN
 # --no-events keeps the file valid and switches the timeline off.
 lab/run "$TMP/good.cluster" --no-events --dry-run --out "$TMP/dry3" --build "$BIN" 2>&1 |
 	grep -qx 'events=no' || fail "--no-events"
+# every=: one event per period within the bench runs (2 steps of 4 s: 8 s)
+cluster "$TMP/every.cluster" "event at=1s for=1s every=3s server=a pause" "clients = 1,2" "step = 4s"
+lab/run "$TMP/every.cluster" --dry-run --out "$TMP/dry4" --build "$BIN" >"$TMP/dry4.out" 2>&1 ||
+	{ cat "$TMP/dry4.out"; fail "every= refused"; }
+grep -qx 'events_planned=3' "$TMP/dry4.out" &&
+	grep -qx 'event.3=at_ms:7000 for_ms:1000 server:a kind:pause value:' "$TMP/dry4.out" ||
+	fail "every= not expanded: $(grep event "$TMP/dry4.out")"
+# the shipped scenarios are valid, with their bound runs and open loops (make scenarios)
+for f in lab/scenarios/*.cluster; do
+	for a in "" "--no-events --set mem_limit=no" "--load 50%,95% --set bound=40 --step 4s"; do
+		# shellcheck disable=SC2086
+		lab/run "$f" $a --estimate >/dev/null 2>"$TMP/sc.err" || { cat "$TMP/sc.err"; fail "$f $a refused"; }
+	done
+done
 echo "cluster syntax: ok"

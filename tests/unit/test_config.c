@@ -294,14 +294,19 @@ static void test_queue_and_albm(void **state)
 		uint64_t qt_ms;
 		uint32_t qmax;
 		int policy;
+		int overflow;
 	} cases[] = {
-		{ "", 0.20, 5000, 1024, ALBM_ALL_OVL_QUEUE }, /* defaults */
+		{ "", 0.20, 1000, 1024, ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_LEAST_LOADED }, /* defaults */
 		{ "mem-reserve 0%; queue-timeout off; all-overloaded refuse;", 0, 0, 1024,
-		  ALBM_ALL_OVL_REFUSE },
-		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE },
+		  ALBM_ALL_OVL_REFUSE, ALBMD_QOVF_LEAST_LOADED },
+		{ "mem-reserve 50%; queue-timeout 0; queue-max 0;", 0.5, 0, 0, ALBM_ALL_OVL_QUEUE,
+		  ALBMD_QOVF_LEAST_LOADED },
 		{ "mem-reserve 2.5%; queue-timeout 1.5s; queue-max 7; all-overloaded least-loaded;",
-		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED },
-		{ "all-overloaded queue; queue-timeout 300ms;", 0.20, 300, 1024, ALBM_ALL_OVL_QUEUE },
+		  0.025, 1500, 7, ALBM_ALL_OVL_LEAST_LOADED, ALBMD_QOVF_LEAST_LOADED },
+		{ "all-overloaded queue; queue-timeout 5s; queue-overflow close;", 0.20, 5000, 1024,
+		  ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_CLOSE },
+		{ "queue-overflow least-loaded; queue-timeout 300ms;", 0.20, 300, 1024,
+		  ALBM_ALL_OVL_QUEUE, ALBMD_QOVF_LEAST_LOADED },
 	};
 	struct albmd_config cfg;
 	char text[512], err[1024];
@@ -319,8 +324,48 @@ static void test_queue_and_albm(void **state)
 		assert_int_equal(s->queue_timeout_ms, cases[i].qt_ms);
 		assert_int_equal(s->queue_max, cases[i].qmax);
 		assert_int_equal(s->adaptive.all_overloaded_policy, cases[i].policy);
+		assert_int_equal(s->queue_overflow, cases[i].overflow);
 		albmd_config_free(&cfg);
 	}
+}
+
+/* The peers' parameters: the library's defaults, good values reach the config. */
+static void test_peer_params(void **state)
+{
+	struct albmd_config cfg;
+	const struct albmd_cfg_service *s;
+	char err[1024];
+	(void)state;
+
+	assert_int_equal(parse("service a {\n listen 127.0.0.1:1;\n}\n", &cfg, err, sizeof(err)), 0);
+	s = &cfg.services[0];
+	assert_int_equal(s->orca.blackout_ms, 10000);
+	assert_int_equal(s->orca.expiration_ms, 180000);
+	assert_int_equal(s->orca.update_ms, 1000);
+	assert_true(s->orca.error_penalty == 1.0);
+	assert_true(s->prequal.q_rif == 0.84);
+	assert_int_equal(s->prequal.pool, 16);
+	assert_int_equal(s->prequal.latency_max_age_ms, 2000);
+	assert_int_equal(s->lr.choice_count, 2);
+	assert_true(s->lr.active_request_bias == 1.0);
+	albmd_config_free(&cfg);
+
+	if (parse("service a {\n listen 127.0.0.1:1;\n orca-blackout off; orca-expiration 30s;\n"
+		  " orca-update 250ms; orca-error-penalty 2.5; prequal-q-rif 0.6; prequal-pool 4;\n"
+		  " prequal-latency-max-age 500ms; lr-choices 3; lr-active-request-bias 0;\n}\n",
+		  &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	s = &cfg.services[0];
+	assert_int_equal(s->orca.blackout_ms, 0);
+	assert_int_equal(s->orca.expiration_ms, 30000);
+	assert_int_equal(s->orca.update_ms, 250);
+	assert_true(s->orca.error_penalty == 2.5);
+	assert_true(s->prequal.q_rif == 0.6);
+	assert_int_equal(s->prequal.pool, 4);
+	assert_int_equal(s->prequal.latency_max_age_ms, 500);
+	assert_int_equal(s->lr.choice_count, 3);
+	assert_true(s->lr.active_request_bias == 0.0);
+	albmd_config_free(&cfg);
 }
 
 /* Each bad config must fail with "t.conf:LINE: ..." containing the fragment. */
@@ -418,6 +463,24 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n mode nat;\n}", "t.conf:3: unknown mode 'nat' (proxy or dr)" },
 		{ "workers { }", "t.conf:1: 'workers' does not take a block" },
 		{ "service a {\n listen 1.2.3.4:5;\n connect-timeout 0s;\n}", "t.conf:3: connect-timeout must be at least 1ms" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-overflow refuse;\n}", "t.conf:3: queue-overflow takes least-loaded or close" },
+		{ "service a {\n listen 1.2.3.4:5;\n queue-overflow;\n}", "t.conf:3: 'queue-overflow' takes 1 argument" },
+		/* the peers' parameters */
+		{ "service a {\n listen 1.2.3.4:5;\n orca-blackout 10;\n}", "t.conf:3: bad orca-blackout" },
+		{ "service a {\n listen 1.2.3.4:5;\n orca-expiration 50ms;\n}", "t.conf:3: orca-expiration must be at least 100ms" },
+		{ "service a {\n listen 1.2.3.4:5;\n orca-update 10ms;\n}", "t.conf:3: orca-update must be at least 100ms" },
+		{ "service a {\n listen 1.2.3.4:5;\n orca-update off;\n}", "t.conf:3: bad orca-update" },
+		{ "service a {\n listen 1.2.3.4:5;\n orca-error-penalty -1;\n}", "t.conf:3: bad orca-error-penalty '-1' (expected a number 0-100)" },
+		{ "service a {\n listen 1.2.3.4:5;\n orca-error-penalty nan;\n}", "t.conf:3: bad orca-error-penalty 'nan'" },
+		{ "service a {\n listen 1.2.3.4:5;\n prequal-q-rif 1.5;\n}", "t.conf:3: bad prequal-q-rif '1.5' (expected a number 0-1)" },
+		{ "service a {\n listen 1.2.3.4:5;\n prequal-q-rif 84%;\n}", "t.conf:3: bad prequal-q-rif '84%'" },
+		{ "service a {\n listen 1.2.3.4:5;\n prequal-pool 0;\n}", "t.conf:3: bad prequal-pool '0' (expected an integer 1-1024)" },
+		{ "service a {\n listen 1.2.3.4:5;\n prequal-pool 1025;\n}", "t.conf:3: bad prequal-pool '1025'" },
+		{ "service a {\n listen 1.2.3.4:5;\n prequal-latency-max-age 0ms;\n}", "t.conf:3: prequal-latency-max-age must be at least 1ms" },
+		{ "service a {\n listen 1.2.3.4:5;\n lr-choices 0;\n}", "t.conf:3: bad lr-choices '0' (expected an integer 1-64)" },
+		{ "service a {\n listen 1.2.3.4:5;\n lr-choices two;\n}", "t.conf:3: bad lr-choices 'two'" },
+		{ "service a {\n listen 1.2.3.4:5;\n lr-active-request-bias -0.5;\n}", "t.conf:3: bad lr-active-request-bias '-0.5' (expected a number 0-100)" },
+		{ "service a {\n listen 1.2.3.4:5;\n lr-active-request-bias 1 2;\n}", "t.conf:3: 'lr-active-request-bias' takes 1 argument" },
 	};
 	char err[2048];
 	struct albmd_config cfg;
@@ -605,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_dr),
 		cmocka_unit_test(test_ha),
 		cmocka_unit_test(test_queue_and_albm),
+		cmocka_unit_test(test_peer_params),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_repeats_and_overlaps_allowed),
 		cmocka_unit_test(test_admin_and_http_check),

@@ -303,6 +303,352 @@ static void test_albm_learns_connection_limit(void **state)
 	albm_svc_destroy(&svc);
 }
 
+/* A report with the stall signals: mem_frac of total_mb available, CPU cpu, and the
+ * optional fields of `present` (major faults per second, OOM kills so far). */
+static void report_x(struct albm_service *svc, struct albm_dest *d, double mem_frac,
+		     double total_mb, double cpu, uint32_t present, double majfault, uint64_t oom)
+{
+	struct albm_metrics *m = &reports[d->seq % 1024];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", d->name);
+	m->mem_total_bytes = (uint64_t)llround(total_mb) * MB;
+	m->mem_available_bytes = (uint64_t)llround(mem_frac * total_mb) * MB;
+	m->cpu_util = cpu;
+	m->present = present;
+	m->majfault_rate = majfault;
+	m->oom_kills = oom;
+	albm_svc_report(svc, d, m);
+}
+
+static uint32_t limit_of(struct albm_service *svc, struct albm_dest *d)
+{
+	struct albm_adapt_info info;
+
+	assert_int_equal(albm_adapt_info(svc, d, &info), 0);
+	return info.conn_limit;
+}
+
+/* A stall: unanswered requests (the data plane's count) and no CPU used over a report
+ * while it held connections before too — excluded until it works again, then back
+ * without slow start.  Idle keep-alive connections are no stall. */
+static void test_albm_stall(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1 };
+	struct albm_dest *a, *b;
+	char seq[16];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 2);
+	a = svc.dests[0], b = svc.dests[1];
+	for (int i = 0; i < 10; i++) { /* the servers work: 90 % of their CPU */
+		report(&svc, a, 0.8, 0.9, false);
+		report(&svc, b, 0.8, 0.9, false);
+	}
+	assert_string_equal(fixture_sequence_open(&svc, 4, seq), "ABAB");
+	a->passive.waiting = 2;
+	at(&svc, &clk, 1200);
+	report(&svc, a, 0.8, 0.5, false); /* busy, working */
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	at(&svc, &clk, 1400);
+	report(&svc, a, 0.8, 0.01, false); /* paused: no CPU, requests unanswered */
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_STALLED);
+	assert_true(a->eff_weight == 0);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "BBB");
+	at(&svc, &clk, 1500); /* the tick keeps it out while its requests wait */
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_STALLED);
+	at(&svc, &clk, 1600);
+	report(&svc, a, 0.8, 0.6, false); /* working again: back at once, no ramp */
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	assert_string_equal(fixture_sequence_open(&svc, 2, seq), "AA");
+	/* its requests answered (the data plane's count falls) also ends a stall */
+	report(&svc, a, 0.8, 0.0, false);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_STALLED);
+	a->passive.waiting = 0;
+	at(&svc, &clk, 1700);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	/* idle keep-alive connections wait for no answer: no stall */
+	report(&svc, a, 0.8, 0.0, false);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	/* nor a server that has just been given its first connection */
+	b->passive.waiting = 1;
+	while (b->activeconns)
+		albm_svc_conn_close(&svc, b, true);
+	report(&svc, b, 0.8, 0.0, false);
+	albm_svc_conn_open(&svc, b, true);
+	report(&svc, b, 0.8, 0.0, false);
+	assert_int_equal(state_of(&svc, b), ALBM_ADAPT_OK);
+	/* a starved machine: every server's CPU falls, none is to blame */
+	for (int i = 0; i < 30; i++) {
+		report(&svc, a, 0.8, 0.01, false);
+		report(&svc, b, 0.8, 0.01, false);
+	}
+	a->passive.waiting = 2;
+	report(&svc, a, 0.8, 0.0, false);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	albm_svc_destroy(&svc);
+}
+
+/* A neighbour takes memory: the limit follows the memory it leaves, the learnt limit
+ * is not lowered for it, and the server takes its share again when it goes.  A burst
+ * seen in one report is no neighbour. */
+static void test_albm_neighbour(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1, 1 };
+	struct albm_dest *a;
+	char seq[32];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 4);
+	a = svc.dests[0];
+	svc.adaptive.mem_reserve = 0.2;
+	for (int i = 0; i < 4; i++) /* idle: 100 MB of 1000 in use */
+		report(&svc, svc.dests[i], 0.9, 0.5, false);
+	fixture_sequence_open(&svc, 16, seq); /* 4 each */
+	at(&svc, &clk, 1200);
+	for (int i = 0; i < 4; i++) /* 40 MB a connection */
+		report(&svc, svc.dests[i], 0.74, 0.5, false);
+	/* a burst of large requests on A, one report: not a neighbour */
+	at(&svc, &clk, 1400);
+	report(&svc, a, 0.40, 0.5, false);
+	at(&svc, &clk, 1600);
+	report(&svc, a, 0.74, 0.5, false);
+	assert_int_equal(limit_of(&svc, a), 0);
+	/* something takes 500 MB on A, two reports running: a neighbour; A may hold as
+	 * many connections as the memory left above the reserve holds at 40 MB each:
+	 * 4 + floor((240 - 200) / 40) = 5 */
+	at(&svc, &clk, 1800);
+	report(&svc, a, 0.24, 0.5, false); /* suspected: the headroom applies at once */
+	assert_int_equal(limit_of(&svc, a), 5);
+	at(&svc, &clk, 2000);
+	report(&svc, a, 0.24, 0.5, false);
+	assert_int_equal(limit_of(&svc, a), 5);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	/* below the reserve with the neighbour there: no AIMD decrease, the limit is
+	 * what the memory holds: 4 + floor((100 - 200) / 40) = 1, A is full */
+	at(&svc, &clk, 2200);
+	report(&svc, a, 0.10, 0.5, false);
+	assert_int_equal(limit_of(&svc, a), 1);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_FULL);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "BCD");
+	/* it goes: no limit again, A takes its share at once */
+	at(&svc, &clk, 2400);
+	report(&svc, a, 0.74, 0.5, false);
+	assert_int_equal(limit_of(&svc, a), 0);
+	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_OK);
+	assert_string_equal(fixture_sequence_open(&svc, 1, seq), "A");
+	/* a shortage its own connections explain lowers the learnt limit: A alone takes
+	 * 16 more (21 x 40 MB + 100 = 940 MB in use): 0.75 x 21 */
+	for (int i = 1; i < 4; i++)
+		albm_svc_set_weight(&svc, svc.dests[i], 0);
+	assert_string_equal(fixture_sequence_open(&svc, 16, seq), "AAAAAAAAAAAAAAAA");
+	at(&svc, &clk, 2600);
+	report(&svc, a, 0.06, 0.5, false);
+	assert_int_equal(limit_of(&svc, a), 15);
+	albm_svc_destroy(&svc);
+}
+
+/* An OOM kill halves what the server held; major faults (thrashing) are a shortage
+ * even with memory reported free. */
+static void test_albm_oom_and_thrashing(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1 };
+	struct albm_dest *a, *b;
+	char seq[32];
+	const uint32_t p = ALBM_MET_OOM_KILLS | ALBM_MET_MAJFAULT;
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 2);
+	a = svc.dests[0], b = svc.dests[1];
+	report_x(&svc, a, 0.9, 1000, 0.5, p, 0, 3);
+	report_x(&svc, b, 0.9, 1000, 0.5, p, 0, 0);
+	fixture_sequence_open(&svc, 12, seq); /* 6 each */
+	at(&svc, &clk, 1200);
+	report_x(&svc, a, 0.5, 1000, 0.5, p, 0, 3); /* no new kill: nothing */
+	assert_int_equal(limit_of(&svc, a), 0);
+	while (a->activeconns) /* the kill resets its connections */
+		albm_svc_conn_close(&svc, a, true);
+	at(&svc, &clk, 1400);
+	report_x(&svc, a, 0.95, 1000, 0.0, p, 0, 4); /* killed: 6 held -> 3 */
+	assert_int_equal(limit_of(&svc, a), 3);
+	/* B: 40 % free, but reading its pages back from swap at 1000/s: a shortage
+	 * (from the limit A's taught it at the tick, 3: floor(0.75 x 3)) */
+	at(&svc, &clk, 1600);
+	assert_int_equal(limit_of(&svc, b), 3);
+	report_x(&svc, b, 0.4, 1000, 0.5, p, 1000, 0);
+	assert_int_equal(limit_of(&svc, b), 2);
+	/* a high rate without the field's bit is no signal (nor a thrash below it) */
+	at(&svc, &clk, 1800);
+	report_x(&svc, b, 0.5, 1000, 0.5, 0, 5000, 0);
+	at(&svc, &clk, 3000);
+	report_x(&svc, b, 0.4, 1000, 0.5, p, 100, 0);
+	assert_int_equal(limit_of(&svc, b), 2);
+	albm_svc_destroy(&svc);
+}
+
+/* Speeds: bytes served per CPU-second.  A server that serves half as much per unit of
+ * its CPU (its weight wrong, or a neighbour on its CPU) gets half the weight; right
+ * weights leave the pick alone. */
+static void test_albm_learns_speed(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 2 };
+	struct albm_dest *a, *b, *c;
+	unsigned cnt[3] = { 0, 0, 0 };
+	char seq[64];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	a = svc.dests[0], b = svc.dests[1], c = svc.dests[2];
+	/* 10 s at full CPU: A serves 4 MB/s, B 2 MB/s, C (weight 2, twice the memory)
+	 * 8 MB/s */
+	for (uint64_t t = 1000; t <= 11000; t += 200) {
+		clk.now_ms = t;
+		a->passive.resp_bytes = (t - 1000) * 4000;
+		b->passive.resp_bytes = (t - 1000) * 2000;
+		c->passive.resp_bytes = (t - 1000) * 8000;
+		report(&svc, a, 0.8, 1.0, false);
+		report(&svc, b, 0.8, 1.0, false);
+		report_x(&svc, c, 0.8, 2000, 1.0, 0, 0, 0);
+		albm_svc_tick(&svc);
+	}
+	/* per unit of weight: 4, 2, 4 MB/s; median 4: rel 1, 0.5, 1 */
+	struct albm_adapt_info ia, ib, ic;
+	assert_int_equal(albm_adapt_info(&svc, a, &ia), 0);
+	assert_int_equal(albm_adapt_info(&svc, b, &ib), 0);
+	assert_int_equal(albm_adapt_info(&svc, c, &ic), 0);
+	assert_near(ia.pick_weight, 1.0, 1e-6);
+	assert_near(ib.pick_weight, 0.5, 1e-6);
+	assert_near(ic.pick_weight, 2.0, 1e-6);
+	/* 35 new connections: shares 1 : 0.5 : 2 */
+	count_open(&svc, 35, cnt);
+	assert_int_equal(cnt[0], 10);
+	assert_int_equal(cnt[1], 5);
+	assert_int_equal(cnt[2], 20);
+	/* no CPU used (idle, paused): no evidence, the speed stays */
+	for (uint64_t t = 11200; t <= 20000; t += 200) {
+		clk.now_ms = t;
+		report(&svc, b, 0.8, 0.0, false);
+		albm_svc_tick(&svc);
+	}
+	assert_int_equal(albm_adapt_info(&svc, b, &ib), 0);
+	assert_near(ib.pick_weight, 0.5, 1e-6);
+	(void)seq;
+	albm_svc_destroy(&svc);
+}
+
+/* Equal servers are not set apart by the estimate's noise: within 1.25x of the median
+ * the speed factor is 1. */
+static void test_albm_speed_deadband(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1 };
+	struct albm_adapt_info info;
+	const uint64_t rate[] = { 4000, 4800, 3300 }; /* bytes per ms: 1.2x and 0.83x of B */
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	for (uint64_t t = 1000; t <= 11000; t += 200) {
+		clk.now_ms = t;
+		for (int i = 0; i < 3; i++) {
+			svc.dests[i]->passive.resp_bytes = (t - 1000) * rate[i];
+			report(&svc, svc.dests[i], 0.8, 1.0, false);
+		}
+		albm_svc_tick(&svc);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(albm_adapt_info(&svc, svc.dests[i], &info), 0);
+		assert_near(info.speed, 1.0, 1e-9);
+	}
+	albm_svc_destroy(&svc);
+}
+
+/* A cold start: equal weights, unequal memory; before any limit is learnt a server's
+ * share of a flash crowd is no larger than its share of memory (per unit of weight). */
+static void test_albm_cold_start_by_memory(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1, 1 };
+	const double mb[] = { 128, 128, 48, 48 };
+	unsigned cnt[4] = { 0, 0, 0, 0 };
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 4);
+	for (int i = 0; i < 4; i++)
+		report_x(&svc, svc.dests[i], 0.95, mb[i], 0.0, 0, 0, 0);
+	at(&svc, &clk, 1100); /* the tick compares the totals: median 88 MB */
+	count_open(&svc, 32, cnt); /* weights 128/88 x 1 (rel 1 wins), 48/88 */
+	assert_int_equal(cnt[0], 10);
+	assert_int_equal(cnt[1], 10);
+	assert_int_equal(cnt[2], 6);
+	assert_int_equal(cnt[3], 6);
+	/* a learnt limit takes over from the prior */
+	report_x(&svc, svc.dests[2], 0.05, 48, 0.5, 0, 0, 0);
+	assert_int_equal(limit_of(&svc, svc.dests[2]), 4);
+	struct albm_adapt_info info;
+	assert_int_equal(albm_adapt_info(&svc, svc.dests[2], &info), 0);
+	assert_near(info.pick_weight, 1.0, 1e-9);
+	albm_svc_destroy(&svc);
+}
+
+/* A limit learnt from one or two connections says more about the server (a neighbour
+ * took its memory) than about the workload: it is not shared, and a first approach
+ * needs three connections. */
+static void test_albm_limit_from_few_not_shared(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1 };
+	char seq[8];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	for (int i = 0; i < 3; i++)
+		report(&svc, svc.dests[i], 0.95, 0.5, false);
+	assert_string_equal(fixture_sequence_open(&svc, 3, seq), "ABC"); /* one each */
+	at(&svc, &clk, 1200);
+	report(&svc, svc.dests[0], 0.35, 0.5, false); /* under 2 x reserve with 1: no limit */
+	assert_int_equal(limit_of(&svc, svc.dests[0]), 0);
+	report(&svc, svc.dests[0], 0.05, 0.5, false); /* a shortage with 1: its own limit 1 */
+	assert_int_equal(limit_of(&svc, svc.dests[0]), 1);
+	at(&svc, &clk, 1300); /* ... that the tick does not hand on */
+	assert_int_equal(limit_of(&svc, svc.dests[1]), 0);
+	assert_int_equal(limit_of(&svc, svc.dests[2]), 0);
+	albm_svc_destroy(&svc);
+}
+
+/* Limits are shared per byte of memory when every server reports a total. */
+static void test_albm_shares_limit_by_memory(void **state)
+{
+	struct albm_service svc;
+	struct fixture_clock clk;
+	const int w[] = { 1, 1, 1 };
+	char seq[32];
+	(void)state;
+
+	fixture_svc(&svc, &clk, "albm", w, 3);
+	report_x(&svc, svc.dests[0], 0.9, 2000, 0.5, 0, 0, 0);
+	report_x(&svc, svc.dests[1], 0.9, 1000, 0.5, 0, 0, 0);
+	report_x(&svc, svc.dests[2], 0.9, 500, 0.5, 0, 0, 0);
+	fixture_sequence_open(&svc, 24, seq); /* 8 each */
+	at(&svc, &clk, 1200);
+	report_x(&svc, svc.dests[0], 0.05, 2000, 0.5, 0, 0, 0); /* 8 -> 6 */
+	at(&svc, &clk, 1300);
+	assert_int_equal(limit_of(&svc, svc.dests[0]), 6);
+	assert_int_equal(limit_of(&svc, svc.dests[1]), 3);
+	assert_int_equal(limit_of(&svc, svc.dests[2]), 1); /* 1.5 */
+	albm_svc_destroy(&svc);
+}
+
 /* Servers that never ran short start from the learnt limit per unit of weight. */
 static void test_albm_shares_learnt_limit(void **state)
 {
@@ -627,11 +973,16 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[4], 0.0, 0.0, false);
 	assert_int_equal(state_of(&svc, svc.dests[4]), ALBM_ADAPT_NO_CAPACITY);
 
-	/* QUEUE (default): nothing, the data plane holds the connection */
+	/* QUEUE (default): nothing, the data plane holds the connection; at its queue's
+	 * bound the overflow server is the least-loaded one (B: most memory of the up
+	 * servers excluded by measurement; D is down) */
 	assert_int_equal(svc.adaptive.all_overloaded_policy, ALBM_ALL_OVL_QUEUE);
-	uint64_t nd = svc.no_dest;
+	uint64_t nd = svc.no_dest, picks = svc.picks;
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "--");
 	assert_int_equal(svc.no_dest, nd + 2);
+	assert_true(albm_svc_may_wait(&svc));
+	assert_ptr_equal(albm_svc_overflow(&svc), svc.dests[1]);
+	assert_int_equal(svc.picks, picks + 1);
 
 	/* LEAST_LOADED: SED over the up servers on weight x available
 	 * memory (A .10, B .30, C .20, E floored at .01), counting live connections,
@@ -642,11 +993,13 @@ static void test_albm_all_overloaded_policy(void **state)
 	report(&svc, svc.dests[2], 0.40, 0.5, true); /* C: 2/.4 beats A 1/.1, B 3/.3 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "C");
 
-	/* REFUSE: nothing at all */
+	/* REFUSE: nothing at all, no waiting, no overflow */
 	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
 	uint64_t before = svc.no_dest;
 	assert_string_equal(fixture_sequence(&svc, 3, seq), "---");
 	assert_int_equal(svc.no_dest, before + 3);
+	assert_false(albm_svc_may_wait(&svc));
+	assert_null(albm_svc_overflow(&svc));
 	/* one server recovers: it is used whatever the policy */
 	report(&svc, svc.dests[0], 0.5, 0.5, false);
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "AA");
@@ -808,6 +1161,14 @@ int main(void)
 		cmocka_unit_test(test_albm_eff_weight_from_measurements),
 		cmocka_unit_test(test_albm_learns_connection_limit),
 		cmocka_unit_test(test_albm_shares_learnt_limit),
+		cmocka_unit_test(test_albm_shares_limit_by_memory),
+		cmocka_unit_test(test_albm_limit_from_few_not_shared),
+		cmocka_unit_test(test_albm_cold_start_by_memory),
+		cmocka_unit_test(test_albm_stall),
+		cmocka_unit_test(test_albm_neighbour),
+		cmocka_unit_test(test_albm_oom_and_thrashing),
+		cmocka_unit_test(test_albm_learns_speed),
+		cmocka_unit_test(test_albm_speed_deadband),
 		cmocka_unit_test(test_albm_limit_on_first_approach),
 		cmocka_unit_test(test_albm_limit_probes_slowly_at_ceiling),
 		cmocka_unit_test(test_albm_asymmetric_smoothing),

@@ -34,13 +34,20 @@ static void test_rr_weight0_and_overload(void **state)
 	albm_svc_conn_open(&svc, svc.dests[2], true);                /* ... reached */
 	assert_true(svc.dests[2]->flags & ALBM_DEST_F_OVERLOAD);
 	assert_string_equal(fixture_sequence(&svc, 3, seq), "AAA");
+	/* only C left, at its maxconn: nothing; the data plane may wait for it, but no
+	 * overflow server exceeds an operator's maxconn */
+	albm_svc_set_flags(&svc, svc.dests[0], 0, ALBM_DEST_F_AVAILABLE);
+	assert_string_equal(fixture_sequence(&svc, 1, seq), "-");
+	assert_true(albm_svc_may_wait(&svc));
+	assert_null(albm_svc_overflow(&svc));
+	albm_svc_set_flags(&svc, svc.dests[0], ALBM_DEST_F_AVAILABLE, 0);
 	albm_svc_conn_close(&svc, svc.dests[2], true);
 	assert_false(svc.dests[2]->flags & ALBM_DEST_F_OVERLOAD);
 	albm_svc_set_flags(&svc, svc.dests[0], 0, ALBM_DEST_F_AVAILABLE); /* A down */
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "CC");
 	albm_svc_set_weight(&svc, svc.dests[2], 0);
 	assert_string_equal(fixture_sequence(&svc, 2, seq), "--");
-	assert_int_equal(svc.no_dest, 2);
+	assert_int_equal(svc.no_dest, 3);
 	albm_svc_destroy(&svc);
 }
 

@@ -171,6 +171,21 @@ static bool conn_tried(const struct albmd_conn *c, const struct albmd_server *sr
 	return false;
 }
 
+/* Open dest in the scheduler for c: its server, referenced. */
+static struct albmd_server *conn_take(struct albmd_conn *c, struct albm_dest *dest)
+{
+	struct albmd_service *svc = c->svc;
+
+	albm_svc_conn_open(&svc->sched, dest, true);
+	struct albmd_server *srv = albmd_dest_server(dest);
+	albmd_server_ref(srv);
+	ALBMD_STAT_ADD(srv->st.picks, 1);
+	ALBMD_STAT_ADD(srv->st.conns_active, 1);
+	if (c->ntried < ALBMD_CONN_MAX_TRIED)
+		c->tried[c->ntried++] = srv;
+	return srv;
+}
+
 struct albmd_server *conn_pick(struct albmd_conn *c)
 {
 	struct albmd_service *svc = c->svc;
@@ -184,16 +199,19 @@ struct albmd_server *conn_pick(struct albmd_conn *c)
 		if (!dest || !conn_tried(c, albmd_dest_server(dest)))
 			break;
 	}
-	if (!dest)
+	return dest ? conn_take(c, dest) : NULL;
+}
+
+struct albmd_server *conn_overflow(struct albmd_conn *c)
+{
+	struct albmd_service *svc = c->svc;
+	struct albm_dest *dest;
+
+	if (svc->removed || svc->cfg.queue_overflow != ALBMD_QOVF_LEAST_LOADED ||
+	    !(dest = albm_svc_overflow(&svc->sched)))
 		return NULL;
-	albm_svc_conn_open(&svc->sched, dest, true);
-	struct albmd_server *srv = albmd_dest_server(dest);
-	albmd_server_ref(srv);
-	ALBMD_STAT_ADD(srv->st.picks, 1);
-	ALBMD_STAT_ADD(srv->st.conns_active, 1);
-	if (c->ntried < ALBMD_CONN_MAX_TRIED)
-		c->tried[c->ntried++] = srv;
-	return srv;
+	ALBMD_STAT_ADD(svc->st.queue_overflows, 1);
+	return conn_take(c, dest);
 }
 
 void conn_release_server(struct albmd_conn *c)
@@ -223,12 +241,20 @@ bool conn_may_queue(struct albmd_conn *c)
 {
 	struct albmd_service *svc = c->svc;
 
-	if (svc->removed || !svc->cfg.queue_timeout_ms || !conn_svc_has_live_server(svc)) {
+	if (svc->removed || !conn_svc_has_live_server(svc) || !albm_svc_may_wait(&svc->sched)) {
 		ALBMD_STAT_ADD(svc->st.no_server, 1);
 		c->refusal = 'S';
 		return false;
 	}
+	/* a bound of 0 (queue-timeout off): the overflow server at once, or closed */
+	if (!svc->cfg.queue_timeout_ms) {
+		if (!(c->srv = conn_overflow(c)))
+			ALBMD_STAT_ADD(svc->st.no_server, 1);
+		return false;
+	}
 	if (ALBMD_STAT_GET(svc->st.queued) >= svc->cfg.queue_max) {
+		if ((c->srv = conn_overflow(c)))
+			return false;
 		ALBMD_STAT_ADD(svc->st.refused, 1);
 		c->refusal = 'P';
 		LOG_RL(ALBM_LOG_WARN, "service '%s': queue full (queue-max %u), client closed",
@@ -267,5 +293,7 @@ enum conn_admission conn_admit(struct albmd_conn *c, struct albmd_service *svc, 
 	c->srv = conn_pick(c);
 	if (c->srv)
 		return ADMIT_CONNECT;
-	return conn_may_queue(c) ? ADMIT_QUEUE : ADMIT_CLOSE;
+	if (conn_may_queue(c))
+		return ADMIT_QUEUE;
+	return c->srv ? ADMIT_CONNECT : ADMIT_CLOSE;
 }

@@ -23,14 +23,20 @@ void conn_flush_stats(struct albmd_conn *c);
 
 /* The following run under svc's service lock (c->svc for the conn_* ones). */
 enum conn_admission { ADMIT_CLOSE, ADMIT_CONNECT, ADMIT_QUEUE };
-/* Admission and first pick for a new client of svc (takes a reference to svc). */
+/* Admission and first pick for a new client of svc (takes a reference to svc);
+ * ADMIT_CONNECT with c->srv set. */
 enum conn_admission conn_admit(struct albmd_conn *c, struct albmd_service *svc, bool splice);
 /* Pick a server, preferring one not tried yet, and open it in the scheduler. */
 struct albmd_server *conn_pick(struct albmd_conn *c);
 /* Give the current server back to the scheduler (sets pw->released). */
 void conn_release_server(struct albmd_conn *c);
-/* No server was picked: may the client wait in the queue?  Counts the outcome. */
+/* No server was picked: may the client wait in the queue?  Counts the outcome.  When
+ * not, c->srv may have been set to the scheduler's overflow server (queue-timeout 0,
+ * or the queue full): connect it; else close. */
 bool conn_may_queue(struct albmd_conn *c);
+/* At the queue's bound: the scheduler's overflow server (queue-overflow least-loaded),
+ * opened and counted, or NULL. */
+struct albmd_server *conn_overflow(struct albmd_conn *c);
 /* At least one server up and not drained: the service is full, not gone. */
 bool conn_svc_has_live_server(const struct albmd_service *svc);
 

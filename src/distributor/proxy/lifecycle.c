@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "distributor/proxy/alog.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/passive.h"
 #include "distributor/proxy/pp.h"
 #include "distributor/proxy/queue.h"
 #include "distributor/proxy/relay.h"
@@ -90,6 +91,7 @@ static void conn_close_in(struct albmd_conn *c, char cause, char phase)
 	c->term[1] = cause == '-' ? '-' : phase; /* "--": a normal end */
 	if (pw->alog)
 		alog_conn(pw, c, evl_now(pw->loop));
+	passive_closing(c);
 	for (int i = 0; i < 2; i++)
 		evl_close(pw->loop, &c->end[i].io); /* no-op when not open */
 	relay_release(c);
@@ -101,22 +103,11 @@ static void conn_close(struct albmd_conn *c, char cause)
 	conn_close_in(c, cause, conn_phase(c));
 }
 
-/* Close every connection of a list chained by qnext that left the queue (queue.c's
- * results). */
-static void close_list(struct albmd_conn *c, char cause)
-{
-	while (c) {
-		struct albmd_conn *next = c->qnext;
-		c->qnext = NULL;
-		conn_close_in(c, cause, 'Q');
-		c = next;
-	}
-}
-
 /* ---- connect and retry ---- */
 
 static void retry_later(struct albmd_conn *c)
 {
+	passive_connect_failed(c);
 	/* after the batch: a stale event of the old fd must not meet the new one */
 	c->retry_next = c->pw->retry;
 	c->pw->retry = c;
@@ -159,6 +150,7 @@ static void conn_connect(struct albmd_conn *c)
 	c->rd_ready[SIDE_SERVER] = c->wr_ready[SIDE_SERVER] = c->rdhup[SIDE_SERVER] = false;
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	passive_connecting(c);
 	if (fd < 0 || (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) ||
 	    evl_add(pw->loop, &c->end[SIDE_SERVER].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		    conn_io) < 0) {
@@ -187,7 +179,7 @@ static void conn_connect_failed(struct albmd_conn *c, const char *why, bool time
 }
 
 /* Connect the clients of a list chained by qnext that got a server, close the others. */
-static void connect_list(struct albmd_conn *c)
+static void connect_list(struct albmd_conn *c, char close_cause)
 {
 	while (c) {
 		struct albmd_conn *next = c->qnext;
@@ -195,7 +187,7 @@ static void connect_list(struct albmd_conn *c)
 		if (c->srv)
 			conn_connect(c);
 		else
-			conn_close_in(c, 'S', 'Q'); /* no server left for a waiting client */
+			conn_close_in(c, close_cause, 'Q'); /* no server for a waiting client */
 		c = next;
 	}
 }
@@ -329,8 +321,10 @@ void proxy_accepted(struct albmd_pworker *pw, struct albmd_listener *l, const in
 
 static void conn_relay(struct albmd_conn *c)
 {
+	uint64_t t0 = passive_pump_start(c);
 	int rc = relay_pump(c);
 
+	passive_relayed(c, t0);
 	if (rc > 0)
 		conn_close(c, '-');
 	else if (rc < 0)
@@ -347,6 +341,7 @@ static void conn_established(struct albmd_conn *c)
 	c->state = CONN_RELAY;
 	c->last_ms = evl_now(c->pw->loop);
 	c->connect_ms = (uint32_t)(c->last_ms - c->start_ms);
+	passive_connected(c);
 	c->wr_ready[SIDE_SERVER] = true;
 	c->rd_ready[SIDE_CLIENT] = true; /* its edge may have come while connecting */
 	if (__atomic_load_n(&c->srv->fails, __ATOMIC_RELAXED)) {
@@ -424,7 +419,7 @@ void proxy_after_batch(struct albmd_pworker *pw)
 	proxy_retries(pw);
 	conn_release_dead(pw, NULL); /* before the queue looks for free servers */
 	if (pw->released && pw->qhead) {
-		connect_list(queue_dispatch(pw));
+		connect_list(queue_dispatch(pw), 'S');
 		proxy_retries(pw); /* connects that failed at once */
 	}
 	if (!pw->qhead)
@@ -436,10 +431,11 @@ void proxy_queue_timer(struct evl *loop, struct evl_timer *t)
 {
 	struct albmd_pworker *pw = (struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, qtimer));
 
-	close_list(queue_take_expired(pw, evl_now(loop)), 's');
+	/* overflow to a server, or closed as timed out */
+	connect_list(queue_take_expired(pw, evl_now(loop)), 's');
 	if (pw->qhead) {
 		conn_release_dead(pw, NULL);
-		connect_list(queue_dispatch(pw));
+		connect_list(queue_dispatch(pw), 'S');
 	}
 	if (pw->qhead && !evl_timer_armed(&pw->qtimer))
 		evl_timer_start(loop, &pw->qtimer, ALBMD_QUEUE_POLL_MS, proxy_queue_timer);

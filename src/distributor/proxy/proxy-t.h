@@ -93,6 +93,15 @@ struct conn_end {
 	int side;
 };
 
+/* The passive timings of a connection's current server attempt (proxy/passive.c), in µs
+ * of CLOCK_MONOTONIC; 0 = not yet. */
+struct conn_timing {
+	uint64_t connect_us;     /* connect() started */
+	uint64_t est_us;         /* established */
+	uint64_t req_us;         /* first request byte forwarded */
+	bool answered;           /* a response byte came (TTFB taken) */
+};
+
 struct albmd_conn {
 	struct albmd_conn *next_free;     /* the pool (conn.c) */
 	struct albmd_conn *prev, *next;   /* the worker's live list */
@@ -121,6 +130,7 @@ struct albmd_conn {
 	unsigned retries;
 	enum albmd_proxy_proto pp;
 	bool splice;
+	struct conn_timing tm;
 };
 
 #endif

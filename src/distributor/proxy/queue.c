@@ -69,21 +69,38 @@ bool queue_client_gone(struct albmd_conn *c, uint32_t revents)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/* A client that waited its queue-timeout: the least-loaded server anyway
+ * (queue-overflow least-loaded, where the scheduler has one), else closed. */
+static void queue_expire(struct albmd_conn *c, uint64_t waited)
+{
+	char abuf[ALBM_ADDRSTRLEN];
+
+	albmd_service_lock(c->svc);
+	c->srv = conn_overflow(c);
+	albmd_service_unlock(c->svc);
+	if (c->srv) {
+		LOG_RL(ALBM_LOG_INFO, "service '%s': client %s waited %llu ms without a free server "
+		       "(queue-timeout): sent to the least loaded, '%s'", c->svc->name,
+		       albm_addr_format(&c->peer, abuf, sizeof(abuf)), (unsigned long long)waited,
+		       c->srv->name);
+		return;
+	}
+	ALBMD_STAT_ADD(c->svc->st.queue_timeouts, 1);
+	LOG_RL(ALBM_LOG_WARN, "service '%s': client %s waited %llu ms without a free server "
+	       "(queue-timeout): closed", c->svc->name,
+	       albm_addr_format(&c->peer, abuf, sizeof(abuf)), (unsigned long long)waited);
+}
+
 struct albmd_conn *queue_take_expired(struct albmd_pworker *pw, uint64_t now)
 {
 	struct albmd_conn *c, *next, *out = NULL, **tail = &out;
-	char abuf[ALBM_ADDRSTRLEN];
 
 	for (c = pw->qhead; c; c = next) {
 		next = c->qnext;
 		if (now - c->queued_ms < c->queue_timeout_ms)
 			continue;
-		ALBMD_STAT_ADD(c->svc->st.queue_timeouts, 1);
-		LOG_RL(ALBM_LOG_WARN, "service '%s': client %s waited %llu ms without a free server "
-		       "(queue-timeout): closed", c->svc->name,
-		       albm_addr_format(&c->peer, abuf, sizeof(abuf)),
-		       (unsigned long long)(now - c->queued_ms));
 		queue_unlink(c);
+		queue_expire(c, now - c->queued_ms);
 		*tail = c; /* the out list reuses qnext */
 		tail = &c->qnext;
 	}

@@ -10,8 +10,9 @@ void queue_push(struct albmd_conn *c);
 void queue_unlink(struct albmd_conn *c);
 /* The waiting client hung up (revents of its socket). */
 bool queue_client_gone(struct albmd_conn *c, uint32_t revents);
-/* Unlink the clients that waited queue-timeout and return them, chained by qnext
- * (the caller closes them). */
+/* Unlink the clients that waited queue-timeout and return them, chained by qnext: with
+ * the scheduler's overflow server (c->srv set: connect) or without (close).  Takes the
+ * service locks itself. */
 struct albmd_conn *queue_take_expired(struct albmd_pworker *pw, uint64_t now);
 /* Pick servers for waiting clients, oldest first; unlink and return those that got
  * one (c->srv set: connect) or that can no longer get one (c->srv NULL: close),

@@ -22,6 +22,9 @@
 enum albmd_mode { ALBMD_MODE_PROXY = 0, ALBMD_MODE_DR = 1 };
 enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
 enum albmd_xdp_mode { ALBMD_XDP_GENERIC = 0, ALBMD_XDP_NATIVE = 1 }; /* mode dr */
+/* Mode proxy's relay (`data-path`): auto picks the fastest the kernel offers. */
+enum albmd_data_path { ALBMD_DATA_PATH_AUTO = 0, ALBMD_DATA_PATH_EPOLL = 1,
+		       ALBMD_DATA_PATH_SOCKMAP = 2, ALBMD_DATA_PATH_URING = 3 };
 
 /* `server NAME ADDR [weight N] [maxconn N] [down];` */
 struct albmd_cfg_server {
@@ -58,6 +61,7 @@ struct albmd_cfg_service {
 	uint64_t queue_timeout_ms;      /* no server free: wait this long (0 = close at once) */
 	uint32_t queue_max;             /* connections waiting at once (per service) */
 	enum albmd_proxy_proto proxy_protocol;
+	enum albmd_data_path data_path; /* mode proxy: `data-path auto|epoll|sockmap|uring;` */
 	struct albmd_cfg_health health;
 	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded,
 					       * mem-reserve */

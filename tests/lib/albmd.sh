@@ -15,8 +15,18 @@
 
 ALBMD_SOCK=""
 
+# ALBM_DATA_PATH=epoll|sockmap|auto (tests/run.sh loops the relay tests over them):
+# every service of the config gets `data-path $ALBM_DATA_PATH;` (in place, so reloads
+# of the same file keep it).
+albmd_conf_data_path() {
+	[ -n "${ALBM_DATA_PATH:-}" ] || return 0
+	grep -q 'data-path' "$1" ||
+		sed -i -E "s/^([[:space:]]*service[[:space:]]+[^[:space:]{]+[[:space:]]*\{)/\1 data-path $ALBM_DATA_PATH;/" "$1"
+}
+
 start_albmd() {
 	local conf=$1
+	albmd_conf_data_path "$conf"
 	ALBMD_SOCK=${ALBMD_SOCK:-$TMP/albmd.sock}
 	# first in line at exit (before $TMP is removed), after albmd has been stopped
 	[ -n "${ALBMD_CHECK_ON_EXIT:-}" ] ||

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/fastpath.h"
 #include "distributor/proxy/pp.h"
 #include "distributor/proxy/queue.h"
 #include "distributor/proxy/relay.h"
@@ -41,6 +42,7 @@ static void conn_close(struct albmd_conn *c)
 		return;
 	if (c->state == CONN_QUEUED)
 		queue_unlink(c);
+	fastpath_closing(c); /* the fast path: its final counts */
 	for (int i = 0; i < 2; i++)
 		evl_close(pw->loop, &c->end[i].io); /* no-op when not open */
 	relay_release(c);
@@ -244,6 +246,8 @@ static void conn_relay(struct albmd_conn *c)
 {
 	if (relay_pump(c) != 0)
 		conn_close(c);
+	else
+		fastpath_offer(c); /* the relay is established: offer it to the fast path */
 }
 
 /* The connect succeeded: the PROXY protocol header first, then the relay. */
@@ -319,6 +323,8 @@ static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 			conn_connected(c, revents);
 		return;
 	}
+	if (c->k.state != KERNEL_OFF && !fastpath_event(c, revents))
+		return; /* the fast path relays it (until it gives it back) */
 	conn_relay(c);
 }
 
@@ -357,6 +363,8 @@ void proxy_sweep_conns(struct albmd_pworker *pw)
 
 	for (c = pw->conns; c; c = next) {
 		next = c->next;
+		if (c->state == CONN_RELAY && c->k.state != KERNEL_OFF)
+			fastpath_sweep(c, now); /* the fast path's byte counts and last activity */
 		if (c->state == CONN_CONNECTING && c->end[SIDE_SERVER].io.fd >= 0 &&
 		    now - c->start_ms >= c->connect_timeout_ms) {
 			conn_connect_failed(c, "connect timeout");

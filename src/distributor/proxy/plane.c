@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/fastpath.h"
 #include "distributor/proxy/lifecycle.h"
 #include "distributor/proxy/listener.h"
 #include "distributor/proxy/relay.h"
@@ -26,6 +27,7 @@ static void *plane_attach(struct albmd_worker *w)
 	pw->qtimer_cb = proxy_queue_timer;
 	relay_pipes_init(pw);
 	pw->scratch = xmalloc(ALBMD_SCRATCH_SIZE);
+	fastpath_attach(pw);
 	return pw;
 }
 
@@ -53,6 +55,7 @@ static void plane_detach(struct albmd_worker *w, void *state)
 	struct albmd_pworker *pw = state;
 
 	evl_timer_stop(w->loop, &pw->qtimer);
+	fastpath_detach(pw);
 	conn_pool_free(pw);
 	relay_pipes_free(pw);
 	free(pw->scratch);
@@ -64,6 +67,7 @@ static void plane_detach(struct albmd_worker *w, void *state)
 static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
 		      char *err, size_t errlen)
 {
+	fastpath_probe(d); /* once: which data paths the kernel offers */
 	return listener_prepare(d, &albmd_dp_proxy, cfg, prep, err, errlen);
 }
 
@@ -76,6 +80,7 @@ static void dp_abandon(struct albmd *d, void *prep)
 static void dp_start(struct albmd *d, struct albmd_service *svc, void *prep)
 {
 	listener_start(d, &albmd_proxy_plane, svc, prep);
+	fastpath_service_started(d, svc);
 }
 
 static void dp_stop(struct albmd *d, struct albmd_service *svc)
@@ -90,6 +95,9 @@ const struct albmd_dataplane_ops albmd_dp_proxy = {
 	.abandon = dp_abandon,
 	.start = dp_start,
 	.stop = dp_stop,
+	.service_json = fastpath_service_json,
+	.service_text = fastpath_service_text,
+	.metrics = fastpath_metrics,
 };
 
 /* ---- in the workers ---- */

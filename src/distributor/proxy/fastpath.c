@@ -278,6 +278,8 @@ int fastpath_event(struct albmd_conn *c, uint32_t revents)
 {
 	if (c->k.state != KERNEL_ON || !(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return 0; /* draining: the timer decides */
+	LOG_DEBUG("service '%s': event 0x%x: the kernel relay gives it back", c->svc->name,
+		  revents);
 	leave_kernel(c);
 	return c->k.state == KERNEL_OFF;
 }
@@ -301,6 +303,8 @@ void fastpath_closing(struct albmd_conn *c)
 		return;
 	if (c->k.state == KERNEL_DRAIN)
 		drain_unlink(c);
+	LOG_DEBUG("service '%s': closed while the kernel relayed it (state %d)", c->svc->name,
+		  c->k.state);
 	sockmap_forget(fp->sockmap, c);
 	c->k.state = KERNEL_OFF;
 	ALBMD_STAT_SUB(fp->kernel_now, 1);

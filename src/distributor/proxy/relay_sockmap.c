@@ -237,13 +237,16 @@ void sockmap_stop(struct sockmap_relay *r, struct albmd_conn *c)
 
 void sockmap_refresh(struct sockmap_relay *r, struct albmd_conn *c)
 {
-	uint64_t bytes = 0, last = 0;
+	uint64_t bytes = 0, last = 0, now = evl_now(c->pw->loop);
 
 	for (int i = 0; i < 2; i++) {
 		if (sock_count(r, c->k.cookie[i], &bytes, &last) < 0)
 			continue;
 		c->k.fwd[i] = bytes;
 		c->dir[i].bytes = c->k.base_rd[i] + bytes;
+		/* the loop's clock was read at the start of its batch: a byte may be newer */
+		if (last > now)
+			last = now;
 		if (bytes && last > c->last_ms)
 			c->last_ms = last;
 	}

@@ -127,6 +127,8 @@ $(PROG_LIBS): $(BUILD)/empty.o
 $(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
+# the io_uring relay prototype (bench/peers.sh --only uring) needs liburing
+$(BUILD)/bench/uring_relay: TEST_LIBS += -luring
 
 # Test helpers (tests/tools/*.c -> $(BUILD)/tools/*), used by integration tests.
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))

@@ -8,6 +8,8 @@
 #                   `data-path auto` (the default: the in-kernel relay where the kernel has it)
 #   albmd-epoll     the same with `data-path epoll` (the user-space relay)
 #   albmd-sockmap   the same with `data-path sockmap` (every connection to the kernel at once)
+#   uring           the io_uring relay prototype (bench/uring_relay.c: multishot accept and
+#                   recv, provided buffers, batched submissions), `--workers` threads
 #   haproxy         2.6, mode tcp, balance roundrobin, nbthread N
 #   haproxy-splice  the same with `option splice-auto` (the fair peer for a splice data plane)
 #   nginx-rr        nginx stream, round robin, worker_processes N
@@ -43,8 +45,9 @@ usage() {
 	  --workers N       worker processes/threads of every balancer (default 1)
 	  --threads N       wrk -t (default 1);  --connections N: wrk -c (default 32)
 	  --backends 1|4    backend nginx instances (default 1, listening on 4 ports)
-	  --only LIST       comma-separated subset of: albmd,albmd-epoll,albmd-sockmap,haproxy,
-	                    haproxy-splice,nginx-rr,nginx-lc (default: all but albmd-sockmap)
+	  --only LIST       comma-separated subset of: albmd,albmd-epoll,albmd-sockmap,uring,
+	                    haproxy,haproxy-splice,nginx-rr,nginx-lc (default: all but
+	                    albmd-sockmap and uring)
 	  --rows LIST       comma-separated subset of: 1b-ka,1b-close,5m-ka,1b-c1000 (default all)
 	  --out FILE        also write the Markdown report to FILE
 	  --keep            keep the temp dir (configs, logs, raw wrk output)
@@ -83,6 +86,7 @@ done
 [[ $BACKENDS =~ ^[14]$ ]] || { echo "bench/peers: --backends is 1 or 4" >&2; exit 2; }
 
 need_bin albmd
+case ",$ONLY," in *,uring,*) need_bin bench/uring_relay ;; esac
 for tool in haproxy nginx wrk curl python3 ss pgrep; do
 	command -v "$tool" > /dev/null || skip "needs $tool (scripts/deps.sh)"
 done
@@ -105,7 +109,7 @@ BALS=(direct)
 IFS=, read -ra want <<< "$ONLY"
 for b in "${want[@]}"; do
 	case $b in
-	albmd | albmd-epoll | albmd-sockmap | haproxy | haproxy-splice | nginx-rr | nginx-lc)
+	albmd | albmd-epoll | albmd-sockmap | uring | haproxy | haproxy-splice | nginx-rr | nginx-lc)
 		BALS+=("$b") ;;
 	*) echo "bench/peers: unknown balancer '$b'" >&2; exit 2 ;;
 	esac
@@ -120,6 +124,7 @@ for b in "${BALS[@]}"; do
 	albmd) start_albmd_proxy "$b" "${PORT[$b]}" auto ;;
 	albmd-epoll) start_albmd_proxy "$b" "${PORT[$b]}" epoll ;;
 	albmd-sockmap) start_albmd_proxy "$b" "${PORT[$b]}" sockmap ;;
+	uring) start_uring "$b" "${PORT[$b]}" ;;
 	haproxy) start_haproxy "$b" "${PORT[$b]}" 0 ;;
 	haproxy-splice) start_haproxy "$b" "${PORT[$b]}" 1 ;;
 	nginx-rr) start_nginx_stream "$b" "${PORT[$b]}" "" ;;

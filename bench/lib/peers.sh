@@ -13,6 +13,7 @@
 #                          "4" = four instances with worker_processes 1 each
 #   start_albmd_proxy NAME PORT [DATA_PATH]  albmd, proxy mode, rr over the backends,
 #                          `data-path DATA_PATH` (default auto)
+#   start_uring NAME PORT  the io_uring relay prototype (bench/uring_relay.c, in $BIN/bench)
 #   start_haproxy NAME PORT [SPLICE]  haproxy mode tcp, roundrobin; SPLICE=1 adds splice-auto
 #   start_nginx_stream NAME PORT [ALG]  nginx stream proxy; ALG "" (round robin) or least_conn
 #   bal_pids NAME          the PIDs whose CPU time is the balancer NAME's (master and workers)
@@ -124,6 +125,15 @@ start_albmd_proxy() {
 		echo "}"
 	} > "$T/$name.conf"
 	"$BIN/albmd" -f "$T/$name.conf" >> "$T/$name.log" 2>&1 &
+	BAL_PID[$name]=$!
+	track_pid "$!"
+	wait_port "$port" || fail "$name did not listen on $port: $(cat "$T/$name.log")"
+}
+
+# start_uring NAME PORT: the io_uring relay prototype (bench/uring_relay.c), round robin
+start_uring() {
+	local name=$1 port=$2
+	"$BIN/bench/uring_relay" "$port" "$WORKERS" "${BACKEND_PORTS[@]}" >> "$T/$name.log" 2>&1 &
 	BAL_PID[$name]=$!
 	track_pid "$!"
 	wait_port "$port" || fail "$name did not listen on $port: $(cat "$T/$name.log")"

@@ -19,12 +19,14 @@ ROWS = [
     ("1b-c1000", "1 B, keep-alive, 1000 connections"),
 ]
 ALBMD = ["albmd", "albmd-epoll", "albmd-sockmap"]
+OURS = ALBMD + ["uring"]  # not peers: compared against them
 PEERS = ["haproxy", "haproxy-splice", "nginx-rr", "nginx-lc"]
 LABEL = {
     "direct": "direct (no balancer)",
     "albmd": "albmd (rr, data-path auto)",
     "albmd-epoll": "albmd (rr, data-path epoll)",
     "albmd-sockmap": "albmd (rr, data-path sockmap)",
+    "uring": "io_uring relay prototype (rr)",
     "haproxy": "HAProxy tcp",
     "haproxy-splice": "HAProxy tcp splice-auto",
     "nginx-rr": "nginx stream rr",
@@ -57,7 +59,7 @@ def load(path, hz):
         req, err, non2xx = int(f[6]), int(f[7]), int(f[8])
         bt, bet, wms, busy = int(f[9]), int(f[10]), int(f[11]), int(f[12])
         rss0, rss1, conns = (int(f[13]), int(f[14]), int(f[15])) if len(f) >= 16 else (0, 0, 0)
-        kw = int(f[16]) if len(f) >= 17 else 0
+        kw = max(0, int(f[16])) if len(f) >= 17 else 0  # a kworker that exited: < 0
         per_req = (lambda t: t * 1e6 / hz / req if req > 0 else None)
         runs.setdefault((row, bal), []).append({
             "run": run, "rps": rps, "p50": p50, "p99": p99, "req": req,
@@ -147,12 +149,12 @@ def targets(res, who="albmd"):
         t_rps, t_cpu, t_p99, t_direct = TARGETS[row]
         brps, bp = best_peer(res, row, "rps", max)
         if bp and t_rps:
-            out.append("%s req/s ≥ %.2g× best peer (%s): %s %s vs %s %s = %.2f× — %s" % (
+            out.append("%s req/s ≥ %.3g× best peer (%s): %s %s vs %s %s = %.2f× — %s" % (
                 name, t_rps, bp, who, fmt_rps(a["rps"]), bp, fmt_rps(brps), a["rps"] / brps,
                 verdict(a["rps"] >= t_rps * brps)))
         bcpu, bc = best_peer(res, row, "cpu", min)
         if bc and t_cpu and a["cpu"] is not None:
-            out.append("%s CPU/request ≤ %.2g× lowest peer (%s): %s %.1f µs vs %s %.1f µs "
+            out.append("%s CPU/request ≤ %.3g× lowest peer (%s): %s %.1f µs vs %s %.1f µs "
                        "= %.2f× — %s" % (name, t_cpu, bc, who, a["cpu"], bc, bcpu,
                                          a["cpu"] / bcpu, verdict(a["cpu"] <= t_cpu * bcpu)))
         bp99, b9 = best_peer(res, row, "p99", min)
@@ -162,7 +164,7 @@ def targets(res, who="albmd"):
                 verdict(a["p99"] <= bp99)))
         if t_direct and res.get((row, "direct")):
             d = res[(row, "direct")]["rps"]
-            out.append("%s req/s ≥ %.2g× direct: %s %s vs direct %s = %.2f× — %s" % (
+            out.append("%s req/s ≥ %.3g× direct: %s %s vs direct %s = %.2f× — %s" % (
                 name, t_direct, who, fmt_rps(a["rps"]), fmt_rps(d), a["rps"] / d,
                 verdict(a["rps"] >= t_direct * d)))
         h = res.get((row, "haproxy"))
@@ -191,7 +193,7 @@ def main():
     lines = targets(res)
     for line in lines:
         print("- " + line)
-    for who in ALBMD[1:]:
+    for who in OURS[1:]:
         if any(k[1] == who for k in res):
             print("\nThe same for %s (not the verdict):\n" % who)
             for line in targets(res, who):

@@ -32,7 +32,7 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS  += $(CFLAGS_BASE)
-LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread -lsystemd
+LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread -lsystemd -luring
 
 PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench \
 	albm-hog:lab/hog
@@ -127,8 +127,6 @@ $(PROG_LIBS): $(BUILD)/empty.o
 $(BUILD)/bench/%: bench/%.c $(PROG_LIBS) $(BUILD)/liblab.a $(BUILD)/libalbm.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SAN) -o $@ $< $(TEST_LIBS)
-# the io_uring relay prototype (bench/peers.sh --only uring) needs liburing
-$(BUILD)/bench/uring_relay: TEST_LIBS += -luring
 
 # Test helpers (tests/tools/*.c -> $(BUILD)/tools/*), used by integration tests.
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))

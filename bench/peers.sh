@@ -8,6 +8,7 @@
 #                   `data-path auto` (the default: the in-kernel relay where the kernel has it)
 #   albmd-epoll     the same with `data-path epoll` (the user-space relay)
 #   albmd-sockmap   the same with `data-path sockmap` (every connection to the kernel at once)
+#   albmd-uring     the same with `data-path uring` (every connection to the worker's io_uring)
 #   uring           the io_uring relay prototype (bench/uring_relay.c: multishot accept and
 #                   recv, provided buffers, batched submissions), `--workers` threads
 #   haproxy         2.6, mode tcp, balance roundrobin, nbthread N
@@ -45,9 +46,9 @@ usage() {
 	  --workers N       worker processes/threads of every balancer (default 1)
 	  --threads N       wrk -t (default 1);  --connections N: wrk -c (default 32)
 	  --backends 1|4    backend nginx instances (default 1, listening on 4 ports)
-	  --only LIST       comma-separated subset of: albmd,albmd-epoll,albmd-sockmap,uring,
+	  --only LIST       comma-separated subset of: albmd,albmd-epoll,albmd-sockmap,albmd-uring,uring,
 	                    haproxy,haproxy-splice,nginx-rr,nginx-lc (default: all but
-	                    albmd-sockmap and uring)
+	                    albmd-sockmap, albmd-uring and uring)
 	  --rows LIST       comma-separated subset of: 1b-ka,1b-close,5m-ka,1b-c1000 (default all)
 	  --out FILE        also write the Markdown report to FILE
 	  --keep            keep the temp dir (configs, logs, raw wrk output)
@@ -109,7 +110,7 @@ BALS=(direct)
 IFS=, read -ra want <<< "$ONLY"
 for b in "${want[@]}"; do
 	case $b in
-	albmd | albmd-epoll | albmd-sockmap | uring | haproxy | haproxy-splice | nginx-rr | nginx-lc)
+	albmd | albmd-epoll | albmd-sockmap | albmd-uring | uring | haproxy | haproxy-splice | nginx-rr | nginx-lc)
 		BALS+=("$b") ;;
 	*) echo "bench/peers: unknown balancer '$b'" >&2; exit 2 ;;
 	esac
@@ -124,6 +125,7 @@ for b in "${BALS[@]}"; do
 	albmd) start_albmd_proxy "$b" "${PORT[$b]}" auto ;;
 	albmd-epoll) start_albmd_proxy "$b" "${PORT[$b]}" epoll ;;
 	albmd-sockmap) start_albmd_proxy "$b" "${PORT[$b]}" sockmap ;;
+	albmd-uring) start_albmd_proxy "$b" "${PORT[$b]}" uring ;;
 	uring) start_uring "$b" "${PORT[$b]}" ;;
 	haproxy) start_haproxy "$b" "${PORT[$b]}" 0 ;;
 	haproxy-splice) start_haproxy "$b" "${PORT[$b]}" 1 ;;
@@ -227,7 +229,7 @@ report() {
 	echo
 	echo "- command: \`bench/peers.sh --runs $RUNS --duration $DURATION --workers $WORKERS --threads $THREADS --connections $CONNS --backends $BACKENDS${ONLY_ARG}\`"
 	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --timeout 30s --latency (row 1b-c1000: -c1000); median of $RUNS run(s); balancer order reversed every other run"
-	echo "- albmd: \`data-path auto\` (albmd), \`epoll\` (albmd-epoll), \`sockmap\` (albmd-sockmap); $(grep -ho 'data path: [^(]*' "$T"/albmd*.log 2>/dev/null | sort -u | head -1)"
+	echo "- albmd: \`data-path auto\` (albmd), \`epoll\` (albmd-epoll), \`sockmap\` (albmd-sockmap), \`uring\` (albmd-uring); $(grep -ho 'data path: [^(]*' "$T"/albmd*.log 2>/dev/null | sort -u | head -1)"
 	echo "- memory: VmRSS of the balancer's processes half-way through the run, and before it; per connection = RSS / connections and (RSS - RSS before) / connections"
 	echo "- every balancer: $WORKERS worker process/thread (albmd \`workers $WORKERS\`, HAProxy \`nbthread $WORKERS\`, nginx \`worker_processes $WORKERS\`)"
 	if [ "$BACKENDS" = 1 ]; then

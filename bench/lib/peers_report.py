@@ -18,7 +18,7 @@ ROWS = [
     ("5m-ka", "5 MiB, keep-alive"),
     ("1b-c1000", "1 B, keep-alive, 1000 connections"),
 ]
-ALBMD = ["albmd", "albmd-epoll", "albmd-sockmap"]
+ALBMD = ["albmd", "albmd-epoll", "albmd-sockmap", "albmd-uring"]
 OURS = ALBMD + ["uring"]  # not peers: compared against them
 PEERS = ["haproxy", "haproxy-splice", "nginx-rr", "nginx-lc"]
 LABEL = {
@@ -26,6 +26,7 @@ LABEL = {
     "albmd": "albmd (rr, data-path auto)",
     "albmd-epoll": "albmd (rr, data-path epoll)",
     "albmd-sockmap": "albmd (rr, data-path sockmap)",
+    "albmd-uring": "albmd (rr, data-path uring)",
     "uring": "io_uring relay prototype (rr)",
     "haproxy": "HAProxy tcp",
     "haproxy-splice": "HAProxy tcp splice-auto",

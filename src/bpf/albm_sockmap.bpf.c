@@ -36,9 +36,11 @@ struct {
 	__type(value, __u64);
 } albm_sk_relay SEC(".maps");
 
-/* cookie(A) -> what A passed on.  Created and deleted by user space, counted here. */
+/* cookie(A) -> what A passed on.  Created and deleted by user space, counted here;
+ * allocated per entry (no 65536 entries held in advance). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ALBM_SK_MAX);
 	__type(key, __u64);
 	__type(value, struct albm_sk_count);

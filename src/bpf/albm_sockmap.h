@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #ifndef ALBM_SK_MAX
-#define ALBM_SK_MAX 65536 /* default sockets in the relay at once (set by the loader) */
+#define ALBM_SK_MAX 65536 /* sockets in the relay at once: 32768 connections */
 #endif
 
 /* Per socket in the relay: what its verdict program passed on to the peer. */

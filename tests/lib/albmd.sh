@@ -4,7 +4,7 @@
 #
 #   start_albmd CONF        albmd -f CONF in the foreground (tracked); returns once its
 #                           control socket answers; ALBMD_PID, log in $TMP/albmd.log
-#   ctl ARGS...             albmctl -s $TMP/albmd.sock ARGS
+#   ctl ARGS...             albmctl -s $TMP/albmd.sock ARGS (reload: ALBM_DATA_PATH kept)
 #   who PORT [PATH]         the X-Server header of one GET to 127.0.0.1:PORT (empty: failed)
 #   sequence N PORT         N sequential GETs: the server names, space separated
 #   count_in WORD LIST      how many times WORD occurs in the space separated LIST
@@ -15,9 +15,9 @@
 
 ALBMD_SOCK=""
 
-# ALBM_DATA_PATH=epoll|sockmap|auto (tests/run.sh loops the relay tests over them):
-# every service of the config gets `data-path $ALBM_DATA_PATH;` (in place, so reloads
-# of the same file keep it).
+# ALBM_DATA_PATH=epoll|sockmap|uring|auto (tests/run.sh loops the relay tests over them):
+# every service of the config gets `data-path $ALBM_DATA_PATH;`, in place; `ctl reload`
+# does it again to the file start_albmd was given (a test that rewrote it).
 albmd_conf_data_path() {
 	[ -n "${ALBM_DATA_PATH:-}" ] || return 0
 	grep -q 'data-path' "$1" ||
@@ -35,9 +35,18 @@ start_albmd() {
 	ALBMD_PID=$!
 	track_pid "$ALBMD_PID"
 	wait_until 10 ctl ping || { cat "$TMP/albmd.log"; fail "albmd did not start"; }
+	ALBMD_CONF=$conf
+	case ${ALBM_DATA_PATH:-} in
+	sockmap | uring)
+		! ctl list | grep -q "data-path epoll ($ALBM_DATA_PATH)" ||
+			skip "data-path $ALBM_DATA_PATH: not available here ($(grep -o "$ALBM_DATA_PATH unavailable.*" "$TMP/albmd.log" | head -1))" ;;
+	esac
 }
 
-ctl() { "$BIN/albmctl" -s "$ALBMD_SOCK" "$@"; }
+ctl() {
+	[ "${1:-}" = reload ] && [ -n "${ALBMD_CONF:-}" ] && albmd_conf_data_path "$ALBMD_CONF"
+	"$BIN/albmctl" -s "$ALBMD_SOCK" "$@"
+}
 
 who() {
 	curl -s --max-time 5 -o /dev/null -w '%header{x-server}' "http://127.0.0.1:$1${2:-/}"

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "distributor/proxy/relay_sockmap.h"
+#include "distributor/proxy/relay_uring.h"
 
 #define AUTO_TURNS 3           /* client, server, client: then hand off (auto) */
 #define DRAIN_POLL_MS 1        /* re-check a connection leaving the kernel */
@@ -40,6 +41,8 @@ struct albmd_fastpath {
 	bool probed;
 	struct sockmap_relay *sockmap; /* NULL: the kernel relay is not available */
 	char why[192];                 /* ... and why */
+	bool uring;                    /* the io_uring relay is available */
+	char uring_why[160];
 	unsigned users;                /* attached workers */
 	uint64_t handoffs, handbacks, refused, kernel_now; /* relaxed atomics */
 };
@@ -77,19 +80,12 @@ void fastpath_detach(struct albmd_pworker *pw)
 	struct albmd_fastpath *fp = fp_of(pw->d);
 
 	evl_timer_stop(pw->loop, &pw->ktimer);
+	uring_worker_free(pw);
 	if (--fp->users)
 		return;
 	sockmap_close(fp->sockmap);
 	free(fp);
 	pw->d->dp_state[ALBMD_MODE_PROXY] = NULL;
-}
-
-/* The sockets the maps must hold: two per connection albmd may have. */
-static uint32_t probe_max_socks(const struct albmd *d)
-{
-	uint32_t max = d->cfg.maxconn ? d->cfg.maxconn : ALBM_SK_MAX / 2;
-
-	return max > (1u << 22) ? (1u << 23) : 2 * max;
 }
 
 static bool disabled_by_env(const char *what)
@@ -109,23 +105,32 @@ void fastpath_probe(struct albmd *d)
 	fp->probed = true;
 	if (disabled_by_env("sockmap"))
 		snprintf(fp->why, sizeof(fp->why), "disabled by ALBMD_DATA_PATH_DISABLE");
-	else if (sockmap_open(&fp->sockmap, probe_max_socks(d), err, sizeof(err)) < 0)
+	else if (sockmap_open(&fp->sockmap, ALBM_SK_MAX, err, sizeof(err)) < 0)
 		snprintf(fp->why, sizeof(fp->why), "%s", err);
 	if (fp->sockmap)
 		LOG_INFO("data path: sockmap (in-kernel relay) available");
 	else
 		LOG_INFO("data path: sockmap unavailable (%s): proxy services relay with epoll",
 			 fp->why);
+	if (disabled_by_env("uring"))
+		snprintf(fp->uring_why, sizeof(fp->uring_why), "disabled by ALBMD_DATA_PATH_DISABLE");
+	else if (uring_probe(err, sizeof(err)) < 0)
+		snprintf(fp->uring_why, sizeof(fp->uring_why), "%s", err);
+	else
+		fp->uring = true;
+	if (!fp->uring)
+		LOG_INFO("data path: uring unavailable (%s)", fp->uring_why);
 }
 
 enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_path want)
 {
 	const struct albmd_fastpath *fp = fp_of(d);
 
-	if (want == ALBMD_DATA_PATH_EPOLL || !fp || !fp->sockmap)
+	if (want == ALBMD_DATA_PATH_EPOLL || !fp)
 		return ALBMD_DATA_PATH_EPOLL;
-	/* uring was measured and not kept (docs/BENCHMARKS.md): sockmap serves it */
-	return ALBMD_DATA_PATH_SOCKMAP;
+	if (want == ALBMD_DATA_PATH_URING)
+		return fp->uring ? ALBMD_DATA_PATH_URING : ALBMD_DATA_PATH_EPOLL;
+	return fp->sockmap ? ALBMD_DATA_PATH_SOCKMAP : ALBMD_DATA_PATH_EPOLL;
 }
 
 void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
@@ -139,8 +144,8 @@ void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
 	if (want != ALBMD_DATA_PATH_AUTO && want != got)
 		LOG_WARN("service '%s': data-path %s is not available (%s): using %s", svc->name,
 			 fastpath_name(want),
-			 fp_of(d) && fp_of(d)->why[0] ? fp_of(d)->why : "not kept",
-			 fastpath_name(got));
+			 !fp_of(d) ? "not probed" : want == ALBMD_DATA_PATH_URING ? fp_of(d)->uring_why
+			 : fp_of(d)->why, fastpath_name(got));
 }
 
 /* ---- connections ---- */
@@ -150,7 +155,7 @@ void fastpath_conn_init(struct albmd_conn *c, const struct albmd_service *svc)
 	c->data_path = fastpath_resolve(c->pw->d, svc->cfg.data_path);
 	/* forced: hand off as soon as the relay is idle; auto: after a keep-alive exchange */
 	c->k.turns = 0;
-	c->k.refused = c->data_path != ALBMD_DATA_PATH_SOCKMAP;
+	c->k.refused = c->data_path == ALBMD_DATA_PATH_EPOLL;
 	c->k.last_side = svc->cfg.data_path == ALBMD_DATA_PATH_AUTO ? 0 : 0xff;
 }
 
@@ -180,6 +185,15 @@ static bool turned_enough(struct albmd_conn *c)
 
 static void leave_kernel(struct albmd_conn *c);
 
+/* The io_uring relay gave c back (uring_pair's callback). */
+static void uring_back(struct albmd_conn *c)
+{
+	struct albmd_fastpath *fp = fp_of(c->pw->d);
+
+	ALBMD_STAT_ADD(fp->handbacks, 1);
+	ALBMD_STAT_SUB(fp->kernel_now, 1);
+}
+
 void fastpath_offer(struct albmd_conn *c)
 {
 	struct albmd_fastpath *fp = fp_of(c->pw->d);
@@ -189,6 +203,15 @@ void fastpath_offer(struct albmd_conn *c)
 	    !dir_idle(c, SIDE_CLIENT) || !dir_idle(c, SIDE_SERVER))
 		return;
 	c->k.refused = true; /* once: a connection given back stays in user space */
+	if (c->data_path == ALBMD_DATA_PATH_URING) {
+		if ((rc = uring_pair(c, uring_back)) < 0) {
+			ALBMD_STAT_ADD(fp->refused, 1);
+			return;
+		}
+		ALBMD_STAT_ADD(fp->handoffs, 1);
+		ALBMD_STAT_ADD(fp->kernel_now, 1);
+		return;
+	}
 	rc = sockmap_pair(fp->sockmap, c);
 	if (rc == 0 && (evl_mod(c->pw->loop, &c->end[0].io, KERNEL_EVENTS) < 0 ||
 			evl_mod(c->pw->loop, &c->end[1].io, KERNEL_EVENTS) < 0))
@@ -276,6 +299,8 @@ static void leave_kernel(struct albmd_conn *c)
 
 int fastpath_event(struct albmd_conn *c, uint32_t revents)
 {
+	if (c->data_path == ALBMD_DATA_PATH_URING)
+		return 0; /* the ring sees EOF and errors itself */
 	if (c->k.state != KERNEL_ON || !(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return 0; /* draining: the timer decides */
 	LOG_DEBUG("service '%s': event 0x%x: the kernel relay gives it back", c->svc->name,
@@ -288,6 +313,8 @@ void fastpath_sweep(struct albmd_conn *c, uint64_t now)
 {
 	struct albmd_fastpath *fp = fp_of(c->pw->d);
 
+	if (c->data_path == ALBMD_DATA_PATH_URING)
+		return; /* the ring's completions keep the counts and last_ms */
 	/* cheap unless a figure is due: the statistics, or an idle timeout to confirm */
 	if (now - c->k.checked_ms < REFRESH_MS && now - c->last_ms < c->idle_timeout_ms)
 		return;
@@ -301,6 +328,11 @@ void fastpath_closing(struct albmd_conn *c)
 
 	if (c->k.state == KERNEL_OFF)
 		return;
+	if (c->data_path == ALBMD_DATA_PATH_URING) {
+		uring_forget(c);
+		ALBMD_STAT_SUB(fp->kernel_now, 1);
+		return;
+	}
 	if (c->k.state == KERNEL_DRAIN)
 		drain_unlink(c);
 	LOG_DEBUG("service '%s': closed while the kernel relayed it (state %d)", c->svc->name,
@@ -308,6 +340,11 @@ void fastpath_closing(struct albmd_conn *c)
 	sockmap_forget(fp->sockmap, c);
 	c->k.state = KERNEL_OFF;
 	ALBMD_STAT_SUB(fp->kernel_now, 1);
+}
+
+void fastpath_after_batch(struct albmd_pworker *pw)
+{
+	uring_flush(pw);
 }
 
 /* ---- views ---- */

@@ -42,6 +42,8 @@ int fastpath_event(struct albmd_conn *c, uint32_t revents);
 void fastpath_sweep(struct albmd_conn *c, uint64_t now);
 /* c is closing: its final counts; forget it. */
 void fastpath_closing(struct albmd_conn *c);
+/* After each event batch: submit what the batch prepared for the io_uring relay. */
+void fastpath_after_batch(struct albmd_pworker *pw);
 
 /* ---- views ---- */
 

@@ -35,6 +35,7 @@ static void plane_after_batch(struct albmd_worker *w, void *state)
 {
 	(void)w;
 	proxy_after_batch(state);
+	fastpath_after_batch(state); /* the io_uring relay's submissions, in one call */
 }
 
 static void plane_sweep(struct albmd_worker *w, void *state)

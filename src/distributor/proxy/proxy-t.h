@@ -39,6 +39,7 @@ struct albmd_pworker {
 	char *scratch;                     /* ALBMD_SCRATCH_SIZE bytes for copy mode */
 	struct albmd_conn *kdrain;         /* leaving the in-kernel relay (relay_sockmap.c) */
 	struct evl_timer ktimer;           /* armed while kdrain is not empty */
+	struct uring_worker *uring;        /* the io_uring relay's ring (relay_uring.c) */
 };
 
 /* Inbox operations on a listener (struct albmd_work ops). */
@@ -95,6 +96,14 @@ struct conn_kernel {
 	uint64_t fwd[2];          /* bytes the kernel passed on from side i since */
 	uint64_t checked_ms;      /* when fwd was last read */
 	struct albmd_conn *drain_next;
+	/* data-path uring (relay_uring.c): per direction i (from side i), the buffers
+	 * waiting to be sent (a list in the worker's buffer table), the part of the first
+	 * one sent, a send and a multishot recv in flight, EOF or an error seen */
+	uint32_t uslot;           /* the worker's slot of this connection + 1 (0: none) */
+	uint16_t uhead[2], utail[2];
+	uint32_t uoff[2];
+	bool usending[2], uarmed[2], uend[2], uleaving;
+	int urefs;                /* operations in flight */
 };
 
 /* One socket of a connection; the epoll callback gets &end->io. */

@@ -4,17 +4,19 @@
  * queue and the PROXY header are the worker's.  Once its relay is established and
  * nothing is pending in user space, a connection of a sockmap service is handed to the
  * kernel (relay_sockmap.c) — at once with `data-path sockmap`, and with `auto` once it
- * has turned around twice (client, server, client again: a keep-alive exchange), so
- * that a connection that carries one request and closes never pays for the hand-off
- * and the hand-back.  While the kernel relays, the worker watches the two sockets for
+ * has turned around twice (client, server, client again: a keep-alive exchange) and
+ * has not moved bulk data (splice does that for less), so that a connection that
+ * carries one request and closes never pays for the hand-off and the hand-back.  While the kernel relays, the worker watches the two sockets for
  * EOF, reset and error only.  On any of them it stops the kernel's relay, waits until
  * the bytes the kernel took have reached the other socket, and gives the connection
  * back to relay.c, which passes the EOF on (half-close), or the error, exactly as for
  * any connection.  Idle timeout and byte counts come from the BPF program's
- * per-socket counters, read by the sweep.
+ * per-socket counters, read by the sweep.  `data-path uring` hands the relay to the
+ * worker's io_uring instead (relay_uring.c) at the same point, and gets it back the
+ * same way.
  *
- * ALBMD_DATA_PATH_DISABLE=sockmap in albmd's environment makes the probe fail (tests
- * of the fallback).
+ * ALBMD_DATA_PATH_DISABLE=sockmap,uring in albmd's environment makes the probes fail
+ * (tests of the fallback).
  */
 #define LOG_COMPONENT "proxy"
 #include "distributor/proxy/fastpath.h"
@@ -166,11 +168,17 @@ static bool dir_idle(const struct albmd_conn *c, int i)
 	return !dr->pipe_bytes && dr->off >= dr->len && !dr->eof && !dr->shut && !c->rdhup[i];
 }
 
-/* Count the changes of the side that spoke (auto); true once it is time. */
+/* Count the changes of the side that spoke (auto); true once it is time.  A
+ * connection that moved bulk data is left to splice(), which costs less per byte
+ * than the kernel relay's redirects (docs/BENCHMARKS.md, "Issue 14"). */
 static bool turned_enough(struct albmd_conn *c)
 {
 	if (c->k.last_side == 0xff)
 		return true; /* forced */
+	if (c->dir[0].pipe[0] >= 0 || c->dir[1].pipe[0] >= 0) {
+		c->k.refused = true; /* bulk: stays with epoll and splice */
+		return false;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (c->dir[i].bytes == c->k.seen[i])
 			continue;

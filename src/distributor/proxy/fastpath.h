@@ -9,8 +9,9 @@
 
 /*
  * A service's `data-path` (auto, epoll, sockmap, uring) resolves to the relay its new
- * connections use: epoll (relay.c: copy and splice in the worker) or sockmap (the
- * kernel relays socket to socket: relay_sockmap.c).  What the kernel can do is probed
+ * connections use: epoll (relay.c: copy and splice in the worker), sockmap (the
+ * kernel relays socket to socket: relay_sockmap.c) or uring (the worker's io_uring:
+ * relay_uring.c).  What the kernel can do is probed
  * once, when the first proxy service is prepared; what it cannot do falls back to
  * epoll with an info log.  docs/albmd.md ("Data path") says what each mode keeps.
  */
@@ -20,7 +21,7 @@ void fastpath_attach(struct albmd_pworker *pw);
 void fastpath_detach(struct albmd_pworker *pw);
 /* Main thread, before the first proxy service starts: probe the kernel (once). */
 void fastpath_probe(struct albmd *d);
-/* What a service configured with `want` runs now: EPOLL or SOCKMAP. */
+/* What a service configured with `want` runs now: EPOLL, SOCKMAP or URING. */
 enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_path want);
 const char *fastpath_name(enum albmd_data_path p);
 /* Main thread, when svc starts: log a forced mode that the kernel cannot give. */

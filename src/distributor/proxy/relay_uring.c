@@ -58,6 +58,7 @@ struct uring_worker {
 	struct albmd_conn **starved; /* recv out of buffers: re-armed when some are back */
 	uint32_t nstarved, maxstarved;
 	bool dirty;            /* prepared operations not yet submitted */
+	bool ring_ok;          /* u->ring was set up */
 };
 
 /* ---- user_data: op (3 bits) | side (1) | buffer (16) | generation (12) | slot (32) ---- */
@@ -101,6 +102,7 @@ static int ring_setup(struct uring_worker *u)
 
 	if ((rc = io_uring_queue_init(RING_ENTRIES, &u->ring, 0)) < 0)
 		return rc;
+	u->ring_ok = true;
 	if (posix_memalign((void **)&u->br, 4096, NBUF * sizeof(struct io_uring_buf)))
 		return -ENOMEM;
 	u->bufs = xmalloc((size_t)NBUF * BUFSZ);
@@ -137,7 +139,6 @@ static struct uring_worker *ring_get(struct albmd_pworker *pw, uring_back_cb bac
 	if ((rc = ring_setup(u)) < 0) {
 		LOG_RL(ALBM_LOG_WARN, "worker's io_uring: %s: relaying with epoll", strerror(-rc));
 		uring_worker_free(pw);
-		pw->uring = NULL;
 		return NULL;
 	}
 	return u;
@@ -149,7 +150,7 @@ void uring_worker_free(struct albmd_pworker *pw)
 
 	if (!u)
 		return;
-	if (u->ring.ring_fd >= 0 && u->br)
+	if (u->ring_ok)
 		io_uring_queue_exit(&u->ring);
 	evl_close(pw->loop, &u->efd);
 	free(u->br);

@@ -67,7 +67,10 @@ static uint64_t tag(enum op op, struct conn *c, unsigned side)
 }
 static enum op tag_op(uint64_t t) { return (enum op)(t >> 56); }
 static unsigned tag_side(uint64_t t) { return (unsigned)(t >> 55) & 1; }
-static struct conn *tag_conn(uint64_t t) { return (struct conn *)(uintptr_t)(t & ((1ull << 55) - 1)); }
+static struct conn *tag_conn(uint64_t t)
+{
+	return (struct conn *)(uintptr_t)(t & ((1ull << 55) - 1));
+}
 
 static struct io_uring_sqe *sqe_get(struct worker *w)
 {

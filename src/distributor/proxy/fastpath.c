@@ -6,8 +6,9 @@
  * kernel (relay_sockmap.c) — at once with `data-path sockmap`, and with `auto` once it
  * has turned around twice (client, server, client again: a keep-alive exchange) and
  * has not moved bulk data (splice does that for less), so that a connection that
- * carries one request and closes never pays for the hand-off and the hand-back.  While the kernel relays, the worker watches the two sockets for
- * EOF, reset and error only.  On any of them it stops the kernel's relay, waits until
+ * carries one request and closes never pays for the hand-off and the hand-back.
+ * While the kernel relays, the worker watches the two sockets for EOF, reset and
+ * error only.  On any of them it stops the kernel's relay, waits until
  * the bytes the kernel took have reached the other socket, and gives the connection
  * back to relay.c, which passes the EOF on (half-close), or the error, exactly as for
  * any connection.  Idle timeout and byte counts come from the BPF program's
@@ -271,7 +272,8 @@ static void back_to_user(struct albmd_conn *c)
 
 static void drain_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_pworker *pw = (struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, ktimer));
+	struct albmd_pworker *pw =
+		(struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, ktimer));
 	struct albmd_fastpath *fp = fp_of(pw->d);
 	struct albmd_conn *c, *next;
 

@@ -113,7 +113,7 @@ void fastpath_probe(struct albmd *d)
 	if (fp->sockmap)
 		LOG_INFO("data path: sockmap (in-kernel relay) available");
 	else
-		LOG_INFO("data path: sockmap unavailable (%s): proxy services relay with epoll",
+		LOG_INFO("data path: sockmap unavailable (%s): data-path sockmap relays with epoll",
 			 fp->why);
 	if (disabled_by_env("uring"))
 		snprintf(fp->uring_why, sizeof(fp->uring_why), "disabled by ALBMD_DATA_PATH_DISABLE");
@@ -121,8 +121,11 @@ void fastpath_probe(struct albmd *d)
 		snprintf(fp->uring_why, sizeof(fp->uring_why), "%s", err);
 	else
 		fp->uring = true;
-	if (!fp->uring)
-		LOG_INFO("data path: uring unavailable (%s)", fp->uring_why);
+	if (fp->uring)
+		LOG_INFO("data path: uring (io_uring relay) available");
+	else
+		LOG_INFO("data path: uring unavailable (%s): proxy services relay with epoll",
+			 fp->uring_why);
 }
 
 enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_path want)
@@ -131,9 +134,10 @@ enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_pat
 
 	if (want == ALBMD_DATA_PATH_EPOLL || !fp)
 		return ALBMD_DATA_PATH_EPOLL;
-	if (want == ALBMD_DATA_PATH_URING)
-		return fp->uring ? ALBMD_DATA_PATH_URING : ALBMD_DATA_PATH_EPOLL;
-	return fp->sockmap ? ALBMD_DATA_PATH_SOCKMAP : ALBMD_DATA_PATH_EPOLL;
+	if (want == ALBMD_DATA_PATH_SOCKMAP)
+		return fp->sockmap ? ALBMD_DATA_PATH_SOCKMAP : ALBMD_DATA_PATH_EPOLL;
+	/* uring, and auto: the io_uring relay won the measurements (docs/BENCHMARKS.md) */
+	return fp->uring ? ALBMD_DATA_PATH_URING : ALBMD_DATA_PATH_EPOLL;
 }
 
 void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
@@ -147,8 +151,8 @@ void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
 	if (want != ALBMD_DATA_PATH_AUTO && want != got)
 		LOG_WARN("service '%s': data-path %s is not available (%s): using %s", svc->name,
 			 fastpath_name(want),
-			 !fp_of(d) ? "not probed" : want == ALBMD_DATA_PATH_URING ? fp_of(d)->uring_why
-			 : fp_of(d)->why, fastpath_name(got));
+			 !fp_of(d) ? "not probed" : want == ALBMD_DATA_PATH_SOCKMAP ? fp_of(d)->why
+			 : fp_of(d)->uring_why, fastpath_name(got));
 }
 
 /* ---- connections ---- */
@@ -391,22 +395,22 @@ void fastpath_metrics(struct albmd *d, struct albmd_buf *b)
 			albmd_buf_printf(b, "albm_proxy_data_path{service=\"%s\",path=\"%s\"} 1\n",
 					 d->services[i]->name,
 					 fastpath_name(service_path(d->services[i])));
-	if (!fp || !fp->sockmap)
+	if (!fp || (!fp->sockmap && !fp->uring))
 		return;
-	albmd_buf_printf(b, "# HELP albm_proxy_kernel_conns Connections the kernel relays now "
-			 "(sockmap)\n# TYPE albm_proxy_kernel_conns gauge\n"
-			 "albm_proxy_kernel_conns %llu\n",
+	albmd_buf_printf(b, "# HELP albm_proxy_fastpath_conns Connections a fast path (sockmap, "
+			 "uring) relays now\n# TYPE albm_proxy_fastpath_conns gauge\n"
+			 "albm_proxy_fastpath_conns %llu\n",
 			 (unsigned long long)ALBMD_STAT_GET(fp->kernel_now));
-	albmd_buf_printf(b, "# HELP albm_proxy_kernel_handoffs_total Connections handed to, "
-			 "given back by and refused by the kernel relay\n"
-			 "# TYPE albm_proxy_kernel_handoffs_total counter\n"
-			 "albm_proxy_kernel_handoffs_total{event=\"handoff\"} %llu\n"
-			 "albm_proxy_kernel_handoffs_total{event=\"handback\"} %llu\n"
-			 "albm_proxy_kernel_handoffs_total{event=\"refused\"} %llu\n",
+	albmd_buf_printf(b, "# HELP albm_proxy_fastpath_handoffs_total Connections handed to, "
+			 "given back by and refused by a fast path\n"
+			 "# TYPE albm_proxy_fastpath_handoffs_total counter\n"
+			 "albm_proxy_fastpath_handoffs_total{event=\"handoff\"} %llu\n"
+			 "albm_proxy_fastpath_handoffs_total{event=\"handback\"} %llu\n"
+			 "albm_proxy_fastpath_handoffs_total{event=\"refused\"} %llu\n",
 			 (unsigned long long)ALBMD_STAT_GET(fp->handoffs),
 			 (unsigned long long)ALBMD_STAT_GET(fp->handbacks),
 			 (unsigned long long)ALBMD_STAT_GET(fp->refused));
-	if (sockmap_stats(fp->sockmap, st, ALBM_SK_STAT__COUNT) == 0)
+	if (fp->sockmap && sockmap_stats(fp->sockmap, st, ALBM_SK_STAT__COUNT) == 0)
 		albmd_buf_printf(b, "# HELP albm_proxy_sockmap_skbs_total skbs the verdict program "
 				 "redirected, or dropped because the peer had gone\n"
 				 "# TYPE albm_proxy_sockmap_skbs_total counter\n"

@@ -30,8 +30,8 @@
 #include "common/log.h"
 #include "common/util.h"
 
-#define NBUF 256               /* provided buffers per worker (a power of two): 4 MiB */
-#define BUFSZ (16 * 1024)      /* bytes each */
+#define NBUF 128               /* provided buffers per worker (a power of two): 1 MiB */
+#define BUFSZ (8 * 1024)       /* bytes each (auto leaves bulk transfers to splice) */
 #define RING_ENTRIES 4096
 #define BGID 1
 #define NONE 0xffff

@@ -317,8 +317,6 @@ int fastpath_event(struct albmd_conn *c, uint32_t revents)
 		return 0; /* the ring sees EOF and errors itself */
 	if (c->k.state != KERNEL_ON || !(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return 0; /* draining: the timer decides */
-	LOG_DEBUG("service '%s': event 0x%x: the kernel relay gives it back", c->svc->name,
-		  revents);
 	leave_kernel(c);
 	return c->k.state == KERNEL_OFF;
 }

@@ -265,9 +265,6 @@ bool sockmap_drained(struct sockmap_relay *r, struct albmd_conn *c)
 			continue;
 		if (w - c->k.base_wr[dst] < c->k.fwd[i])
 			drained = false;
-		LOG_DEBUG("drain %d->%d: fwd %llu written %llu (base %llu)", i, dst,
-			  (unsigned long long)c->k.fwd[i], (unsigned long long)w,
-			  (unsigned long long)c->k.base_wr[dst]);
 	}
 	return drained;
 }

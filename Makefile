@@ -32,7 +32,7 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS  += $(CFLAGS_BASE)
-LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread -lsystemd
+LDLIBS  := -lbpf -lelf -lz -lcrypto -ljansson -lm -lpthread -lsystemd -luring
 
 PROGS := albmd:distributor albm-agent:agent albmctl:ctl albm-httpd:lab/httpd albm-bench:lab/bench \
 	albm-hog:lab/hog

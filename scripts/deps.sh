@@ -18,7 +18,8 @@ set -euo pipefail
 BUILD_PKGS=(
 	build-essential pkg-config       # gcc, make
 	clang llvm libclang-rt-14-dev    # BPF target, libFuzzer, sanitizers
-	libbpf-dev bpftool libelf-dev zlib1g-dev  # XDP data plane (dr mode)
+	libbpf-dev bpftool libelf-dev zlib1g-dev  # XDP data plane (dr mode), sockmap relay (proxy)
+	liburing-dev                     # io_uring relay (proxy data-path uring), bench/uring_relay.c
 	libssl-dev                       # HMAC-SHA256 and random keys (libcrypto)
 	libjansson-dev                   # JSON output (agent --json, albmctl list --json, /api/state)
 	libsystemd-dev                   # sd_notify: albmd's readiness under systemd (Type=notify)

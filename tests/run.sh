@@ -49,6 +49,21 @@ run_scripts() { # $1 = label, rest = scripts
 	done
 }
 
+# The proxy's relay-semantics tests once more in each data path other than the default
+# (auto): half-close, big transfers, PROXY headers, queueing and stress with every
+# connection in the kernel (sockmap), in the worker's io_uring (uring) and with neither
+# (epoll).  A mode the kernel lacks makes the test skip with the reason (tests/lib/albmd.sh).
+DATA_PATH_TESTS=(206-albmd-relay 207-queue 209-albmd-stress 211-albmd-resets 212-albmd-fin-timeouts
+	213-albmd-access-log)
+run_data_paths() {
+	local mode t
+	for mode in epoll sockmap uring; do
+		for t in "${DATA_PATH_TESTS[@]}"; do
+			ALBM_DATA_PATH=$mode run_scripts "integration-$mode" "tests/integration/$t.sh"
+		done
+	done
+}
+
 run_fuzz() { # short smoke run of every libFuzzer target over its seed corpus
 	local t name corpus corpus_arg
 	for t in "${BUILD:-build}"/fuzz/fuzz_*; do
@@ -105,7 +120,8 @@ for s in "${suites[@]}"; do
 	asan) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan ;;
 	fuzz) run_fuzz ;;
-	integration) run_scripts integration tests/integration/[0-9]*.sh ;;
+	integration) run_scripts integration tests/integration/[0-9]*.sh; run_data_paths ;;
+	data-paths) run_data_paths ;;
 	faults) run_faults ;;
 	lint) run_lint shell ;;
 	all)
@@ -114,6 +130,7 @@ for s in "${suites[@]}"; do
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan
 		run_fuzz
 		run_scripts integration tests/integration/[0-9]*.sh
+		run_data_paths
 		run_faults ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac

@@ -11,12 +11,14 @@
 #   start_backends MODE    nginx serving $T/www on every BACKEND_PORTS port; MODE "1" = one
 #                          instance with worker_processes 1 listening on all four ports,
 #                          "4" = four instances with worker_processes 1 each
-#   start_albmd_proxy PORT [NAME [LINE]]  albmd (balancer NAME, default albmd), proxy mode,
-#                          rr over the backends; LINE: one more top-level directive
+#   start_albmd_proxy NAME PORT [DATA_PATH [LINE]]  albmd, proxy mode, rr over the backends,
+#                          `data-path DATA_PATH` (default auto); LINE: one more top-level directive
+#   start_uring NAME PORT  the io_uring relay prototype (bench/uring_relay.c, in $BIN/bench)
 #   start_haproxy NAME PORT [SPLICE]  haproxy mode tcp, roundrobin; SPLICE=1 adds splice-auto
 #   start_nginx_stream NAME PORT [ALG]  nginx stream proxy; ALG "" (round robin) or least_conn
 #   bal_pids NAME          the PIDs whose CPU time is the balancer NAME's (master and workers)
 #   cpu_ticks PID...       utime+stime of the PIDs (all threads), in 1/CLK_TCK s
+#   rss_kb PID...          resident memory of the PIDs together (VmRSS), in KiB
 #   host_jiffies           "busy total" jiffies of the whole machine from /proc/stat
 #   children_ms            CPU ms (user+sys) of the shell's waited-for children so far, from
 #                          the `times` builtin (run in the current shell: no $(...))
@@ -108,7 +110,7 @@ start_backends() {
 }
 
 start_albmd_proxy() {
-	local port=$1 name=${2:-albmd} extra=${3:-} i
+	local name=$1 port=$2 path=${3:-auto} extra=${4:-} i
 	{
 		echo "workers $WORKERS;"
 		echo "drain-timeout 1s;"
@@ -118,12 +120,22 @@ start_albmd_proxy() {
 		echo "    listen 127.0.0.1:$port;"
 		echo "    mode proxy;"
 		echo "    scheduler rr;"
+		echo "    data-path $path;"
 		for i in "${!BACKEND_PORTS[@]}"; do
 			echo "    server s$((i + 1)) 127.0.0.1:${BACKEND_PORTS[$i]} weight 1;"
 		done
 		echo "}"
 	} > "$T/$name.conf"
 	"$BIN/albmd" -f "$T/$name.conf" >> "$T/$name.log" 2>&1 &
+	BAL_PID[$name]=$!
+	track_pid "$!"
+	wait_port "$port" || fail "$name did not listen on $port: $(cat "$T/$name.log")"
+}
+
+# start_uring NAME PORT: the io_uring relay prototype (bench/uring_relay.c), round robin
+start_uring() {
+	local name=$1 port=$2
+	"$BIN/bench/uring_relay" "$port" "$WORKERS" "${BACKEND_PORTS[@]}" >> "$T/$name.log" 2>&1 &
 	BAL_PID[$name]=$!
 	track_pid "$!"
 	wait_port "$port" || fail "$name did not listen on $port: $(cat "$T/$name.log")"
@@ -199,6 +211,15 @@ cpu_ticks() {
 	for p in "$@"; do
 		# fields 14, 15 after the "(comm)" that may hold spaces
 		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+rss_kb() {
+	local p sum=0 v
+	for p in "$@"; do
+		v=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$p/status" 2>/dev/null)
 		sum=$((sum + ${v:-0}))
 	done
 	echo "$sum"

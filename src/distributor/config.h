@@ -26,6 +26,9 @@ enum albmd_proxy_proto { ALBMD_PP_OFF = 0, ALBMD_PP_V1 = 1, ALBMD_PP_V2 = 2 };
 /* What a queued client gets at the queue's bound (queue-timeout, queue-max). */
 enum albmd_queue_overflow { ALBMD_QOVF_LEAST_LOADED = 0, ALBMD_QOVF_CLOSE = 1 };
 enum albmd_xdp_mode { ALBMD_XDP_GENERIC = 0, ALBMD_XDP_NATIVE = 1 }; /* mode dr */
+/* Mode proxy's relay (`data-path`): auto picks the fastest the kernel offers. */
+enum albmd_data_path { ALBMD_DATA_PATH_AUTO = 0, ALBMD_DATA_PATH_EPOLL = 1,
+		       ALBMD_DATA_PATH_SOCKMAP = 2, ALBMD_DATA_PATH_URING = 3 };
 
 /* `server NAME ADDR [weight N] [maxconn N] [down];` */
 struct albmd_cfg_server {
@@ -82,6 +85,7 @@ struct albmd_cfg_service {
 	uint32_t queue_max;             /* connections waiting at once (per service) */
 	enum albmd_queue_overflow queue_overflow; /* beyond either bound (queue-overflow) */
 	enum albmd_proxy_proto proxy_protocol;
+	enum albmd_data_path data_path; /* mode proxy: `data-path auto|epoll|sockmap|uring;` */
 	struct albmd_cfg_health health;
 	struct albm_adaptive_params adaptive; /* slow-start, rise-alpha, all-overloaded,
 					       * mem-reserve */

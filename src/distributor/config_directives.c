@@ -519,6 +519,10 @@ static const struct cfg_keyword kw_proxy_protocol[] = {
 static const struct cfg_keyword kw_queue_overflow[] = {
 	{ "least-loaded", ALBMD_QOVF_LEAST_LOADED }, { "close", ALBMD_QOVF_CLOSE }, { NULL, 0 }
 };
+static const struct cfg_keyword kw_data_path[] = {
+	{ "auto", ALBMD_DATA_PATH_AUTO }, { "epoll", ALBMD_DATA_PATH_EPOLL },
+	{ "sockmap", ALBMD_DATA_PATH_SOCKMAP }, { "uring", ALBMD_DATA_PATH_URING }, { NULL, 0 }
+};
 static const struct cfg_keyword kw_all_overloaded[] = {
 	{ "least-loaded", ALBM_ALL_OVL_LEAST_LOADED }, { "refuse", ALBM_ALL_OVL_REFUSE },
 	{ "queue", ALBM_ALL_OVL_QUEUE }, { NULL, 0 }
@@ -599,6 +603,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	  .keywords = kw_queue_overflow },
 	{ "proxy-protocol", CFG_SERVICE, cfg_set_keyword, SVC(proxy_protocol),
 	  .keywords = kw_proxy_protocol },
+	{ "data-path", CFG_SERVICE, cfg_set_keyword, SVC(data_path), .keywords = kw_data_path },
 	{ "health-check", CFG_SERVICE, set_health, .flags = CFG_ANYARGS },
 	{ "slow-start", CFG_SERVICE, set_slow_start, .flags = CFG_ANYARGS },
 	{ "rise-alpha", CFG_SERVICE, cfg_set_double, SVC(adaptive.rise_alpha), .lo = 0.001,

@@ -51,6 +51,8 @@ struct albmd_dataplane_ops {
 	json_t *(*service_json)(const struct albmd_service *svc);
 	/* The same for one server of a service on this plane. */
 	json_t *(*server_json)(const struct albmd_server *srv);
+	/* Words of its own at the end of the service's line in `albmctl list`. */
+	void (*service_words)(const struct albmd_service *svc, struct albmd_buf *out);
 	/* Lines of its own under the server's line in `albmctl list`. */
 	void (*server_text)(const struct albmd_server *srv, struct albmd_buf *out);
 	/* ... and under the service's line (before its servers). */

@@ -102,6 +102,8 @@ void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 				 albm_addr_format(&svc->cfg.listen, abuf, sizeof(abuf)),
 				 albmd_mode_name(svc->cfg.mode),
 				 svc->sched.sched ? svc->sched.sched->name : "-");
+		if (svc->dp && svc->dp->service_words) /* e.g. proxy: "  data-path uring" */
+			svc->dp->service_words(svc, out);
 		queue_cols(&at, out);
 		albmd_buf_printf(out, "\n");
 		if (svc->dp && svc->dp->service_text) /* e.g. mode dr: announced, table */

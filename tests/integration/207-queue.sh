@@ -157,6 +157,7 @@ CONF
 conf yes >"$TMP/albmd.conf"
 start_albmd "$TMP/albmd.conf"
 conf no >"$TMP/albmd.conf" # read by the reload below: "w" removed, "off" queues
+albmd_conf_data_path "$TMP/albmd.conf" # ALBM_DATA_PATH (tests/run.sh), if set
 export BIN ALBMD_SOCK PYTHONPATH=$TMP
 PORTS=("$VQ" "$VT" "$VW" "$VO")
 

@@ -4,7 +4,7 @@
 #
 #   start_albmd CONF        albmd -f CONF in the foreground (tracked); returns once its
 #                           control socket answers; ALBMD_PID, log in $TMP/albmd.log
-#   ctl ARGS...             albmctl -s $TMP/albmd.sock ARGS
+#   ctl ARGS...             albmctl -s $TMP/albmd.sock ARGS (reload: ALBM_DATA_PATH kept)
 #   who PORT [PATH]         the X-Server header of one GET to 127.0.0.1:PORT (empty: failed)
 #   sequence N PORT         N sequential GETs: the server names, space separated
 #   count_in WORD LIST      how many times WORD occurs in the space separated LIST
@@ -21,8 +21,18 @@
 
 ALBMD_SOCK=""
 
+# ALBM_DATA_PATH=epoll|sockmap|uring|auto (tests/run.sh loops the relay tests over them):
+# every service of the config gets `data-path $ALBM_DATA_PATH;`, in place; `ctl reload`
+# does it again to the file start_albmd was given (a test that rewrote it).
+albmd_conf_data_path() {
+	[ -n "${ALBM_DATA_PATH:-}" ] || return 0
+	grep -q 'data-path' "$1" ||
+		sed -i -E "s/^([[:space:]]*service[[:space:]]+[^[:space:]{]+[[:space:]]*\{)/\1 data-path $ALBM_DATA_PATH;/" "$1"
+}
+
 start_albmd() {
 	local conf=$1
+	albmd_conf_data_path "$conf"
 	ALBMD_SOCK=${ALBMD_SOCK:-$TMP/albmd.sock}
 	# first in line at exit (before $TMP is removed), after albmd has been stopped
 	[ -n "${ALBMD_CHECK_ON_EXIT:-}" ] ||
@@ -34,9 +44,18 @@ start_albmd() {
 	albmd_up() { ctl ping || ! kill -0 "$ALBMD_PID" 2>/dev/null; }
 	wait_until 30 albmd_up && ctl ping >/dev/null 2>&1 ||
 		{ cat "$TMP/albmd.log"; fail "albmd did not start"; }
+	ALBMD_CONF=$conf
+	case ${ALBM_DATA_PATH:-} in
+	sockmap | uring)
+		! ctl list | grep -q "data-path epoll ($ALBM_DATA_PATH)" ||
+			skip "data-path $ALBM_DATA_PATH: not available here ($(grep -o "$ALBM_DATA_PATH unavailable.*" "$TMP/albmd.log" | head -1))" ;;
+	esac
 }
 
-ctl() { "$BIN/albmctl" -s "$ALBMD_SOCK" "$@"; }
+ctl() {
+	[ "${1:-}" = reload ] && [ -n "${ALBMD_CONF:-}" ] && albmd_conf_data_path "$ALBMD_CONF"
+	"$BIN/albmctl" -s "$ALBMD_SOCK" "$@"
+}
 
 who() {
 	curl -s --max-time 5 -o /dev/null -w '%header{x-server}' "http://127.0.0.1:$1${2:-/}"

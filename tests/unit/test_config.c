@@ -81,7 +81,7 @@ static void test_defaults_and_options(void **state)
 		" listen [::1]:8080;\n"
 		" connect-timeout 250ms; idle-timeout 2m; retries 0; max-fails 3; fail-timeout 1s;\n"
 		" client-fin-timeout 1500ms; server-fin-timeout 2s;\n"
-		" maxconn 10; proxy-protocol v1; sched-flags sh-fallback sh-port;\n"
+		" maxconn 10; proxy-protocol v1; sched-flags sh-fallback sh-port; data-path uring;\n"
 		" slow-start 2s aggression 2 min 0.2; rise-alpha 0.5; all-overloaded refuse;\n"
 		" health-check tcp interval 500ms timeout 100ms rise 1 fall 4;\n"
 		" server x [::1]:9000 down;\n"
@@ -113,6 +113,7 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(s->fail_timeout_ms, 1000);
 	assert_int_equal(s->maxconn, 10);
 	assert_int_equal(s->proxy_protocol, ALBMD_PP_V1);
+	assert_int_equal(s->data_path, ALBMD_DATA_PATH_URING);
 	assert_int_equal(s->sched_flags, ALBM_SVC_F_SCHED_FALLBACK | ALBM_SVC_F_SCHED_PORT);
 	assert_int_equal(s->adaptive.slow_start_ms, 2000);
 	assert_true(s->adaptive.slow_start_aggression == 2.0);
@@ -138,6 +139,7 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(s->server_fin_timeout_ms, 30000);
 	assert_int_equal(cfg.access_log, ALBMD_ALOG_OFF);
 	assert_int_equal(s->mode, ALBMD_MODE_PROXY);
+	assert_int_equal(s->data_path, ALBMD_DATA_PATH_AUTO);
 	assert_non_null(albm_sched_find(s->scheduler));
 	assert_false(s->health.enabled);
 	assert_true(cfg.splice);
@@ -423,6 +425,7 @@ static void test_errors(void **state)
 		{ "service a {\n listen 1.2.3.4:5;\n slow-start 1s speed 2;\n}", "t.conf:3: slow-start: unknown option 'speed'" },
 		{ "service a {\n listen 1.2.3.4:5;\n sched-flags wobble;\n}", "t.conf:3: unknown sched-flag 'wobble'" },
 		{ "service a {\n listen 1.2.3.4:5;\n proxy-protocol v3;\n}", "t.conf:3: proxy-protocol takes off, v1 or v2" },
+		{ "service a {\n listen 1.2.3.4:5;\n data-path xdp;\n}", "t.conf:3: data-path takes auto, epoll, sockmap or uring" },
 		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded panic;\n}", "t.conf:3: all-overloaded takes least-loaded, refuse or queue" },
 		{ "service a {\n listen 1.2.3.4:5;\n xdp-mode fast;\n}", "t.conf:3: xdp-mode takes generic or native" },
 		{ "service a {\n listen 1.2.3.4:5;\n all-overloaded;\n}", "t.conf:3: 'all-overloaded' takes 1 argument" },

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "distributor/proxy/fastpath.h"
 #include "distributor/service.h"
 
 #define CONN_POOL_MAX 1024 /* recycled connection objects kept per worker */
@@ -290,6 +291,7 @@ enum conn_admission conn_admit(struct albmd_conn *c, struct albmd_service *svc, 
 	c->retries = svc->cfg.retries;
 	c->pp = svc->cfg.proxy_protocol;
 	c->splice = splice;
+	fastpath_conn_init(c, svc);
 	c->srv = conn_pick(c);
 	if (c->srv)
 		return ADMIT_CONNECT;

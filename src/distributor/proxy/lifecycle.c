@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "distributor/proxy/alog.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/fastpath.h"
 #include "distributor/proxy/passive.h"
 #include "distributor/proxy/pp.h"
 #include "distributor/proxy/queue.h"
@@ -92,6 +93,7 @@ static void conn_close_in(struct albmd_conn *c, char cause, char phase)
 	if (pw->alog)
 		alog_conn(pw, c, evl_now(pw->loop));
 	passive_closing(c);
+	fastpath_closing(c); /* the fast path: its final counts */
 	for (int i = 0; i < 2; i++)
 		evl_close(pw->loop, &c->end[i].io); /* no-op when not open */
 	relay_release(c);
@@ -329,6 +331,8 @@ static void conn_relay(struct albmd_conn *c)
 		conn_close(c, '-');
 	else if (rc < 0)
 		conn_close(c, c->failed_side < 0 ? 'R' : c->failed_side == SIDE_CLIENT ? 'C' : 'S');
+	else
+		fastpath_offer(c); /* the relay is established: offer it to the fast path */
 }
 
 /* The connect succeeded: the PROXY protocol header first, then the relay. */
@@ -409,6 +413,8 @@ static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 			conn_connected(c, revents);
 		return;
 	}
+	if (c->k.state != KERNEL_OFF && !fastpath_event(c, revents))
+		return; /* the fast path relays it (until it gives it back) */
 	conn_relay(c);
 }
 
@@ -464,6 +470,8 @@ void proxy_sweep_conns(struct albmd_pworker *pw)
 
 	for (c = pw->conns; c; c = next) {
 		next = c->next;
+		if (c->state == CONN_RELAY && c->k.state != KERNEL_OFF)
+			fastpath_sweep(c, now); /* the fast path's byte counts and last activity */
 		if (c->state == CONN_CONNECTING && c->end[SIDE_SERVER].io.fd >= 0 &&
 		    now - c->start_ms >= c->connect_timeout_ms) {
 			conn_connect_failed(c, "connect timeout", true);

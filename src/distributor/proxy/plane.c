@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "distributor/proxy/alog.h"
 #include "distributor/proxy/conn.h"
+#include "distributor/proxy/fastpath.h"
 #include "distributor/proxy/lifecycle.h"
 #include "distributor/proxy/listener.h"
 #include "distributor/proxy/relay.h"
@@ -27,6 +28,7 @@ static void *plane_attach(struct albmd_worker *w)
 	pw->qtimer_cb = proxy_queue_timer;
 	relay_pipes_init(pw);
 	pw->scratch = xmalloc(ALBMD_SCRATCH_SIZE);
+	fastpath_attach(pw);
 	return pw;
 }
 
@@ -36,6 +38,7 @@ static void plane_after_batch(struct albmd_worker *w, void *state)
 
 	(void)w;
 	proxy_after_batch(pw);
+	fastpath_after_batch(pw); /* the io_uring relay's submissions, in one call */
 	alog_flush_some(pw);
 	if (pw->paused || pw->pause_until_ms)
 		listener_update(pw); /* a close made room, or a shortage asked for a pause */
@@ -61,6 +64,7 @@ static void plane_detach(struct albmd_worker *w, void *state)
 
 	evl_timer_stop(w->loop, &pw->qtimer);
 	alog_detach(pw);
+	fastpath_detach(pw);
 	conn_pool_free(pw);
 	relay_pipes_free(pw);
 	free(pw->scratch);
@@ -72,6 +76,7 @@ static void plane_detach(struct albmd_worker *w, void *state)
 static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
 		      char *err, size_t errlen)
 {
+	fastpath_probe(d); /* once: which data paths the kernel offers */
 	return listener_prepare(d, &albmd_dp_proxy, cfg, prep, err, errlen);
 }
 
@@ -84,6 +89,7 @@ static void dp_abandon(struct albmd *d, void *prep)
 static void dp_start(struct albmd *d, struct albmd_service *svc, void *prep)
 {
 	listener_start(d, &albmd_proxy_plane, svc, prep);
+	fastpath_service_started(d, svc);
 }
 
 static void dp_stop(struct albmd *d, struct albmd_service *svc)
@@ -98,6 +104,9 @@ const struct albmd_dataplane_ops albmd_dp_proxy = {
 	.abandon = dp_abandon,
 	.start = dp_start,
 	.stop = dp_stop,
+	.service_json = fastpath_service_json,
+	.service_words = fastpath_service_words,
+	.metrics = fastpath_metrics,
 };
 
 /* ---- in the workers ---- */

@@ -44,6 +44,9 @@ struct albmd_pworker {
 	char *scratch;                     /* ALBMD_SCRATCH_SIZE bytes for copy mode */
 	struct albmd_alog_w *alog;         /* the access log's buffer, NULL when off (alog.c) */
 	uint64_t alog_gen;                 /* the daemon's access-log generation last seen */
+	struct albmd_conn *kdrain;         /* leaving the in-kernel relay (relay_sockmap.c) */
+	struct evl_timer ktimer;           /* armed while kdrain is not empty */
+	struct uring_worker *uring;        /* the io_uring relay's ring (relay_uring.c) */
 };
 
 /* Inbox operations on a listener (struct albmd_work ops). */
@@ -70,6 +73,7 @@ struct albmd_lset {
 	bool installed, closing;
 	unsigned n;
 	unsigned pending;                  /* listeners not yet closed by their worker (atomic) */
+	enum albmd_data_path data_path;    /* what svc's connections use (fastpath.c) */
 	struct albmd_listener **l;         /* n of them, one per worker */
 };
 
@@ -84,6 +88,29 @@ struct conn_dir {
 	uint32_t off, len;
 	bool eof, shut;          /* source ended / destination shut down for writing */
 	uint64_t bytes, flushed; /* relayed; part already added to the statistics */
+};
+
+/* The connection's part in the in-kernel relay (relay_sockmap.c; fastpath.c). */
+enum conn_kstate { KERNEL_OFF = 0, KERNEL_ON, KERNEL_DRAIN };
+struct conn_kernel {
+	enum conn_kstate state;
+	bool refused;             /* a hand-off failed: stay in user space */
+	uint8_t turns, last_side; /* which side spoke last, and how often that changed */
+	uint64_t seen[2];         /* dir[i].bytes when the hand-off was last considered */
+	uint64_t cookie[2];       /* SO_COOKIE of each socket: the BPF maps' keys */
+	uint64_t base_wr[2];      /* bytes written into side i before the hand-off */
+	uint64_t base_rd[2];      /* dir[i].bytes at the hand-off */
+	uint64_t fwd[2];          /* bytes the kernel passed on from side i since */
+	uint64_t checked_ms;      /* when fwd was last read */
+	struct albmd_conn *drain_next;
+	/* data-path uring (relay_uring.c): per direction i (from side i), the buffers
+	 * waiting to be sent (a list in the worker's buffer table), the part of the first
+	 * one sent, a send and a multishot recv in flight, EOF or an error seen */
+	uint32_t uslot;           /* the worker's slot of this connection + 1 (0: none) */
+	uint16_t uhead[2], utail[2];
+	uint32_t uoff[2];
+	bool usending[2], uarmed[2], uend[2], uleaving;
+	int urefs;                /* operations in flight */
 };
 
 /* One socket of a connection; the epoll callback gets &end->io. */
@@ -131,6 +158,8 @@ struct albmd_conn {
 	enum albmd_proxy_proto pp;
 	bool splice;
 	struct conn_timing tm;
+	enum albmd_data_path data_path;   /* resolved: epoll or sockmap (fastpath.c) */
+	struct conn_kernel k;
 };
 
 #endif

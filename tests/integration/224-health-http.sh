@@ -135,15 +135,20 @@ wait_until 5 grep -q "server 's2' down (health check failed) -> up (back)" "$TMP
 	fail "no transition line for s2 coming back"
 
 # rate limit: a flapping server gets at most 5 transition lines per 10 s window, then a
-# summary; 24 transitions in 7 s span at most two windows: at most 10 lines
+# summary.  24 transitions: the loop takes ~7 s, longer on a loaded machine, so the bound
+# counts the windows the loop actually spanned
+t0=$(date +%s)
 for _ in $(seq 1 12); do
 	ctl disable web s1 >/dev/null
 	sleep 0.3 # the log looks every 100 ms
 	ctl enable web s1 >/dev/null
 	sleep 0.3
 done
+windows=$((($(date +%s) - t0) / 10 + 2))
 n=$(grep -c "service 'web': server 's1' .*->" "$TMP/albmd.log")
-[ "$n" -ge 2 ] && [ "$n" -le 10 ] || { grep "server 's1'" "$TMP/albmd.log"; fail "s1 flapping logged $n transition lines in one window"; }
-wait_until 15 grep -q "service 'web': server 's1' is up (.* transition(s) not logged)" "$TMP/albmd.log" ||
+[ "$n" -ge 2 ] && [ "$n" -le $((5 * windows)) ] && [ "$n" -lt 24 ] ||
+	{ grep "server 's1'" "$TMP/albmd.log"; fail "s1 flapping logged $n transition lines in $windows windows"; }
+# the summary names the state at the end of its window (up or disabled) and the count
+wait_until 15 grep -qE "service 'web': server 's1' is (up|disabled) \([0-9]+ transition\(s\) not logged\)" "$TMP/albmd.log" ||
 	{ grep "server 's1'" "$TMP/albmd.log"; fail "no summary line after suppressed transitions"; }
 echo "ok: HTTP checks (status, timeout, PROXY v1/v2), transitions logged and rate-limited"

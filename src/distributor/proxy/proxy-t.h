@@ -111,6 +111,9 @@ struct conn_kernel {
 	uint32_t uoff[2];
 	bool usending[2], uarmed[2], uend[2], uleaving;
 	int urefs;                /* operations in flight */
+	int8_t ufailed;           /* a socket failed in the ring: its side + 1 (0: none); the
+				   * ring consumed the error, so relay.c is told (a reset goes on
+				   * as a reset) */
 };
 
 /* One socket of a connection; the epoll callback gets &end->io. */

@@ -281,6 +281,8 @@ static int dir_pump(struct albmd_conn *c, int i)
 
 int relay_pump(struct albmd_conn *c)
 {
+	if (c->k.ufailed) /* a socket failed while the io_uring relay had it */
+		return relay_failed(c, c->k.ufailed - 1);
 	if (dir_pump(c, SIDE_CLIENT) < 0 || dir_pump(c, SIDE_SERVER) < 0)
 		return -1;
 	return c->dir[0].shut && c->dir[1].shut;

@@ -334,7 +334,9 @@ static void on_recv(struct uring_worker *u, struct albmd_conn *c, unsigned i,
 		u->starved[u->nstarved++] = c;
 		return;
 	} else if (cqe->res <= 0 && cqe->res != -ECANCELED) {
-		c->k.uend[i] = true; /* EOF or an error: relay.c meets it again */
+		if (cqe->res < 0 && !c->k.ufailed)
+			c->k.ufailed = (int8_t)(i + 1); /* a reset: consumed here, passed on */
+		c->k.uend[i] = true; /* EOF: relay.c meets it again */
 		conn_leave(u, c);
 	}
 	if (!c->k.uarmed[i] && !c->k.uleaving)
@@ -347,7 +349,9 @@ static void on_send(struct uring_worker *u, struct albmd_conn *c, unsigned i, in
 
 	c->k.usending[i] = false;
 	c->k.urefs--;
-	if (res < 0) { /* the other side failed: relay.c meets the error again */
+	if (res < 0) { /* the other side failed: relay.c is told (ufailed) */
+		if (res != -ECANCELED && !c->k.ufailed)
+			c->k.ufailed = (int8_t)(2 - i); /* side 1 - i, + 1 */
 		buf_return(u, b);
 		c->k.uhead[i] = u->next[b];
 		dir_free(u, c, i);

@@ -89,5 +89,7 @@ if "$PY" lab/lib/results.py scenarios "${margs[@]}" >"$OUT/SCENARIOS.md"; then
 else
 	echo "scenarios: could not write $DOCS/SCENARIOS.md"; rc=1
 fi
-"$PY" lab/lib/results.py scenario-targets --root "$OUT" $(for s in $SCENARIOS; do printf -- '--scenario %s ' "$s"; done)
+targs=()
+for s in $SCENARIOS; do targs+=(--scenario "$s"); done
+"$PY" lab/lib/results.py scenario-targets --root "$OUT" "${targs[@]}"
 exit $rc

@@ -168,10 +168,10 @@ bench_once() {
 
 # proc_cpu_ticks PID: user + system CPU time of PID in clock ticks (fails when it is gone).
 proc_cpu_ticks() {
-	local s f
+	local s fields
 	[[ -n $1 ]] && read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-	read -r -a f <<<"${s##*) }" # fields from the state on: utime, stime are the 12th, 13th
-	echo $((f[11] + f[12]))
+	read -r -a fields <<<"${s##*) }" # fields from the state on: utime, stime are the 12th, 13th
+	echo $((fields[11] + fields[12]))
 }
 
 # bench_cpu_log DIR K T0 ALBMD_TICKS BENCH_TICKS: one line of DIR/cpu.csv, the CPU albmd

@@ -248,7 +248,7 @@ static void test_text_view(void **state)
 	albmd_state_table(&r.d, &r.buf);
 	assert_non_null(strstr(r.buf.p, "ALBM albmd: 1 service, 0 connections\n"));
 	assert_non_null(strstr(r.buf.p, "web              127.0.0.1:8080          proxy wlc"
-				      "  queued 0 (total 4, timeouts 0)\n"));
+				      "  data-path epoll (auto)  queued 0 (total 4, timeouts 0)\n"));
 	assert_non_null(strstr(r.buf.p, "  -> s1           127.0.0.1:9001          2       "
 				      "2.00       up         0          0               250B  50.0%"));
 	/* agents are on and s2's has not reported: unknown, no agent columns */

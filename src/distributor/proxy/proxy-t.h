@@ -105,11 +105,11 @@ struct conn_kernel {
 	struct albmd_conn *drain_next;
 	/* data-path uring (relay_uring.c): per direction i (from side i), the buffers
 	 * waiting to be sent (a list in the worker's buffer table), the part of the first
-	 * one sent, a send and a multishot recv in flight, EOF or an error seen */
+	 * one sent, how many are queued, a send and a multishot recv in flight */
 	uint32_t uslot;           /* the worker's slot of this connection + 1 (0: none) */
-	uint16_t uhead[2], utail[2];
+	uint16_t uhead[2], utail[2], uqlen[2];
 	uint32_t uoff[2];
-	bool usending[2], uarmed[2], uend[2], uleaving;
+	bool usending[2], uarmed[2], uleaving;
 	int urefs;                /* operations in flight */
 	int8_t ufailed;           /* a socket failed in the ring: its side + 1 (0: none); the
 				   * ring consumed the error, so relay.c is told (a reset goes on

@@ -6,10 +6,16 @@
  * queued on its direction and sent to the other socket, one send in flight per
  * direction (two could be reordered), and goes back to the ring when sent.  All
  * submissions of an event batch go in one io_uring_enter() (uring_flush, after the
- * batch); completions wake the worker's epoll loop through an eventfd.  The first EOF
- * or error ends the ring's part: the other recv is cancelled, the queued buffers are
- * sent, and once nothing is in flight the connection goes back to relay.c (EOF is
- * read again there, and passed on after the data: half-close), like the sockmap path.
+ * batch); completions wake the worker's epoll loop through an eventfd.
+ *
+ * The ring's part ends at the first EOF or error, when a direction has QCAP buffers
+ * waiting (bulk data: splice costs less per byte), or when the ring has no buffer
+ * left: the recvs and the sends in flight are cancelled, and once nothing is in flight
+ * the buffers still queued are copied into relay.c's stash and the connection goes
+ * back to relay.c, like the sockmap path (EOF is read again there and passed on after
+ * the data: half-close).  No connection waits for a buffer while holding others, so
+ * the shared pool cannot deadlock: an echo peer that stops reading until it can write
+ * would otherwise hold the pool full with what it was sent.
  *
  * Operations name their connection by a slot of the worker's table and its generation,
  * so that a completion that arrives after the connection closed (and its object was
@@ -29,9 +35,11 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "distributor/proxy/relay.h"
 
-#define NBUF 128               /* provided buffers per worker (a power of two): 1 MiB */
+#define NBUF 256               /* provided buffers per worker (a power of two): 2 MiB */
 #define BUFSZ (8 * 1024)       /* bytes each (auto leaves bulk transfers to splice) */
+#define QCAP 8                 /* buffers one direction may hold: then back to relay.c */
 #define RING_ENTRIES 4096
 #define BGID 1
 #define NONE 0xffff
@@ -55,8 +63,6 @@ struct uring_worker {
 	uring_back_cb back;
 	struct uring_slot *slots;
 	uint32_t nslots, *free_slots, nfree;
-	struct albmd_conn **starved; /* recv out of buffers: re-armed when some are back */
-	uint32_t nstarved, maxstarved;
 	bool dirty;            /* prepared operations not yet submitted */
 	bool ring_ok;          /* u->ring was set up */
 };
@@ -157,7 +163,6 @@ void uring_worker_free(struct albmd_pworker *pw)
 	free(u->bufs);
 	free(u->slots);
 	free(u->free_slots);
-	free(u->starved);
 	free(u);
 	pw->uring = NULL;
 }
@@ -236,7 +241,7 @@ static void dir_kick(struct uring_worker *u, struct albmd_conn *c, unsigned i)
 	uint16_t bid = c->k.uhead[i];
 	struct io_uring_sqe *sqe;
 
-	if (c->k.usending[i] || bid == NONE)
+	if (c->k.usending[i] || bid == NONE || c->k.uleaving)
 		return;
 	sqe = sqe_get(u);
 	io_uring_prep_send(sqe, c->end[1 - i].io.fd, u->bufs + (size_t)bid * BUFSZ + c->k.uoff[i],
@@ -256,6 +261,7 @@ static void dir_queue(struct uring_worker *u, struct albmd_conn *c, unsigned i, 
 	else
 		u->next[c->k.utail[i]] = bid;
 	c->k.utail[i] = bid;
+	c->k.uqlen[i]++;
 }
 
 /* Drop direction i's queue; a buffer being sent is returned by its completion. */
@@ -271,34 +277,65 @@ static void dir_free(struct uring_worker *u, struct albmd_conn *c, unsigned i)
 		b = n;
 	}
 	c->k.uhead[i] = NONE;
+	c->k.uqlen[i] = 0;
 }
 
-static void starved_drop(struct uring_worker *u, struct albmd_conn *c)
+static void cancel_op(struct uring_worker *u, uint64_t op_tag)
 {
-	for (uint32_t k = 0; k < u->nstarved; k++)
-		if (u->starved[k] == c)
-			u->starved[k--] = u->starved[--u->nstarved];
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_cancel64(sqe, op_tag, 0);
+	io_uring_sqe_set_data64(sqe, tag(UOP_CANCEL, 0, NONE, 0, 0));
 }
 
-/* EOF or an error: stop receiving on both sides; the queues are still sent. */
+/* The ring's part ends: cancel what is in flight (see the top of the file). */
 static void conn_leave(struct uring_worker *u, struct albmd_conn *c)
 {
 	if (c->k.uleaving)
 		return;
 	c->k.uleaving = true;
 	for (unsigned i = 0; i < 2; i++) {
-		if (!c->k.uarmed[i])
-			continue;
-		struct io_uring_sqe *sqe = sqe_get(u);
-		io_uring_prep_cancel64(sqe, conn_tag(u, c, UOP_RECV, i, NONE), 0);
-		io_uring_sqe_set_data64(sqe, tag(UOP_CANCEL, 0, NONE, 0, 0));
+		if (c->k.uarmed[i])
+			cancel_op(u, conn_tag(u, c, UOP_RECV, i, NONE));
+		if (c->k.usending[i])
+			cancel_op(u, conn_tag(u, c, UOP_SEND, i, c->k.uhead[i]));
 	}
 }
 
-/* Nothing in flight any more: back to relay.c. */
+/* Copy direction i's queued bytes into relay.c's stash; false: no memory. */
+static bool dir_stash(struct uring_worker *u, struct albmd_conn *c, unsigned i)
+{
+	size_t n = 0, off = c->k.uoff[i];
+	char *data;
+	int rc;
+
+	if (c->k.uhead[i] == NONE)
+		return true;
+	for (uint16_t b = c->k.uhead[i]; b != NONE; b = u->next[b], off = 0)
+		n += u->len[b] - off;
+	data = xmalloc(n);
+	n = 0;
+	off = c->k.uoff[i];
+	for (uint16_t b = c->k.uhead[i]; b != NONE; b = u->next[b], off = 0) {
+		memcpy(data + n, u->bufs + (size_t)b * BUFSZ + off, u->len[b] - off);
+		n += u->len[b] - off;
+	}
+	rc = relay_stash(c, (int)i, data, n);
+	free(data);
+	dir_free(u, c, i);
+	c->k.uoff[i] = 0;
+	return rc == 0;
+}
+
+/* Nothing in flight any more: what is queued goes to relay.c's stash, then relay.c
+ * takes over. */
 static void conn_back(struct uring_worker *u, struct albmd_conn *c)
 {
-	starved_drop(u, c);
+	for (unsigned i = 0; i < 2; i++)
+		if (!dir_stash(u, c, i) && !c->k.ufailed) {
+			LOG_RL(ALBM_LOG_WARN, "out of memory handing a connection back: closed");
+			c->k.ufailed = (int8_t)(i + 1);
+		}
 	slot_put(u, c->k.uslot - 1);
 	c->k.uslot = 0;
 	for (int i = 0; i < 2; i++) {
@@ -326,18 +363,14 @@ static void on_recv(struct uring_worker *u, struct albmd_conn *c, unsigned i,
 		c->dir[i].bytes += (uint64_t)cqe->res;
 		c->last_ms = evl_now(u->pw->loop);
 		dir_kick(u, c, i);
-	} else if (cqe->res == -ENOBUFS && !c->k.uleaving) {
-		if (u->nstarved == u->maxstarved) {
-			u->maxstarved = u->maxstarved ? 2 * u->maxstarved : 64;
-			u->starved = xrealloc(u->starved, u->maxstarved * sizeof(*u->starved));
-		}
-		u->starved[u->nstarved++] = c;
-		return;
+		if (c->k.uqlen[i] >= QCAP)
+			conn_leave(u, c); /* bulk data: relay.c splices it */
+	} else if (cqe->res == -ENOBUFS) {
+		conn_leave(u, c); /* the ring's buffers are out: relay.c reads the rest */
 	} else if (cqe->res <= 0 && cqe->res != -ECANCELED) {
 		if (cqe->res < 0 && !c->k.ufailed)
 			c->k.ufailed = (int8_t)(i + 1); /* a reset: consumed here, passed on */
-		c->k.uend[i] = true; /* EOF: relay.c meets it again */
-		conn_leave(u, c);
+		conn_leave(u, c); /* EOF: relay.c meets it again */
 	}
 	if (!c->k.uarmed[i] && !c->k.uleaving)
 		arm_recv(u, c, i);
@@ -349,6 +382,8 @@ static void on_send(struct uring_worker *u, struct albmd_conn *c, unsigned i, in
 
 	c->k.usending[i] = false;
 	c->k.urefs--;
+	if (res == -ECANCELED)
+		return; /* leaving: the buffer stays queued, for relay.c's stash */
 	if (res < 0) { /* the other side failed: relay.c is told (ufailed) */
 		if (res != -ECANCELED && !c->k.ufailed)
 			c->k.ufailed = (int8_t)(2 - i); /* side 1 - i, + 1 */
@@ -363,6 +398,7 @@ static void on_send(struct uring_worker *u, struct albmd_conn *c, unsigned i, in
 		c->k.uhead[i] = u->next[b];
 		buf_return(u, b);
 		c->k.uoff[i] = 0;
+		c->k.uqlen[i]--;
 	}
 	dir_kick(u, c, i);
 }
@@ -396,22 +432,9 @@ static void on_cqe(struct uring_worker *u, const struct io_uring_cqe *cqe)
 		on_recv(u, c, side, cqe);
 	else
 		on_send(u, c, side, cqe->res);
-	/* leaving: once the queues are sent and nothing is in flight, back to relay.c */
-	if (c->k.uleaving && !c->k.urefs && c->k.uhead[0] == NONE && c->k.uhead[1] == NONE)
+	/* leaving: once nothing is in flight, back to relay.c */
+	if (c->k.uleaving && !c->k.urefs)
 		conn_back(u, c);
-}
-
-static void rearm_starved(struct uring_worker *u)
-{
-	uint32_t n = u->nstarved;
-
-	u->nstarved = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		struct albmd_conn *c = u->starved[k];
-		for (unsigned i = 0; i < 2; i++)
-			if (c->k.uslot && !c->k.uarmed[i] && !c->k.uleaving)
-				arm_recv(u, c, i);
-	}
 }
 
 static void efd_io(struct evl *loop, struct evl_io *io, uint32_t revents)
@@ -432,8 +455,6 @@ static void efd_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 		}
 		io_uring_cq_advance(&u->ring, n);
 	} while (n);
-	if (u->nstarved)
-		rearm_starved(u);
 }
 
 /* ---- the hand-off points ---- */
@@ -452,7 +473,8 @@ int uring_pair(struct albmd_conn *c, uring_back_cb back)
 		evl_mod(c->pw->loop, &c->end[i].io, 0);
 		c->k.uhead[i] = NONE;
 		c->k.uoff[i] = 0;
-		c->k.usending[i] = c->k.uend[i] = false;
+		c->k.usending[i] = false;
+		c->k.uqlen[i] = 0;
 	}
 	c->k.uleaving = false;
 	c->k.urefs = 0;
@@ -474,7 +496,6 @@ void uring_forget(struct albmd_conn *c)
 		io_uring_sqe_set_data64(sqe, tag(UOP_CANCEL, 0, NONE, 0, 0));
 		dir_free(u, c, i);
 	}
-	starved_drop(u, c);
 	/* submitted now: the fds close right after this */
 	io_uring_submit(&u->ring);
 	u->dirty = false;

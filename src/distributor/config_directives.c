@@ -12,7 +12,6 @@
  */
 #include "distributor/config_directives.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +20,8 @@
 
 #include "common/util.h"
 #include "distributor/dataplane.h"
+#include "distributor/names.h"
 #include "sched/sched.h"
-
-/* ---- names (config.h) ---- */
-
-bool albmd_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= ALBM_NAME_MAX || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return false;
-	return true;
-}
 
 /* ---- handlers of directives with a grammar or a check of their own ---- */
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "distributor/config.h"
+#include "distributor/config-t.h"
 #include "distributor/config_lex.h"
 
 /*

@@ -3,6 +3,8 @@
 #
 #   scripts/lint.sh shell    shellcheck at warning level on every shell script in git
 #   scripts/lint.sh format   clang-format (.clang-format) leaves every C file unchanged
+#   scripts/lint.sh cycles   no include cycles between the modules of src/ (include_cycles.py)
+#   scripts/lint.sh size     no source file over SIZE_MAX lines (src, tests, bench, lab)
 #
 # Exit 0 clean, 1 findings (printed), 4 the tool is not installed (a skip, with a reason).
 set -u
@@ -39,8 +41,33 @@ lint_format() {
 	return $bad
 }
 
+lint_cycles() {
+	command -v python3 >/dev/null || { echo "python3 not installed"; exit 4; }
+	python3 scripts/include_cycles.py src
+}
+
+# One concept per file: a file past this has more than one (issue 12).
+SIZE_MAX=700
+
+lint_size() {
+	local f n bad=0
+	# tracked and new (not ignored) files, so that a file is checked before its commit
+	while read -r f; do
+		[ -f "$f" ] || continue
+		n=$(wc -l <"$f")
+		if [ "$n" -gt "$SIZE_MAX" ]; then
+			echo "$f: $n lines (at most $SIZE_MAX: split it along a seam)"
+			bad=1
+		fi
+	done < <(git ls-files --cached --others --exclude-standard -- src tests bench lab |
+		grep -E '\.(c|h|py|sh)$')
+	return $bad
+}
+
 case ${1:-} in
 shell) lint_shell ;;
 format) lint_format ;;
-*) echo "usage: scripts/lint.sh shell|format" >&2; exit 2 ;;
+cycles) lint_cycles ;;
+size) lint_size ;;
+*) echo "usage: scripts/lint.sh shell|format|cycles|size" >&2; exit 2 ;;
 esac

@@ -1,11 +1,12 @@
-/* ALBM: albmd config internals — the directive table (config_directives.c) */
+/* ALBM: albmd config internals — the directive table (config_directives.c), its slot
+ * setters (config_values.c) and the loop that applies it (config_apply.c) */
 #ifndef ALBM_DISTRIBUTOR_CONFIG_DIRECTIVES_H
 #define ALBM_DISTRIBUTOR_CONFIG_DIRECTIVES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "distributor/config.h"
+#include "distributor/config-t.h"
 #include "distributor/config_lex.h"
 
 /*
@@ -67,7 +68,7 @@ struct cfg_cmd {
 	const struct cfg_keyword *keywords; /* cfg_set_keyword's words */
 };
 
-/* Slot setters: parse val into the slot at cmd->off (written only when valid). */
+/* Slot setters (config_values.c): parse val into the slot at cmd->off (written only when valid). */
 int cfg_set_uint(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
 		 const struct cfg_cmd *cmd);
 int cfg_set_duration(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
@@ -87,10 +88,10 @@ int cfg_set_onoff(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val
 int cfg_set_flag(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
 		 const struct cfg_cmd *cmd);
 
-/* Apply the directives of blk (a block, or the root for CFG_MAIN) in context where
- * to conf: each is looked up in the table, its argument count checked, a repeat
- * of a single-value directive refused, then its setter called.  inside names the
- * block in messages ("agents", "service"; NULL at the top level). */
+/* (config_apply.c) Apply the directives of blk (a block, or the root for CFG_MAIN)
+ * in context where to conf: each is looked up in the table, its argument count
+ * checked, a repeat of a single-value directive refused, then its setter called.
+ * inside names the block in messages ("agents", "service"; NULL at the top level). */
 void cfg_apply_block(struct cfg_ctx *ctx, const struct cfg_node *blk, unsigned where,
 		     void *conf, const char *inside);
 /* Apply `NAME VALUE` pairs and flags from n->args[first..] in context where to

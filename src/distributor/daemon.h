@@ -106,6 +106,12 @@ struct albmd_server {
 	struct albmd_passive passive; /* the data plane's timings (passive.h) */
 };
 
+/* The server behind a scheduler destination. */
+static inline struct albmd_server *albmd_dest_server(const struct albm_dest *dest)
+{
+	return dest->owner;
+}
+
 struct albmd_service_stats {
 	uint64_t conns_total;
 	uint64_t conns_active;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "distributor/buf.h"
-#include "distributor/config.h"
+#include "distributor/config-t.h"
 
 struct albmd;
 struct albmd_service;
@@ -75,5 +75,7 @@ const struct albmd_dataplane_ops *albmd_dataplane_for(enum albmd_mode mode);
 int albmd_dataplane_find(const char *name);
 /* "proxy or dr": the modes, for error messages. */
 void albmd_dataplane_names(char *buf, size_t len);
+/* The plane's name. */
+const char *albmd_mode_name(enum albmd_mode mode);
 
 #endif

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "distributor/service.h"
+#include "distributor/daemon.h"
 
 void albmd_passive_init(struct albmd_passive *p)
 {

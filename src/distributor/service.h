@@ -9,11 +9,6 @@
 
 struct albmd_service *albmd_service_find(struct albmd *d, const char *name);
 struct albmd_server *albmd_server_find(struct albmd_service *svc, const char *name);
-/* The server behind a scheduler destination. */
-static inline struct albmd_server *albmd_dest_server(const struct albm_dest *dest)
-{
-	return dest->owner;
-}
 
 /* This is the bottom layer: it never calls agents.c or health.c.  Servers are
  * attached to their agent and health check by the code that adds them (reload.c,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "dr/dr-t.h"
 
 /*
  * User space decides, XDP executes.  One struct albm_dr is the XDP program on one
@@ -120,13 +121,7 @@ int dr_table_digest(struct albm_dr *dr, const struct albm_addr *vip, uint8_t dig
 
 /* ---- flow-state sync (docs/ha.md): new flows out, peers' flows in ---- */
 
-/* One flow: client address and port, the VIP and port, the real (port 0). */
-struct dr_flow {
-	struct albm_addr client;
-	struct albm_addr vip;
-	struct albm_addr real;
-};
-typedef void (*dr_flow_cb)(const struct dr_flow *flow, void *ctx);
+/* struct dr_flow and dr_flow_cb: dr-t.h */
 
 /* The ring buffer's fd to watch for readability (epoll), or -1 when sync is off. */
 int dr_flow_fd(const struct albm_dr *dr);
@@ -149,15 +144,7 @@ int dr_flow_install(struct albm_dr *dr, const struct dr_flow *flow, char *err, s
  * rcs[i] is what dr_flow_install would have returned for flow i.  Returns 0. */
 int dr_flow_install_many(struct albm_dr *dr, const struct dr_flow *flow, size_t n, int *rcs);
 
-/* What sync did in this process (lost and hits are the program's counters). */
-struct dr_sync_stats {
-	uint64_t published;    /* flow events handed to dr_flow_drain's callback */
-	uint64_t lost;         /* not published: the ring buffer was full */
-	uint64_t installed;    /* peers' flows written by dr_flow_install(_many) */
-	uint64_t unknown_vip;  /* peers' flows refused: VIP not on this interface */
-	uint64_t unknown_real; /* peers' flows refused: real not in this VIP's set */
-	uint64_t hits;         /* flows not pinned here that followed a peer's entry */
-};
+/* What sync did in this process: struct dr_sync_stats (dr-t.h). */
 int dr_sync_stats(struct albm_dr *dr, struct dr_sync_stats *out);
 
 #endif

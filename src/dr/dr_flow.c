@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/util.h"
+#include "dr/dr.h"
 #include "dr/dr_priv.h"
 
 /*

@@ -8,7 +8,8 @@
 
 #include "bpf/albm_shared.h"
 #include "albm_xdp.skel.h"
-#include "dr/dr.h"
+#include "common/addr.h"
+#include "dr/dr-t.h"
 
 /* One real of one VIP as the library remembers it. */
 struct dr_vreal {

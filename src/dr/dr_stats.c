@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/util.h"
+#include "dr/dr.h"
 #include "dr/dr_priv.h"
 
 int dr_read_stats(struct albm_dr *dr, uint64_t *vals, size_t n)

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "common/util.h"
+#include "dr/dr.h"
 #include "dr/dr_priv.h"
 #include "dr/dr_table.h"
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "distributor/config.h"
 #include "distributor/dataplane.h"
 
 static void test_registry(void **state)

@@ -143,7 +143,9 @@ struct albmd_conn *queue_dispatch(struct albmd_pworker *pw)
 		next = c->qnext;
 		if (svc_listed(blocked, nblocked, c->svc))
 			continue;
-		if (locked != c->svc) {
+		/* (a queued client always has its service: conn_admit set it; testing
+		 * !locked first keeps c->svc from being compared with NULL) */
+		if (!locked || locked != c->svc) {
 			if (locked)
 				albmd_service_unlock(locked);
 			locked = c->svc;

@@ -19,7 +19,7 @@
 #include "common/util.h"
 #include "lab/httpd/httpd_cpu.h"
 #include "lab/httpd/httpd_route.h"
-#include "lab/httpd/httpd_server.h"
+#include "lab/httpd/httpd_stats.h"
 
 #define LOG_COMPONENT "conn"
 #include "common/log.h"
@@ -33,7 +33,7 @@ static void conn_start_send(struct httpd_conn *c)
 	c->last_active_ns = albm_now_ns(); /* the stall timer starts now */
 	c->body_off = 0;
 	c->paid = 0;
-	httpd_server_watch(c->srv, c, EPOLLOUT | EPOLLRDHUP);
+	httpd_conn_watch(c->srv, c, EPOLLOUT | EPOLLRDHUP);
 }
 
 /* The response head; every response carries X-Server. */
@@ -117,8 +117,8 @@ static void conn_admit(struct httpd_conn *c)
 	c->state = HC_PRODUCE;
 	c->touched = c->computed = 0;
 	c->chunk_paid = false;
-	httpd_server_watch(s, c, EPOLLRDHUP);
-	httpd_server_list(s, c, HC_ON_RUN);
+	httpd_conn_watch(s, c, EPOLLRDHUP);
+	httpd_conn_move(s, c, HC_ON_RUN);
 }
 
 /* GET /bytes/N: through the cost model. */
@@ -138,8 +138,8 @@ static void conn_bytes(struct httpd_conn *c, uint64_t size)
 		c->state = HC_QUEUED;
 		s->n.queued_total++;
 		httpd_cost_enqueue(&s->cost);
-		httpd_server_watch(s, c, EPOLLRDHUP);
-		httpd_server_list(s, c, HC_ON_QUEUE);
+		httpd_conn_watch(s, c, EPOLLRDHUP);
+		httpd_conn_move(s, c, HC_ON_QUEUE);
 		break;
 	case HTTPD_REJECT:
 		conn_error(c, 503, "over --max-inflight-bytes\n");
@@ -236,7 +236,7 @@ static void conn_finish(struct httpd_conn *c)
 	c->state = HC_LINGER;
 	c->in_len = 0;
 	c->last_active_ns = albm_now_ns();
-	httpd_server_watch(c->srv, c, EPOLLIN | EPOLLRDHUP);
+	httpd_conn_watch(c->srv, c, EPOLLIN | EPOLLRDHUP);
 }
 
 static void conn_drain(struct httpd_conn *c)
@@ -268,16 +268,16 @@ static void conn_done(struct httpd_conn *c)
 		return;
 	}
 	c->state = HC_READ;
-	httpd_server_watch(s, c, EPOLLIN | EPOLLRDHUP);
+	httpd_conn_watch(s, c, EPOLLIN | EPOLLRDHUP);
 	if (c->in_len) /* a pipelined request is already here: parse it next turn */
-		httpd_server_list(s, c, HC_ON_RUN);
+		httpd_conn_move(s, c, HC_ON_RUN);
 }
 
 static void conn_sleep(struct httpd_conn *c, uint64_t wake_ns)
 {
 	c->wake_ns = wake_ns;
-	httpd_server_watch(c->srv, c, EPOLLRDHUP);
-	httpd_server_list(c->srv, c, HC_ON_SLEEP);
+	httpd_conn_watch(c->srv, c, EPOLLRDHUP);
+	httpd_conn_move(c->srv, c, HC_ON_SLEEP);
 }
 
 /*
@@ -408,7 +408,7 @@ static void conn_produce(struct httpd_conn *c)
 		c->computed += chunk;
 	}
 	if (c->touched < c->mem || c->computed < c->size)
-		httpd_server_list(s, c, HC_ON_RUN); /* to the tail: round robin */
+		httpd_conn_move(s, c, HC_ON_RUN); /* to the tail: round robin */
 	else
 		conn_start_send(c);
 }
@@ -424,9 +424,9 @@ void httpd_conn_run(struct httpd_conn *c)
 void httpd_conn_wake(struct httpd_conn *c)
 {
 	if (c->state == HC_PRODUCE)
-		httpd_server_list(c->srv, c, HC_ON_RUN);
+		httpd_conn_move(c->srv, c, HC_ON_RUN);
 	else if (c->state == HC_SEND)
-		httpd_server_watch(c->srv, c, EPOLLOUT | EPOLLRDHUP);
+		httpd_conn_watch(c->srv, c, EPOLLOUT | EPOLLRDHUP);
 }
 
 void httpd_conn_event(struct httpd_conn *c, uint32_t events)
@@ -455,7 +455,7 @@ void httpd_conn_pump_queue(struct httpd_server *s)
 	struct httpd_conn *c;
 
 	while ((c = TAILQ_FIRST(&s->queue)) && httpd_cost_fits(&s->cost, c->mem)) {
-		httpd_server_list(s, c, HC_ON_NONE);
+		httpd_conn_move(s, c, HC_ON_NONE);
 		httpd_cost_dequeue(&s->cost);
 		conn_admit(c);
 	}
@@ -474,7 +474,7 @@ void httpd_conn_new(struct httpd_server *s, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	TAILQ_INSERT_TAIL(&s->conns, c, all);
 	s->nconns++;
-	if (httpd_server_watch(s, c, EPOLLIN | EPOLLRDHUP))
+	if (httpd_conn_watch(s, c, EPOLLIN | EPOLLRDHUP))
 		httpd_conn_close(c);
 }
 
@@ -487,7 +487,7 @@ void httpd_conn_close(struct httpd_conn *c)
 		return;
 	if (c->on == HC_ON_QUEUE)
 		httpd_cost_dequeue(&s->cost);
-	httpd_server_list(s, c, HC_ON_NONE);
+	httpd_conn_move(s, c, HC_ON_NONE);
 	conn_release(c);
 	free(c->small);
 	c->small = NULL;
@@ -502,4 +502,55 @@ void httpd_conn_close(struct httpd_conn *c)
 	evl_defer_free(s->loop, c);
 	if (held)
 		httpd_conn_pump_queue(s);
+}
+
+/* ---- the server's lists and loop, as seen from one connection ---- */
+
+static void conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
+{
+	(void)loop;
+	httpd_conn_event((struct httpd_conn *)((char *)io - offsetof(struct httpd_conn, io)),
+			 revents);
+}
+
+int httpd_conn_watch(struct httpd_server *s, struct httpd_conn *c, uint32_t events)
+{
+	int rc;
+
+	if (c->io.fd < 0)
+		rc = evl_add(s->loop, &c->io, c->fd, events, conn_io);
+	else
+		rc = evl_mod(s->loop, &c->io, events);
+	if (rc)
+		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(-rc));
+	return rc;
+}
+
+static struct httpd_conn_list_head *conn_list_head(struct httpd_server *s, enum httpd_conn_list l)
+{
+	switch (l) {
+	case HC_ON_QUEUE:
+		return &s->queue;
+	case HC_ON_RUN:
+		return &s->runq;
+	case HC_ON_SLEEP:
+		return &s->sleepers;
+	default:
+		return NULL;
+	}
+}
+
+void httpd_conn_move(struct httpd_server *s, struct httpd_conn *c, enum httpd_conn_list to)
+{
+	struct httpd_conn_list_head *from = conn_list_head(s, c->on), *dst = conn_list_head(s, to);
+
+	if (from) {
+		TAILQ_REMOVE(from, c, link);
+		s->nrun -= c->on == HC_ON_RUN;
+	}
+	if (dst) {
+		TAILQ_INSERT_TAIL(dst, c, link);
+		s->nrun += to == HC_ON_RUN;
+	}
+	c->on = to;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "lab/httpd/httpd_conn.h"
 
 #define LOG_COMPONENT "server"
 #include "common/log.h"
@@ -42,55 +43,6 @@ bool httpd_name_valid(const char *name)
 		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
 			return false;
 	return true;
-}
-
-static void srv_conn_io(struct evl *loop, struct evl_io *io, uint32_t revents)
-{
-	(void)loop;
-	httpd_conn_event((struct httpd_conn *)((char *)io - offsetof(struct httpd_conn, io)),
-			 revents);
-}
-
-int httpd_server_watch(struct httpd_server *s, struct httpd_conn *c, uint32_t events)
-{
-	int rc;
-
-	if (c->io.fd < 0)
-		rc = evl_add(s->loop, &c->io, c->fd, events, srv_conn_io);
-	else
-		rc = evl_mod(s->loop, &c->io, events);
-	if (rc)
-		LOG_RL(ALBM_LOG_ERR, "epoll_ctl(fd=%d): %s", c->fd, strerror(-rc));
-	return rc;
-}
-
-static struct httpd_conn_list_head *srv_list_head(struct httpd_server *s, enum httpd_conn_list l)
-{
-	switch (l) {
-	case HC_ON_QUEUE:
-		return &s->queue;
-	case HC_ON_RUN:
-		return &s->runq;
-	case HC_ON_SLEEP:
-		return &s->sleepers;
-	default:
-		return NULL;
-	}
-}
-
-void httpd_server_list(struct httpd_server *s, struct httpd_conn *c, enum httpd_conn_list to)
-{
-	struct httpd_conn_list_head *from = srv_list_head(s, c->on), *dst = srv_list_head(s, to);
-
-	if (from) {
-		TAILQ_REMOVE(from, c, link);
-		s->nrun -= c->on == HC_ON_RUN;
-	}
-	if (dst) {
-		TAILQ_INSERT_TAIL(dst, c, link);
-		s->nrun += to == HC_ON_RUN;
-	}
-	c->on = to;
 }
 
 /* One fd per connection plus slack: raise the soft limit, or lower max_conns. */
@@ -215,7 +167,7 @@ static int srv_wake(struct httpd_server *s, uint64_t now)
 	for (c = TAILQ_FIRST(&s->sleepers); c; c = nx) {
 		nx = TAILQ_NEXT(c, link);
 		if (c->wake_ns <= now) {
-			httpd_server_list(s, c, HC_ON_NONE);
+			httpd_conn_move(s, c, HC_ON_NONE);
 			httpd_conn_wake(c);
 		} else if (c->wake_ns < next) {
 			next = c->wake_ns;
@@ -230,7 +182,7 @@ static void srv_run(struct httpd_server *s)
 	for (unsigned n = s->nrun; n && !TAILQ_EMPTY(&s->runq); n--) {
 		struct httpd_conn *c = TAILQ_FIRST(&s->runq);
 
-		httpd_server_list(s, c, HC_ON_NONE);
+		httpd_conn_move(s, c, HC_ON_NONE);
 		httpd_conn_run(c);
 	}
 }

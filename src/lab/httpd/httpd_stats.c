@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include "common/util.h"
-#include "lab/httpd/httpd_server.h"
+#include "lab/httpd/httpd_env.h"
+#include "lab/httpd/httpd_stats.h"
+#include "lab/httpd/httpd-t.h"
 
 #define NS_PER_MS 1e6
 

@@ -10,6 +10,7 @@
 #include "common/duration.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "lab/httpd/httpd_env.h"
 #include "lab/httpd/httpd_server.h"
 
 #define LOG_COMPONENT NULL

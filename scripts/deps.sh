@@ -28,6 +28,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
 	libcmocka-dev                    # unit tests
 	shellcheck                       # make lint: every shell script at warning level
+	clang-format                     # make lint: the C sources as .clang-format says
 	iproute2 procps psmisc curl python3  # namespaces, process tools, test clients
 	nftables                         # fault suite: blackholes inside a server's namespace
 	libcap2-bin util-linux           # capsh, setpriv: albmd as an unprivileged user

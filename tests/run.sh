@@ -123,9 +123,9 @@ for s in "${suites[@]}"; do
 	integration) run_scripts integration tests/integration/[0-9]*.sh; run_data_paths ;;
 	data-paths) run_data_paths ;;
 	faults) run_faults ;;
-	lint) run_lint shell cycles size ;;
+	lint) run_lint shell format cycles size ;;
 	all)
-		run_lint shell cycles size
+		run_lint shell format cycles size
 		run_cmocka_dir "${BUILD:-build}/tests" unit
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_cmocka_dir "${ASAN_BUILD:-build/asan}/tests" asan
 		run_fuzz

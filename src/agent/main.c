@@ -55,6 +55,8 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* the usage text is laid out as printed */
+/* clang-format off */
 static void usage(FILE *f)
 {
 	fputs(
@@ -78,6 +80,7 @@ static void usage(FILE *f)
 "relative name X looked up in the v1 memory hierarchy, then in cgroup2.\n"
 "See docs/agent.md and docs/protocol.md.\n", f);
 }
+/* clang-format on */
 
 static int parse_pct(const char *opt, const char *s, double *out)
 {

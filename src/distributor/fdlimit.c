@@ -14,8 +14,9 @@
 
 #define FD_PER_CONN        2    /* client and server socket */
 #define FD_PER_CONN_SPLICE 4    /* a pipe each way while splicing */
-#define FD_FIXED           32   /* stdio, signalfd, timers, agents, control and admin
-				 * listeners, logs, the DR plane's maps */
+/* stdio, signalfd, timers, agents, control and admin
+ * listeners, logs, the DR plane's maps */
+#define FD_FIXED 32
 #define FD_ADMIN_CLIENTS   (64 + 64) /* control_sock.c's and admin_http.c's client caps */
 #define FD_PER_WORKER      8    /* epoll, eventfd, syslog socket */
 #define FD_ACCEPT_SLACK    (2 * 16) /* a worker's accept batch, admitted before it counts */

@@ -7,9 +7,10 @@
 
 struct albmd;
 
-#define ALBMD_MEM_PER_CONN (16 * 1024) /* a connection's memory, counted generously: two
-					* sockets and their epoll items (kernel memory,
-					* charged to the cgroup), the object, a small stash */
+/* a connection's memory, counted generously: two
+ * sockets and their epoll items (kernel memory,
+ * charged to the cgroup), the object, a small stash */
+#define ALBMD_MEM_PER_CONN (16 * 1024)
 
 /* What the guard decides from one measurement (pure; tests/unit/test_memguard.c). */
 struct albmd_mem_verdict {

@@ -41,28 +41,35 @@
 #define ALBM_LIMIT_BETA      0.75 /* multiplicative decrease of the connection limit */
 #define ALBM_LIMIT_HOLD_MS   1000 /* at most one decrease per this long */
 #define ALBM_LIMIT_WINDOW_MS 4000 /* at most one increase per this long */
-#define ALBM_LIMIT_APPROACH  2.0  /* no limit yet and below this x the reserve: the
-				   * limit starts at what the server holds */
-#define ALBM_LIMIT_PROBE     3    /* windows in a row for a step at or beyond the
-				   * level of the last shortage (or with none yet) */
-#define ALBM_LIMIT_ROOM      2.0  /* an increase needs room for this many average
-				   * connections: their sizes differ (1 B .. 15 MB) */
+/* no limit yet and below this x the reserve: the
+ * limit starts at what the server holds */
+#define ALBM_LIMIT_APPROACH 2.0
+/* windows in a row for a step at or beyond the
+ * level of the last shortage (or with none yet) */
+#define ALBM_LIMIT_PROBE 3
+/* an increase needs room for this many average
+ * connections: their sizes differ (1 B .. 15 MB) */
+#define ALBM_LIMIT_ROOM 2.0
 #define ALBM_OOM_BETA        0.5  /* an OOM kill: what the server held, halved */
-#define ALBM_MAJFAULT_RATE   256.0 /* major faults/s that are a shortage (1 MiB/s of
-				    * 4 KiB pages read back: thrashing) */
-#define ALBM_PSI_FULL_PCT    10.0 /* a memory stall ("full") this share of the last
-				   * interval is a shortage */
-#define ALBM_NB_FOREIGN      0.30 /* foreign memory, share of the server's, that is a
-				   * neighbour (twice running) */
+/* major faults/s that are a shortage (1 MiB/s of
+ * 4 KiB pages read back: thrashing) */
+#define ALBM_MAJFAULT_RATE 256.0
+/* a memory stall ("full") this share of the last
+ * interval is a shortage */
+#define ALBM_PSI_FULL_PCT 10.0
+/* foreign memory, share of the server's, that is a
+ * neighbour (twice running) */
+#define ALBM_NB_FOREIGN 0.30
 #define ALBM_NB_GONE         0.15 /* ... and below which it has gone */
 #define ALBM_NB_SIGMAS       3.0  /* ... and standard deviations of the connections' sum */
 #define ALBM_MCONN_CONNS     3    /* connections a server holds for a size sample */
 #define ALBM_MCONN_ALPHA     0.05 /* weight of one sample of a connection's memory */
 #define ALBM_BASE_CREEP      0.05 /* an idle footprint above the lowest one moves it */
-#define ALBM_SHARE_CONNS     3    /* connections a limit must be learnt from to be shared
-				   * (or to be set on a first approach): with fewer, the
-				   * memory may be a neighbour's, and one hogged server would
-				   * teach the whole cluster a limit of 1 */
+/* connections a limit must be learnt from to be shared
+ * (or to be set on a first approach): with fewer, the
+ * memory may be a neighbour's, and one hogged server would
+ * teach the whole cluster a limit of 1 */
+#define ALBM_SHARE_CONNS 3
 
 /* Start a new observation window for the limit at time now. */
 static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail)

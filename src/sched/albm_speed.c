@@ -42,9 +42,10 @@
 #define ALBM_SPEED_GAP_MS  5000   /* reports further apart than this start afresh */
 #define ALBM_SPEED_REL_MIN 0.25
 #define ALBM_SPEED_REL_MAX 4.0
-#define ALBM_SPEED_BAND    1.25   /* within 1/1.25 .. 1.25 of the median: 1 (the
-				   * estimate's noise, a few seconds of a mixed load,
-				   * is about that) */
+/* within 1/1.25 .. 1.25 of the median: 1 (the
+ * estimate's noise, a few seconds of a mixed load,
+ * is about that) */
+#define ALBM_SPEED_BAND 1.25
 
 void albm_speed_report(struct albm_service *svc, struct albm_dest *d)
 {

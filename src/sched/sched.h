@@ -9,15 +9,19 @@
  * about a scheduler.  They decide by these bits and by the hooks below, never by a
  * scheduler's name, so that a scheduler is one file plus one line of sched.c.
  */
-#define ALBM_SCHED_F_WEIGHTED (1u << 0) /* distributes by the static weights (without
-					 * it a weight only says 0 = drained or not) */
-#define ALBM_SCHED_F_CONNS    (1u << 1) /* the pick depends on the live connection
-					 * counts: a table-driven data plane feeds them
-					 * and recomputes its table when they move */
-#define ALBM_SCHED_F_HASH     (1u << 2) /* the pick depends only on the flow key and
-					 * the server set (sh, dh, mh) */
-#define ALBM_SCHED_F_ADAPTIVE (1u << 3) /* ramps its own weights from measurements, slow
-					 * start included: albmd applies none of its own */
+/* distributes by the static weights (without
+ * it a weight only says 0 = drained or not) */
+#define ALBM_SCHED_F_WEIGHTED (1u << 0)
+/* the pick depends on the live connection
+ * counts: a table-driven data plane feeds them
+ * and recomputes its table when they move */
+#define ALBM_SCHED_F_CONNS (1u << 1)
+/* the pick depends only on the flow key and
+ * the server set (sh, dh, mh) */
+#define ALBM_SCHED_F_HASH (1u << 2)
+/* ramps its own weights from measurements, slow
+ * start included: albmd applies none of its own */
+#define ALBM_SCHED_F_ADAPTIVE (1u << 3)
 
 /*
  * What a table of weights stands for (weights() below), which also says how much

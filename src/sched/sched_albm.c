@@ -60,11 +60,13 @@
 #define ALBM_STALE_GRACE_DIV 4    /* a report is fully trusted for timeout/4 */
 #define ALBM_STALE_TRUST     0.5  /* ... then its trust fades to this at the timeout */
 #define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
-#define ALBM_STALL_CPU       0.03 /* a server with unanswered requests that used less
-				   * of its CPU over a report is stalled ... */
-#define ALBM_STALL_PEERS     0.20 /* ... while the service's servers use this much on
-				   * average (a starved machine stalls them all: no
-				   * server is to blame) */
+/* a server with unanswered requests that used less
+ * of its CPU over a report is stalled ... */
+#define ALBM_STALL_CPU 0.03
+/* ... while the service's servers use this much on
+ * average (a starved machine stalls them all: no
+ * server is to blame) */
+#define ALBM_STALL_PEERS 0.20
 #define ALBM_CPU_ALPHA       0.1  /* weight of one report in that average */
 
 

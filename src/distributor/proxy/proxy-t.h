@@ -12,8 +12,9 @@
 #define ALBMD_PIPE_SIZE (256 * 1024)   /* splice pipes (F_SETPIPE_SZ) */
 #define ALBMD_QUEUE_POLL_MS 10         /* the queue timer while clients wait */
 #define ALBMD_CONN_MAX_TRIED 8         /* servers remembered per connection */
-#define ALBMD_ACCEPT_PAUSE_MS 100      /* accepting paused after a descriptor or memory
-					* shortage (HAProxy waits 100 ms too) */
+/* accepting paused after a descriptor or memory
+ * shortage (HAProxy waits 100 ms too) */
+#define ALBMD_ACCEPT_PAUSE_MS 100
 
 struct albmd_conn;
 struct albmd_listener;

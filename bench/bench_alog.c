@@ -44,9 +44,17 @@ static double run(int fd, unsigned long lines, const struct albm_addr *client)
 
 	for (unsigned long i = 0; i < lines; i++) {
 		struct alog_rec r = {
-			.client = client, .accept_wall_ms = wall + i / 1000, .service = "web",
-			.server = "s1", .tw = 0, .tc = 1, .tt = 3 + (int64_t)(i % 7), .bytes_in = 89,
-			.bytes_out = 1139 + i % 100, .term = { '-', '-' }, .retries = 0,
+			.client = client,
+			.accept_wall_ms = wall + i / 1000,
+			.service = "web",
+			.server = "s1",
+			.tw = 0,
+			.tc = 1,
+			.tt = 3 + (int64_t)(i % 7),
+			.bytes_in = 89,
+			.bytes_out = 1139 + i % 100,
+			.term = { '-', '-' },
+			.retries = 0,
 		};
 		size_t n = alog_format(buf + len, sizeof(buf) - len, &r, &dc);
 		if (!n || len + n >= BUF * 3 / 4) {
@@ -73,7 +81,8 @@ int main(int argc, char **argv)
 	char err[128];
 	int fd;
 
-	if (!lines || lines > 100000000 || albm_addr_parse("192.0.2.17:40412", &client, err, sizeof(err)) < 0)
+	if (!lines || lines > 100000000 ||
+	    albm_addr_parse("192.0.2.17:40412", &client, err, sizeof(err)) < 0)
 		return 2;
 	fd = file ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640) : mkstemp(path);
 	if (fd < 0) {
@@ -92,7 +101,8 @@ int main(int argc, char **argv)
 	}
 	qsort(ns, 5, sizeof(ns[0]), cmp);
 	printf("connection log: %.0f ns per connection (median of 5 x %lu lines: format + "
-	       "write in 64 KiB; min %.0f, max %.0f)\n", ns[2], lines, ns[0], ns[4]);
+	       "write in 64 KiB; min %.0f, max %.0f)\n",
+	       ns[2], lines, ns[0], ns[4]);
 	close(fd);
 	return 0;
 }

@@ -5,8 +5,8 @@
  * that the number of open connections stays steady (4 per server), and, for albm,
  * feed one synthetic agent report every 256 picks (1024 agents reporting every
  * 200 ms send 5120 reports a second: one per 256 picks at 1.3 million picks a
- * second) and a tick every 65536 picks (every 100 ms at 650 000 picks a second).  The figure is the loop's CPU time
- * (this thread's, so that other processes on a shared machine do not count) per
+ * second) and a tick every 65536 picks (every 100 ms at 650 000 picks a second).  The figure is the
+ *loop's CPU time (this thread's, so that other processes on a shared machine do not count) per
  * pick, the median of several repetitions.
  *
  * `wlc-naive` is the reference: IPVS's wlc as a plain linear scan, implemented
@@ -36,8 +36,7 @@ static const size_t sizes[NSIZES] = { 4, 64, 1024 };
 
 /* ---- the reference: IPVS wlc by linear scan ---- */
 
-static struct albm_dest *naive_wlc_schedule(struct albm_service *svc,
-					    const struct albm_flow *flow)
+static struct albm_dest *naive_wlc_schedule(struct albm_service *svc, const struct albm_flow *flow)
 {
 	struct albm_dest *least = NULL;
 	uint64_t loh = 0;
@@ -85,7 +84,8 @@ static void bench_flows(struct bench_env *env)
 		f->proto = 6;
 		memcpy(f->saddr, &x, 4);
 		/* 256 destination addresses, for the locality schedulers (lblc) */
-		f->daddr[0] = 10, f->daddr[1] = 1, f->daddr[2] = 0, f->daddr[3] = (uint8_t)(x >> 40);
+		f->daddr[0] = 10, f->daddr[1] = 1, f->daddr[2] = 0,
+		f->daddr[3] = (uint8_t)(x >> 40);
 		f->sport = (uint16_t)(1024 + (x >> 48) % 60000);
 		f->dport = 80;
 	}
@@ -104,8 +104,8 @@ static void bench_report(struct albm_service *svc, uint64_t k)
 
 	memset(m, 0, sizeof(*m));
 	m->mem_total_bytes = 1ull << 30;
-	m->mem_available_bytes = (uint64_t)((0.45 + 0.5 * (double)((k >> 5) % 7) / 6.0) *
-					    (double)(1ull << 30));
+	m->mem_available_bytes =
+		(uint64_t)((0.45 + 0.5 * (double)((k >> 5) % 7) / 6.0) * (double)(1ull << 30));
 	m->cpu_util = 0.1 * (double)((k >> 7) % 5);
 	m->state = ALBM_AGENT_OK;
 	albm_svc_report(svc, d, m);
@@ -180,9 +180,10 @@ static double bench_once(const struct albm_sched_ops *ops, size_t n, uint64_t pi
 	t1 = bench_cpu_ns();
 	albm_svc_destroy(&svc);
 	if (found < picks / 2)
-		fprintf(stderr, "bench: %s at %zu servers found a server for only %llu of "
-				"%llu picks\n", ops->name, n, (unsigned long long)found,
-			(unsigned long long)picks);
+		fprintf(stderr,
+			"bench: %s at %zu servers found a server for only %llu of "
+			"%llu picks\n",
+			ops->name, n, (unsigned long long)found, (unsigned long long)picks);
 	return (double)(t1 - t0) / (double)picks;
 }
 
@@ -192,8 +193,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double bench_median(const struct albm_sched_ops *ops, size_t n, uint64_t picks,
-			   int reps, struct bench_env *env)
+static double bench_median(const struct albm_sched_ops *ops, size_t n, uint64_t picks, int reps,
+			   struct bench_env *env)
 {
 	double v[64];
 
@@ -245,8 +246,7 @@ static int parse_args(int argc, char **argv, int *reps, uint64_t *picks)
 	return 0;
 }
 
-static void print_verdicts(const struct albm_sched_ops **ops, size_t nops,
-			   double res[][NSIZES])
+static void print_verdicts(const struct albm_sched_ops **ops, size_t nops, double res[][NSIZES])
 {
 	double naive = res[nops - 1][NSIZES - 1];
 	bool any = false;
@@ -259,8 +259,8 @@ static void print_verdicts(const struct albm_sched_ops **ops, size_t nops,
 		any = true;
 		printf("  naive/%-5s = %6.1fx   %s\n", ops[i]->name, ratio,
 		       !lc_family(ops[i]->name) ? "(not lc family; for reference)"
-		       : ratio >= TARGET_RATIO ? "target >= 10x: met"
-					       : "target >= 10x: MISSED");
+		       : ratio >= TARGET_RATIO  ? "target >= 10x: met"
+						: "target >= 10x: MISSED");
 	}
 	if (!any)
 		printf("  (no lc-family scheduler registered)\n");
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 	uint64_t picks = 200000;
 	size_t nops = albm_sched_count() + 1;
 	const struct albm_sched_ops **ops = xcalloc(nops, sizeof(*ops));
-	double (*res)[NSIZES] = xcalloc(nops, sizeof(*res));
+	double(*res)[NSIZES] = xcalloc(nops, sizeof(*res));
 	struct bench_env *env = xcalloc(1, sizeof(*env));
 
 	albm_log_init("bench_sched", ALBM_LOG_ERR);

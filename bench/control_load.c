@@ -1,4 +1,5 @@
-/* ALBM benchmark tool: many simulated agents sending signed reports to one albmd (make bench-control)
+/* ALBM benchmark tool: many simulated agents sending signed reports to one albmd (make
+ * bench-control)
  *
  * usage: control_load --to HOST:PORT --key-file F [--agents N] [--rate R] [--secs S]
  *                     [--prefix P]
@@ -24,7 +25,7 @@
 #include "common/util.h"
 #include "proto/report.h"
 
-#define TICK_MS 10
+#define TICK_MS   10
 #define BATCH_MAX 1024
 
 struct opts {
@@ -40,8 +41,8 @@ struct agent {
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "to", 1, NULL, 't' },     { "key-file", 1, NULL, 'k' }, { "agents", 1, NULL, 'n' },
-		{ "rate", 1, NULL, 'r' },   { "secs", 1, NULL, 's' },     { "prefix", 1, NULL, 'p' },
+		{ "to", 1, NULL, 't' },   { "key-file", 1, NULL, 'k' }, { "agents", 1, NULL, 'n' },
+		{ "rate", 1, NULL, 'r' }, { "secs", 1, NULL, 's' },     { "prefix", 1, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
@@ -55,17 +56,29 @@ static int parse(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
-		case 'k': o->key_file = optarg; break;
-		case 'n': o->agents = strtoul(optarg, NULL, 10); break;
-		case 'r': o->rate = strtoul(optarg, NULL, 10); break;
-		case 's': o->secs = strtoul(optarg, NULL, 10); break;
-		case 'p': o->prefix = optarg; break;
-		default: return -1;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 'n':
+			o->agents = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			o->rate = strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			o->secs = strtoul(optarg, NULL, 10);
+			break;
+		case 'p':
+			o->prefix = optarg;
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (!o->to.len || !o->key_file || !o->agents || o->agents > 100000 || !o->rate ||
 	    o->rate > 1000 || !o->secs || o->secs > 600) {
-		fprintf(stderr, "usage: control_load --to HOST:PORT --key-file F [--agents N<=100000] "
+		fprintf(stderr,
+			"usage: control_load --to HOST:PORT --key-file F [--agents N<=100000] "
 			"[--rate R<=1000] [--secs S<=600] [--prefix P]\n");
 		return -1;
 	}
@@ -146,7 +159,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			iov[n] = (struct iovec){ .iov_base = bufs[n], .iov_len = (size_t)len };
-			m[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n], .msg_iovlen = 1 } };
+			m[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n],
+							      .msg_iovlen = 1 } };
 		}
 		for (unsigned off = 0; off < n;) {
 			int r = sendmmsg(fd, m + off, n - off, 0);

@@ -1,4 +1,5 @@
-/* ALBM benchmark: packets/s of the DR XDP program on one core (BPF_PROG_TEST_RUN, SYN-sized frames) */
+/* ALBM benchmark: packets/s of the DR XDP program on one core (BPF_PROG_TEST_RUN, SYN-sized frames)
+ */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -23,8 +24,8 @@
 
 #define NEW_FLOWS 20000
 
-static int run_repeat(struct albm_dr *dr, const uint8_t *f, size_t len, uint32_t repeat,
-		      int want, double *ns)
+static int run_repeat(struct albm_dr *dr, const uint8_t *f, size_t len, uint32_t repeat, int want,
+		      double *ns)
 {
 	uint8_t out[FR_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
@@ -50,7 +51,8 @@ static int run_new_flows(struct albm_dr *dr, double *ns)
 	int rc;
 
 	for (int i = 0; i < NEW_FLOWS; i++) {
-		snprintf(src, sizeof(src), "10.%d.%d.%d", 100 + i / 65536, (i / 256) % 256, i % 256);
+		snprintf(src, sizeof(src), "10.%d.%d.%d", 100 + i / 65536, (i / 256) % 256,
+			 i % 256);
 		size_t len = fr_tcp4(f, src, 1024 + i % 60000, "10.77.0.100", 80, TCP_SYN);
 
 		rc = run_repeat(dr, f, len, 1, XDP_TX, &one);
@@ -88,7 +90,8 @@ static struct albm_dr *setup(bool sync, char *err, size_t errlen)
 		memcpy(reals[i].mac, (uint8_t[6]){ 0x02, 0x5e, 0, 0, 0, (uint8_t)(0x11 + i) }, 6);
 		reals[i].weight = 1 + i;
 	}
-	if (dr_add_vip(dr, &vip, err, errlen) < 0 || dr_set_reals(dr, &vip, reals, 4, err, errlen) < 0) {
+	if (dr_add_vip(dr, &vip, err, errlen) < 0 ||
+	    dr_set_reals(dr, &vip, reals, 4, err, errlen) < 0) {
 		dr_close(dr);
 		return NULL;
 	}
@@ -143,7 +146,8 @@ static int bench_sync(double est)
 	t0 = (double)albm_now_ns();
 	while (done < b.n) {
 		h.seq++;
-		int len = albm_sync_encode(&h, b.f + done, b.n - done, key, buf, sizeof(buf), &used);
+		int len =
+			albm_sync_encode(&h, b.f + done, b.n - done, key, buf, sizeof(buf), &used);
 
 		if (len < 0)
 			break;
@@ -153,7 +157,8 @@ static int bench_sync(double est)
 	enc_ns = (double)albm_now_ns() - t0;
 	report("new flow with sync (XDP_TX), est.", est + fresh - again);
 	printf("  sync, user space: %zu flows drained in %.0f us, encoded into %zu datagrams in "
-	       "%.0f us: %.1f us per 1000 new flows\n", b.n, drain_ns / 1e3, msgs, enc_ns / 1e3,
+	       "%.0f us: %.1f us per 1000 new flows\n",
+	       b.n, drain_ns / 1e3, msgs, enc_ns / 1e3,
 	       (drain_ns + enc_ns) / 1e3 / (double)b.n * 1000);
 	dr_close(dr);
 	return b.n == NEW_FLOWS && done == b.n ? 0 : 1;

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLOT_NS 1000000L
+#define SLOT_NS   1000000L
 #define BATCH_MAX 1024
 
 struct pkt {
@@ -90,7 +90,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "dst", 1, NULL, 'd' }, { "src-net", 1, NULL, 's' }, { "rate", 1, NULL, 'r' },
+		{ "dst", 1, NULL, 'd' },   { "src-net", 1, NULL, 's' }, { "rate", 1, NULL, 'r' },
 		{ "count", 1, NULL, 'c' }, { "seconds", 1, NULL, 'S' }, { NULL, 0, NULL, 0 },
 	};
 	static struct pkt pkts[BATCH_MAX];
@@ -107,18 +107,29 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': sscanf(optarg, "%63[^:]:%lu", host, &dport); break;
-		case 's': sscanf(optarg, "%63[^/]", net_s); break;
-		case 'r': rate = strtoul(optarg, NULL, 10); break;
-		case 'c': count = strtoul(optarg, NULL, 10); break;
-		case 'S': seconds = strtoul(optarg, NULL, 10); break;
-		default: return 2;
+		case 'd':
+			sscanf(optarg, "%63[^:]:%lu", host, &dport);
+			break;
+		case 's':
+			sscanf(optarg, "%63[^/]", net_s);
+			break;
+		case 'r':
+			rate = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			count = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			seconds = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!inet_pton(AF_INET, host, &to.sin_addr) || !dport || dport > 65535 ||
 	    !inet_pton(AF_INET, net_s, &net) || !rate || rate > 1000000 || seconds > 600) {
 		fprintf(stderr, "usage: flowgen --dst VIP:PORT --src-net A.B.C.0/24 --rate N "
-			"(<= 1000000) --count M [--seconds S (<= 600)]\n");
+				"(<= 1000000) --count M [--seconds S (<= 600)]\n");
 		return 2;
 	}
 	net = ntohl(net) & 0xffffff00u;
@@ -129,8 +140,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < BATCH_MAX; i++) {
 		iov[i] = (struct iovec){ &pkts[i], sizeof(pkts[i]) };
-		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &to, .msg_namelen = sizeof(to),
-						   .msg_iov = &iov[i], .msg_iovlen = 1 };
+		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &to,
+						   .msg_namelen = sizeof(to),
+						   .msg_iov = &iov[i],
+						   .msg_iovlen = 1 };
 	}
 	t0 = now_s();
 	clock_gettime(CLOCK_MONOTONIC, &next);

@@ -25,23 +25,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define NBUF 1024           /* provided buffers per worker (a power of 2) */
-#define BUFSZ (16 * 1024)   /* bytes each */
-#define NONE 0xffff
-#define BGID 1
+#define NBUF  1024        /* provided buffers per worker (a power of 2) */
+#define BUFSZ (16 * 1024) /* bytes each */
+#define NONE  0xffff
+#define BGID  1
 
-enum op { OP_ACCEPT = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_SHUT, OP_CLOSE };
+enum op {
+	OP_ACCEPT = 1,
+	OP_CONNECT,
+	OP_RECV,
+	OP_SEND,
+	OP_SHUT,
+	OP_CLOSE
+};
 
-struct dir {                /* from side `i` to side `1 - i` */
+struct dir {                 /* from side `i` to side `1 - i` */
 	uint16_t head, tail; /* buffers waiting to be sent, oldest first (worker's next[]) */
-	uint32_t off;       /* sent of the head buffer */
+	uint32_t off;        /* sent of the head buffer */
 	int sending, eof, shut, recv_armed;
 };
 
 struct conn {
 	int fd[2];
 	struct dir d[2];
-	int refs;           /* operations in flight */
+	int refs; /* operations in flight */
 	int dead;
 	int closing;
 };
@@ -54,7 +61,7 @@ struct worker {
 	unsigned rr;
 	struct conn **starved;
 	unsigned nstarved;
-	uint16_t next[NBUF];  /* the queues of buffers: a buffer is in one queue at most */
+	uint16_t next[NBUF]; /* the queues of buffers: a buffer is in one queue at most */
 	uint32_t len[NBUF];
 };
 
@@ -65,8 +72,14 @@ static uint64_t tag(enum op op, struct conn *c, unsigned side)
 {
 	return (uint64_t)(uintptr_t)c | (uint64_t)op << 56 | (uint64_t)side << 55;
 }
-static enum op tag_op(uint64_t t) { return (enum op)(t >> 56); }
-static unsigned tag_side(uint64_t t) { return (unsigned)(t >> 55) & 1; }
+static enum op tag_op(uint64_t t)
+{
+	return (enum op)(t >> 56);
+}
+static unsigned tag_side(uint64_t t)
+{
+	return (unsigned)(t >> 55) & 1;
+}
 static struct conn *tag_conn(uint64_t t)
 {
 	return (struct conn *)(uintptr_t)(t & ((1ull << 55) - 1));
@@ -289,7 +302,8 @@ static void rearm_starved(struct worker *w)
 
 static int worker_setup(struct worker *w)
 {
-	struct io_uring_params p = { .flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN };
+	struct io_uring_params p = { .flags = IORING_SETUP_SINGLE_ISSUER |
+					      IORING_SETUP_DEFER_TASKRUN };
 	struct io_uring_buf_reg reg = { .ring_entries = NBUF, .bgid = BGID };
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(g_port) };
 	int one = 1, rc;
@@ -334,7 +348,8 @@ static void *worker_main(void *arg)
 		if (io_uring_submit_and_wait(&w->ring, 1) < 0 && errno != EINTR)
 			break;
 		n = 0;
-		io_uring_for_each_cqe(&w->ring, head, cqe) {
+		io_uring_for_each_cqe(&w->ring, head, cqe)
+		{
 			on_cqe(w, cqe);
 			n++;
 		}

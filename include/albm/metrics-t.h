@@ -8,7 +8,10 @@
 
 #define ALBM_NAME_MAX 64 /* server / agent / service names, including the NUL */
 
-enum albm_agent_state { ALBM_AGENT_OK = 0, ALBM_AGENT_OVERLOADED = 1 };
+enum albm_agent_state {
+	ALBM_AGENT_OK = 0,
+	ALBM_AGENT_OVERLOADED = 1
+};
 
 /* ---- optional stall signals (report version 2; docs/agent.md, docs/protocol.md) ---- */
 
@@ -20,7 +23,12 @@ struct albm_psi {
 	double full_pct;   /* cumulative "total" stall time (0 on the first sample) */
 };
 
-enum albm_psi_res { ALBM_PSI_MEMORY = 0, ALBM_PSI_CPU = 1, ALBM_PSI_IO = 2, ALBM_PSI_NRES = 3 };
+enum albm_psi_res {
+	ALBM_PSI_MEMORY = 0,
+	ALBM_PSI_CPU = 1,
+	ALBM_PSI_IO = 2,
+	ALBM_PSI_NRES = 3
+};
 
 /* Bits of struct albm_metrics.present: which optional fields were measured. */
 #define ALBM_MET_HOST_PSI(res) (1u << (res))       /* host_psi[res]: /proc/pressure/<res> */
@@ -50,9 +58,9 @@ struct albm_metrics {
 	uint32_t present;
 	struct albm_psi host_psi[ALBM_PSI_NRES]; /* /proc/pressure/{memory,cpu,io} */
 	struct albm_psi cg_psi[ALBM_PSI_NRES];   /* the cgroup's {memory,cpu,io}.pressure (v2) */
-	double majfault_rate;  /* major page faults per second over the last interval: pages
-				* read back from swap or from files evicted under pressure */
-	uint64_t oom_kills;    /* processes the OOM killer has killed in the scope (cumulative) */
+	double majfault_rate; /* major page faults per second over the last interval: pages
+			       * read back from swap or from files evicted under pressure */
+	uint64_t oom_kills;   /* processes the OOM killer has killed in the scope (cumulative) */
 };
 
 #endif

@@ -10,22 +10,22 @@
 
 struct albm_agent_opts {
 	char name[ALBM_NAME_MAX];
-	const char *distributors;  /* "HOST:PORT[,...]" or NULL */
+	const char *distributors; /* "HOST:PORT[,...]" or NULL */
 	const char *key_file;
-	const char *cgroup;        /* NULL: host-wide */
+	const char *cgroup; /* NULL: host-wide */
 	const char *haproxy_listen;
-	const char *proc_dir;      /* "/proc" (tests point it at fixtures) */
+	const char *proc_dir; /* "/proc" (tests point it at fixtures) */
 	uint64_t interval_ms;
-	uint64_t tcp_every_ms;     /* recount TCP connections this often */
+	uint64_t tcp_every_ms; /* recount TCP connections this often */
 	struct albm_overload_cfg ov;
-	uint64_t oom_hold_ms;      /* --oom-hold; ov.oom_hold is it in samples */
-	unsigned report_version;   /* --report-version: 2, or 1 for distributors that
-				    * predate the optional fields */
-	bool json;                 /* print measurements as JSON lines */
+	uint64_t oom_hold_ms;    /* --oom-hold; ov.oom_hold is it in samples */
+	unsigned report_version; /* --report-version: 2, or 1 for distributors that
+				  * predate the optional fields */
+	bool json;               /* print measurements as JSON lines */
 	/* --decode-from (test decoder) */
 	const char *decode_from;
 	uint64_t max_age_ms;
-	uint64_t count;            /* exit after this many accepted reports; 0 = never */
+	uint64_t count; /* exit after this many accepted reports; 0 = never */
 };
 
 /* The daemon: sample every interval, decide, report, answer HAProxy. Exit code. */

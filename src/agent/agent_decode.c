@@ -55,8 +55,8 @@ static bool decode_one(const uint8_t *buf, size_t len, const struct albm_addr *f
 	j = rc ? json_object() : albm_report_json(&r);
 	if (rc) {
 		json_object_set_new(j, "error", json_string(err));
-		json_object_set_new(j, "errno", json_string(strerrorname_np(-rc) ?
-								     strerrorname_np(-rc) : "?"));
+		json_object_set_new(j, "errno",
+				    json_string(strerrorname_np(-rc) ? strerrorname_np(-rc) : "?"));
 	}
 	json_object_set_new(j, "from", json_string(albm_addr_format(from, text, sizeof(text))));
 	json_object_set_new(j, "recv_wall_ms", json_integer((json_int_t)now));

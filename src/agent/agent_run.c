@@ -85,11 +85,11 @@ static json_t *agent_json(const struct agent *a)
 	if (a->ov.why != ALBM_OVL_NONE)
 		json_object_set_new(j, "overload_reason",
 				    json_string(albm_overload_why_name(a->ov.why)));
-	json_object_set_new(j, "weight_pct", json_integer(albm_overload_weight(&a->ov.cfg,
-									       &a->m)));
-	json_object_set_new(j, "scope", json_string(!a->opts->cgroup ? "host" :
-						    a->cg.version == ALBM_CG_V1 ? "cgroup-v1" :
-										 "cgroup-v2"));
+	json_object_set_new(j, "weight_pct", json_integer(albm_overload_weight(&a->ov.cfg, &a->m)));
+	json_object_set_new(j, "scope",
+			    json_string(!a->opts->cgroup              ? "host"
+					: a->cg.version == ALBM_CG_V1 ? "cgroup-v1"
+								      : "cgroup-v2"));
 	if (a->opts->cgroup)
 		json_object_set_new(j, "cgroup", json_string(a->cg.path));
 	json_object_set_new(j, "timestamp_ms", json_integer((json_int_t)albm_wall_ms()));
@@ -126,10 +126,10 @@ int albm_agent_once(const struct albm_agent_opts *o)
 		return 0;
 	}
 	printf("%s: %s, memory %.1f%% available (%llu of %llu bytes), cpu %.1f%%, load1 %.2f, "
-	       "run queue %u, tcp established %u\n", a.m.name, albm_agent_state_name(a.m.state),
-	       albm_mem_available_pct(&a.m), (unsigned long long)a.m.mem_available_bytes,
-	       (unsigned long long)a.m.mem_total_bytes, 100.0 * a.m.cpu_util, a.m.load1,
-	       a.m.run_queue, a.m.tcp_established);
+	       "run queue %u, tcp established %u\n",
+	       a.m.name, albm_agent_state_name(a.m.state), albm_mem_available_pct(&a.m),
+	       (unsigned long long)a.m.mem_available_bytes, (unsigned long long)a.m.mem_total_bytes,
+	       100.0 * a.m.cpu_util, a.m.load1, a.m.run_queue, a.m.tcp_established);
 	return 0;
 }
 
@@ -139,7 +139,8 @@ static void agent_warn_key_mode(const char *path)
 
 	if (!stat(path, &st) && (st.st_mode & 077))
 		LOG_WARN("key file %s is accessible by group or others (mode %03o); 0600 is "
-			 "expected", path, st.st_mode & 0777);
+			 "expected",
+			 path, st.st_mode & 0777);
 }
 
 /* Sender, HAProxy listener, timer and signals; 0 or 1 with the error logged. */
@@ -191,17 +192,19 @@ fail:
 static void agent_log_change(enum albm_agent_state before, const struct albm_overload *ov,
 			     const struct albm_metrics *m)
 {
-	const struct albm_psi *psi = (m->present & ALBM_MET_CG_PSI(ALBM_PSI_MEMORY)) ?
-				     &m->cg_psi[ALBM_PSI_MEMORY] : &m->host_psi[ALBM_PSI_MEMORY];
-	bool have_psi = m->present & (ALBM_MET_CG_PSI(ALBM_PSI_MEMORY) |
-				      ALBM_MET_HOST_PSI(ALBM_PSI_MEMORY));
+	const struct albm_psi *psi = (m->present & ALBM_MET_CG_PSI(ALBM_PSI_MEMORY))
+					     ? &m->cg_psi[ALBM_PSI_MEMORY]
+					     : &m->host_psi[ALBM_PSI_MEMORY];
+	bool have_psi = m->present &
+			(ALBM_MET_CG_PSI(ALBM_PSI_MEMORY) | ALBM_MET_HOST_PSI(ALBM_PSI_MEMORY));
 
-	LOG_INFO("state %s -> %s%s%s%s: memory %.1f%% available, cpu %.1f%%, memory stall %s%.1f%%, "
-		 "major faults %.0f/s, OOM kills %llu", albm_agent_state_name(before),
-		 albm_agent_state_name(ov->state), ov->why ? " (" : "",
-		 albm_overload_why_name(ov->why), ov->why ? ")" : "", albm_mem_available_pct(m),
-		 100.0 * m->cpu_util, have_psi ? "" : "n/a ", have_psi ? psi->full_pct : 0.0,
-		 m->majfault_rate, (unsigned long long)m->oom_kills);
+	LOG_INFO(
+		"state %s -> %s%s%s%s: memory %.1f%% available, cpu %.1f%%, memory stall %s%.1f%%, "
+		"major faults %.0f/s, OOM kills %llu",
+		albm_agent_state_name(before), albm_agent_state_name(ov->state),
+		ov->why ? " (" : "", albm_overload_why_name(ov->why), ov->why ? ")" : "",
+		albm_mem_available_pct(m), 100.0 * m->cpu_util, have_psi ? "" : "n/a ",
+		have_psi ? psi->full_pct : 0.0, m->majfault_rate, (unsigned long long)m->oom_kills);
 }
 
 /* One interval: measure, decide, report (so a state change leaves at once). */

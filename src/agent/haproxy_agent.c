@@ -12,8 +12,8 @@
 #include "common/log.h"
 #include "common/util.h"
 
-void albm_haproxy_format(const struct albm_overload *o, const struct albm_metrics *m,
-			 char *buf, size_t len)
+void albm_haproxy_format(const struct albm_overload *o, const struct albm_metrics *m, char *buf,
+			 size_t len)
 {
 	if (o->hard)
 		snprintf(buf, len, "drain down #memory below hard limit\n");

@@ -17,8 +17,8 @@
  *   overloaded           "drain up\n"
  *   below --mem-hard     "drain down #memory below hard limit\n"
  */
-void albm_haproxy_format(const struct albm_overload *o, const struct albm_metrics *m,
-			 char *buf, size_t len);
+void albm_haproxy_format(const struct albm_overload *o, const struct albm_metrics *m, char *buf,
+			 size_t len);
 /* The reply while the agent cannot measure: "drain down #no measurement\n". */
 void albm_haproxy_format_blind(char *buf, size_t len);
 

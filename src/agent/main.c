@@ -17,10 +17,34 @@
 #include "proto/report.h"
 
 enum {
-	OPT_NAME = 256, OPT_DIST, OPT_KEY, OPT_INTERVAL, OPT_CGROUP, OPT_HAPROXY, OPT_ONCE,
-	OPT_JSON, OPT_GENKEY, OPT_DECODE, OPT_MAXAGE, OPT_COUNT, OPT_MEMLOW, OPT_MEMHIGH,
-	OPT_CPUHIGH, OPT_CPULOW, OPT_MEMHARD, OPT_SAMPLES, OPT_LOGLEVEL, OPT_PROCDIR, OPT_TCPEVERY,
-	OPT_PSIHIGH, OPT_PSILOW, OPT_MAJHIGH, OPT_MAJLOW, OPT_OOMHOLD, OPT_REPORTVER, OPT_HELP,
+	OPT_NAME = 256,
+	OPT_DIST,
+	OPT_KEY,
+	OPT_INTERVAL,
+	OPT_CGROUP,
+	OPT_HAPROXY,
+	OPT_ONCE,
+	OPT_JSON,
+	OPT_GENKEY,
+	OPT_DECODE,
+	OPT_MAXAGE,
+	OPT_COUNT,
+	OPT_MEMLOW,
+	OPT_MEMHIGH,
+	OPT_CPUHIGH,
+	OPT_CPULOW,
+	OPT_MEMHARD,
+	OPT_SAMPLES,
+	OPT_LOGLEVEL,
+	OPT_PROCDIR,
+	OPT_TCPEVERY,
+	OPT_PSIHIGH,
+	OPT_PSILOW,
+	OPT_MAJHIGH,
+	OPT_MAJLOW,
+	OPT_OOMHOLD,
+	OPT_REPORTVER,
+	OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -105,7 +129,8 @@ static int parse_rate(const char *opt, const char *s, double *out)
 	errno = 0;
 	v = strtod(s, &e);
 	if (e == s || *e || errno || !isfinite(v) || v < 0 || v > 1e9) {
-		fprintf(stderr, "albm-agent: --%s '%s': expected a rate per second, 0-1e9\n", opt, s);
+		fprintf(stderr, "albm-agent: --%s '%s': expected a rate per second, 0-1e9\n", opt,
+			s);
 		return -EINVAL;
 	}
 	*out = v;
@@ -168,34 +193,67 @@ static int parse_opt(struct cli *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_NAME:
 		if (!albm_report_name_valid(arg)) {
-			fprintf(stderr, "albm-agent: --name '%s': 1-%d printable characters, no "
-				"spaces\n", arg, ALBM_NAME_MAX - 1);
+			fprintf(stderr,
+				"albm-agent: --name '%s': 1-%d printable characters, no "
+				"spaces\n",
+				arg, ALBM_NAME_MAX - 1);
 			return -EINVAL;
 		}
 		snprintf(o->name, sizeof(o->name), "%s", arg);
 		return 0;
-	case OPT_DIST: o->distributors = arg; return 0;
-	case OPT_KEY: o->key_file = arg; return 0;
-	case OPT_CGROUP: o->cgroup = arg; return 0;
-	case OPT_HAPROXY: o->haproxy_listen = arg; return 0;
-	case OPT_PROCDIR: o->proc_dir = arg; return 0;
-	case OPT_ONCE: c->once = true; return 0;
-	case OPT_JSON: o->json = true; return 0;
-	case OPT_GENKEY: c->gen_key = arg; return 0;
-	case OPT_DECODE: o->decode_from = arg; return 0;
-	case OPT_INTERVAL: return parse_dur(name, arg, 10, &o->interval_ms);
-	case OPT_MAXAGE: return parse_dur(name, arg, 1, &o->max_age_ms);
-	case OPT_TCPEVERY: return parse_dur(name, arg, 10, &o->tcp_every_ms);
-	case OPT_COUNT: return parse_count(name, arg, UINT32_MAX, &o->count);
-	case OPT_MEMLOW: return parse_pct(name, arg, &o->ov.mem_low);
-	case OPT_MEMHIGH: return parse_pct(name, arg, &o->ov.mem_high);
-	case OPT_CPUHIGH: return parse_pct(name, arg, &o->ov.cpu_high);
-	case OPT_CPULOW: return parse_pct(name, arg, &o->ov.cpu_low);
-	case OPT_MEMHARD: return parse_pct(name, arg, &o->ov.mem_hard);
-	case OPT_PSIHIGH: return parse_pct(name, arg, &o->ov.psi_mem_high);
-	case OPT_PSILOW: return parse_pct(name, arg, &o->ov.psi_mem_low);
-	case OPT_MAJHIGH: return parse_rate(name, arg, &o->ov.majfault_high);
-	case OPT_MAJLOW: return parse_rate(name, arg, &o->ov.majfault_low);
+	case OPT_DIST:
+		o->distributors = arg;
+		return 0;
+	case OPT_KEY:
+		o->key_file = arg;
+		return 0;
+	case OPT_CGROUP:
+		o->cgroup = arg;
+		return 0;
+	case OPT_HAPROXY:
+		o->haproxy_listen = arg;
+		return 0;
+	case OPT_PROCDIR:
+		o->proc_dir = arg;
+		return 0;
+	case OPT_ONCE:
+		c->once = true;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_GENKEY:
+		c->gen_key = arg;
+		return 0;
+	case OPT_DECODE:
+		o->decode_from = arg;
+		return 0;
+	case OPT_INTERVAL:
+		return parse_dur(name, arg, 10, &o->interval_ms);
+	case OPT_MAXAGE:
+		return parse_dur(name, arg, 1, &o->max_age_ms);
+	case OPT_TCPEVERY:
+		return parse_dur(name, arg, 10, &o->tcp_every_ms);
+	case OPT_COUNT:
+		return parse_count(name, arg, UINT32_MAX, &o->count);
+	case OPT_MEMLOW:
+		return parse_pct(name, arg, &o->ov.mem_low);
+	case OPT_MEMHIGH:
+		return parse_pct(name, arg, &o->ov.mem_high);
+	case OPT_CPUHIGH:
+		return parse_pct(name, arg, &o->ov.cpu_high);
+	case OPT_CPULOW:
+		return parse_pct(name, arg, &o->ov.cpu_low);
+	case OPT_MEMHARD:
+		return parse_pct(name, arg, &o->ov.mem_hard);
+	case OPT_PSIHIGH:
+		return parse_pct(name, arg, &o->ov.psi_mem_high);
+	case OPT_PSILOW:
+		return parse_pct(name, arg, &o->ov.psi_mem_low);
+	case OPT_MAJHIGH:
+		return parse_rate(name, arg, &o->ov.majfault_high);
+	case OPT_MAJLOW:
+		return parse_rate(name, arg, &o->ov.majfault_low);
 	case OPT_OOMHOLD:
 		if (!strcmp(arg, "0") || !strcmp(arg, "off")) {
 			o->oom_hold_ms = 0;
@@ -253,7 +311,7 @@ static int check_cli(const struct cli *c)
 	}
 	if (!modes && !o->distributors && !o->haproxy_listen) {
 		fprintf(stderr, "albm-agent: nothing to do: give --distributor and/or "
-			"--haproxy-listen (or --once, --gen-key, --decode-from)\n");
+				"--haproxy-listen (or --once, --gen-key, --decode-from)\n");
 		return -EINVAL;
 	}
 	if (o->distributors && albm_sender_parse_list(o->distributors, addrs, ALBM_SENDER_MAX_DEST,
@@ -271,8 +329,11 @@ static int check_cli(const struct cli *c)
 int main(int argc, char **argv)
 {
 	struct cli c = {
-		.o = { .proc_dir = "/proc", .interval_ms = 200, .max_age_ms = 5000,
-		       .tcp_every_ms = ALBM_TCP_EVERY_MS, .oom_hold_ms = 5000,
+		.o = { .proc_dir = "/proc",
+		       .interval_ms = 200,
+		       .max_age_ms = 5000,
+		       .tcp_every_ms = ALBM_TCP_EVERY_MS,
+		       .oom_hold_ms = 5000,
 		       .report_version = ALBM_REPORT_VERSION,
 		       .ov = ALBM_OVERLOAD_CFG_DEFAULT },
 		.level = ALBM_LOG_INFO,

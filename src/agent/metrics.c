@@ -34,8 +34,8 @@ void albm_sampler_free(struct albm_sampler *s)
 }
 
 /* Read proc_dir/name into the sampler's buffer; path receives the file's name. */
-static int proc_file(struct albm_sampler *s, const char *name, char *path, size_t plen,
-		     char *err, size_t errlen)
+static int proc_file(struct albm_sampler *s, const char *name, char *path, size_t plen, char *err,
+		     size_t errlen)
 {
 	long n;
 
@@ -73,8 +73,8 @@ static int sample_tcp(struct albm_sampler *s, uint32_t *count, char *err, size_t
 }
 
 /* The TCP count, recounted when it is older than tcp_every_ns. */
-static int sample_tcp_cached(struct albm_sampler *s, uint64_t now_ns, uint32_t *count,
-			     char *err, size_t errlen)
+static int sample_tcp_cached(struct albm_sampler *s, uint64_t now_ns, uint32_t *count, char *err,
+			     size_t errlen)
 {
 	int rc;
 
@@ -93,8 +93,7 @@ static int sample_tcp_cached(struct albm_sampler *s, uint64_t now_ns, uint32_t *
 /* Host-wide readings: memory, run queue, load, TCP, and the CPU counters when
  * need_cpu (a cgroup with CPU accounting does without /proc/stat, the costlier file). */
 static int sample_host(struct albm_sampler *s, uint64_t now_ns, bool need_cpu,
-		       struct albm_metrics *m, struct albm_proc_cpu *cpu, char *err,
-		       size_t errlen)
+		       struct albm_metrics *m, struct albm_proc_cpu *cpu, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16];
 	int rc;
@@ -110,15 +109,14 @@ static int sample_host(struct albm_sampler *s, uint64_t now_ns, bool need_cpu,
 	if (!rc)
 		rc = proc_file(s, "loadavg", path, sizeof(path), err, errlen);
 	if (!rc)
-		rc = albm_proc_parse_loadavg(path, s->fb.p, &m->load1, &m->run_queue, err,
-					     errlen);
+		rc = albm_proc_parse_loadavg(path, s->fb.p, &m->load1, &m->run_queue, err, errlen);
 	if (!rc)
 		rc = sample_tcp_cached(s, now_ns, &m->tcp_established, err, errlen);
 	return rc;
 }
 
-int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metrics *m,
-		      char *err, size_t errlen)
+int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metrics *m, char *err,
+		      size_t errlen)
 {
 	struct albm_metrics out = { .state = m->state };
 	struct albm_proc_cpu cpu = { 0 };

@@ -19,16 +19,16 @@
  * counts are instantaneous.
  */
 struct albm_sampler {
-	char proc_dir[PATH_MAX];   /* "/proc", or a directory of fixture copies */
-	char name[ALBM_NAME_MAX];  /* copied into every measurement */
-	const struct albm_cg *cg;  /* NULL: host-wide */
-	bool tcp_netlink;          /* count via sock_diag; else proc_dir/net/tcp{,6} */
-	uint64_t tcp_every_ns;     /* recount TCP connections at most this often (0: always) */
-	uint64_t tcp_next_ns;      /* monotonic time of the next recount */
-	uint32_t tcp_count;        /* the last count */
-	long ncpu;                 /* online CPUs: capacity of a cgroup without quota */
+	char proc_dir[PATH_MAX];  /* "/proc", or a directory of fixture copies */
+	char name[ALBM_NAME_MAX]; /* copied into every measurement */
+	const struct albm_cg *cg; /* NULL: host-wide */
+	bool tcp_netlink;         /* count via sock_diag; else proc_dir/net/tcp{,6} */
+	uint64_t tcp_every_ns;    /* recount TCP connections at most this often (0: always) */
+	uint64_t tcp_next_ns;     /* monotonic time of the next recount */
+	uint32_t tcp_count;       /* the last count */
+	long ncpu;                /* online CPUs: capacity of a cgroup without quota */
 	int nlfd;
-	bool have_prev;            /* false until the first sample */
+	bool have_prev; /* false until the first sample */
 	uint64_t prev_ns;
 	struct albm_proc_cpu prev_host;
 	struct albm_cg_sample prev_cg;
@@ -55,7 +55,7 @@ void albm_sampler_free(struct albm_sampler *s);
  * faults, OOM kills) are optional: whatever of them exists is in m->present.
  * 0, or -errno with err naming the file or call that failed; s is unchanged then.
  */
-int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metrics *m,
-		      char *err, size_t errlen);
+int albm_sampler_take(struct albm_sampler *s, uint64_t now_ns, struct albm_metrics *m, char *err,
+		      size_t errlen);
 
 #endif

@@ -94,8 +94,7 @@ static void mountinfo_line(const char *p, size_t n, struct albm_cg_mounts *mnt)
 	}
 }
 
-int albm_cg_parse_mountinfo(const char *text, struct albm_cg_mounts *mnt, char *err,
-			    size_t errlen)
+int albm_cg_parse_mountinfo(const char *text, struct albm_cg_mounts *mnt, char *err, size_t errlen)
 {
 	memset(mnt, 0, sizeof(*mnt));
 	for (const char *p = text; *p;) {
@@ -148,8 +147,10 @@ static int cg_fill_v1(const struct albm_cg_mounts *mnt, const char *spec, const 
 	if (cg->psi_dir[0] && !is_file(cg->psi_dir, "memory.pressure"))
 		cg->psi_dir[0] = '\0';
 	if (!cg->mem_dir[0] && !cg->acct_dir[0]) {
-		albm_seterr(err, errlen, "cgroup %s: no memory nor cpuacct cgroup '%s' (v1 mounts: "
-			    "memory '%s', cpuacct '%s')", spec, rel, mnt->memory, mnt->cpuacct);
+		albm_seterr(err, errlen,
+			    "cgroup %s: no memory nor cpuacct cgroup '%s' (v1 mounts: "
+			    "memory '%s', cpuacct '%s')",
+			    spec, rel, mnt->memory, mnt->cpuacct);
 		return -ENOENT;
 	}
 	snprintf(cg->path, sizeof(cg->path), "%s", cg->mem_dir[0] ? cg->mem_dir : cg->acct_dir);
@@ -164,7 +165,8 @@ static int cg_fill_v2(const char *dir, struct albm_cg *cg)
 	snprintf(cg->mem_dir, sizeof(cg->mem_dir), "%s", is_file(dir, "memory.current") ? dir : "");
 	snprintf(cg->cpu_dir, sizeof(cg->cpu_dir), "%s", is_file(dir, "cpu.max") ? dir : "");
 	snprintf(cg->acct_dir, sizeof(cg->acct_dir), "%s", dir);
-	snprintf(cg->psi_dir, sizeof(cg->psi_dir), "%s", is_file(dir, "memory.pressure") ? dir : "");
+	snprintf(cg->psi_dir, sizeof(cg->psi_dir), "%s",
+		 is_file(dir, "memory.pressure") ? dir : "");
 	return 0;
 }
 
@@ -182,8 +184,8 @@ static const char *under(const char *path, const char *mount)
 	return NULL;
 }
 
-static int cg_resolve_abs(const struct albm_cg_mounts *mnt, const char *spec,
-			  struct albm_cg *cg, char *err, size_t errlen)
+static int cg_resolve_abs(const struct albm_cg_mounts *mnt, const char *spec, struct albm_cg *cg,
+			  char *err, size_t errlen)
 {
 	const char *const mounts[] = { mnt->unified, mnt->memory, mnt->cpu, mnt->cpuacct };
 	char real[PATH_MAX];
@@ -205,8 +207,10 @@ static int cg_resolve_abs(const struct albm_cg_mounts *mnt, const char *spec,
 		}
 	}
 	if (!rel) {
-		albm_seterr(err, errlen, "cgroup %s: not inside a cgroup mount (v1 memory '%s', "
-			    "cgroup2 '%s')", spec, mnt->memory, mnt->unified);
+		albm_seterr(err, errlen,
+			    "cgroup %s: not inside a cgroup mount (v1 memory '%s', "
+			    "cgroup2 '%s')",
+			    spec, mnt->memory, mnt->unified);
 		return -EINVAL;
 	}
 	if (best == 0)
@@ -225,18 +229,24 @@ int albm_cg_resolve(const struct albm_cg_mounts *mnt, const char *spec, struct a
 		return cg_resolve_abs(mnt, spec, cg, err, errlen);
 	if (!spec[0] || strstr(spec, "..") ||
 	    (size_t)snprintf(rel, sizeof(rel), "/%s", spec) >= sizeof(rel)) {
-		albm_seterr(err, errlen, "cgroup '%s': a relative name must be non-empty, without "
-			    "'..'", spec);
+		albm_seterr(err, errlen,
+			    "cgroup '%s': a relative name must be non-empty, without "
+			    "'..'",
+			    spec);
 		return -EINVAL;
 	}
-	if (mnt->memory[0] && (size_t)snprintf(dir, sizeof(dir), "%s%s", mnt->memory, rel) <
-	    sizeof(dir) && is_dir(dir))
+	if (mnt->memory[0] &&
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", mnt->memory, rel) < sizeof(dir) &&
+	    is_dir(dir))
 		return cg_fill_v1(mnt, spec, rel, cg, err, errlen);
-	if (mnt->unified[0] && (size_t)snprintf(dir, sizeof(dir), "%s%s", mnt->unified, rel) <
-	    sizeof(dir) && is_dir(dir))
+	if (mnt->unified[0] &&
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", mnt->unified, rel) < sizeof(dir) &&
+	    is_dir(dir))
 		return cg_fill_v2(dir, cg);
-	albm_seterr(err, errlen, "cgroup %s: not found in the v1 memory hierarchy ('%s') nor in "
-		    "cgroup2 ('%s')", spec, mnt->memory[0] ? mnt->memory : "not mounted",
+	albm_seterr(err, errlen,
+		    "cgroup %s: not found in the v1 memory hierarchy ('%s') nor in "
+		    "cgroup2 ('%s')",
+		    spec, mnt->memory[0] ? mnt->memory : "not mounted",
 		    mnt->unified[0] ? mnt->unified : "not mounted");
 	return -ENOENT;
 }
@@ -400,8 +410,8 @@ int albm_cg_read(const struct albm_cg *cg, struct albm_filebuf *fb, struct albm_
 
 	memset(s, 0, sizeof(*s));
 	if (cg->mem_dir[0]) {
-		rc = v1 ? cg_read_mem_v1(cg->mem_dir, fb, s, err, errlen) :
-			  cg_read_mem_v2(cg->mem_dir, fb, s, err, errlen);
+		rc = v1 ? cg_read_mem_v1(cg->mem_dir, fb, s, err, errlen)
+			: cg_read_mem_v2(cg->mem_dir, fb, s, err, errlen);
 		if (rc)
 			return rc;
 		s->has_mem = 1;
@@ -420,13 +430,13 @@ int albm_cg_read(const struct albm_cg *cg, struct albm_filebuf *fb, struct albm_
 		s->has_cpu = 1;
 	}
 	if (cg->cpu_dir[0])
-		rc = v1 ? cg_read_quota_v1(cg->cpu_dir, fb, s, err, errlen) :
-			  cg_read_quota_v2(cg->cpu_dir, fb, s, err, errlen);
+		rc = v1 ? cg_read_quota_v1(cg->cpu_dir, fb, s, err, errlen)
+			: cg_read_quota_v2(cg->cpu_dir, fb, s, err, errlen);
 	return rc;
 }
 
-void albm_cg_mem_available(const struct albm_cg_sample *s, uint64_t host_total,
-			   uint64_t host_avail, uint64_t *total, uint64_t *avail)
+void albm_cg_mem_available(const struct albm_cg_sample *s, uint64_t host_total, uint64_t host_avail,
+			   uint64_t *total, uint64_t *avail)
 {
 	uint64_t used;
 

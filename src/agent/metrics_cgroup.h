@@ -16,14 +16,17 @@ struct albm_cg_mounts {
 	char unified[PATH_MAX]; /* cgroup2 */
 };
 
-enum albm_cg_version { ALBM_CG_V1 = 1, ALBM_CG_V2 = 2 };
+enum albm_cg_version {
+	ALBM_CG_V1 = 1,
+	ALBM_CG_V2 = 2
+};
 
 /* One cgroup, resolved to the directories its files live in ("" = not available). */
 struct albm_cg {
 	enum albm_cg_version version;
-	char path[PATH_MAX];    /* as resolved, for messages and JSON */
-	char mem_dir[PATH_MAX]; /* v1: memory.usage_in_bytes...; v2: memory.current... */
-	char cpu_dir[PATH_MAX]; /* v1: cpu.cfs_quota_us;         v2: cpu.max */
+	char path[PATH_MAX];     /* as resolved, for messages and JSON */
+	char mem_dir[PATH_MAX];  /* v1: memory.usage_in_bytes...; v2: memory.current... */
+	char cpu_dir[PATH_MAX];  /* v1: cpu.cfs_quota_us;         v2: cpu.max */
 	char acct_dir[PATH_MAX]; /* v1: cpuacct.usage;           v2: cpu.stat */
 	char psi_dir[PATH_MAX];  /* {memory,cpu,io}.pressure: the v2 group itself, or for a
 				  * v1 group the cgroup2 group of the same name (hybrid) */
@@ -36,18 +39,17 @@ struct albm_cg_sample {
 	uint64_t mem_limit;       /* bytes; 0 = no limit */
 	uint64_t mem_reclaimable; /* inactive file pages, reclaimable before OOM */
 	int has_cpu;
-	uint64_t cpu_usage_ns;    /* cumulative CPU time of the cgroup */
-	double cpu_quota;         /* CPUs the quota allows; 0 = no quota */
+	uint64_t cpu_usage_ns; /* cumulative CPU time of the cgroup */
+	double cpu_quota;      /* CPUs the quota allows; 0 = no quota */
 	/* Optional (0 when the kernel does not have them): */
 	int has_majfault;
-	uint64_t majfaults;       /* major page faults, cumulative (memory.stat) */
+	uint64_t majfaults; /* major page faults, cumulative (memory.stat) */
 	int has_oom;
-	uint64_t oom_kills;       /* OOM kills (v1 memory.oom_control, v2 memory.events) */
+	uint64_t oom_kills; /* OOM kills (v1 memory.oom_control, v2 memory.events) */
 };
 
 /* Parse /proc/self/mountinfo text; 0 or -ENOENT when no cgroup mount is found. */
-int albm_cg_parse_mountinfo(const char *text, struct albm_cg_mounts *mnt, char *err,
-			    size_t errlen);
+int albm_cg_parse_mountinfo(const char *text, struct albm_cg_mounts *mnt, char *err, size_t errlen);
 
 /*
  * Resolve spec to a cgroup:
@@ -70,8 +72,8 @@ int albm_cg_read(const struct albm_cg *cg, struct albm_filebuf *fb, struct albm_
  * the host has available.  A cgroup without a limit (or with one above the host's
  * memory) is measured as the host: *total = host_total, *avail = host_avail.
  */
-void albm_cg_mem_available(const struct albm_cg_sample *s, uint64_t host_total,
-			   uint64_t host_avail, uint64_t *total, uint64_t *avail);
+void albm_cg_mem_available(const struct albm_cg_sample *s, uint64_t host_total, uint64_t host_avail,
+			   uint64_t *total, uint64_t *avail);
 
 /* CPU utilisation between two readings dt_ns apart, relative to the quota if any,
  * else to ncpu CPUs; 0.0-1.0. */

@@ -139,8 +139,8 @@ static int parse_u64_word(const char *p, const char **end, uint64_t *out)
 	return 0;
 }
 
-int albm_parse_u64_text(const char *what, const char *text, int max_ok, uint64_t *out,
-			char *err, size_t errlen)
+int albm_parse_u64_text(const char *what, const char *text, int max_ok, uint64_t *out, char *err,
+			size_t errlen)
 {
 	char line[64];
 	const char *e;

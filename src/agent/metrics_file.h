@@ -39,8 +39,8 @@ void albm_filebuf_free(struct albm_filebuf *fb);
  * word "max" parses as UINT64_MAX (cgroup v2 "no limit").  what names the file in
  * messages.  0 or -EINVAL.
  */
-int albm_parse_u64_text(const char *what, const char *text, int max_ok, uint64_t *out,
-			char *err, size_t errlen);
+int albm_parse_u64_text(const char *what, const char *text, int max_ok, uint64_t *out, char *err,
+			size_t errlen);
 
 /*
  * Find "key value" in a flat-keyed file (memory.stat, cpu.stat): 0, -ENOENT when

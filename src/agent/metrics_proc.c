@@ -60,8 +60,8 @@ static int meminfo_value(const char *p, size_t klen, uint64_t *bytes)
 	return 0;
 }
 
-int albm_proc_parse_meminfo(const char *what, const char *text, uint64_t *total,
-			    uint64_t *avail, char *err, size_t errlen)
+int albm_proc_parse_meminfo(const char *what, const char *text, uint64_t *total, uint64_t *avail,
+			    char *err, size_t errlen)
 {
 	static const char *const keys[] = { "MemTotal", "MemAvailable", "MemFree", "Buffers",
 					    "Cached" };
@@ -120,8 +120,8 @@ static int stat_cpu_line(const char *p, struct albm_proc_cpu *cpu)
 	return 0;
 }
 
-int albm_proc_parse_stat(const char *what, const char *text, struct albm_proc_cpu *cpu,
-			 char *err, size_t errlen)
+int albm_proc_parse_stat(const char *what, const char *text, struct albm_proc_cpu *cpu, char *err,
+			 size_t errlen)
 {
 	for (const char *p = text; *p; p = next_line(p)) {
 		if (strncmp(p, "cpu ", 4))
@@ -135,8 +135,8 @@ int albm_proc_parse_stat(const char *what, const char *text, struct albm_proc_cp
 }
 
 /* "0.52 0.23 0.12 1/87 5925" */
-int albm_proc_parse_loadavg(const char *what, const char *text, double *load1,
-			    uint32_t *runnable, char *err, size_t errlen)
+int albm_proc_parse_loadavg(const char *what, const char *text, double *load1, uint32_t *runnable,
+			    char *err, size_t errlen)
 {
 	double l1, l5, l15;
 	unsigned run, total;
@@ -191,9 +191,11 @@ static int diag_request(int fd, int family)
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
 	} msg = {
-		.nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nlh = { .nlmsg_len = sizeof(msg),
+			 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
+		.req = { .sdiag_family = (uint8_t)family,
+			 .sdiag_protocol = IPPROTO_TCP,
 			 .idiag_states = 1u << TCP_ESTABLISHED },
 	};
 
@@ -211,7 +213,8 @@ static int diag_request_both(int fd)
 		struct nlmsghdr nlh;
 		struct inet_diag_req req;
 	} msg = {
-		.nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = TCPDIAG_GETSOCK,
+		.nlh = { .nlmsg_len = sizeof(msg),
+			 .nlmsg_type = TCPDIAG_GETSOCK,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.req = { .idiag_states = 1u << TCP_ESTABLISHED },
 	};

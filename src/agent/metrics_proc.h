@@ -17,15 +17,15 @@ struct albm_proc_cpu {
  */
 /* MemTotal and MemAvailable, in bytes (MemFree+Buffers+Cached when the kernel
  * predates MemAvailable). */
-int albm_proc_parse_meminfo(const char *what, const char *text, uint64_t *total,
-			    uint64_t *avail, char *err, size_t errlen);
+int albm_proc_parse_meminfo(const char *what, const char *text, uint64_t *total, uint64_t *avail,
+			    char *err, size_t errlen);
 /* The aggregate "cpu" line of /proc/stat. */
-int albm_proc_parse_stat(const char *what, const char *text, struct albm_proc_cpu *cpu,
-			 char *err, size_t errlen);
+int albm_proc_parse_stat(const char *what, const char *text, struct albm_proc_cpu *cpu, char *err,
+			 size_t errlen);
 /* /proc/loadavg: the 1-minute load average and the run queue (runnable tasks, the
  * "R" of its "R/T" field, as procs_running in /proc/stat). */
-int albm_proc_parse_loadavg(const char *what, const char *text, double *load1,
-			    uint32_t *runnable, char *err, size_t errlen);
+int albm_proc_parse_loadavg(const char *what, const char *text, double *load1, uint32_t *runnable,
+			    char *err, size_t errlen);
 /* Count sockets in state ESTABLISHED in the text of /proc/net/tcp or tcp6;
  * adds to *count. */
 int albm_proc_count_tcp(const char *what, const char *text, uint32_t *count, char *err,

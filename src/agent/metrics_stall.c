@@ -19,8 +19,9 @@ static int psi_line(const char *p, const char *kind, double *avg10, uint64_t *to
 	char k[8];
 	int n = 0;
 
-	if (sscanf(p, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu%n", k, &a10, &a60, &a300,
-		   &t, &n) != 5 || strcmp(k, kind) || (p[n] && p[n] != '\n'))
+	if (sscanf(p, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu%n", k, &a10, &a60, &a300, &t,
+		   &n) != 5 ||
+	    strcmp(k, kind) || (p[n] && p[n] != '\n'))
 		return -EINVAL;
 	if (!(a10 >= 0 && a10 <= 100) || !(a60 >= 0 && a60 <= 100) || !(a300 >= 0 && a300 <= 100))
 		return -EINVAL;
@@ -68,9 +69,8 @@ static int stall_psi(const char *dir, const char *suffix, int res, struct albm_f
 
 /* Host PSI and, for a cgroup with PSI files, the cgroup's.  Returns the number of
  * files present but unparsable. */
-static int stall_read_psi(const char *proc_dir, const struct albm_cg *cg,
-			  struct albm_filebuf *fb, struct albm_stall_sample *s, char *err,
-			  size_t errlen)
+static int stall_read_psi(const char *proc_dir, const struct albm_cg *cg, struct albm_filebuf *fb,
+			  struct albm_stall_sample *s, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 	int bad = 0, rc;
@@ -160,8 +160,8 @@ void albm_stall_fill(const struct albm_stall_sample *prev, const struct albm_sta
 			stall_psi_fill(both & ALBM_MET_HOST_PSI(r) ? &prev->host[r] : NULL,
 				       &cur->host[r], dt_us, &m->host_psi[r]);
 		if (cur->have & ALBM_MET_CG_PSI(r))
-			stall_psi_fill(both & ALBM_MET_CG_PSI(r) ? &prev->cg[r] : NULL,
-				       &cur->cg[r], dt_us, &m->cg_psi[r]);
+			stall_psi_fill(both & ALBM_MET_CG_PSI(r) ? &prev->cg[r] : NULL, &cur->cg[r],
+				       dt_us, &m->cg_psi[r]);
 	}
 	m->majfault_rate = 0;
 	if ((both & ALBM_MET_MAJFAULT) && dt_ns && cur->majfaults >= prev->majfaults)

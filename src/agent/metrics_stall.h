@@ -18,11 +18,11 @@ struct albm_psi_raw {
 
 /* The counters of one sample; rates come from two of them. */
 struct albm_stall_sample {
-	uint32_t have;                          /* ALBM_MET_* bits that were read */
+	uint32_t have; /* ALBM_MET_* bits that were read */
 	struct albm_psi_raw host[ALBM_PSI_NRES];
 	struct albm_psi_raw cg[ALBM_PSI_NRES];
-	uint64_t majfaults;                     /* cumulative, in the agent's scope */
-	uint64_t oom_kills;                     /* cumulative, in the agent's scope */
+	uint64_t majfaults; /* cumulative, in the agent's scope */
+	uint64_t oom_kills; /* cumulative, in the agent's scope */
 };
 
 /*

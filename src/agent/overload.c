@@ -17,25 +17,29 @@ int albm_overload_cfg_check(const struct albm_overload_cfg *c, char *err, size_t
 {
 	if (!(c->mem_hard >= 0 && c->mem_hard <= c->mem_low && c->mem_low < c->mem_high &&
 	      c->mem_high <= 100)) {
-		albm_seterr(err, errlen, "memory thresholds must satisfy 0 <= --mem-hard (%g) <= "
-			    "--mem-low (%g) < --mem-high (%g) <= 100", c->mem_hard, c->mem_low,
-			    c->mem_high);
+		albm_seterr(err, errlen,
+			    "memory thresholds must satisfy 0 <= --mem-hard (%g) <= "
+			    "--mem-low (%g) < --mem-high (%g) <= 100",
+			    c->mem_hard, c->mem_low, c->mem_high);
 		return -EINVAL;
 	}
 	if (!band_ok(c->cpu_high, c->cpu_low, 100)) {
-		albm_seterr(err, errlen, "CPU thresholds must satisfy 0 <= --cpu-low (%g) < "
-			    "--cpu-high (%g) <= 100 (or --cpu-high 0: CPU not used)", c->cpu_low,
-			    c->cpu_high);
+		albm_seterr(err, errlen,
+			    "CPU thresholds must satisfy 0 <= --cpu-low (%g) < "
+			    "--cpu-high (%g) <= 100 (or --cpu-high 0: CPU not used)",
+			    c->cpu_low, c->cpu_high);
 		return -EINVAL;
 	}
 	if (!band_ok(c->psi_mem_high, c->psi_mem_low, 100)) {
-		albm_seterr(err, errlen, "memory stall thresholds must satisfy 0 <= --psi-mem-low "
+		albm_seterr(err, errlen,
+			    "memory stall thresholds must satisfy 0 <= --psi-mem-low "
 			    "(%g) < --psi-mem-high (%g) <= 100 (or --psi-mem-high 0: off)",
 			    c->psi_mem_low, c->psi_mem_high);
 		return -EINVAL;
 	}
 	if (!band_ok(c->majfault_high, c->majfault_low, 1e12)) {
-		albm_seterr(err, errlen, "major-fault thresholds must satisfy 0 <= --majfault-low "
+		albm_seterr(err, errlen,
+			    "major-fault thresholds must satisfy 0 <= --majfault-low "
 			    "(%g) < --majfault-high (%g) (or --majfault-high 0: off)",
 			    c->majfault_low, c->majfault_high);
 		return -EINVAL;
@@ -57,9 +61,12 @@ void albm_overload_init(struct albm_overload *o, const struct albm_overload_cfg 
 const char *albm_overload_why_name(enum albm_overload_why why)
 {
 	static const char *const names[] = {
-		[ALBM_OVL_NONE] = "", [ALBM_OVL_OOM_KILL] = "oom-kill",
-		[ALBM_OVL_MEM_HARD] = "memory-hard", [ALBM_OVL_MEMORY] = "memory",
-		[ALBM_OVL_MEM_STALL] = "memory-stall", [ALBM_OVL_MAJFAULTS] = "major-faults",
+		[ALBM_OVL_NONE] = "",
+		[ALBM_OVL_OOM_KILL] = "oom-kill",
+		[ALBM_OVL_MEM_HARD] = "memory-hard",
+		[ALBM_OVL_MEMORY] = "memory",
+		[ALBM_OVL_MEM_STALL] = "memory-stall",
+		[ALBM_OVL_MAJFAULTS] = "major-faults",
 		[ALBM_OVL_CPU] = "cpu",
 	};
 

@@ -16,47 +16,49 @@
  * this kernel, no such file for this cgroup) counts as neither bad nor in the way.
  */
 struct albm_overload_cfg {
-	double mem_low;   /* a sample is bad below this much memory available */
-	double mem_high;  /* ... and good (memory-wise) above this */
-	double cpu_high;  /* a sample is bad above this CPU utilisation; 0 = CPU not used */
-	double cpu_low;   /* ... and good (CPU-wise) below this */
-	double mem_hard;  /* below this: overloaded at once, and "down" for HAProxy; 0 = off */
-	double psi_mem_high; /* memory "full" stall over the interval: bad above; 0 = off */
-	double psi_mem_low;  /* ... good below */
+	double mem_low;       /* a sample is bad below this much memory available */
+	double mem_high;      /* ... and good (memory-wise) above this */
+	double cpu_high;      /* a sample is bad above this CPU utilisation; 0 = CPU not used */
+	double cpu_low;       /* ... and good (CPU-wise) below this */
+	double mem_hard;      /* below this: overloaded at once, and "down" for HAProxy; 0 = off */
+	double psi_mem_high;  /* memory "full" stall over the interval: bad above; 0 = off */
+	double psi_mem_low;   /* ... good below */
 	double majfault_high; /* major faults per second: bad above; 0 = off */
 	double majfault_low;  /* ... good below */
-	unsigned oom_hold; /* an OOM kill: overloaded at once, and for at least this many
-			    * samples; 0 = OOM kills not used */
-	unsigned samples;  /* K: consecutive samples needed to change state */
-	bool cgroup_scope; /* set by the agent, not an option: the stall signals of a cgroup-
-			    * scoped agent are its cgroup's (cg_psi), never the host's */
+	unsigned oom_hold;    /* an OOM kill: overloaded at once, and for at least this many
+			       * samples; 0 = OOM kills not used */
+	unsigned samples;     /* K: consecutive samples needed to change state */
+	bool cgroup_scope;    /* set by the agent, not an option: the stall signals of a cgroup-
+			       * scoped agent are its cgroup's (cg_psi), never the host's */
 };
 
 /* The documented defaults (docs/agent.md).  CPU is not an overload signal by default:
  * a server busy at its CPU share is working, not failing (oom_hold: 5 s at 200 ms). */
-#define ALBM_OVERLOAD_CFG_DEFAULT                                                       \
-	{ .mem_low = 10, .mem_high = 20, .cpu_high = 0, .cpu_low = 85, .mem_hard = 3,   \
-	  .psi_mem_high = 10, .psi_mem_low = 2, .majfault_high = 1000,                   \
-	  .majfault_low = 100, .oom_hold = 25, .samples = 3 }
+#define ALBM_OVERLOAD_CFG_DEFAULT                                                                 \
+	{                                                                                         \
+		.mem_low = 10, .mem_high = 20, .cpu_high = 0, .cpu_low = 85, .mem_hard = 3,       \
+		.psi_mem_high = 10, .psi_mem_low = 2, .majfault_high = 1000, .majfault_low = 100, \
+		.oom_hold = 25, .samples = 3                                                      \
+	}
 
 /* Why the last bad sample was bad (the first that applies, in this order). */
 enum albm_overload_why {
 	ALBM_OVL_NONE = 0,
-	ALBM_OVL_OOM_KILL,    /* the OOM killer killed a process in the scope */
-	ALBM_OVL_MEM_HARD,    /* memory below mem_hard */
-	ALBM_OVL_MEMORY,      /* memory below mem_low */
-	ALBM_OVL_MEM_STALL,   /* memory "full" stall above psi_mem_high */
-	ALBM_OVL_MAJFAULTS,   /* major-fault rate above majfault_high */
-	ALBM_OVL_CPU,         /* CPU above cpu_high */
+	ALBM_OVL_OOM_KILL,  /* the OOM killer killed a process in the scope */
+	ALBM_OVL_MEM_HARD,  /* memory below mem_hard */
+	ALBM_OVL_MEMORY,    /* memory below mem_low */
+	ALBM_OVL_MEM_STALL, /* memory "full" stall above psi_mem_high */
+	ALBM_OVL_MAJFAULTS, /* major-fault rate above majfault_high */
+	ALBM_OVL_CPU,       /* CPU above cpu_high */
 };
 
 struct albm_overload {
 	struct albm_overload_cfg cfg;
 	enum albm_agent_state state;
-	bool hard;       /* the last sample was below mem_hard */
-	unsigned run;    /* consecutive samples pointing to the other state */
+	bool hard;                  /* the last sample was below mem_hard */
+	unsigned run;               /* consecutive samples pointing to the other state */
 	enum albm_overload_why why; /* of the last bad sample (NONE after a good one) */
-	bool have_oom;   /* an OOM-kill count has been seen (the baseline) */
+	bool have_oom;              /* an OOM-kill count has been seen (the baseline) */
 	uint64_t oom_kills;
 	unsigned oom_left; /* samples an OOM kill still holds the server overloaded */
 };

@@ -120,8 +120,8 @@ static bool sender_send_one(struct albm_sender_dest *d, const uint8_t *buf, size
 	d->errors++;
 	d->ok_run = 0;
 	if (!d->failing)
-		LOG_WARN("distributor %s unreachable (%s); still reporting every interval",
-			 d->text, n < 0 ? strerror(errno) : "short send");
+		LOG_WARN("distributor %s unreachable (%s); still reporting every interval", d->text,
+			 n < 0 ? strerror(errno) : "short send");
 	d->failing = true;
 	return false;
 }

@@ -28,7 +28,7 @@ struct albm_sender {
 	uint64_t boot_id; /* random per start, so a restart is not a replay */
 	uint64_t seq;     /* of the last report sent */
 	uint32_t interval_ms;
-	uint8_t version;  /* report version sent (ALBM_REPORT_VERSION unless set lower) */
+	uint8_t version; /* report version sent (ALBM_REPORT_VERSION unless set lower) */
 };
 
 /*

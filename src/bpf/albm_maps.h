@@ -23,7 +23,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ALBM_TABLES * ALBM_TABLE_SIZE);
+	__uint(max_entries, ALBM_TABLES *ALBM_TABLE_SIZE);
 	__type(key, __u32);
 	__type(value, __u32);
 } albm_tables SEC(".maps");

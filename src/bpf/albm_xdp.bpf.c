@@ -78,7 +78,7 @@ static __always_inline __u32 hash_flow(const struct albm_flow_key *k)
 
 /* Parse IPv4 + TCP into key; returns 0 or the albm_stat pass reason. */
 static __always_inline __u32 parse_v4(struct hdr_cursor *c, struct albm_flow_key *key,
-				       struct tcphdr **tcpp)
+				      struct tcphdr **tcpp)
 {
 	struct iphdr *iph;
 	struct tcphdr *tcp;
@@ -87,8 +87,7 @@ static __always_inline __u32 parse_v4(struct hdr_cursor *c, struct albm_flow_key
 	iph = parse_iphdr(c, &bad);
 	if (!iph)
 		return bad ? ALBM_STAT_PASS_BAD_IP : ALBM_STAT_PASS_SHORT_IP;
-	if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 + sizeof(*tcp) &&
-	    iph->protocol == IPPROTO_TCP)
+	if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 + sizeof(*tcp) && iph->protocol == IPPROTO_TCP)
 		return ALBM_STAT_PASS_BAD_IP;
 	if (iph->frag_off & bpf_htons(0x3fff)) /* MF or a fragment offset */
 		return ALBM_STAT_PASS_FRAGMENT;
@@ -106,7 +105,7 @@ static __always_inline __u32 parse_v4(struct hdr_cursor *c, struct albm_flow_key
 
 /* Parse IPv6 + TCP (no extension headers) into key; 0 or the pass reason. */
 static __always_inline __u32 parse_v6(struct hdr_cursor *c, struct albm_flow_key *key,
-				       struct tcphdr **tcpp)
+				      struct tcphdr **tcpp)
 {
 	struct ipv6hdr *ip6h;
 	struct tcphdr *tcp;
@@ -117,7 +116,7 @@ static __always_inline __u32 parse_v6(struct hdr_cursor *c, struct albm_flow_key
 		return bad ? ALBM_STAT_PASS_BAD_IP : ALBM_STAT_PASS_SHORT_IP;
 	if (ip6h->nexthdr != IPPROTO_TCP)
 		return ipv6_is_ext(ip6h->nexthdr) ? ALBM_STAT_PASS_IPV6_EXT
-						   : ALBM_STAT_PASS_NOT_TCP;
+						  : ALBM_STAT_PASS_NOT_TCP;
 	tcp = parse_tcphdr(c, &bad);
 	if (!tcp)
 		return ALBM_STAT_PASS_SHORT_TCP;

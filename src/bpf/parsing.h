@@ -87,8 +87,8 @@ static __always_inline struct tcphdr *parse_tcphdr(struct hdr_cursor *c, int *ba
 /* IPv6 next-header values that are extension headers (RFC 8200 section 4). */
 static __always_inline int ipv6_is_ext(__u8 nh)
 {
-	return nh == 0 || nh == 43 || nh == 44 || nh == 50 || nh == 51 || nh == 60 ||
-	       nh == 135 || nh == 139 || nh == 140;
+	return nh == 0 || nh == 43 || nh == 44 || nh == 50 || nh == 51 || nh == 60 || nh == 135 ||
+	       nh == 139 || nh == 140;
 }
 
 #endif

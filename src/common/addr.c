@@ -51,7 +51,8 @@ static int parse_host_plain(const char *host, struct albm_addr *out, char *err, 
 		if (!idx && albm_parse_u64(scope, &n) == 0 && n <= UINT32_MAX)
 			idx = (unsigned)n;
 		if (!idx) {
-			albm_seterr(err, errlen, "unknown interface '%s' in address '%s'", scope, text);
+			albm_seterr(err, errlen, "unknown interface '%s' in address '%s'", scope,
+				    text);
 			return -EINVAL;
 		}
 		out->u.sin6.sin6_scope_id = idx;
@@ -86,12 +87,14 @@ int albm_addr_parse(const char *text, struct albm_addr *out, char *err, size_t e
 	} else {
 		colon = strrchr(text, ':');
 		if (!colon) {
-			albm_seterr(err, errlen, "address '%s' has no port (expected host:port)", text);
+			albm_seterr(err, errlen, "address '%s' has no port (expected host:port)",
+				    text);
 			return -EINVAL;
 		}
 		if (memchr(text, ':', (size_t)(colon - text))) {
 			albm_seterr(err, errlen,
-				    "bad address '%s' (IPv6 addresses need brackets: [v6]:port)", text);
+				    "bad address '%s' (IPv6 addresses need brackets: [v6]:port)",
+				    text);
 			return -EINVAL;
 		}
 		hlen = (size_t)(colon - text);
@@ -136,7 +139,7 @@ int albm_addr_parse_host(const char *text, struct albm_addr *out, char *err, siz
 char *albm_addr_format_host(const struct albm_addr *a, char *buf, size_t len)
 {
 	const void *src = a->u.sa.sa_family == AF_INET6 ? (const void *)&a->u.sin6.sin6_addr
-							 : (const void *)&a->u.sin.sin_addr;
+							: (const void *)&a->u.sin.sin_addr;
 	if (a->u.sa.sa_family != AF_INET && a->u.sa.sa_family != AF_INET6) {
 		snprintf(buf, len, "?");
 		return buf;

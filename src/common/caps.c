@@ -59,7 +59,9 @@ char *albm_caps_format(uint64_t mask, char *buf, size_t len)
 			continue;
 		n++;
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					n == 1 ? "" : n == total ? " and " : ", ",
+					n == 1       ? ""
+					: n == total ? " and "
+						     : ", ",
 					albm_cap_name(c, num, sizeof(num)));
 	}
 	return buf;

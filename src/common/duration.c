@@ -23,7 +23,8 @@ int albm_duration_parse_ms(const char *text, uint64_t *ms, char *err, size_t err
 	double v;
 
 	if (!text || !isdigit((unsigned char)*text)) {
-		albm_seterr(err, errlen, "bad duration '%s' (e.g. 200ms, 1s, 2m)", text ? text : "");
+		albm_seterr(err, errlen, "bad duration '%s' (e.g. 200ms, 1s, 2m)",
+			    text ? text : "");
 		return -EINVAL;
 	}
 	errno = 0;
@@ -46,7 +47,8 @@ int albm_duration_parse_ms(const char *text, uint64_t *ms, char *err, size_t err
 	if (!*end)
 		albm_seterr(err, errlen, "duration '%s' needs a unit (us, ms, s, m, h)", text);
 	else
-		albm_seterr(err, errlen, "bad unit '%s' in duration '%s' (us, ms, s, m, h)", end, text);
+		albm_seterr(err, errlen, "bad unit '%s' in duration '%s' (us, ms, s, m, h)", end,
+			    text);
 	return -EINVAL;
 }
 

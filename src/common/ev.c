@@ -24,7 +24,7 @@ struct evl {
 	evl_hook_cb wake_cb, before_sleep;
 	void *wake_arg, *before_sleep_arg;
 	void *data;
-	void **garbage;       /* evl_defer_free() */
+	void **garbage; /* evl_defer_free() */
 	size_t ngarbage, capgarbage;
 };
 

@@ -1,4 +1,5 @@
-/* ALBM: the event loop (albmd, the lab tools) — epoll (level or edge triggered), a timer heap, a wakeup */
+/* ALBM: the event loop (albmd, the lab tools) — epoll (level or edge triggered), a timer heap, a
+ * wakeup */
 #ifndef ALBM_COMMON_EV_H
 #define ALBM_COMMON_EV_H
 
@@ -35,10 +36,13 @@ struct evl_io {
 struct evl_timer {
 	uint64_t when_ms; /* monotonic deadline */
 	evl_timer_cb cb;
-	size_t heap_idx;  /* position in the heap, or SIZE_MAX when not armed */
+	size_t heap_idx; /* position in the heap, or SIZE_MAX when not armed */
 };
 
-#define EVL_TIMER_INIT { .heap_idx = SIZE_MAX }
+#define EVL_TIMER_INIT               \
+	{                            \
+		.heap_idx = SIZE_MAX \
+	}
 
 struct evl *evl_create(char *err, size_t errlen);
 void evl_destroy(struct evl *loop);

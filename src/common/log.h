@@ -5,7 +5,12 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-enum albm_log_level { ALBM_LOG_ERR = 0, ALBM_LOG_WARN, ALBM_LOG_INFO, ALBM_LOG_DEBUG };
+enum albm_log_level {
+	ALBM_LOG_ERR = 0,
+	ALBM_LOG_WARN,
+	ALBM_LOG_INFO,
+	ALBM_LOG_DEBUG
+};
 
 /* Global settings, set once at start-up by main(). */
 extern enum albm_log_level albm_log_level;
@@ -35,7 +40,10 @@ struct albm_ratelimit {
 	unsigned printed, suppressed;
 	const char *what; /* optional: names the suppressed lines ("%u WHAT messages ...") */
 };
-#define ALBM_RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b) }
+#define ALBM_RATELIMIT_INIT(ms, b)                \
+	{                                         \
+		.interval_ms = (ms), .burst = (b) \
+	}
 bool albm_ratelimit_ok(struct albm_ratelimit *rl);
 
 #ifndef LOG_COMPONENT
@@ -43,34 +51,34 @@ bool albm_ratelimit_ok(struct albm_ratelimit *rl);
 #endif
 
 /* The level is checked before the arguments are evaluated (cheap when disabled). */
-#define ALBM_LOG(lvl, ...)                                                      \
-	do {                                                                    \
-		if ((lvl) <= albm_log_level)                                    \
-			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);      \
+#define ALBM_LOG(lvl, ...)                                                 \
+	do {                                                               \
+		if ((lvl) <= albm_log_level)                               \
+			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__); \
 	} while (0)
 #define LOG_ERR(...)   ALBM_LOG(ALBM_LOG_ERR, __VA_ARGS__)
 #define LOG_WARN(...)  ALBM_LOG(ALBM_LOG_WARN, __VA_ARGS__)
 #define LOG_INFO(...)  ALBM_LOG(ALBM_LOG_INFO, __VA_ARGS__)
 #define LOG_DEBUG(...) ALBM_LOG(ALBM_LOG_DEBUG, __VA_ARGS__)
 /* Rate-limited: one static limiter per call site, 10 lines per 5 s. */
-#define LOG_RL(lvl, ...)                                                        \
-	do {                                                                    \
+#define LOG_RL(lvl, ...)                                                          \
+	do {                                                                      \
 		static struct albm_ratelimit rl_ = ALBM_RATELIMIT_INIT(5000, 10); \
-		if ((lvl) <= albm_log_level && albm_ratelimit_ok(&rl_))         \
-			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);      \
+		if ((lvl) <= albm_log_level && albm_ratelimit_ok(&rl_))           \
+			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);        \
 	} while (0)
 /* Rate-limited with a limiter of the caller's: one per reason, so that a flood of one
  * kind of message does not hide the others. */
-#define LOG_RL_WITH(rl, lvl, ...)                                               \
-	do {                                                                    \
-		if ((lvl) <= albm_log_level && albm_ratelimit_ok(rl))           \
-			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__);      \
+#define LOG_RL_WITH(rl, lvl, ...)                                          \
+	do {                                                               \
+		if ((lvl) <= albm_log_level && albm_ratelimit_ok(rl))      \
+			albm_log_write((lvl), LOG_COMPONENT, __VA_ARGS__); \
 	} while (0)
 /* Fatal: log and exit(1).  Only for start-up errors in main() paths. */
-#define LOG_FATAL(...)                                                          \
-	do {                                                                    \
-		albm_log_write(ALBM_LOG_ERR, LOG_COMPONENT, __VA_ARGS__);       \
-		exit(1);                                                        \
+#define LOG_FATAL(...)                                                    \
+	do {                                                              \
+		albm_log_write(ALBM_LOG_ERR, LOG_COMPONENT, __VA_ARGS__); \
+		exit(1);                                                  \
 	} while (0)
 
 #endif

@@ -106,11 +106,22 @@ int albm_parse_size(const char *s, uint64_t *out)
 	if (errno == ERANGE)
 		return -ERANGE;
 	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'K': mul = 1ull << 10; end++; break;
-	case 'M': mul = 1ull << 20; end++; break;
-	case 'G': mul = 1ull << 30; end++; break;
-	default: return -EINVAL;
+	case '\0':
+		break;
+	case 'K':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'M':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'G':
+		mul = 1ull << 30;
+		end++;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if ((*end == 'B' || *end == 'b') && mul > 1)
 		end++;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
 #define ALBM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ALBM_MAX(a, b) ((a) > (b) ? (a) : (b))
 

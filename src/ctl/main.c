@@ -14,8 +14,8 @@
 #include "common/version.h"
 
 #define CTL_DEFAULT_SOCKET "/run/albm/albmd.sock"
-#define CTL_LINE_MAX 4096
-#define CTL_REPLY_MAX (64u << 20) /* a reply larger than this is not a reply */
+#define CTL_LINE_MAX       4096
+#define CTL_REPLY_MAX      (64u << 20) /* a reply larger than this is not a reply */
 
 static void usage(FILE *f)
 {
@@ -133,7 +133,8 @@ static int build_line(int argc, char **argv, char *line, size_t len, bool *json)
 	for (int i = 0; i < argc; i++) {
 		int n;
 		if (strchr(argv[i], '\n') || strchr(argv[i], ' ') || !argv[i][0]) {
-			fprintf(stderr, "albmctl: bad argument '%s' (empty, or contains a space or newline)\n",
+			fprintf(stderr,
+				"albmctl: bad argument '%s' (empty, or contains a space or newline)\n",
 				argv[i]);
 			return -1;
 		}
@@ -172,7 +173,9 @@ int main(int argc, char **argv)
 	/* '+': stop at the command, so that its own options (list --json) pass through */
 	while ((c = getopt_long(argc, argv, "+s:t:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': sock = optarg; break;
+		case 's':
+			sock = optarg;
+			break;
 		case 't': {
 			char *end;
 			double s = strtod(optarg, &end);
@@ -183,8 +186,12 @@ int main(int argc, char **argv)
 			timeout_ms = (int)(s * 1000);
 			break;
 		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {

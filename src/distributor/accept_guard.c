@@ -26,11 +26,15 @@ const char *albmd_accept_cause_name(size_t i)
 static enum albmd_accept_cause accept_cause(int err)
 {
 	switch (err) {
-	case EMFILE: return ALBMD_ACCEPT_EMFILE;
-	case ENFILE: return ALBMD_ACCEPT_ENFILE;
+	case EMFILE:
+		return ALBMD_ACCEPT_EMFILE;
+	case ENFILE:
+		return ALBMD_ACCEPT_ENFILE;
 	case ENOBUFS:
-	case ENOMEM: return ALBMD_ACCEPT_NOMEM;
-	default: return ALBMD_ACCEPT_OTHER;
+	case ENOMEM:
+		return ALBMD_ACCEPT_NOMEM;
+	default:
+		return ALBMD_ACCEPT_OTHER;
 	}
 }
 

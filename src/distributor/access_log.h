@@ -17,10 +17,10 @@ struct albmd;
  * (proxy/alog.c) and follow the daemon's current target on their sweep.
  */
 struct albmd_alog {
-	int refs;                       /* atomic */
-	enum albmd_alog_kind kind;      /* FILE or SYSLOG */
-	int fd;                         /* FILE: opened O_APPEND; SYSLOG: -1 */
-	char path[ALBMD_PATH_MAX];      /* the file, or the syslog socket */
+	int refs;                  /* atomic */
+	enum albmd_alog_kind kind; /* FILE or SYSLOG */
+	int fd;                    /* FILE: opened O_APPEND; SYSLOG: -1 */
+	char path[ALBMD_PATH_MAX]; /* the file, or the syslog socket */
 };
 
 /* Open the config's target (NULL in *out when `access-log` is off); 0, or -errno with

@@ -30,11 +30,11 @@
 #include "common/util.h"
 #include "distributor/accept_guard.h"
 
-#define HTTP_HEAD_MAX 8192
-#define HTTP_MAX_CLIENTS 64
+#define HTTP_HEAD_MAX        8192
+#define HTTP_MAX_CLIENTS     64
 #define HTTP_HEAD_TIMEOUT_MS 3000
-#define HTTP_TIMEOUT_MS 10000
-#define HTTP_SWEEP_MS 250
+#define HTTP_TIMEOUT_MS      10000
+#define HTTP_SWEEP_MS        250
 
 struct http_client {
 	struct evl_io io; /* first */

@@ -13,10 +13,10 @@
 /* A parsed request head (admin_http_parse.c). */
 struct albmd_http_req {
 	char method[8];
-	char path[256];   /* the target up to '?' */
-	char query[256];  /* after '?', undecoded ("" without) */
-	bool has_auth;    /* an Authorization header came */
-	bool bearer;      /* ... of the form "Bearer TOKEN" that fit in token */
+	char path[256];  /* the target up to '?' */
+	char query[256]; /* after '?', undecoded ("" without) */
+	bool has_auth;   /* an Authorization header came */
+	bool bearer;     /* ... of the form "Bearer TOKEN" that fit in token */
 	char token[ALBMD_HTTP_TOKEN_MAX];
 };
 
@@ -33,8 +33,7 @@ struct albmd_admin_conf {
 
 /* Read a token file (the first line; 16-127 printable characters, no spaces); refuse a
  * file group or others can read.  0 or -errno with err. */
-int albmd_admin_token_load(const char *path, char *token, size_t size, char *err,
-			   size_t errlen);
+int albmd_admin_token_load(const char *path, char *token, size_t size, char *err, size_t errlen);
 
 /* Answer one parsed request into out (a complete HTTP/1.0 response).  Takes d->lock
  * for the state it reads. */

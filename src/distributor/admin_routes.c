@@ -27,23 +27,31 @@
 static const char *reason_phrase(int code)
 {
 	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 431: return "Request Header Fields Too Large";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return "Error";
 	}
 }
 
 static void http_reply(struct albmd_buf *out, int code, const char *ctype, const char *extra,
 		       const char *body, size_t blen, bool head)
 {
-	albmd_buf_printf(out, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	albmd_buf_printf(out,
+			 "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Connection: close\r\nCache-Control: no-store\r\n"
-			 "X-Content-Type-Options: nosniff\r\n%s\r\n", code, reason_phrase(code),
-			 ctype, blen, extra ? extra : "");
+			 "X-Content-Type-Options: nosniff\r\n%s\r\n",
+			 code, reason_phrase(code), ctype, blen, extra ? extra : "");
 	if (!head)
 		albmd_buf_append(out, body, blen);
 }
@@ -69,8 +77,7 @@ static bool authorized(const struct albmd_admin_conf *conf, const struct albmd_h
 	return !conf->token[0] || (req->bearer && token_equal(req->token, conf->token));
 }
 
-int albmd_admin_token_load(const char *path, char *token, size_t size, char *err,
-			   size_t errlen)
+int albmd_admin_token_load(const char *path, char *token, size_t size, char *err, size_t errlen)
 {
 	char text[ALBMD_HTTP_TOKEN_MAX + 2];
 	struct stat st;
@@ -86,8 +93,9 @@ int albmd_admin_token_load(const char *path, char *token, size_t size, char *err
 		return -EINVAL;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		albm_seterr(err, errlen, "http-token-file %s: %s", path, !S_ISREG(st.st_mode) ?
-			    "not a regular file" : "readable by group or others; run: chmod 600");
+		albm_seterr(err, errlen, "http-token-file %s: %s", path,
+			    !S_ISREG(st.st_mode) ? "not a regular file"
+						 : "readable by group or others; run: chmod 600");
 		close(fd);
 		return -EPERM;
 	}
@@ -100,8 +108,10 @@ int albmd_admin_token_load(const char *path, char *token, size_t size, char *err
 		if (text[i] <= ' ' || text[i] >= 0x7f)
 			len = 0;
 	if (len < 16 || len >= size) {
-		albm_seterr(err, errlen, "http-token-file %s: the first line must be a token of "
-			    "16-%zu printable characters without spaces", path, size - 1);
+		albm_seterr(err, errlen,
+			    "http-token-file %s: the first line must be a token of "
+			    "16-%zu printable characters without spaces",
+			    path, size - 1);
 		return -EINVAL;
 	}
 	memcpy(token, text, len + 1);
@@ -120,7 +130,8 @@ static void serve_chart_js(const struct albmd_admin_conf *conf, struct albmd_buf
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CHART_JS_MAX) {
 		if (fd >= 0)
 			close(fd);
-		albmd_http_text(out, 404, "chart library not found (control { chart-js PATH; }; "
+		albmd_http_text(out, 404,
+				"chart library not found (control { chart-js PATH; }; "
 				"Debian package libjs-chart.js)\n");
 		return;
 	}

@@ -30,8 +30,8 @@
 
 const char *albmd_reject_name(enum albmd_reject r)
 {
-	static const char *const names[] = { "malformed", "version", "bad_mac", "replay",
-					     "stale", "unknown_server" };
+	static const char *const names[] = { "malformed", "version", "bad_mac",
+					     "replay",    "stale",   "unknown_server" };
 
 	return (unsigned)r < ARRAY_SIZE(names) ? names[r] : "?";
 }
@@ -89,7 +89,8 @@ struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err
 		albm_seterr(err, errlen, "agents: %s", e);
 		goto fail;
 	}
-	fd = socket(albm_addr_family(&cfg->agents_listen), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(albm_addr_family(&cfg->agents_listen),
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		albm_seterr(err, errlen, "agents: socket: %s", strerror(errno));
 		goto fail;
@@ -97,7 +98,8 @@ struct albmd_agents *albmd_agents_open(const struct albmd_config *cfg, char *err
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, &cfg->agents_listen.u.sa, cfg->agents_listen.len) < 0) {
 		albm_seterr(err, errlen, "agents: bind %s: %s",
-			    albm_addr_format(&cfg->agents_listen, abuf, sizeof(abuf)), strerror(errno));
+			    albm_addr_format(&cfg->agents_listen, abuf, sizeof(abuf)),
+			    strerror(errno));
 		close(fd);
 		goto fail;
 	}
@@ -229,11 +231,16 @@ static void count_reject(struct albmd_agents *ag, enum albmd_reject r, const cha
 static enum albmd_reject reject_reason(int rc)
 {
 	switch (rc) {
-	case -EPROTO: return ALBMD_REJ_VERSION;
-	case -EPERM: return ALBMD_REJ_BAD_MAC;
-	case -EALREADY: return ALBMD_REJ_REPLAY;
-	case -ETIME: return ALBMD_REJ_STALE;
-	default: return ALBMD_REJ_MALFORMED;
+	case -EPROTO:
+		return ALBMD_REJ_VERSION;
+	case -EPERM:
+		return ALBMD_REJ_BAD_MAC;
+	case -EALREADY:
+		return ALBMD_REJ_REPLAY;
+	case -ETIME:
+		return ALBMD_REJ_STALE;
+	default:
+		return ALBMD_REJ_MALFORMED;
 	}
 }
 

@@ -30,17 +30,17 @@ struct albmd_agent {
 	struct albm_replay replay;
 	bool has_report;
 	bool timed_out;
-	struct albm_metrics m;      /* the latest accepted measurement (the one copy) */
-	uint64_t last_ms;           /* monotonic time it arrived */
-	uint64_t reports;           /* accepted */
-	uint64_t rejected;          /* replays and stale ones (the name is authenticated) */
+	struct albm_metrics m;           /* the latest accepted measurement (the one copy) */
+	uint64_t last_ms;                /* monotonic time it arrived */
+	uint64_t reports;                /* accepted */
+	uint64_t rejected;               /* replays and stale ones (the name is authenticated) */
 	struct albmd_server **followers; /* the servers of this name (srv->agent == this) */
 	size_t nfollowers, capfollowers;
 	struct albmd_agent *next;
-	struct albmd_agent *hnext;  /* the name index's chain (agents.c) */
+	struct albmd_agent *hnext; /* the name index's chain (agents.c) */
 };
 
-#define ALBMD_AGENT_BUCKETS 4096    /* the name index: a report finds its agent in O(1) */
+#define ALBMD_AGENT_BUCKETS 4096 /* the name index: a report finds its agent in O(1) */
 
 struct albmd_agents {
 	struct evl_io io;
@@ -56,7 +56,7 @@ struct albmd_agents {
 	char state_dir[ALBMD_PATH_MAX];   /* "" = none: in memory only */
 	struct albmd_replay_entry *saved; /* read at start: seeds agents as they appear */
 	size_t nsaved;
-	bool dirty;                       /* a report was accepted since the last write */
+	bool dirty; /* a report was accepted since the last write */
 	struct evl_timer persist;
 	struct albmd *d;
 };

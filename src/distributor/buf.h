@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 struct albmd_buf {
-	char *p;     /* NUL-terminated when len > 0 */
+	char *p; /* NUL-terminated when len > 0 */
 	size_t len, cap;
 };
 

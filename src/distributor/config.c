@@ -32,26 +32,34 @@ static void cfg_service_validate(struct cfg_ctx *ctx, struct albmd_cfg_service *
 	if (!svc->has_listen)
 		cfg_error(ctx, svc->line, "service '%s' needs 'listen ADDR:PORT;'", svc->name);
 	if (svc->mode == ALBMD_MODE_DR && !svc->interface[0])
-		cfg_error(ctx, svc->line, "service '%s': mode dr needs 'interface IFNAME;'", svc->name);
+		cfg_error(ctx, svc->line, "service '%s': mode dr needs 'interface IFNAME;'",
+			  svc->name);
 	if (svc->mode == ALBMD_MODE_PROXY && svc->interface[0])
-		cfg_error(ctx, svc->line, "service '%s': 'interface' is only for mode dr", svc->name);
+		cfg_error(ctx, svc->line, "service '%s': 'interface' is only for mode dr",
+			  svc->name);
 	if (svc->mode == ALBMD_MODE_PROXY && svc->xdp_mode != ALBMD_XDP_GENERIC)
-		cfg_error(ctx, svc->line, "service '%s': 'xdp-mode' is only for mode dr", svc->name);
+		cfg_error(ctx, svc->line, "service '%s': 'xdp-mode' is only for mode dr",
+			  svc->name);
 	if (svc->mode != ALBMD_MODE_DR && svc->announce)
-		cfg_error(ctx, svc->line, "service '%s': 'announce' is only for mode dr (a proxy's "
-			  "address moves with keepalived, docs/ha.md)", svc->name);
+		cfg_error(ctx, svc->line,
+			  "service '%s': 'announce' is only for mode dr (a proxy's "
+			  "address moves with keepalived, docs/ha.md)",
+			  svc->name);
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct albmd_cfg_server *s = &svc->servers[i];
 		if (svc->mode == ALBMD_MODE_PROXY && !s->has_port)
-			cfg_error(ctx, s->line, "server '%s': mode proxy needs ADDRESS:PORT", s->name);
+			cfg_error(ctx, s->line, "server '%s': mode proxy needs ADDRESS:PORT",
+				  s->name);
 		if (svc->mode == ALBMD_MODE_DR && s->has_port && svc->has_listen &&
 		    albm_addr_port(&s->addr) != albm_addr_port(&svc->listen))
-			cfg_error(ctx, s->line, "server '%s': mode dr cannot change the port (%u, "
-				  "service listens on %u)", s->name, albm_addr_port(&s->addr),
-				  albm_addr_port(&svc->listen));
+			cfg_error(ctx, s->line,
+				  "server '%s': mode dr cannot change the port (%u, "
+				  "service listens on %u)",
+				  s->name, albm_addr_port(&s->addr), albm_addr_port(&svc->listen));
 		if (svc->mode == ALBMD_MODE_DR && svc->has_listen &&
 		    albm_addr_family(&s->addr) != albm_addr_family(&svc->listen))
-			cfg_error(ctx, s->line, "server '%s': mode dr needs the service's address family",
+			cfg_error(ctx, s->line,
+				  "server '%s': mode dr needs the service's address family",
 				  s->name);
 		if (svc->mode == ALBMD_MODE_DR && !s->has_port && svc->has_listen)
 			albm_addr_set_port(&s->addr, albm_addr_port(&svc->listen));
@@ -88,7 +96,8 @@ static void cfg_check_http(struct cfg_ctx *ctx, const struct albmd_config *cfg)
 	char abuf[ALBM_ADDRSTRLEN];
 
 	if (cfg->has_http && !addr_is_loopback(&cfg->http) && !cfg->http_token_file[0])
-		cfg_error(ctx, cfg->http_line, "control http %s is not a loopback address: it needs "
+		cfg_error(ctx, cfg->http_line,
+			  "control http %s is not a loopback address: it needs "
 			  "'http-token-file PATH;' (clients then send Authorization: Bearer TOKEN)",
 			  albm_addr_format(&cfg->http, abuf, sizeof(abuf)));
 }
@@ -123,13 +132,15 @@ static void cfg_check_listen(struct cfg_ctx *ctx, const struct albmd_config *cfg
 		if (!b->has_listen)
 			continue;
 		if (albm_addr_equal(&a->listen, &b->listen))
-			cfg_error(ctx, a->line, "service '%s' listens on the address of service '%s'",
-				  a->name, b->name);
+			cfg_error(ctx, a->line,
+				  "service '%s' listens on the address of service '%s'", a->name,
+				  b->name);
 		else if (a->mode == ALBMD_MODE_PROXY && b->mode == ALBMD_MODE_PROXY &&
 			 listen_overlap(&a->listen, &b->listen))
-			cfg_error(ctx, a->line, "service '%s' listens on %s, which overlaps %s of "
-				  "service '%s' (line %d)", a->name,
-				  albm_addr_format(&a->listen, abuf, sizeof(abuf)),
+			cfg_error(ctx, a->line,
+				  "service '%s' listens on %s, which overlaps %s of "
+				  "service '%s' (line %d)",
+				  a->name, albm_addr_format(&a->listen, abuf, sizeof(abuf)),
 				  albm_addr_format(&b->listen, bbuf, sizeof(bbuf)), b->name,
 				  b->line);
 	}
@@ -147,7 +158,8 @@ static void cfg_validate(struct cfg_ctx *ctx, struct albmd_config *cfg)
 	char abuf[ALBM_ADDRSTRLEN];
 
 	if (cfg->has_ha && cfg->has_agents && albm_addr_equal(&cfg->ha.listen, &cfg->agents_listen))
-		cfg_error(ctx, cfg->ha_line, "ha listen %s is the agents' listen address (both UDP)",
+		cfg_error(ctx, cfg->ha_line,
+			  "ha listen %s is the agents' listen address (both UDP)",
 			  albm_addr_format(&cfg->ha.listen, abuf, sizeof(abuf)));
 	cfg_check_http(ctx, cfg);
 	for (size_t i = 0; i < cfg->nservices; i++) {
@@ -161,8 +173,8 @@ static void cfg_validate(struct cfg_ctx *ctx, struct albmd_config *cfg)
 	}
 }
 
-int albmd_config_parse(const char *path, const char *text, size_t len,
-		       struct albmd_config *out, char *err, size_t errlen)
+int albmd_config_parse(const char *path, const char *text, size_t len, struct albmd_config *out,
+		       char *err, size_t errlen)
 {
 	struct cfg_ctx ctx = { .path = path, .err = err, .errlen = errlen };
 	struct cfg_node root;
@@ -231,7 +243,7 @@ void albmd_config_free(struct albmd_config *cfg)
 }
 
 const struct albmd_cfg_service *albmd_config_find_service(const struct albmd_config *cfg,
-							    const char *name)
+							  const char *name)
 {
 	for (size_t i = 0; i < cfg->nservices; i++)
 		if (!strcmp(cfg->services[i].name, name))

@@ -74,8 +74,8 @@ static bool repeated(struct cfg_ctx *ctx, const struct cfg_node *n, const struct
 	return true;
 }
 
-void cfg_apply_block(struct cfg_ctx *ctx, const struct cfg_node *blk, unsigned where,
-		     void *conf, const char *inside)
+void cfg_apply_block(struct cfg_ctx *ctx, const struct cfg_node *blk, unsigned where, void *conf,
+		     const char *inside)
 {
 	int *seen = xcalloc(cfg_ncmds, sizeof(*seen));
 

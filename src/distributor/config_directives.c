@@ -26,11 +26,12 @@
 /* ---- handlers of directives with a grammar or a check of their own ---- */
 
 /* A name the scheduler registry knows, into a char array slot. */
-static int set_scheduler(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			 void *conf, const struct cfg_cmd *cmd)
+static int set_scheduler(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			 const struct cfg_cmd *cmd)
 {
 	if (!albm_sched_find(val)) {
-		cfg_error(ctx, n->line, "unknown scheduler '%s' (see albmd --list-schedulers)", val);
+		cfg_error(ctx, n->line, "unknown scheduler '%s' (see albmd --list-schedulers)",
+			  val);
 		return -EINVAL;
 	}
 	snprintf((char *)conf + cmd->off, cmd->size, "%s", val);
@@ -55,8 +56,8 @@ static int set_mode(struct cfg_ctx *ctx, const struct cfg_node *n, const char *v
 }
 
 /* A network interface name (IF_NAMESIZE, no '/'), into a char array slot. */
-static int set_interface(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			 void *conf, const struct cfg_cmd *cmd)
+static int set_interface(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			 const struct cfg_cmd *cmd)
 {
 	if (!val[0] || strlen(val) >= cmd->size || strchr(val, '/')) {
 		cfg_error(ctx, n->line, "bad interface name '%s'", val);
@@ -76,13 +77,16 @@ static int set_sched_flags(struct cfg_ctx *ctx, const struct cfg_node *n, const 
 	(void)val, (void)cmd;
 	for (int i = 1; i < n->nargs; i++) {
 		const char *f = n->args[i];
-		if (!strcmp(f, "sh-fallback") || !strcmp(f, "mh-fallback") || !strcmp(f, "fallback")) {
+		if (!strcmp(f, "sh-fallback") || !strcmp(f, "mh-fallback") ||
+		    !strcmp(f, "fallback")) {
 			svc->sched_flags |= ALBM_SVC_F_SCHED_FALLBACK;
 		} else if (!strcmp(f, "sh-port") || !strcmp(f, "mh-port") || !strcmp(f, "port")) {
 			svc->sched_flags |= ALBM_SVC_F_SCHED_PORT;
 		} else {
-			cfg_error(ctx, n->line, "unknown sched-flag '%s' (sh-fallback, sh-port, "
-				  "mh-fallback, mh-port)", f);
+			cfg_error(ctx, n->line,
+				  "unknown sched-flag '%s' (sh-fallback, sh-port, "
+				  "mh-fallback, mh-port)",
+				  f);
 			rc = -EINVAL;
 		}
 	}
@@ -102,8 +106,8 @@ static bool hc_path_ok(const char *p)
 
 /* `health-check tcp [interval T] [timeout T] [rise N] [fall N];`
  * `health-check http PATH [expect STATUS] [host NAME] [interval T] ...;` */
-static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-		      void *conf, const struct cfg_cmd *cmd)
+static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		      const struct cfg_cmd *cmd)
 {
 	struct albmd_cfg_service *svc = conf;
 	struct albmd_cfg_health *hc = &svc->health;
@@ -111,15 +115,17 @@ static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 
 	(void)val, (void)cmd;
 	if (n->nargs < 2 || (strcmp(n->args[1], "tcp") && !http) || (http && n->nargs < 3)) {
-		cfg_error(ctx, n->line, "usage: health-check tcp [interval T] [timeout T] [rise N] "
+		cfg_error(ctx, n->line,
+			  "usage: health-check tcp [interval T] [timeout T] [rise N] "
 			  "[fall N]; or health-check http PATH [expect STATUS] [host NAME] "
 			  "[interval T] [timeout T] [rise N] [fall N];");
 		return -EINVAL;
 	}
 	if (http && !hc_path_ok(n->args[2])) {
-		cfg_error(ctx, n->line, "health-check http: bad path '%s' (it starts with '/'; "
-			  "printable, no spaces, at most %zu characters)", n->args[2],
-			  sizeof(hc->path) - 1);
+		cfg_error(ctx, n->line,
+			  "health-check http: bad path '%s' (it starts with '/'; "
+			  "printable, no spaces, at most %zu characters)",
+			  n->args[2], sizeof(hc->path) - 1);
 		return -EINVAL;
 	}
 	hc->enabled = true;
@@ -128,7 +134,8 @@ static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 		snprintf(hc->path, sizeof(hc->path), "%s", n->args[2]);
 	for (int i = 2; i < n->nargs && !http; i += 2) {
 		if (!strcmp(n->args[i], "expect") || !strcmp(n->args[i], "host")) {
-			cfg_error(ctx, n->line, "health-check tcp: 'expect' and 'host' are for "
+			cfg_error(ctx, n->line,
+				  "health-check tcp: 'expect' and 'host' are for "
 				  "health-check http");
 			return -EINVAL;
 		}
@@ -137,8 +144,8 @@ static int set_health(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 }
 
 /* `host NAME` of an HTTP check: the Host header (a host name or address, no spaces). */
-static int set_hc_host(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-		       void *conf, const struct cfg_cmd *cmd)
+static int set_hc_host(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		       const struct cfg_cmd *cmd)
 {
 	for (const char *p = val; *p; p++) {
 		if (*p <= ' ' || *p >= 0x7f || *p == '/') {
@@ -160,8 +167,12 @@ static int set_slow_start(struct cfg_ctx *ctx, const struct cfg_node *n, const c
 {
 	struct albmd_cfg_service *svc = conf;
 	static const struct cfg_cmd window = {
-		"slow-start", CFG_SERVICE, cfg_set_duration, .flags = CFG_OFF,
-		.off = offsetof(struct albm_adaptive_params, slow_start_ms), .size = sizeof(uint64_t),
+		"slow-start",
+		CFG_SERVICE,
+		cfg_set_duration,
+		.flags = CFG_OFF,
+		.off = offsetof(struct albm_adaptive_params, slow_start_ms),
+		.size = sizeof(uint64_t),
 	};
 	int rc;
 
@@ -177,8 +188,8 @@ static int set_slow_start(struct cfg_ctx *ctx, const struct cfg_node *n, const c
 }
 
 /* `server NAME ADDRESS [weight N] [maxconn N] [down];` */
-static int set_server(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-		      void *conf, const struct cfg_cmd *cmd)
+static int set_server(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+		      const struct cfg_cmd *cmd)
 {
 	struct albmd_cfg_service *svc = conf;
 	struct albmd_cfg_server s = { .weight = 1, .line = n->line };
@@ -186,18 +197,19 @@ static int set_server(struct cfg_ctx *ctx, const struct cfg_node *n, const char 
 
 	(void)val, (void)cmd;
 	if (n->nargs < 3) {
-		cfg_error(ctx, n->line, "usage: server NAME ADDRESS [weight N] [maxconn N] [down];");
+		cfg_error(ctx, n->line,
+			  "usage: server NAME ADDRESS [weight N] [maxconn N] [down];");
 		return -EINVAL;
 	}
 	if (!albmd_name_valid(n->args[1])) {
-		cfg_error(ctx, n->line, "bad server name '%s' (1-%d of A-Z a-z 0-9 . _ -)", n->args[1],
-			  ALBM_NAME_MAX - 1);
+		cfg_error(ctx, n->line, "bad server name '%s' (1-%d of A-Z a-z 0-9 . _ -)",
+			  n->args[1], ALBM_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < svc->nservers; i++) {
 		if (!strcmp(svc->servers[i].name, n->args[1])) {
-			cfg_error(ctx, n->line, "server '%s' already defined at line %d", n->args[1],
-				  svc->servers[i].line);
+			cfg_error(ctx, n->line, "server '%s' already defined at line %d",
+				  n->args[1], svc->servers[i].line);
 			return -EINVAL;
 		}
 	}
@@ -265,8 +277,10 @@ static int set_access_log(struct cfg_ctx *ctx, const struct cfg_node *n, const c
 	if (cfg->access_log == ALBMD_ALOG_SYSLOG)
 		path = n->nargs == 3 ? n->args[2] : "/dev/log";
 	if (path[0] != '/' || strlen(path) >= sizeof(cfg->access_log_path)) {
-		cfg_error(ctx, n->line, "access-log: '%s' is not an absolute path of at most %zu "
-			  "characters", path, sizeof(cfg->access_log_path) - 1);
+		cfg_error(ctx, n->line,
+			  "access-log: '%s' is not an absolute path of at most %zu "
+			  "characters",
+			  path, sizeof(cfg->access_log_path) - 1);
 		return -EINVAL;
 	}
 	if (cfg->access_log == ALBMD_ALOG_SYSLOG &&
@@ -279,8 +293,8 @@ static int set_access_log(struct cfg_ctx *ctx, const struct cfg_node *n, const c
 	return 0;
 }
 
-static int set_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			void *conf, const struct cfg_cmd *cmd)
+static int set_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			const struct cfg_cmd *cmd)
 {
 	((struct albmd_config *)conf)->key_file_line = n->line; /* --check names it */
 	return cfg_set_path(ctx, n, val, conf, cmd);
@@ -300,8 +314,8 @@ static int set_peer(struct cfg_ctx *ctx, const struct cfg_node *n, const char *v
 		return -EINVAL;
 	}
 	if (!albmd_name_valid(n->args[1])) {
-		cfg_error(ctx, n->line, "bad peer name '%s' (1-%d of A-Z a-z 0-9 . _ -)", n->args[1],
-			  ALBM_NAME_MAX - 1);
+		cfg_error(ctx, n->line, "bad peer name '%s' (1-%d of A-Z a-z 0-9 . _ -)",
+			  n->args[1], ALBM_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < ha->npeers; i++) {
@@ -340,8 +354,8 @@ static int set_ha_key_file(struct cfg_ctx *ctx, const struct cfg_node *n, const 
 
 /* ---- blocks ---- */
 
-static int block_agents(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			void *conf, const struct cfg_cmd *cmd)
+static int block_agents(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			const struct cfg_cmd *cmd)
 {
 	struct albmd_config *cfg = conf;
 
@@ -359,8 +373,8 @@ static int block_agents(struct cfg_ctx *ctx, const struct cfg_node *n, const cha
 	return 0;
 }
 
-static int block_control(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			 void *conf, const struct cfg_cmd *cmd)
+static int block_control(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			 const struct cfg_cmd *cmd)
 {
 	(void)val, (void)cmd;
 	if (n->nargs != 1) {
@@ -377,16 +391,20 @@ static void ha_validate(struct cfg_ctx *ctx, const struct albmd_cfg_ha *ha, int 
 	if (!ha->node_id)
 		cfg_error(ctx, line, "ha block needs 'node-id N;' (unique in the group)");
 	if (!ha->listen.len)
-		cfg_error(ctx, line, "ha block needs 'listen ADDR:PORT;' (UDP, for sync and "
+		cfg_error(ctx, line,
+			  "ha block needs 'listen ADDR:PORT;' (UDP, for sync and "
 			  "heartbeats)");
 	if (!ha->key_file[0])
 		cfg_error(ctx, line, "ha block needs 'key-file PATH;' (messages are signed)");
 	if (ha->table_guard_ms * 2 > ha->table_interval_ms)
-		cfg_error(ctx, line, "ha: table-guard (%llums) must be at most half of table-interval "
-			  "(%llums)", (unsigned long long)ha->table_guard_ms,
+		cfg_error(ctx, line,
+			  "ha: table-guard (%llums) must be at most half of table-interval "
+			  "(%llums)",
+			  (unsigned long long)ha->table_guard_ms,
 			  (unsigned long long)ha->table_interval_ms);
 	if (ha->flush_ms > 1000)
-		cfg_error(ctx, line, "ha: flush must be at most 1s (flows wait that long for their "
+		cfg_error(ctx, line,
+			  "ha: flush must be at most 1s (flows wait that long for their "
 			  "peers)");
 	for (size_t i = 0; i < ha->npeers; i++) {
 		const struct albmd_cfg_peer *p = &ha->peers[i];
@@ -398,8 +416,10 @@ static void ha_validate(struct cfg_ctx *ctx, const struct albmd_cfg_ha *ha, int 
 				  p->name);
 		for (size_t j = 0; j < i; j++)
 			if (ha->peers[j].node_id == p->node_id)
-				cfg_error(ctx, p->line, "peer '%s' has the node-id of peer '%s' "
-					  "(line %d)", p->name, ha->peers[j].name, ha->peers[j].line);
+				cfg_error(ctx, p->line,
+					  "peer '%s' has the node-id of peer '%s' "
+					  "(line %d)",
+					  p->name, ha->peers[j].name, ha->peers[j].line);
 	}
 }
 
@@ -439,7 +459,8 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	svc->lr = tmp.lr;
 	albm_svc_destroy(&tmp);
 	svc->mode = ALBMD_MODE_PROXY;
-	snprintf(svc->scheduler, sizeof(svc->scheduler), "%s", albm_sched_find("wlc") ? "wlc" : "rr");
+	snprintf(svc->scheduler, sizeof(svc->scheduler), "%s",
+		 albm_sched_find("wlc") ? "wlc" : "rr");
 	svc->connect_timeout_ms = 5000;
 	svc->idle_timeout_ms = 600000;
 	svc->client_fin_timeout_ms = 30000; /* HAProxy's `timeout client-fin` / `server-fin` */
@@ -459,8 +480,8 @@ static void service_defaults(struct albmd_cfg_service *svc)
 	svc->queue_overflow = ALBMD_QOVF_LEAST_LOADED;
 }
 
-static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
-			 void *conf, const struct cfg_cmd *cmd)
+static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val, void *conf,
+			 const struct cfg_cmd *cmd)
 {
 	struct albmd_config *cfg = conf;
 	struct albmd_cfg_service *svc;
@@ -496,23 +517,25 @@ static int block_service(struct cfg_ctx *ctx, const struct cfg_node *n, const ch
 
 /* ---- the table ---- */
 
-static const struct cfg_keyword kw_xdp_mode[] = {
-	{ "generic", ALBMD_XDP_GENERIC }, { "native", ALBMD_XDP_NATIVE }, { NULL, 0 }
-};
+static const struct cfg_keyword kw_xdp_mode[] = { { "generic", ALBMD_XDP_GENERIC },
+						  { "native", ALBMD_XDP_NATIVE },
+						  { NULL, 0 } };
 static const struct cfg_keyword kw_proxy_protocol[] = {
 	{ "off", ALBMD_PP_OFF }, { "v1", ALBMD_PP_V1 }, { "v2", ALBMD_PP_V2 }, { NULL, 0 }
 };
-static const struct cfg_keyword kw_queue_overflow[] = {
-	{ "least-loaded", ALBMD_QOVF_LEAST_LOADED }, { "close", ALBMD_QOVF_CLOSE }, { NULL, 0 }
-};
-static const struct cfg_keyword kw_data_path[] = {
-	{ "auto", ALBMD_DATA_PATH_AUTO }, { "epoll", ALBMD_DATA_PATH_EPOLL },
-	{ "sockmap", ALBMD_DATA_PATH_SOCKMAP }, { "uring", ALBMD_DATA_PATH_URING }, { NULL, 0 }
-};
-static const struct cfg_keyword kw_all_overloaded[] = {
-	{ "least-loaded", ALBM_ALL_OVL_LEAST_LOADED }, { "refuse", ALBM_ALL_OVL_REFUSE },
-	{ "queue", ALBM_ALL_OVL_QUEUE }, { NULL, 0 }
-};
+static const struct cfg_keyword kw_queue_overflow[] = { { "least-loaded", ALBMD_QOVF_LEAST_LOADED },
+							{ "close", ALBMD_QOVF_CLOSE },
+							{ NULL, 0 } };
+static const struct cfg_keyword kw_data_path[] = { { "auto", ALBMD_DATA_PATH_AUTO },
+						   { "epoll", ALBMD_DATA_PATH_EPOLL },
+						   { "sockmap", ALBMD_DATA_PATH_SOCKMAP },
+						   { "uring", ALBMD_DATA_PATH_URING },
+						   { NULL, 0 } };
+static const struct cfg_keyword kw_all_overloaded[] = { { "least-loaded",
+							  ALBM_ALL_OVL_LEAST_LOADED },
+							{ "refuse", ALBM_ALL_OVL_REFUSE },
+							{ "queue", ALBM_ALL_OVL_QUEUE },
+							{ NULL, 0 } };
 
 /* The slot of member m in the block struct T: offset and size. */
 #define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
@@ -562,8 +585,7 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "table-guard", CFG_HA, cfg_set_duration, HA(table_guard_ms), .flags = CFG_OFF },
 	{ "flush", CFG_HA, cfg_set_duration, HA(flush_ms), .lo = 1, .what = "ha flush" },
 	{ "heartbeat", CFG_HA, cfg_set_duration, HA(heartbeat_ms), .lo = 100 },
-	{ "max-age", CFG_HA, cfg_set_duration, HA(max_age_ms), .lo = 100,
-	  .what = "ha max-age" },
+	{ "max-age", CFG_HA, cfg_set_duration, HA(max_age_ms), .lo = 100, .what = "ha max-age" },
 	{ "http-token-file", CFG_CONTROL, set_token_file, MAIN(http_token_file) },
 	{ "chart-js", CFG_CONTROL, cfg_set_path, MAIN(chart_js) },
 	/* service NAME { } */
@@ -577,8 +599,10 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "announce", CFG_SERVICE, cfg_set_onoff, SVC(announce) },
 	{ "connect-timeout", CFG_SERVICE, cfg_set_duration, SVC(connect_timeout_ms), .lo = 1 },
 	{ "idle-timeout", CFG_SERVICE, cfg_set_duration, SVC(idle_timeout_ms), .lo = 1 },
-	{ "client-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(client_fin_timeout_ms), .lo = 1 },
-	{ "server-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(server_fin_timeout_ms), .lo = 1 },
+	{ "client-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(client_fin_timeout_ms),
+	  .lo = 1 },
+	{ "server-fin-timeout", CFG_SERVICE, cfg_set_duration, SVC(server_fin_timeout_ms),
+	  .lo = 1 },
 	{ "retries", CFG_SERVICE, cfg_set_uint, SVC(retries), .hi = 16 },
 	{ "max-fails", CFG_SERVICE, cfg_set_uint, SVC(max_fails), .hi = 1000 },
 	{ "fail-timeout", CFG_SERVICE, cfg_set_duration, SVC(fail_timeout_ms) },
@@ -604,8 +628,8 @@ const struct cfg_cmd cfg_cmds[] = {
 	{ "orca-error-penalty", CFG_SERVICE, cfg_set_double, SVC(orca.error_penalty), .hi = 100 },
 	{ "prequal-q-rif", CFG_SERVICE, cfg_set_double, SVC(prequal.q_rif), .hi = 1 },
 	{ "prequal-pool", CFG_SERVICE, cfg_set_uint, SVC(prequal.pool), .lo = 1, .hi = 1024 },
-	{ "prequal-latency-max-age", CFG_SERVICE, cfg_set_duration,
-	  SVC(prequal.latency_max_age_ms), .lo = 1 },
+	{ "prequal-latency-max-age", CFG_SERVICE, cfg_set_duration, SVC(prequal.latency_max_age_ms),
+	  .lo = 1 },
 	{ "lr-choices", CFG_SERVICE, cfg_set_uint, SVC(lr.choice_count), .lo = 1, .hi = 64 },
 	{ "lr-active-request-bias", CFG_SERVICE, cfg_set_double, SVC(lr.active_request_bias),
 	  .hi = 100 },

@@ -58,13 +58,13 @@ struct cfg_keyword {
 /* One directive: nginx's ngx_command_t. */
 struct cfg_cmd {
 	const char *name;
-	unsigned where;           /* CFG_MAIN | CFG_SERVICE | ... */
-	cfg_set_fn set;           /* a slot setter below, or the directive's own handler */
-	unsigned flags;           /* CFG_BLOCK | CFG_MULTI | ... */
-	size_t off, size;         /* the slot: offsetof() and sizeof() in conf */
-	double lo, hi;            /* the value's range (integer, number, duration minimum
-				   * in ms, percent maximum; path: a length limit) */
-	const char *what;         /* the value's name in messages (NULL: the directive's) */
+	unsigned where;   /* CFG_MAIN | CFG_SERVICE | ... */
+	cfg_set_fn set;   /* a slot setter below, or the directive's own handler */
+	unsigned flags;   /* CFG_BLOCK | CFG_MULTI | ... */
+	size_t off, size; /* the slot: offsetof() and sizeof() in conf */
+	double lo, hi;    /* the value's range (integer, number, duration minimum
+			   * in ms, percent maximum; path: a length limit) */
+	const char *what; /* the value's name in messages (NULL: the directive's) */
 	const struct cfg_keyword *keywords; /* cfg_set_keyword's words */
 };
 
@@ -92,8 +92,8 @@ int cfg_set_flag(struct cfg_ctx *ctx, const struct cfg_node *n, const char *val,
  * in context where to conf: each is looked up in the table, its argument count
  * checked, a repeat of a single-value directive refused, then its setter called.
  * inside names the block in messages ("agents", "service"; NULL at the top level). */
-void cfg_apply_block(struct cfg_ctx *ctx, const struct cfg_node *blk, unsigned where,
-		     void *conf, const char *inside);
+void cfg_apply_block(struct cfg_ctx *ctx, const struct cfg_node *blk, unsigned where, void *conf,
+		     const char *inside);
 /* Apply `NAME VALUE` pairs and flags from n->args[first..] in context where to
  * conf; messages start with who ("server 's1'", "health-check"). */
 int cfg_apply_options(struct cfg_ctx *ctx, const struct cfg_node *n, int first, unsigned where,

@@ -27,8 +27,8 @@ void cfg_error(struct cfg_ctx *ctx, int line, const char *fmt, ...)
 	ctx->nerr++;
 	if (!ctx->err || ctx->nerr > CFG_MAX_ERRORS || ctx->used + 1 >= ctx->errlen)
 		return;
-	n = snprintf(ctx->err + ctx->used, ctx->errlen - ctx->used, "%s%s:%d: ",
-		     ctx->used ? "\n" : "", ctx->path, line);
+	n = snprintf(ctx->err + ctx->used, ctx->errlen - ctx->used,
+		     "%s%s:%d: ", ctx->used ? "\n" : "", ctx->path, line);
 	if (n > 0)
 		ctx->used = ALBM_MIN(ctx->used + (size_t)n, ctx->errlen - 1);
 	va_start(ap, fmt);
@@ -45,7 +45,14 @@ struct cfg_lexer {
 	int line;
 };
 
-enum tok { TOK_EOF, TOK_WORD, TOK_SEMI, TOK_OPEN, TOK_CLOSE, TOK_ERROR };
+enum tok {
+	TOK_EOF,
+	TOK_WORD,
+	TOK_SEMI,
+	TOK_OPEN,
+	TOK_CLOSE,
+	TOK_ERROR
+};
 
 static void lex_skip_space(struct cfg_lexer *lx)
 {
@@ -100,10 +107,17 @@ static enum tok lex_next(struct cfg_lexer *lx, char *buf, struct cfg_ctx *ctx)
 	if (lx->p >= lx->end)
 		return TOK_EOF;
 	switch (*lx->p) {
-	case ';': lx->p++; return TOK_SEMI;
-	case '{': lx->p++; return TOK_OPEN;
-	case '}': lx->p++; return TOK_CLOSE;
-	case '"': return lex_quoted(lx, buf, ctx);
+	case ';':
+		lx->p++;
+		return TOK_SEMI;
+	case '{':
+		lx->p++;
+		return TOK_OPEN;
+	case '}':
+		lx->p++;
+		return TOK_CLOSE;
+	case '"':
+		return lex_quoted(lx, buf, ctx);
 	}
 	while (lx->p < lx->end && !isspace((unsigned char)*lx->p) &&
 	       !(*lx->p && strchr(";{}#\"", *lx->p))) {
@@ -142,8 +156,7 @@ static struct cfg_node *cfg_node_push(struct cfg_node *parent)
 }
 
 /* Parse statements into parent until '}' (depth > 0) or EOF (depth 0). */
-static int tree_parse(struct cfg_lexer *lx, struct cfg_node *parent, int depth,
-		      struct cfg_ctx *ctx)
+static int tree_parse(struct cfg_lexer *lx, struct cfg_node *parent, int depth, struct cfg_ctx *ctx)
 {
 	char *buf = xmalloc(CFG_MAX_TOKEN);
 	struct cfg_node *cur = NULL;
@@ -159,7 +172,8 @@ static int tree_parse(struct cfg_lexer *lx, struct cfg_node *parent, int depth,
 				cur->line = lx->line;
 			}
 			if (cur->nargs == CFG_MAX_ARGS) {
-				cfg_error(ctx, lx->line, "too many arguments to '%s'", cur->args[0]);
+				cfg_error(ctx, lx->line, "too many arguments to '%s'",
+					  cur->args[0]);
 				goto out;
 			}
 			cur->args[cur->nargs++] = xstrdup(buf);
@@ -179,7 +193,8 @@ static int tree_parse(struct cfg_lexer *lx, struct cfg_node *parent, int depth,
 				goto out;
 			}
 			if (depth >= 1) {
-				cfg_error(ctx, cur->line, "block '%s' cannot be nested here", cur->args[0]);
+				cfg_error(ctx, cur->line, "block '%s' cannot be nested here",
+					  cur->args[0]);
 				goto out;
 			}
 			cur->block = true;
@@ -198,7 +213,8 @@ static int tree_parse(struct cfg_lexer *lx, struct cfg_node *parent, int depth,
 			goto out;
 		}
 		if (t == TOK_EOF && depth > 0) {
-			cfg_error(ctx, parent->line, "block '%s' is not closed by '}'", parent->args[0]);
+			cfg_error(ctx, parent->line, "block '%s' is not closed by '}'",
+				  parent->args[0]);
 			goto out;
 		}
 		rc = 0;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CFG_MAX_ARGS 32
+#define CFG_MAX_ARGS   32
 #define CFG_MAX_ERRORS 20
 
 /* Errors accumulate as "path:line: message" lines, so that `albmd --check` shows

@@ -31,10 +31,18 @@ static const char *what(const struct cfg_cmd *cmd)
 static void store_uint(void *p, size_t size, uint64_t v)
 {
 	switch (size) {
-	case 1: *(uint8_t *)p = (uint8_t)v; break;
-	case 2: *(uint16_t *)p = (uint16_t)v; break;
-	case 4: *(uint32_t *)p = (uint32_t)v; break;
-	default: *(uint64_t *)p = v; break;
+	case 1:
+		*(uint8_t *)p = (uint8_t)v;
+		break;
+	case 2:
+		*(uint16_t *)p = (uint16_t)v;
+		break;
+	case 4:
+		*(uint32_t *)p = (uint32_t)v;
+		break;
+	default:
+		*(uint64_t *)p = v;
+		break;
 	}
 }
 
@@ -104,8 +112,9 @@ int cfg_set_percent(struct cfg_ctx *ctx, const struct cfg_node *n, const char *v
 	double v;
 
 	errno = 0;
-	v = len >= 2 && strspn(val, "0123456789.") == len - 1 && val[len - 1] == '%' ?
-		    strtod(val, &end) : -1;
+	v = len >= 2 && strspn(val, "0123456789.") == len - 1 && val[len - 1] == '%'
+		    ? strtod(val, &end)
+		    : -1;
 	if (v < 0 || errno || end != val + len - 1 || !(v <= cmd->hi)) {
 		cfg_error(ctx, n->line, "bad %s '%s' (expected a percentage 0%%-%g%%, e.g. 10%%)",
 			  what(cmd), val, cmd->hi);

@@ -25,7 +25,7 @@
 struct ctl_reply {
 	struct albmd_buf body;
 	json_t *json;
-	bool cache;       /* keep the dumped view in view_cache when it is big */
+	bool cache; /* keep the dumped view in view_cache when it is big */
 };
 
 /*
@@ -36,7 +36,7 @@ struct ctl_reply {
  * one.  Any command that changes state drops it, so a script's `drain` is seen by its
  * next `list --json`; what agents and health checks change may be that much late.
  */
-#define VIEW_CACHE_MS 100
+#define VIEW_CACHE_MS  100
 #define VIEW_CACHE_MIN (64u << 10)
 static struct {
 	char *s;
@@ -56,10 +56,10 @@ struct ctl_cmd {
 	int min_args, max_args; /* after the command word */
 	const char *usage;
 	/* Runs with d->lock held (unless nolock); error message into err. */
-	int (*run)(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
-		   char *err, size_t errlen);
+	int (*run)(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
+		   size_t errlen);
 	bool nolock;
-	bool readonly;    /* changes nothing: the view cache stays */
+	bool readonly; /* changes nothing: the view cache stays */
 };
 
 static int find_server(struct albmd *d, char **argv, struct albmd_service **svc,
@@ -80,8 +80,8 @@ static int find_server(struct albmd *d, char **argv, struct albmd_service **svc,
 	return 0;
 }
 
-static int parse_uint(const char *s, uint64_t max, uint64_t *out, const char *what,
-		      char *err, size_t errlen)
+static int parse_uint(const char *s, uint64_t max, uint64_t *out, const char *what, char *err,
+		      size_t errlen)
 {
 	if (albm_parse_u64(s, out) < 0 || *out > max) {
 		albm_seterr(err, errlen, "bad %s '%s' (0-%llu)", what, s, (unsigned long long)max);
@@ -162,15 +162,17 @@ static int cmd_stats(struct albmd *d, char **argv, int argc, struct ctl_reply *r
 		put_json(r, j);
 		return 0;
 	}
-	json_object_foreach(j, k, v) {
+	json_object_foreach(j, k, v)
+	{
 		if (json_is_integer(v)) {
-			albmd_buf_printf(&r->body, "%-20s %lld\n", k, (long long)json_integer_value(v));
+			albmd_buf_printf(&r->body, "%-20s %lld\n", k,
+					 (long long)json_integer_value(v));
 		} else if (json_is_object(v)) {
 			const char *k2;
 			json_t *v2;
-			json_object_foreach(v, k2, v2)
-				albmd_buf_printf(&r->body, "%s.%-*s %lld\n", k, (int)(19 - strlen(k)), k2,
-						 (long long)json_integer_value(v2));
+			json_object_foreach(v, k2, v2) albmd_buf_printf(
+				&r->body, "%s.%-*s %lld\n", k, (int)(19 - strlen(k)), k2,
+				(long long)json_integer_value(v2));
 		}
 	}
 	json_decref(j);
@@ -199,9 +201,9 @@ static int cmd_admin(struct albmd *d, char **argv, int argc, struct ctl_reply *r
 {
 	struct albmd_service *svc;
 	struct albmd_server *srv;
-	enum albmd_admin a = !strcmp(argv[0], "drain")	 ? ALBMD_ADMIN_DRAIN :
-			     !strcmp(argv[0], "disable") ? ALBMD_ADMIN_DISABLED :
-							   ALBMD_ADMIN_ENABLED;
+	enum albmd_admin a = !strcmp(argv[0], "drain")     ? ALBMD_ADMIN_DRAIN
+			     : !strcmp(argv[0], "disable") ? ALBMD_ADMIN_DISABLED
+							   : ALBMD_ADMIN_ENABLED;
 
 	(void)argc;
 	if (find_server(d, argv, &svc, &srv, err, errlen) < 0)
@@ -234,7 +236,8 @@ static int cmd_add(struct albmd *d, char **argv, int argc, struct ctl_reply *r, 
 	}
 	for (int i = 4; i < argc; i += 2) {
 		if (i + 1 >= argc || (strcmp(argv[i], "weight") && strcmp(argv[i], "maxconn"))) {
-			albm_seterr(err, errlen, "usage: add SERVICE SERVER ADDR:PORT [weight N] "
+			albm_seterr(err, errlen,
+				    "usage: add SERVICE SERVER ADDR:PORT [weight N] "
 				    "[maxconn N]");
 			return -EINVAL;
 		}
@@ -275,8 +278,8 @@ static int cmd_remove(struct albmd *d, char **argv, int argc, struct ctl_reply *
 	return 0;
 }
 
-static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct ctl_reply *r,
-			 char *err, size_t errlen)
+static int cmd_scheduler(struct albmd *d, char **argv, int argc, struct ctl_reply *r, char *err,
+			 size_t errlen)
 {
 	struct albmd_service *svc;
 
@@ -319,7 +322,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "drain", 2, 2, "drain SERVICE SERVER", cmd_admin, false, false },
 	{ "disable", 2, 2, "disable SERVICE SERVER", cmd_admin, false, false },
 	{ "enable", 2, 2, "enable SERVICE SERVER", cmd_admin, false, false },
-	{ "add", 3, 7, "add SERVICE SERVER ADDR:PORT [weight N] [maxconn N]", cmd_add, false, false },
+	{ "add", 3, 7, "add SERVICE SERVER ADDR:PORT [weight N] [maxconn N]", cmd_add, false,
+	  false },
 	{ "remove", 2, 2, "remove SERVICE SERVER", cmd_remove, false, false },
 	{ "scheduler", 2, 2, "scheduler SERVICE NAME", cmd_scheduler, false, false },
 	{ "set-scheduler", 2, 2, "set-scheduler SERVICE NAME", cmd_scheduler, false, false },
@@ -403,8 +407,10 @@ bool albmd_control_exec(struct albmd *d, const char *line, size_t len, struct al
 	buf[len] = '\0';
 	rc = ctl_split(buf, argv, &argc);
 	if (rc < 0 || argc == 0) {
-		snprintf(err, sizeof(err), rc == -E2BIG ? "too many words" :
-			 rc < 0 ? "bad character in command" : "empty command (try help)");
+		snprintf(err, sizeof(err),
+			 rc == -E2BIG ? "too many words"
+			 : rc < 0     ? "bad character in command"
+				      : "empty command (try help)");
 		goto done;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds) && !cmd; i++)

@@ -21,13 +21,13 @@
 #include "distributor/accept_guard.h"
 #include "distributor/control.h"
 
-#define CTL_MAX_CLIENTS 64
-#define CTL_IDLE_MS 60000
+#define CTL_MAX_CLIENTS    64
+#define CTL_IDLE_MS        60000
 /* Work per client per loop pass: pipelined commands must not stall the main thread
  * (worker 0's proxy work, agents, health checks), nor buffer replies without bound. */
-#define CTL_CMDS_PER_PASS 8     /* commands run before the loop serves other events */
-#define CTL_OUT_HIGH (64u << 10) /* no command runs (nor read) while more is unsent */
-#define CTL_PASS_BUDGET_MS 2    /* commands start only this long into a loop pass */
+#define CTL_CMDS_PER_PASS  8           /* commands run before the loop serves other events */
+#define CTL_OUT_HIGH       (64u << 10) /* no command runs (nor read) while more is unsent */
+#define CTL_PASS_BUDGET_MS 2           /* commands start only this long into a loop pass */
 
 struct ctl_client {
 	struct evl_io io; /* first */
@@ -36,8 +36,8 @@ struct ctl_client {
 	char in[ALBMD_CTL_LINE_MAX + 1];
 	size_t inlen;
 	struct albmd_buf out;
-	bool eof;         /* the client closed its side: answer what came, then close */
-	bool closing;     /* close once out is sent */
+	bool eof;     /* the client closed its side: answer what came, then close */
+	bool closing; /* close once out is sent */
 	uint64_t last_ms;
 };
 
@@ -45,7 +45,7 @@ struct albmd_control {
 	struct evl_io io; /* first */
 	struct albmd *d;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;        /* the socket file we made: only it is removed at close */
+	dev_t dev; /* the socket file we made: only it is removed at close */
 	ino_t ino;
 	struct ctl_client *clients;
 	unsigned nclients;
@@ -80,13 +80,19 @@ static int remove_stale(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : (albm_seterr(err, errlen, "control socket %s: %s",
-							 path, strerror(errno)), -errno);
+		return errno == ENOENT ? 0
+				       : (albm_seterr(err, errlen, "control socket %s: %s", path,
+						      strerror(errno)),
+					  -errno);
 	if (!S_ISSOCK(st.st_mode)) {
-		albm_seterr(err, errlen, "control socket %s: the path exists and is not a socket "
+		albm_seterr(err, errlen,
+			    "control socket %s: the path exists and is not a socket "
 			    "(a %s); refusing to remove it: fix 'socket' in the control block",
-			    path, S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ?
-			    "symbolic link" : S_ISREG(st.st_mode) ? "regular file" : "special file");
+			    path,
+			    S_ISDIR(st.st_mode)   ? "directory"
+			    : S_ISLNK(st.st_mode) ? "symbolic link"
+			    : S_ISREG(st.st_mode) ? "regular file"
+						  : "special file");
 		return -EEXIST;
 	}
 	unlink(path);
@@ -334,7 +340,8 @@ static void ctl_accept(struct evl *loop, struct evl_io *io, uint32_t revents)
 
 static void ctl_idle(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_control *ctl = (struct albmd_control *)((char *)t - offsetof(struct albmd_control, idle));
+	struct albmd_control *ctl =
+		(struct albmd_control *)((char *)t - offsetof(struct albmd_control, idle));
 	struct ctl_client *c, *next;
 
 	for (c = ctl->clients; c; c = next) {

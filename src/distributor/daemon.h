@@ -51,7 +51,11 @@ struct albmd_hist;
 struct albmd_history;
 
 /* Administrative state set through albmctl (enable undoes drain and disable). */
-enum albmd_admin { ALBMD_ADMIN_ENABLED = 0, ALBMD_ADMIN_DRAIN, ALBMD_ADMIN_DISABLED };
+enum albmd_admin {
+	ALBMD_ADMIN_ENABLED = 0,
+	ALBMD_ADMIN_DRAIN,
+	ALBMD_ADMIN_DISABLED
+};
 
 /* What `albmctl list` shows. */
 enum albmd_state {
@@ -77,7 +81,7 @@ struct albmd_server_stats {
 /* The last state the log told of a server, and its rate limit (state_log.c). */
 struct albmd_state_log {
 	bool init;
-	uint8_t logged;           /* enum albmd_log_state */
+	uint8_t logged; /* enum albmd_log_state */
 	unsigned lines, suppressed;
 	uint64_t window_ms;
 };
@@ -86,22 +90,22 @@ struct albmd_server {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr addr;
 	struct albmd_service *svc;
-	struct albm_dest *dest;   /* the scheduler's view; NULL once removed */
-	int weight;               /* configured (or albmctl weight) */
+	struct albm_dest *dest; /* the scheduler's view; NULL once removed */
+	int weight;             /* configured (or albmctl weight) */
 	uint32_t maxconn;
 	enum albmd_admin admin;
-	bool hc_down;             /* active health check failed */
-	bool agent_down;          /* agent stopped reporting */
-	unsigned fails;           /* consecutive connect failures (passive check) */
-	uint64_t fail_until_ms;   /* passive: down until then */
-	uint64_t ramp_start_ms;   /* albmd's slow start (schedulers without
-				   * ALBM_SCHED_F_ADAPTIVE); 0 = none */
+	bool hc_down;           /* active health check failed */
+	bool agent_down;        /* agent stopped reporting */
+	unsigned fails;         /* consecutive connect failures (passive check) */
+	uint64_t fail_until_ms; /* passive: down until then */
+	uint64_t ramp_start_ms; /* albmd's slow start (schedulers without
+				 * ALBM_SCHED_F_ADAPTIVE); 0 = none */
 	bool was_avail;
 	struct albmd_agent *agent; /* same-named agent entry, NULL without agents block */
 	struct albmd_health *hc;
-	struct albmd_hist *hist;  /* the dashboard's samples (history.c) */
+	struct albmd_hist *hist; /* the dashboard's samples (history.c) */
 	struct albmd_state_log slog;
-	int refs;                 /* atomic */
+	int refs; /* atomic */
 	struct albmd_server_stats st;
 	struct albmd_passive passive; /* the data plane's timings (passive.h) */
 };
@@ -115,8 +119,8 @@ static inline struct albmd_server *albmd_dest_server(const struct albm_dest *des
 struct albmd_service_stats {
 	uint64_t conns_total;
 	uint64_t conns_active;
-	uint64_t no_server;       /* no server available: the client was closed */
-	uint64_t refused;         /* maxconn reached (service or global), or queue-max */
+	uint64_t no_server; /* no server available: the client was closed */
+	uint64_t refused;   /* maxconn reached (service or global), or queue-max */
 	uint64_t retries;
 	uint64_t bytes_in, bytes_out;
 	uint64_t queued;          /* gauge: clients waiting for a server (proxy/queue.c) */
@@ -132,11 +136,11 @@ struct albmd_service {
 	struct albmd_cfg_service cfg; /* servers/nservers not owned (NULL) */
 	struct albm_service sched;    /* destinations: sched.dests[i]->owner is the server */
 	const struct albmd_dataplane_ops *dp; /* its `mode` (dataplane.h) */
-	void *dp_data;                /* the plane's per-service state */
+	void *dp_data;                        /* the plane's per-service state */
 	bool removed;
-	struct albmd_hist *hist;      /* the dashboard's samples (history.c) */
-	int refs;                     /* atomic */
-	pthread_mutex_t lock;         /* the service lock (see the top of this file) */
+	struct albmd_hist *hist; /* the dashboard's samples (history.c) */
+	int refs;                /* atomic */
+	pthread_mutex_t lock;    /* the service lock (see the top of this file) */
 	struct albmd_service_stats st;
 };
 
@@ -183,19 +187,19 @@ struct albmd_stats {
 	uint64_t control_accept_errors[ALBMD_ACCEPT_CAUSES]; /* by cause */
 	uint64_t http_accept_errors[ALBMD_ACCEPT_CAUSES];
 	uint64_t refusals[ALBMD_REFUSE_COUNT];
-	uint64_t pipes;           /* gauge: the proxy's splice pipes, pooled or in use */
-	uint64_t alog_lines;      /* access-log lines written */
-	uint64_t alog_dropped;    /* access-log lines lost (write or send failed) */
+	uint64_t pipes;        /* gauge: the proxy's splice pipes, pooled or in use */
+	uint64_t alog_lines;   /* access-log lines written */
+	uint64_t alog_dropped; /* access-log lines lost (write or send failed) */
 };
 
 /* Settings the workers read without the daemon lock: copied from cfg after each
  * configuration change (albmd_publish_hot), read with relaxed atomics. */
 struct albmd_hot {
-	uint32_t maxconn;    /* cfg.maxconn */
-	bool splice;         /* cfg.splice */
-	bool mem_pressure;   /* the memory cgroup is near its limit (memguard.c) */
+	uint32_t maxconn;      /* cfg.maxconn */
+	bool splice;           /* cfg.splice */
+	bool mem_pressure;     /* the memory cgroup is near its limit (memguard.c) */
 	uint64_t mem_conn_cap; /* connections that still fit in its memory (0: no cap) */
-	uint64_t fd_budget;  /* descriptors the proxy's sockets and pipes may hold (fdlimit.c) */
+	uint64_t fd_budget;    /* descriptors the proxy's sockets and pipes may hold (fdlimit.c) */
 };
 
 /* The services albmd_lock() locked, unlocked (and unreferenced) by albmd_unlock(). */
@@ -224,21 +228,21 @@ struct albmd {
 	size_t nservices;
 	struct albmd_worker **workers;
 	unsigned nworkers;
-	struct evl *loop;                 /* the main thread's loop */
-	struct albmd_agents *agents;      /* NULL without an agents block */
-	struct albmd_ha *ha;              /* NULL without an ha block (ha.h) */
+	struct evl *loop;                        /* the main thread's loop */
+	struct albmd_agents *agents;             /* NULL without an agents block */
+	struct albmd_ha *ha;                     /* NULL without an ha block (ha.h) */
 	const struct albmd_flow_sink *flow_sink; /* the DR plane's new flows go here (ha.c) */
 	struct albmd_control *control;
 	struct albmd_http *admin;
-	struct albmd_history *history;    /* the samples' clock (history.c) */
+	struct albmd_history *history; /* the samples' clock (history.c) */
 	struct evl_timer tick;
 	uint64_t start_ms;
 	bool draining;
 	bool stopping;
 	uint64_t drain_deadline_ms;
 	struct albmd_stats st;
-	struct albmd_alog *alog;          /* the access log's target (access_log.c), NULL: off */
-	struct albmd_memguard *memguard;  /* memguard.c; NULL without a memory limit */
+	struct albmd_alog *alog;         /* the access log's target (access_log.c), NULL: off */
+	struct albmd_memguard *memguard; /* memguard.c; NULL without a memory limit */
 	uint64_t alog_gen;
 	void *dp_state[ALBMD_DATAPLANES_MAX]; /* each plane's daemon-wide state, by mode
 					       * (the DR plane: its XDP attachments) */

@@ -46,7 +46,10 @@ void albmd_dataplane_names(char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && at < len; i++)
 		at += (size_t)snprintf(buf + at, len - at, "%s%s",
-				       !i ? "" : i + 1 < n ? ", " : " or ", dp_table[i]->name);
+				       !i          ? ""
+				       : i + 1 < n ? ", "
+						   : " or ",
+				       dp_table[i]->name);
 }
 
 const char *albmd_mode_name(enum albmd_mode mode)

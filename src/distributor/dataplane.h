@@ -27,8 +27,8 @@ struct albmd_dataplane_ops {
 	/* ---- lifecycle ---- */
 	/* Bind what the service needs; nothing visible changes on error.  (Lock not
 	 * needed: a reload prepares before it applies anything.) */
-	int (*prepare)(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
-		       char *err, size_t errlen);
+	int (*prepare)(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep, char *err,
+		       size_t errlen);
 	/* Drop a prepared state that will not be used (a reload failed later). */
 	void (*abandon)(struct albmd *d, void *prep);
 	/* Start serving svc with the prepared state. */

@@ -40,7 +40,8 @@
 static void weights_compute(struct drd_svc *ds, struct dr_weight *want)
 {
 	bool *resolved = xcalloc(ds->nreals + 1, sizeof(*resolved));
-	struct dr_weights_in in = { .svc = &ds->svc->sched, .resolved = resolved,
+	struct dr_weights_in in = { .svc = &ds->svc->sched,
+				    .resolved = resolved,
 				    .rate = ds->rate };
 
 	for (size_t i = 0; i < ds->nreals; i++)
@@ -137,7 +138,8 @@ static int set_apply(struct drd_svc *ds, const struct dr_weight *want)
 	}
 	ds->has_table = dr_table_digest(ds->ifc->dr, &ds->vip, ds->digest) == 0;
 	LOG_DEBUG("service '%s': table rebuilt from %s (%zu real(s) in the set)", ds->svc->name,
-		  ds->svc->cfg.in_group ? "the group's weights" : albm_table_kind_name(ds->kind), n);
+		  ds->svc->cfg.in_group ? "the group's weights" : albm_table_kind_name(ds->kind),
+		  n);
 	set_applied(ds);
 	return 0;
 }
@@ -152,8 +154,8 @@ static void sched_note(struct drd_svc *ds)
 	ds->noted = ops;
 	if (ops && (ops->flags & ALBM_SCHED_F_HASH))
 		LOG_INFO("service '%s': %s hashes the flow (5-tuple) in mode dr, not the client: "
-			 "a client's connections may reach different servers", ds->svc->name,
-			 ops->name);
+			 "a client's connections may reach different servers",
+			 ds->svc->name, ops->name);
 }
 
 /* Recompute the table from the scheduler's state (in a group: from the group's
@@ -229,8 +231,8 @@ static struct drd_svc *vip_owner(struct albmd *d, const struct drd_iface *ifc,
 	return NULL;
 }
 
-static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
-		      char *err, size_t errlen)
+static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep, char *err,
+		      size_t errlen)
 {
 	struct drd_svc *ds = xcalloc(1, sizeof(*ds));
 	char e[256], abuf[ALBM_ADDRSTRLEN];
@@ -240,8 +242,10 @@ static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void
 	evl_timer_init(&ds->boundary);
 	ds->d = d;
 	ds->vip = cfg->listen;
-	ds->ifc = drd_iface_get(d, cfg->interface, cfg->xdp_mode == ALBMD_XDP_NATIVE ?
-				DR_MODE_NATIVE : DR_MODE_GENERIC, cfg->flow_sync, e, sizeof(e));
+	ds->ifc =
+		drd_iface_get(d, cfg->interface,
+			      cfg->xdp_mode == ALBMD_XDP_NATIVE ? DR_MODE_NATIVE : DR_MODE_GENERIC,
+			      cfg->flow_sync, e, sizeof(e));
 	if (!ds->ifc) {
 		albm_seterr(err, errlen, "service '%s': %s", cfg->name, e);
 		free(ds);
@@ -251,7 +255,8 @@ static int dr_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void
 		rc = dr_add_vip(ds->ifc->dr, &ds->vip, e, sizeof(e));
 		if (rc < 0) {
 			albm_seterr(err, errlen, "service '%s': %s on %s: %s", cfg->name,
-				    albm_addr_format(&ds->vip, abuf, sizeof(abuf)), cfg->interface, e);
+				    albm_addr_format(&ds->vip, abuf, sizeof(abuf)), cfg->interface,
+				    e);
 			drd_iface_put(d, ds->ifc);
 			free(ds);
 			return rc;
@@ -291,7 +296,7 @@ static void dr_start(struct albmd *d, struct albmd_service *svc, void *prep)
 
 	if (!ds->owns_vip && (owner = vip_owner(d, ds->ifc, &ds->vip))) {
 		drd_announce_stop(owner); /* announced again by its new service */
-		owner->owns_vip = false; /* a reload moved the VIP to this service */
+		owner->owns_vip = false;  /* a reload moved the VIP to this service */
 		ds->owns_vip = true;
 	}
 	if (old && old != ds) {
@@ -328,8 +333,8 @@ static void dr_changed(struct albmd *d, struct albmd_service *svc)
 	(void)d;
 	if (!ds)
 		return;
-	drd_group_sync(ds);     /* the group settings may have changed (reload) */
-	drd_group_reports(ds);  /* a report is taken when it arrives: by its timestamp */
+	drd_group_sync(ds);    /* the group settings may have changed (reload) */
+	drd_group_reports(ds); /* a report is taken when it arrives: by its timestamp */
 	drd_mark_dirty(ds);
 }
 

@@ -27,12 +27,12 @@
 #include "dr/dr.h"
 #include "dr/dr_announce.h"
 
-#define DRD_TICK_MS ALBMD_TICK_MS   /* albmd calls tick() this often */
-#define DRD_PREPARE_RESOLVE_MS 1000 /* prepare waits this long for ARP replies */
-#define DRD_RESOLVE_GRACE_MS 1000   /* an unresolved server is reported after this */
-#define DRD_NEIGH_RECHECK_MS 2000   /* resolved MACs are looked up again this often */
+#define DRD_TICK_MS            ALBMD_TICK_MS /* albmd calls tick() this often */
+#define DRD_PREPARE_RESOLVE_MS 1000          /* prepare waits this long for ARP replies */
+#define DRD_RESOLVE_GRACE_MS   1000          /* an unresolved server is reported after this */
+#define DRD_NEIGH_RECHECK_MS   2000          /* resolved MACs are looked up again this often */
 
-#define DRD_ATTACH_CHECK_MS 1000  /* is the program still attached?  this often */
+#define DRD_ATTACH_CHECK_MS 1000 /* is the program still attached?  this often */
 
 /* One XDP attachment, shared by the DR services on its interface. */
 struct drd_iface {
@@ -40,43 +40,43 @@ struct drd_iface {
 	enum dr_mode mode;
 	struct albm_dr *dr;
 	int refs;
-	bool flow_sync;             /* loaded with sync on: its ring is drained */
-	bool sync_warned;           /* "attached without flow sync" logged */
-	bool detached;              /* the program is no longer on the interface */
+	bool flow_sync;   /* loaded with sync on: its ring is drained */
+	bool sync_warned; /* "attached without flow sync" logged */
+	bool detached;    /* the program is no longer on the interface */
 	uint64_t next_check_ms;
-	struct evl_io ring_io;      /* the flow-event ring (dr_group.c) */
+	struct evl_io ring_io; /* the flow-event ring (dr_group.c) */
 	struct evl_timer ring_timer;
 	struct albmd *d;
-	bool link_down;             /* seen down by a failed lookup (logged once) */
+	bool link_down; /* seen down by a failed lookup (logged once) */
 	struct drd_iface *next;
 };
 
 /* The plane's daemon-wide state (d->dp_state[ALBMD_MODE_DR]). */
 struct drd_state {
 	struct drd_iface *ifaces;
-	struct dr_announce *ann;    /* the announce device, open while a VIP is on it */
+	struct dr_announce *ann; /* the announce device, open while a VIP is on it */
 	char ann_dev[IF_NAMESIZE];
-	size_t nann;                /* VIPs on it */
-	bool withdrawn;             /* a drain began: nothing is announced again */
+	size_t nann;    /* VIPs on it */
+	bool withdrawn; /* a drain began: nothing is announced again */
 };
 
 /* One server of the service as the data plane tracks it. */
 struct drd_real {
-	struct albmd_server *srv;   /* referenced while here */
+	struct albmd_server *srv; /* referenced while here */
 	uint8_t mac[6];
 	bool resolved;
-	bool mac_changed;           /* resolved again to another MAC: apply */
-	bool reported;              /* "cannot resolve" logged */
-	uint64_t unresolved_since;  /* ms; 0 = resolved or never tried */
+	bool mac_changed;          /* resolved again to another MAC: apply */
+	bool reported;             /* "cannot resolve" logged */
+	uint64_t unresolved_since; /* ms; 0 = resolved or never tried */
 	uint64_t next_lookup_ms;
-	struct dr_weight applied;   /* its place in the table applied last */
-	struct dr_weight want;      /* ... and in the one computed now */
-	struct dr_real_stats base;  /* counters when it entered the set */
-	struct dr_real_stats cur;   /* counters at the last tick */
-	struct dr_real_stats acc;   /* counters of its earlier times in the set */
-	uint64_t forgotten;         /* flows written off as gone without a FIN (idle) */
+	struct dr_weight applied;  /* its place in the table applied last */
+	struct dr_weight want;     /* ... and in the one computed now */
+	struct dr_real_stats base; /* counters when it entered the set */
+	struct dr_real_stats cur;  /* counters at the last tick */
+	struct dr_real_stats acc;  /* counters of its earlier times in the set */
+	uint64_t forgotten;        /* flows written off as gone without a FIN (idle) */
 	uint64_t last_pkt_ms;
-	uint32_t fed;               /* connections counted in the scheduler for it */
+	uint32_t fed; /* connections counted in the scheduler for it */
 	/* in an ha group (dr_group.c) */
 	struct dr_level_reports lv; /* its agent's reports, by their timestamps */
 	uint64_t lv_seen;           /* timestamp of the last report taken */
@@ -86,29 +86,29 @@ struct drd_real {
 
 /* The plane's state of one service (svc->dp_data). */
 struct drd_svc {
-	struct evl_timer soon;      /* armed by changed(): rebuild once per loop pass */
+	struct evl_timer soon; /* armed by changed(): rebuild once per loop pass */
 	struct albmd *d;
-	struct albmd_service *svc;  /* NULL until started */
+	struct albmd_service *svc; /* NULL until started */
 	struct drd_iface *ifc;
 	struct albm_addr vip;
-	bool owns_vip;              /* false: prepared to take it over from its owner */
+	bool owns_vip; /* false: prepared to take it over from its owner */
 	bool dirty;
-	struct drd_real *reals;     /* in svc->sched.dests order after drd_reals_sync() */
+	struct drd_real *reals; /* in svc->sched.dests order after drd_reals_sync() */
 	size_t nreals;
-	uint64_t rate;              /* new flows in the last tick */
-	enum albm_table_kind kind;  /* what the table computed last was made from */
-	uint32_t k;                 /* ... and the K of its picks (dr_weights_k) */
+	uint64_t rate;                      /* new flows in the last tick */
+	enum albm_table_kind kind;          /* what the table computed last was made from */
+	uint32_t k;                         /* ... and the K of its picks (dr_weights_k) */
 	const struct albm_sched_ops *noted; /* the scheduler sched_note() saw last */
 	/* the table applied last */
 	bool has_table;
-	uint32_t table_reals;       /* reals with a positive weight in it */
-	uint8_t digest[32];         /* dr_table_digest() */
+	uint32_t table_reals; /* reals with a positive weight in it */
+	uint8_t digest[32];   /* dr_table_digest() */
 	/* in an ha group (dr_group.c) */
-	struct evl_timer boundary;  /* fires at the next wall-clock boundary */
-	uint64_t next_boundary;     /* wall ms */
-	uint64_t version;           /* the boundary the held weights were taken at (0: none) */
-	double scale;               /* ... and the scale of their levels (dr_levels_hold) */
-	bool measured;              /* held weights are levels of measurements */
+	struct evl_timer boundary; /* fires at the next wall-clock boundary */
+	uint64_t next_boundary;    /* wall ms */
+	uint64_t version;          /* the boundary the held weights were taken at (0: none) */
+	double scale;              /* ... and the scale of their levels (dr_levels_hold) */
+	bool measured;             /* held weights are levels of measurements */
 	const struct albm_sched_ops *group_noted;
 	/* the announcement (dr_vipann.c) */
 	bool announced;

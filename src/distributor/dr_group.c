@@ -117,13 +117,15 @@ static void group_note(struct drd_svc *ds)
 	ds->group_noted = ops;
 	if (ops->flags & ALBM_SCHED_F_ADAPTIVE)
 		LOG_INFO("service '%s': in the ha group %s's table is the configured weights x the "
-			 "agents' reported memory, in %d levels, changed every %llums", ds->svc->name,
-			 ops->name, DR_LEVELS, (unsigned long long)ds->svc->cfg.table_interval_ms);
+			 "agents' reported memory, in %d levels, changed every %llums",
+			 ds->svc->name, ops->name, DR_LEVELS,
+			 (unsigned long long)ds->svc->cfg.table_interval_ms);
 	else if (ops->flags & ALBM_SCHED_F_CONNS)
 		LOG_INFO("service '%s': in the ha group %s's table uses the %s (connection counts "
 			 "are local to each distributor and would make the tables differ)",
 			 ds->svc->name, ops->name,
-			 (ops->flags & ALBM_SCHED_F_WEIGHTED) ? "configured weights" : "servers alike");
+			 (ops->flags & ALBM_SCHED_F_WEIGHTED) ? "configured weights"
+							      : "servers alike");
 }
 
 void drd_group_sync(struct drd_svc *ds)
@@ -162,8 +164,9 @@ void drd_group_reports(struct drd_svc *ds)
 			continue;
 		e->lv_seen = a->replay.last_ts_ms;
 		r.ts_ms = a->replay.last_ts_ms;
-		r.capacity = a->m.mem_total_bytes ?
-				     (double)a->m.mem_available_bytes / (double)a->m.mem_total_bytes : 0;
+		r.capacity = a->m.mem_total_bytes ? (double)a->m.mem_available_bytes /
+							    (double)a->m.mem_total_bytes
+						  : 0;
 		r.overloaded = a->m.state == ALBM_AGENT_OVERLOADED;
 		dr_level_offer(&e->lv, &r, group_cutoff(ds));
 	}
@@ -216,8 +219,8 @@ static void ring_drain(struct drd_iface *ifc)
 
 static void ring_resume(struct evl *loop, struct evl_timer *t)
 {
-	struct drd_iface *ifc = (struct drd_iface *)((char *)t -
-						     offsetof(struct drd_iface, ring_timer));
+	struct drd_iface *ifc =
+		(struct drd_iface *)((char *)t - offsetof(struct drd_iface, ring_timer));
 	struct albmd *d = evl_data(loop);
 
 	albmd_lock(d);
@@ -230,7 +233,8 @@ static void ring_resume(struct evl *loop, struct evl_timer *t)
 
 static void ring_readable(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
-	struct drd_iface *ifc = (struct drd_iface *)((char *)io - offsetof(struct drd_iface, ring_io));
+	struct drd_iface *ifc =
+		(struct drd_iface *)((char *)io - offsetof(struct drd_iface, ring_io));
 	struct albmd *d = evl_data(loop);
 	uint64_t wait;
 
@@ -284,7 +288,8 @@ void drd_group_ring_stats(struct albmd *d, struct dr_sync_stats *sum)
 const char *drd_install_name(enum drd_install r)
 {
 	static const char *const names[] = {
-		[DRD_INSTALLED] = "installed", [DRD_UNKNOWN_VIP] = "unknown_vip",
+		[DRD_INSTALLED] = "installed",
+		[DRD_UNKNOWN_VIP] = "unknown_vip",
 		[DRD_UNKNOWN_REAL] = "unknown_real",
 		[DRD_INSTALL_FAILED] = "failed",
 	};
@@ -332,8 +337,9 @@ static void install_run(struct drd_svc *ds, const struct dr_flow *f, size_t n,
 		if (rcs[i] && rcs[i] != -ENOENT)
 			LOG_RL(ALBM_LOG_ERR, "service '%s': a peer's flow: %s", ds->svc->name,
 			       strerror(-rcs[i]));
-		counts[!rcs[i] ? DRD_INSTALLED : rcs[i] == -ENOENT ? DRD_UNKNOWN_REAL
-								  : DRD_INSTALL_FAILED]++;
+		counts[!rcs[i]             ? DRD_INSTALLED
+		       : rcs[i] == -ENOENT ? DRD_UNKNOWN_REAL
+					   : DRD_INSTALL_FAILED]++;
 	}
 }
 

@@ -53,14 +53,17 @@ static struct drd_iface *iface_reuse(struct drd_iface *ifc, enum dr_mode mode, b
 				     char *err, size_t errlen)
 {
 	if (ifc->mode != mode) {
-		albm_seterr(err, errlen, "interface %s: already attached in %s XDP mode by a "
+		albm_seterr(err, errlen,
+			    "interface %s: already attached in %s XDP mode by a "
 			    "running service (changing xdp-mode needs those services gone "
-			    "or a restart)", ifc->name, drd_xdp_mode_name(ifc->mode));
+			    "or a restart)",
+			    ifc->name, drd_xdp_mode_name(ifc->mode));
 		return NULL;
 	}
 	if (flow_sync && !ifc->flow_sync && !ifc->sync_warned) {
 		LOG_WARN("interface %s: the XDP program was loaded without flow sync; its flows "
-			 "are not sent to the peers until albmd restarts", ifc->name);
+			 "are not sent to the peers until albmd restarts",
+			 ifc->name);
 		ifc->sync_warned = true;
 	}
 	ifc->refs++;
@@ -131,6 +134,6 @@ void drd_iface_check(struct drd_iface *ifc, uint64_t now)
 		return;
 	ifc->detached = true;
 	LOG_ERR("interface %s: the XDP program is no longer attached (%s); its services are "
-		"not served and not announced until albmd restarts", ifc->name,
-		rc == 0 ? "interface gone?" : strerror(-rc));
+		"not served and not announced until albmd restarts",
+		ifc->name, rc == 0 ? "interface gone?" : strerror(-rc));
 }

@@ -36,15 +36,15 @@
  * and calls dr_levels_hold() at each boundary.
  */
 
-#define DR_LEVELS 8
-#define DR_LEVEL_HYST 0.25
+#define DR_LEVELS            8
+#define DR_LEVEL_HYST        0.25
 #define DR_LEVEL_RESET_EVERY 12
 
 /* One agent report as the levels see it. */
 struct dr_level_report {
-	uint64_t ts_ms;   /* the agent's wall-clock timestamp */
-	double capacity;  /* available memory / total, 0..1 */
-	bool overloaded;  /* the agent's overload decision */
+	uint64_t ts_ms;  /* the agent's wall-clock timestamp */
+	double capacity; /* available memory / total, 0..1 */
+	bool overloaded; /* the agent's overload decision */
 };
 
 /* Per server: the report that counts at the next boundary, and a newer one. */
@@ -69,11 +69,11 @@ bool dr_level_reset_at(uint64_t boundary_ms, uint64_t interval_ms);
 
 /* What one server's held weight is made of, at a boundary. */
 struct dr_level_in {
-	bool in;         /* in the set now */
-	uint32_t base;   /* configured weight, 1 when the scheduler ignores weights */
-	bool measured;   /* adaptive scheduler: levels of base x capacity */
+	bool in;       /* in the set now */
+	uint32_t base; /* configured weight, 1 when the scheduler ignores weights */
+	bool measured; /* adaptive scheduler: levels of base x capacity */
 	const struct dr_level_report *report; /* the selected report, NULL: none (capacity 1) */
-	bool has_prev;   /* prev is a level of the same kind (hysteresis) */
+	bool has_prev;                        /* prev is a level of the same kind (hysteresis) */
 	uint32_t prev;
 };
 

@@ -79,7 +79,8 @@ bool drd_real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 		 * flows go on where they were the moment the link is back */
 		if (!ds->ifc->link_down)
 			LOG_WARN("interface %s is down: the servers keep their MACs and states "
-				 "until it is back (a local fault is not theirs)", ds->ifc->name);
+				 "until it is back (a local fault is not theirs)",
+				 ds->ifc->name);
 		ds->ifc->link_down = true;
 		e->unresolved_since = 0;
 		return e->resolved;
@@ -89,8 +90,10 @@ bool drd_real_lookup(struct drd_svc *ds, struct drd_real *e, uint64_t now)
 	if (!e->reported && now - e->unresolved_since >= DRD_RESOLVE_GRACE_MS) {
 		albm_addr_format_host(&e->srv->addr, host, sizeof(host));
 		if (rc == -EHOSTUNREACH)
-			snprintf(err, sizeof(err), "resolve %s on %s: no ARP/neighbour reply "
-				 "(not on this L2 segment, or down?)", host, ds->ifc->name);
+			snprintf(err, sizeof(err),
+				 "resolve %s on %s: no ARP/neighbour reply "
+				 "(not on this L2 segment, or down?)",
+				 host, ds->ifc->name);
 		LOG_ERR("service '%s': server '%s': %s; it is held down until it resolves",
 			ds->svc->name, e->srv->name, err);
 		e->reported = true;
@@ -108,8 +111,8 @@ void drd_resolve_warm(const struct albmd_cfg_service *cfg)
 
 	while (left) {
 		for (size_t i = 0; i < cfg->nservers; i++) {
-			if (!done[i] && dr_resolve_mac(cfg->interface, &cfg->servers[i].addr, mac, 0,
-						       err, sizeof(err)) == 0) {
+			if (!done[i] && dr_resolve_mac(cfg->interface, &cfg->servers[i].addr, mac,
+						       0, err, sizeof(err)) == 0) {
 				done[i] = true;
 				left--;
 			}

@@ -15,7 +15,7 @@
 
 /* One server as the plane sees it. */
 struct drd_view {
-	bool in_table;           /* in the XDP real set (available and its MAC known) */
+	bool in_table; /* in the XDP real set (available and its MAC known) */
 	bool mac_resolved;
 	uint8_t mac[6];
 	uint32_t table_weight;   /* its weight in the lookup table (0: no new flows) */
@@ -58,14 +58,14 @@ static int server_view(const struct albmd_server *srv, struct drd_view *v)
 
 /* ---- the plane's statistics ---- */
 
-#define VIEW_FN(fname, expr)                                                            \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *val)   \
-	{                                                                               \
-		struct drd_view v;                                                      \
-		if (server_view(at->srv, &v) < 0)                                       \
-			return false;                                                   \
-		val->u = (expr);                                                        \
-		return true;                                                            \
+#define VIEW_FN(fname, expr)                                                          \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *val) \
+	{                                                                             \
+		struct drd_view v;                                                    \
+		if (server_view(at->srv, &v) < 0)                                     \
+			return false;                                                 \
+		val->u = (expr);                                                      \
+		return true;                                                          \
 	}
 VIEW_FN(v_pkts, v.st.pkts)
 VIEW_FN(v_bytes, v.st.bytes)
@@ -74,15 +74,14 @@ VIEW_FN(v_closed_flows, v.st.closed_flows)
 VIEW_FN(v_table_weight, v.table_weight)
 
 /* The service's DR state, or false (another plane, not running). */
-#define SVC_FN(fname, expr)                                                             \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *val)   \
-	{                                                                               \
-		const struct drd_svc *ds = at->svc->dp == &albmd_dp_dr ? at->svc->dp_data \
-								       : NULL;         \
-		if (!ds)                                                                \
-			return false;                                                   \
-		val->u = (expr);                                                        \
-		return true;                                                            \
+#define SVC_FN(fname, expr)                                                                       \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *val)             \
+	{                                                                                         \
+		const struct drd_svc *ds = at->svc->dp == &albmd_dp_dr ? at->svc->dp_data : NULL; \
+		if (!ds)                                                                          \
+			return false;                                                             \
+		val->u = (expr);                                                                  \
+		return true;                                                                      \
 	}
 SVC_FN(s_announced, ds->announced)
 SVC_FN(s_table_reals, ds->has_table ? ds->table_reals : 0)
@@ -107,7 +106,8 @@ static const struct albmd_stat drd_stats[] = {
 	  ALBMD_SCOPE_SERVICE, 0, .get = s_table_reals },
 	{ "albm_dr_table_version", NULL, "table_version",
 	  "DR, ha group: the boundary (Unix ms) the table's weights were taken at (0: before "
-	  "the first)", ALBMD_STAT_GAUGE, ALBMD_SCOPE_SERVICE, 0, .get = s_table_version },
+	  "the first)",
+	  ALBMD_STAT_GAUGE, ALBMD_SCOPE_SERVICE, 0, .get = s_table_version },
 	{ "albm_dr_server_packets_total", NULL, "packets",
 	  "DR: frames the XDP program forwarded to the server", ALBMD_STAT_COUNTER,
 	  ALBMD_SCOPE_SERVER, 0, .get = v_pkts },
@@ -195,8 +195,10 @@ void drd_service_text(const struct albmd_service *svc, struct albmd_buf *out)
 		return;
 	hex(ds->digest, sizeof(ds->digest), digest);
 	digest[16] = '\0';
-	albmd_buf_printf(out, "     dr: VIP %s%s; table", !svc->cfg.announce ? "not announced (off)"
-			 : ds->announced ? "announced" : "NOT announced (not ready)",
+	albmd_buf_printf(out, "     dr: VIP %s%s; table",
+			 !svc->cfg.announce ? "not announced (off)"
+			 : ds->announced    ? "announced"
+					    : "NOT announced (not ready)",
 			 ds->ifc->detached ? ", XDP DETACHED" : "");
 	if (svc->cfg.in_group)
 		albmd_buf_printf(out, " v%llu (%s)", (unsigned long long)ds->version,
@@ -217,11 +219,12 @@ void drd_server_text(const struct albmd_server *srv, struct albmd_buf *out)
 		fmt_mac(v.mac, mac, sizeof(mac));
 	else
 		snprintf(mac, sizeof(mac), "unresolved");
-	albmd_buf_printf(out, "     dr: %s table-weight %u flows %llu closed %llu packets %llu "
-			 "bytes %llu mac %s\n", v.in_table ? "in-table" : "out",
-			 v.table_weight, (unsigned long long)v.st.new_flows,
-			 (unsigned long long)v.st.closed_flows, (unsigned long long)v.st.pkts,
-			 (unsigned long long)v.st.bytes, mac);
+	albmd_buf_printf(out,
+			 "     dr: %s table-weight %u flows %llu closed %llu packets %llu "
+			 "bytes %llu mac %s\n",
+			 v.in_table ? "in-table" : "out", v.table_weight,
+			 (unsigned long long)v.st.new_flows, (unsigned long long)v.st.closed_flows,
+			 (unsigned long long)v.st.pkts, (unsigned long long)v.st.bytes, mac);
 }
 
 /* The albm_dr_* families: per DR server, and the program's counters per interface. */
@@ -233,11 +236,13 @@ void drd_metrics(struct albmd *d, struct albmd_buf *b)
 	if (!drd_ifaces(d))
 		return;
 	albmd_buf_printf(b, "# HELP albm_dr_xdp_total DR: XDP program counters by interface "
-			 "and reason (docs/dr.md)\n# TYPE albm_dr_xdp_total counter\n");
+			    "and reason (docs/dr.md)\n# TYPE albm_dr_xdp_total counter\n");
 	for (struct drd_iface *ifc = drd_ifaces(d); ifc; ifc = ifc->next)
 		for (size_t i = 0; i < dr_stat_count(); i++)
 			if (dr_read_stat(ifc->dr, dr_stat_name(i), &v) == 0)
-				albmd_buf_printf(b, "albm_dr_xdp_total{interface=\"%s\",counter=\"%s\"} "
-						 "%llu\n", ifc->name, dr_stat_name(i),
-						 (unsigned long long)v);
+				albmd_buf_printf(
+					b,
+					"albm_dr_xdp_total{interface=\"%s\",counter=\"%s\"} "
+					"%llu\n",
+					ifc->name, dr_stat_name(i), (unsigned long long)v);
 }

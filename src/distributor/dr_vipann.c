@@ -136,8 +136,10 @@ void drd_announce_update(struct drd_svc *ds)
 	if (want && !ds->announced)
 		ann_add(ds, st);
 	else if (!want && ds->announced)
-		ann_del(ds, st, !ds->svc || !ds->svc->cfg.announce ? "announce off" :
-				st->withdrawn ? "draining" : not_ready_why(ds));
+		ann_del(ds, st,
+			!ds->svc || !ds->svc->cfg.announce ? "announce off"
+			: st->withdrawn                    ? "draining"
+							   : not_ready_why(ds));
 }
 
 void drd_announce_stop(struct drd_svc *ds)

@@ -12,14 +12,14 @@
 
 #include "common/log.h"
 
-#define FD_PER_CONN        2    /* client and server socket */
-#define FD_PER_CONN_SPLICE 4    /* a pipe each way while splicing */
+#define FD_PER_CONN        2 /* client and server socket */
+#define FD_PER_CONN_SPLICE 4 /* a pipe each way while splicing */
 /* stdio, signalfd, timers, agents, control and admin
  * listeners, logs, the DR plane's maps */
-#define FD_FIXED 32
+#define FD_FIXED           32
 #define FD_ADMIN_CLIENTS   (64 + 64) /* control_sock.c's and admin_http.c's client caps */
-#define FD_PER_WORKER      8    /* epoll, eventfd, syslog socket */
-#define FD_ACCEPT_SLACK    (2 * 16) /* a worker's accept batch, admitted before it counts */
+#define FD_PER_WORKER      8         /* epoll, eventfd, syslog socket */
+#define FD_ACCEPT_SLACK    (2 * 16)  /* a worker's accept batch, admitted before it counts */
 #define FD_PIPE_POOL       (2 * 128) /* relay.c's pipe pool per worker */
 
 /* The connection limit in force: the global maxconn, else the sum of the services'
@@ -96,12 +96,13 @@ uint64_t albmd_fd_limit_raise(const struct albmd_config *cfg)
 				 (unsigned long long)rl.rlim_max, strerror(errno));
 	}
 	if (need > rl.rlim_cur)
-		LOG_WARN("file descriptors: the limit is %llu but the config allows %llu connections, "
-			 "which may need %llu (2 per connection%s, plus listeners and pools); "
-			 "raise the hard limit (systemd: LimitNOFILE=; shell: ulimit -Hn) or lower "
-			 "maxconn", (unsigned long long)rl.rlim_cur,
-			 (unsigned long long)conn_limit(cfg),
-			 (unsigned long long)need, cfg->splice ? ", 4 more while splicing" : "");
+		LOG_WARN(
+			"file descriptors: the limit is %llu but the config allows %llu connections, "
+			"which may need %llu (2 per connection%s, plus listeners and pools); "
+			"raise the hard limit (systemd: LimitNOFILE=; shell: ulimit -Hn) or lower "
+			"maxconn",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)conn_limit(cfg),
+			(unsigned long long)need, cfg->splice ? ", 4 more while splicing" : "");
 	else
 		LOG_DEBUG("file descriptors: limit %llu, the config may need %llu",
 			  (unsigned long long)rl.rlim_cur, (unsigned long long)need);

@@ -74,8 +74,10 @@ static void ha_send(struct albmd_ha *ha, const uint8_t *buf, size_t len, size_t 
 
 static struct albm_sync_hdr next_hdr(struct albmd_ha *ha)
 {
-	return (struct albm_sync_hdr){ .sender = ha->cfg.node_id, .epoch = ha->epoch,
-				       .seq = ++ha->seq, .timestamp_ms = albm_wall_ms() };
+	return (struct albm_sync_hdr){ .sender = ha->cfg.node_id,
+				       .epoch = ha->epoch,
+				       .seq = ++ha->seq,
+				       .timestamp_ms = albm_wall_ms() };
 }
 
 void albmd_ha_flush(struct albmd *d)
@@ -161,8 +163,8 @@ static void peers_check(struct albmd_ha *ha, uint64_t now)
 		if (!p->up || now - p->last_heard_ms <= ALBMD_HA_DOWN_BEATS * ha->cfg.heartbeat_ms)
 			continue;
 		p->up = false;
-		LOG_WARN("peer '%s' (node %u): nothing heard for %llu ms: down", p->name, p->node_id,
-			 (unsigned long long)(now - p->last_heard_ms));
+		LOG_WARN("peer '%s' (node %u): nothing heard for %llu ms: down", p->name,
+			 p->node_id, (unsigned long long)(now - p->last_heard_ms));
 	}
 }
 
@@ -216,9 +218,10 @@ static void peer_tables(struct albmd *d, struct albmd_ha *ha, struct albmd_ha_pe
 	if (!p->disagree && now - p->differ_since_ms > grace) {
 		p->disagree = true;
 		p->disagreements++;
-		LOG_WARN("peer '%s': service '%s' (and %u more) has another table there for %llu ms "
-			 "(see docs/ha.md, \"Consistent tables\")", p->name, svc, differ - 1,
-			 (unsigned long long)(now - p->differ_since_ms));
+		LOG_WARN(
+			"peer '%s': service '%s' (and %u more) has another table there for %llu ms "
+			"(see docs/ha.md, \"Consistent tables\")",
+			p->name, svc, differ - 1, (unsigned long long)(now - p->differ_since_ms));
 	}
 }
 

@@ -35,37 +35,37 @@
 struct albmd_ha_peer {
 	char name[ALBM_NAME_MAX];
 	uint32_t node_id;
-	struct albm_addr addr;        /* where we send */
-	struct albm_sync_peer win;    /* its replay window */
+	struct albm_addr addr;     /* where we send */
+	struct albm_sync_peer win; /* its replay window */
 	bool up;
-	uint64_t last_heard_ms;       /* monotonic; 0: never */
+	uint64_t last_heard_ms; /* monotonic; 0: never */
 	uint64_t msgs_sent, send_errors, flows_sent;
 	uint64_t msgs_received, heartbeats, flows_received;
 	/* its tables against ours, at its last heartbeat */
-	uint32_t tables_common;       /* VIPs both have */
-	uint32_t tables_differ;       /* ... whose digests differ */
-	uint64_t differ_since_ms;     /* monotonic; 0: they agree */
-	bool disagree;                /* they differed for longer than the grace */
-	uint64_t disagreements;       /* such episodes */
+	uint32_t tables_common;   /* VIPs both have */
+	uint32_t tables_differ;   /* ... whose digests differ */
+	uint64_t differ_since_ms; /* monotonic; 0: they agree */
+	bool disagree;            /* they differed for longer than the grace */
+	uint64_t disagreements;   /* such episodes */
 };
 
 struct albmd_ha {
 	struct evl_io io;
-	struct albmd_cfg_ha cfg;      /* peers included */
+	struct albmd_cfg_ha cfg; /* peers included */
 	uint8_t key[ALBM_KEY_LEN];
 	struct albmd_ha_peer peers[ALBMD_MAX_PEERS];
 	size_t npeers;
-	uint64_t epoch, seq;          /* of our messages */
+	uint64_t epoch, seq; /* of our messages */
 	struct albm_sync_flow batch[ALBM_SYNC_MAX_FLOWS];
 	size_t nbatch;
 	struct evl_timer beat;
 	struct albmd *d;
 	/* counters */
-	uint64_t received;                         /* datagrams */
+	uint64_t received;                           /* datagrams */
 	uint64_t rejected[ALBM_SYNC_VERDICT__COUNT]; /* by verdict ([0], ok, unused) */
-	uint64_t flows_queued;                     /* our new flows taken from the rings */
-	uint64_t msgs_sent;                        /* datagrams made (each to every peer) */
-	uint64_t installs[DRD_INSTALL__COUNT];     /* peers' flows, by outcome */
+	uint64_t flows_queued;                       /* our new flows taken from the rings */
+	uint64_t msgs_sent;                          /* datagrams made (each to every peer) */
+	uint64_t installs[DRD_INSTALL__COUNT];       /* peers' flows, by outcome */
 };
 
 /* Bind the socket and load the key (nothing visible changes); NULL with err. */

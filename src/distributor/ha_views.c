@@ -13,14 +13,14 @@
 
 /* ---- accessors ---- */
 
-#define HA_FN(fname, field, expr)                                                        \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
-	{                                                                                \
-		const struct albmd_ha *ha = at->d->ha;                                   \
-		if (!ha)                                                                 \
-			return false;                                                    \
-		v->field = (expr);                                                       \
-		return true;                                                             \
+#define HA_FN(fname, field, expr)                                                   \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v) \
+	{                                                                           \
+		const struct albmd_ha *ha = at->d->ha;                              \
+		if (!ha)                                                            \
+			return false;                                               \
+		v->field = (expr);                                                  \
+		return true;                                                        \
 	}
 #define P (at->peer)
 
@@ -92,11 +92,11 @@ static bool p_heard_s(const struct albmd_stat_at *at, struct albmd_stat_val *v)
 	return true;
 }
 
-#define U_PEER(fname, expr)                                                              \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
-	{                                                                                \
-		v->u = (uint64_t)(expr);                                                 \
-		return true;                                                             \
+#define U_PEER(fname, expr)                                                         \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v) \
+	{                                                                           \
+		v->u = (uint64_t)(expr);                                            \
+		return true;                                                        \
 	}
 U_PEER(p_node_id, P->node_id)
 U_PEER(p_up, P->up)
@@ -113,10 +113,10 @@ U_PEER(p_disagreements, P->disagreements)
 
 /* ---- the table ---- */
 
-#define C ALBMD_STAT_COUNTER
-#define G ALBMD_STAT_GAUGE
+#define C      ALBMD_STAT_COUNTER
+#define G      ALBMD_STAT_GAUGE
 #define GLOBAL ALBMD_SCOPE_GLOBAL
-#define PEER ALBMD_SCOPE_PEER
+#define PEER   ALBMD_SCOPE_PEER
 
 static const struct albmd_stat ha_stats[] = {
 	{ "albm_ha_node_id", NULL, "node_id", "HA: this distributor's node-id", G, GLOBAL, 0,
@@ -131,8 +131,8 @@ static const struct albmd_stat ha_stats[] = {
 	  "HA: new flows the XDP programs published for sync", C, GLOBAL, 0, .get = g_published },
 	{ "albm_ha_flows_lost_total", NULL, "flows_lost",
 	  "HA: new flows not published: the flow ring was full", C, GLOBAL, 0, .get = g_lost },
-	{ "albm_ha_flows_queued_total", NULL, "flows_queued",
-	  "HA: new flows batched for the peers", C, GLOBAL, 0, .get = g_queued },
+	{ "albm_ha_flows_queued_total", NULL, "flows_queued", "HA: new flows batched for the peers",
+	  C, GLOBAL, 0, .get = g_queued },
 	{ "albm_ha_messages_sent_total", NULL, "messages_sent",
 	  "HA: datagrams made (flows and heartbeats), each sent to every peer", C, GLOBAL, 0,
 	  .get = g_msgs_sent },
@@ -140,25 +140,25 @@ static const struct albmd_stat ha_stats[] = {
 	  "HA: peers' flows pinned in this distributor's connection table", C, GLOBAL, 0,
 	  .get = g_installed },
 	{ "albm_ha_flows_followed_total", NULL, "flows_followed",
-	  "HA: flows not pinned here whose packets followed a peer's entry (continued by sync)",
-	  C, GLOBAL, 0, .get = g_followed },
+	  "HA: flows not pinned here whose packets followed a peer's entry (continued by sync)", C,
+	  GLOBAL, 0, .get = g_followed },
 	{ "albm_ha_flows_refused_total", NULL, "flows_refused",
 	  "HA: peers' flows not pinned, by reason", C, GLOBAL, 0, .get = g_refused,
 	  .vec_label = "reason", .vec_n = DRD_INSTALL__COUNT - 1, .vec_name = refusal_name },
 
 	{ NULL, NULL, "node_id", "Its node-id", G, PEER, 0, .get = p_node_id },
-	{ "albm_ha_peer_up", NULL, "up", "HA: 1 while the peer is heard (within 3 heartbeats)",
-	  G, PEER, 0, .get = p_up },
-	{ "albm_ha_peer_last_heard_seconds", NULL, NULL, "HA: seconds since the peer was heard",
-	  G, PEER, ALBMD_STAT_F_REAL, .fmt = "%.3f", .get = p_heard_s },
+	{ "albm_ha_peer_up", NULL, "up", "HA: 1 while the peer is heard (within 3 heartbeats)", G,
+	  PEER, 0, .get = p_up },
+	{ "albm_ha_peer_last_heard_seconds", NULL, NULL, "HA: seconds since the peer was heard", G,
+	  PEER, ALBMD_STAT_F_REAL, .fmt = "%.3f", .get = p_heard_s },
 	{ NULL, NULL, "last_heard_ms", "ms since the peer was heard", G, PEER, 0,
 	  .get = p_heard_ms },
 	{ "albm_ha_peer_messages_sent_total", NULL, "messages_sent",
 	  "HA: datagrams sent to the peer", C, PEER, 0, .get = p_msgs_sent },
 	{ "albm_ha_peer_send_errors_total", NULL, "send_errors",
 	  "HA: datagrams that could not be sent to the peer", C, PEER, 0, .get = p_send_errors },
-	{ "albm_ha_peer_flows_sent_total", NULL, "flows_sent", "HA: new flows sent to the peer",
-	  C, PEER, 0, .get = p_flows_sent },
+	{ "albm_ha_peer_flows_sent_total", NULL, "flows_sent", "HA: new flows sent to the peer", C,
+	  PEER, 0, .get = p_flows_sent },
 	{ "albm_ha_peer_messages_received_total", NULL, "messages_received",
 	  "HA: datagrams accepted from the peer", C, PEER, 0, .get = p_msgs_received },
 	{ "albm_ha_peer_heartbeats_received_total", NULL, "heartbeats",
@@ -168,8 +168,8 @@ static const struct albmd_stat ha_stats[] = {
 	{ "albm_ha_peer_tables_common", NULL, "tables_common",
 	  "HA: VIPs the peer and this distributor both serve (its last heartbeat)", G, PEER, 0,
 	  .get = p_tables_common },
-	{ "albm_ha_peer_tables_differ", NULL, "tables_differ",
-	  "HA: ... whose table digests differ", G, PEER, 0, .get = p_tables_differ },
+	{ "albm_ha_peer_tables_differ", NULL, "tables_differ", "HA: ... whose table digests differ",
+	  G, PEER, 0, .get = p_tables_differ },
 	{ "albm_ha_peer_tables_disagree", NULL, "tables_disagree",
 	  "HA: 1 while a table has differed for longer than a table interval", G, PEER, 0,
 	  .get = p_disagree },
@@ -282,15 +282,16 @@ void albmd_ha_text(struct albmd *d, struct albmd_buf *out)
 			 ha->cfg.node_id, albm_addr_format(&ha->cfg.listen, abuf, sizeof(abuf)),
 			 ha->cfg.flow_sync ? "on" : "off",
 			 (unsigned long long)ha->cfg.table_interval_ms);
-	albmd_buf_printf(out, "  sync: flows published %llu, lost %llu, sent in %llu datagrams; "
+	albmd_buf_printf(out,
+			 "  sync: flows published %llu, lost %llu, sent in %llu datagrams; "
 			 "peers' flows installed %llu, refused %llu, followed %llu",
 			 (unsigned long long)st.published, (unsigned long long)st.lost,
 			 (unsigned long long)ha->msgs_sent,
-			 (unsigned long long)ha->installs[DRD_INSTALLED], (unsigned long long)refused,
-			 (unsigned long long)st.hits);
+			 (unsigned long long)ha->installs[DRD_INSTALLED],
+			 (unsigned long long)refused, (unsigned long long)st.hits);
 	rejected_text(ha, out);
 	albmd_buf_printf(out, "\n  -> Peer         Address                 Node  State    Heard    "
-			 "MsgsOut   MsgsIn    FlowsOut  FlowsIn   Tables\n");
+			      "MsgsOut   MsgsIn    FlowsOut  FlowsIn   Tables\n");
 	for (size_t i = 0; i < ha->npeers; i++)
 		peer_text(&ha->peers[i], out);
 }

@@ -21,16 +21,16 @@
 #include "distributor/service.h"
 
 struct albmd_health {
-	struct evl_io io;        /* first: the io callback gets this pointer */
+	struct evl_io io; /* first: the io callback gets this pointer */
 	struct evl_timer timer;
 	struct albmd *d;
 	struct albmd_server *srv;
-	int fd;                  /* -1 between checks */
+	int fd; /* -1 between checks */
 	unsigned ok_streak, fail_streak;
 	uint64_t failures;
-	bool sent;               /* http: the request is out, the status line awaited */
+	bool sent; /* http: the request is out, the status line awaited */
 	size_t len;
-	char buf[256];           /* http: the answer's first bytes */
+	char buf[256]; /* http: the answer's first bytes */
 };
 
 static void health_timer(struct evl *loop, struct evl_timer *t);
@@ -64,8 +64,9 @@ static void health_result(struct albmd_health *hc, bool ok, const char *why)
 		hc->ok_streak = 0;
 		if (!srv->hc_down && ++hc->fail_streak >= cfg->fall) {
 			srv->hc_down = true;
-			LOG_WARN("service '%s': server '%s' health check failed %u times (%s): down",
-				 srv->svc->name, srv->name, cfg->fall, why);
+			LOG_WARN(
+				"service '%s': server '%s' health check failed %u times (%s): down",
+				srv->svc->name, srv->name, cfg->fall, why);
 			albmd_server_refresh(hc->d, srv);
 		}
 	}
@@ -107,8 +108,8 @@ static void http_read(struct albmd_health *hc)
 	code = albmd_hc_http_status(hc->buf, hc->len);
 	if (code == 0 && hc->len < sizeof(hc->buf))
 		return;
-	snprintf(why, sizeof(why), code > 0 ? "status %d, expected %u" : "not an HTTP answer",
-		 code, cfg->expect);
+	snprintf(why, sizeof(why), code > 0 ? "status %d, expected %u" : "not an HTTP answer", code,
+		 cfg->expect);
 	health_result(hc, code == (int)cfg->expect, why);
 }
 
@@ -164,7 +165,8 @@ static void health_start_check(struct albmd_health *hc)
 
 static void health_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_health *hc = (struct albmd_health *)((char *)t - offsetof(struct albmd_health, timer));
+	struct albmd_health *hc =
+		(struct albmd_health *)((char *)t - offsetof(struct albmd_health, timer));
 	struct albmd *d = hc->d;
 
 	(void)loop;
@@ -191,7 +193,8 @@ void albmd_health_attach(struct albmd *d, struct albmd_server *srv)
 	evl_timer_init(&hc->timer);
 	srv->hc = hc;
 	/* the first check soon, spread so that many servers do not check in lockstep */
-	evl_timer_start(d->loop, &hc->timer, 10 + albm_svc_rand(&srv->svc->sched) % ALBM_MAX(interval / 4, 1),
+	evl_timer_start(d->loop, &hc->timer,
+			10 + albm_svc_rand(&srv->svc->sched) % ALBM_MAX(interval / 4, 1),
 			health_timer);
 }
 

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const uint8_t pp2_sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55,
-				     0x49, 0x54, 0x0A };
+static const uint8_t pp2_sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+				     0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A };
 
 static int pp_v1(const struct albm_addr *src, const struct albm_addr *dst, char *out, size_t len)
 {
@@ -31,14 +31,17 @@ static int pp_v2(const struct albm_addr *src, const struct albm_addr *dst, char 
 {
 	bool v6 = albm_addr_family(src) == AF_INET6;
 	size_t alen = v6 ? 36 : 12, ip = v6 ? 16 : 4;
-	uint16_t sp = htons((uint16_t)albm_addr_port(src)), dp = htons((uint16_t)albm_addr_port(dst));
-	const void *sa = v6 ? (const void *)&src->u.sin6.sin6_addr : (const void *)&src->u.sin.sin_addr;
-	const void *da = v6 ? (const void *)&dst->u.sin6.sin6_addr : (const void *)&dst->u.sin.sin_addr;
+	uint16_t sp = htons((uint16_t)albm_addr_port(src)),
+		 dp = htons((uint16_t)albm_addr_port(dst));
+	const void *sa =
+		v6 ? (const void *)&src->u.sin6.sin6_addr : (const void *)&src->u.sin.sin_addr;
+	const void *da =
+		v6 ? (const void *)&dst->u.sin6.sin6_addr : (const void *)&dst->u.sin.sin_addr;
 
 	if (len < 16 + alen)
 		return -1;
 	memcpy(out, pp2_sig, 12);
-	out[12] = 0x21; /* version 2, PROXY */
+	out[12] = 0x21;             /* version 2, PROXY */
 	out[13] = v6 ? 0x21 : 0x11; /* TCP over IPv6 / IPv4 */
 	out[14] = (char)(alen >> 8);
 	out[15] = (char)(alen & 0xff);
@@ -57,7 +60,8 @@ static int pp_header(enum albmd_proxy_proto pp, int fd, const struct albm_addr *
 	if (getsockname(fd, &local.u.sa, &local.len) < 0 ||
 	    albm_addr_family(&local) != albm_addr_family(server))
 		return -1;
-	return pp == ALBMD_PP_V1 ? pp_v1(&local, server, out, len) : pp_v2(&local, server, out, len);
+	return pp == ALBMD_PP_V1 ? pp_v1(&local, server, out, len)
+				 : pp_v2(&local, server, out, len);
 }
 
 int albmd_hc_http_request(const struct albmd_cfg_health *cfg, enum albmd_proxy_proto pp, int fd,
@@ -70,7 +74,8 @@ int albmd_hc_http_request(const struct albmd_cfg_health *cfg, enum albmd_proxy_p
 		return -1;
 	m = snprintf(out + n, len - (size_t)n,
 		     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: albmd-health-check\r\n"
-		     "Connection: close\r\n\r\n", cfg->path,
+		     "Connection: close\r\n\r\n",
+		     cfg->path,
 		     cfg->host[0] ? cfg->host : albm_addr_format(server, host, sizeof(host)));
 	if (m < 0 || (size_t)m >= len - (size_t)n)
 		return -1;

@@ -20,12 +20,12 @@
 #include "distributor/service.h"
 
 struct srv_point {
-	float mem_pct;    /* NaN: no agent report */
-	float cpu;        /* 0-100 %, NaN: no report */
+	float mem_pct; /* NaN: no agent report */
+	float cpu;     /* 0-100 %, NaN: no report */
 	float eff_weight;
-	float rps;        /* connections opened per second */
+	float rps; /* connections opened per second */
 	uint32_t conns;
-	uint8_t state;    /* enum albmd_state */
+	uint8_t state; /* enum albmd_state */
 };
 
 struct svc_point {
@@ -35,7 +35,7 @@ struct svc_point {
 
 /* One series: points[seq % LEN] holds sample seq, for seq >= first. */
 struct albmd_hist {
-	uint64_t first;     /* the first sample it took part in */
+	uint64_t first;      /* the first sample it took part in */
 	uint64_t last_total; /* connections counter at the previous sample */
 	union {
 		struct srv_point srv[ALBMD_HIST_LEN];
@@ -45,8 +45,8 @@ struct albmd_hist {
 
 /* The daemon's clock: sample seq was taken at t_ms[seq % LEN] (wall clock). */
 struct albmd_history {
-	uint64_t seq;       /* samples taken (the newest is seq) */
-	uint64_t last_ms;   /* monotonic time of the newest */
+	uint64_t seq;     /* samples taken (the newest is seq) */
+	uint64_t last_ms; /* monotonic time of the newest */
 	uint64_t t_ms[ALBMD_HIST_LEN];
 };
 
@@ -139,13 +139,15 @@ struct span {
 	uint64_t from, to;
 };
 
-#define COLUMN(h, sp, field, make)                                                      \
-	({                                                                              \
-		json_t *a_ = json_array();                                              \
-		for (uint64_t s_ = (sp).from; s_ <= (sp).to; s_++)                      \
-			json_array_append_new(a_, !(h) || s_ < (h)->first ? json_null() :  \
-					      make((h)->field[s_ % ALBMD_HIST_LEN]));       \
-		a_;                                                                     \
+#define COLUMN(h, sp, field, make)                                                              \
+	({                                                                                      \
+		json_t *a_ = json_array();                                                      \
+		for (uint64_t s_ = (sp).from; s_ <= (sp).to; s_++)                              \
+			json_array_append_new(a_,                                               \
+					      !(h) || s_ < (h)->first                           \
+						      ? json_null()                             \
+						      : make((h)->field[s_ % ALBMD_HIST_LEN])); \
+		a_;                                                                             \
 	})
 
 #define P_MEM(p)   num((p).mem_pct)
@@ -160,13 +162,11 @@ static json_t *server_series(const struct albmd_server *srv, struct span sp)
 {
 	const struct albmd_hist *h = srv->hist;
 
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name", srv->name,
-			 "state", COLUMN(h, sp, p.srv, P_STATE),
-			 "mem_available_pct", COLUMN(h, sp, p.srv, P_MEM),
-			 "cpu", COLUMN(h, sp, p.srv, P_CPU),
-			 "active_conns", COLUMN(h, sp, p.srv, P_CONNS),
-			 "effective_weight", COLUMN(h, sp, p.srv, P_WGT),
-			 "rps", COLUMN(h, sp, p.srv, P_RPS));
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name", srv->name, "state",
+			 COLUMN(h, sp, p.srv, P_STATE), "mem_available_pct",
+			 COLUMN(h, sp, p.srv, P_MEM), "cpu", COLUMN(h, sp, p.srv, P_CPU),
+			 "active_conns", COLUMN(h, sp, p.srv, P_CONNS), "effective_weight",
+			 COLUMN(h, sp, p.srv, P_WGT), "rps", COLUMN(h, sp, p.srv, P_RPS));
 }
 
 static json_t *service_series(const struct albmd_service *svc, struct span sp)
@@ -177,11 +177,9 @@ static json_t *service_series(const struct albmd_service *svc, struct span sp)
 	for (size_t i = 0; i < svc->sched.ndests; i++)
 		json_array_append_new(servers,
 				      server_series(albmd_dest_server(svc->sched.dests[i]), sp));
-	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", svc->name,
-			 "rps", COLUMN(h, sp, p.svc, P_RPS),
-			 "queued", COLUMN(h, sp, p.svc, P_QUEUE),
-			 "active_conns", COLUMN(h, sp, p.svc, P_CONNS),
-			 "servers", servers);
+	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", svc->name, "rps",
+			 COLUMN(h, sp, p.svc, P_RPS), "queued", COLUMN(h, sp, p.svc, P_QUEUE),
+			 "active_conns", COLUMN(h, sp, p.svc, P_CONNS), "servers", servers);
 }
 
 json_t *albmd_history_json(struct albmd *d, uint64_t since)
@@ -202,8 +200,8 @@ json_t *albmd_history_json(struct albmd *d, uint64_t since)
 	for (size_t i = 0; i < d->nservices; i++)
 		json_array_append_new(services, service_series(d->services[i], sp));
 	return json_pack("{s:i, s:i, s:I, s:o, s:o, s:o}", "interval_ms", ALBMD_HIST_INTERVAL_MS,
-			 "len", ALBMD_HIST_LEN, "seq", (json_int_t)(hs ? hs->seq : 0),
-			 "states", states, "t", t, "services", services);
+			 "len", ALBMD_HIST_LEN, "seq", (json_int_t)(hs ? hs->seq : 0), "states",
+			 states, "t", t, "services", services);
 }
 
 void albmd_history_close(struct albmd *d)

@@ -7,7 +7,7 @@
 
 #include "distributor/daemon.h"
 
-#define ALBMD_HIST_LEN 300          /* samples kept per series: 5 minutes ... */
+#define ALBMD_HIST_LEN         300  /* samples kept per series: 5 minutes ... */
 #define ALBMD_HIST_INTERVAL_MS 1000 /* ... at one a second */
 
 /* Take a sample when ALBMD_HIST_INTERVAL_MS passed since the last (called every tick,

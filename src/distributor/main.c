@@ -71,14 +71,26 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	while ((c = getopt_long(argc, argv, "f:cdl:p:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': o->config = optarg; break;
-		case 'c': o->check = true; break;
-		case 'd': o->daemon = true; break;
-		case 's': o->syslog = true; break;
-		case 'p': o->pid_file = optarg; break;
+		case 'f':
+			o->config = optarg;
+			break;
+		case 'c':
+			o->check = true;
+			break;
+		case 'd':
+			o->daemon = true;
+			break;
+		case 's':
+			o->syslog = true;
+			break;
+		case 'p':
+			o->pid_file = optarg;
+			break;
 		case 'l':
 			if (albm_log_parse_level(optarg, &o->level) < 0) {
-				fprintf(stderr, "albmd: bad log level '%s' (error|warn|info|debug)\n", optarg);
+				fprintf(stderr,
+					"albmd: bad log level '%s' (error|warn|info|debug)\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -86,9 +98,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			for (size_t i = 0; i < albm_sched_count(); i++)
 				printf("%s\n", albm_sched_at(i)->name);
 			return 0;
-		case 'V': albm_version_print("albmd"); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V':
+			albm_version_print("albmd");
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || !o->config) {
@@ -194,7 +212,8 @@ static void drain_check(struct evl *loop, struct evl_timer *t)
 
 	if (live == 0 || albm_now_ms() >= d->drain_deadline_ms) {
 		if (live)
-			LOG_WARN("drain timeout: closing %llu connection(s)", (unsigned long long)live);
+			LOG_WARN("drain timeout: closing %llu connection(s)",
+				 (unsigned long long)live);
 		evl_stop(loop);
 		return;
 	}
@@ -237,7 +256,8 @@ static void start_drain(struct albmd *d)
 	albmd_unlock(d);
 	if (withdrawn && d->cfg.announce_linger_ms)
 		LOG_INFO("stopping: announced VIPs withdrawn; serving on for %llu ms while the "
-			 "routers converge", (unsigned long long)d->cfg.announce_linger_ms);
+			 "routers converge",
+			 (unsigned long long)d->cfg.announce_linger_ms);
 	evl_timer_start(d->loop, &g_main.linger, withdrawn ? d->cfg.announce_linger_ms : 0,
 			stop_services);
 }
@@ -316,8 +336,8 @@ static int start(struct albmd *d, struct albmd_config *cfg, char *err, size_t er
 		albm_seterr(err, errlen, "signalfd: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = albmd_workers_create(d, cfg->workers, planes, ARRAY_SIZE(planes), err,
-					errlen)) < 0)
+	if ((rc = albmd_workers_create(d, cfg->workers, planes, ARRAY_SIZE(planes), err, errlen)) <
+	    0)
 		return rc;
 	if (!(d->control = albmd_control_open(cfg->control_socket, err, errlen)))
 		return -EINVAL;

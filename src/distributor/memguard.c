@@ -26,14 +26,14 @@
 #include "common/util.h"
 #include "distributor/daemon.h"
 
-#define CG_ROOT "/sys/fs/cgroup"
-#define NO_LIMIT (1ull << 60)      /* v1 writes "unlimited" as ~2^63 */
-#define LIMIT_EVERY_TICKS 50       /* the limit may change at run time: every 5 s */
+#define CG_ROOT           "/sys/fs/cgroup"
+#define NO_LIMIT          (1ull << 60) /* v1 writes "unlimited" as ~2^63 */
+#define LIMIT_EVERY_TICKS 50           /* the limit may change at run time: every 5 s */
 
 struct albmd_memguard {
-	int v;                     /* cgroup version, 1 or 2 */
-	char dir[640];             /* albmd's memory cgroup */
-	int usage_fd;              /* memory.usage_in_bytes (v1) or memory.current (v2) */
+	int v;         /* cgroup version, 1 or 2 */
+	char dir[640]; /* albmd's memory cgroup */
+	int usage_fd;  /* memory.usage_in_bytes (v1) or memory.current (v2) */
 	uint64_t limit, working;
 	unsigned ticks;
 	bool pressure;
@@ -48,7 +48,8 @@ struct albmd_mem_verdict albmd_mem_decide(uint64_t limit, uint64_t working, uint
 	if (!limit)
 		return v;
 	v.pressure = working >= high || (was && working >= low);
-	v.conn_cap = v.pressure ? (conns ? conns : 1) : conns + (high - working) / ALBMD_MEM_PER_CONN;
+	v.conn_cap =
+		v.pressure ? (conns ? conns : 1) : conns + (high - working) / ALBMD_MEM_PER_CONN;
 	return v;
 }
 
@@ -167,7 +168,8 @@ void albmd_memguard_open(struct albmd *d)
 	snprintf(path, sizeof(path), "%s/%s", g->dir,
 		 g->v == 1 ? "memory.usage_in_bytes" : "memory.current");
 	if ((g->usage_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		LOG_WARN("memory cgroup %s: %s: %s; no memory guard", g->dir, path, strerror(errno));
+		LOG_WARN("memory cgroup %s: %s: %s; no memory guard", g->dir, path,
+			 strerror(errno));
 		free(g);
 		return;
 	}
@@ -195,11 +197,12 @@ void albmd_memguard_tick(struct albmd *d)
 	if (usage >= g->limit / 100 * 70)
 		read_stat(g->dir, g->v == 1 ? "total_inactive_file" : "inactive_file", &inactive);
 	g->working = usage > inactive ? usage - inactive : 0;
-	v = albmd_mem_decide(g->limit, g->working, ALBMD_STAT_GET(d->st.conns_current), g->pressure);
+	v = albmd_mem_decide(g->limit, g->working, ALBMD_STAT_GET(d->st.conns_current),
+			     g->pressure);
 	if (v.pressure != g->pressure)
-		LOG_RL(ALBM_LOG_WARN, "memory cgroup at %llu of %llu MiB: %s", (unsigned long long)(g->working >> 20),
-			 (unsigned long long)(g->limit >> 20),
-			 v.pressure ? "accepting paused until it is below 75 %" : "accepting again");
+		LOG_RL(ALBM_LOG_WARN, "memory cgroup at %llu of %llu MiB: %s",
+		       (unsigned long long)(g->working >> 20), (unsigned long long)(g->limit >> 20),
+		       v.pressure ? "accepting paused until it is below 75 %" : "accepting again");
 	g->pressure = v.pressure;
 	__atomic_store_n(&d->hot.mem_conn_cap, v.conn_cap, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->hot.mem_pressure, v.pressure, __ATOMIC_RELAXED);

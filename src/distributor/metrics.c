@@ -15,7 +15,8 @@ void albmd_metrics(struct albmd *d, struct albmd_buf *b)
 {
 	albmd_stats_write_metrics(d, b, albmd_stats, albmd_nstats);
 	/* the version is a label, not a number: outside the table */
-	albmd_buf_printf(b, "# HELP albm_build_info albmd's version in the label; always 1\n"
+	albmd_buf_printf(b,
+			 "# HELP albm_build_info albmd's version in the label; always 1\n"
 			 "# TYPE albm_build_info gauge\nalbm_build_info{version=\"%s\"} 1\n",
 			 albm_version());
 	for (size_t i = 0; i < albmd_dataplane_count(); i++) {

@@ -19,11 +19,11 @@ enum albmd_passive_fig {
 
 /* One figure: its EWMA and the ring of its latest samples. */
 struct albmd_passive_ring {
-	double ewma_us;                        /* 0 until the first sample */
-	uint64_t samples;                      /* taken so far */
-	uint32_t us[ALBMD_PASSIVE_WINDOW];     /* the latest samples (µs, saturated) */
-	uint32_t ms[ALBMD_PASSIVE_WINDOW];     /* when each was taken (ms clock, wraps) */
-	unsigned head;                         /* next slot to write */
+	double ewma_us;                    /* 0 until the first sample */
+	uint64_t samples;                  /* taken so far */
+	uint32_t us[ALBMD_PASSIVE_WINDOW]; /* the latest samples (µs, saturated) */
+	uint32_t ms[ALBMD_PASSIVE_WINDOW]; /* when each was taken (ms clock, wraps) */
+	unsigned head;                     /* next slot to write */
 };
 
 /* What the data plane has measured of one server, written by the workers that relay
@@ -32,9 +32,9 @@ struct albmd_passive_ring {
 struct albmd_passive {
 	pthread_mutex_t lock;
 	struct albmd_passive_ring fig[ALBMD_PASSIVE_NFIG];
-	uint64_t errors;     /* failed connections (cumulative) */
-	uint32_t waiting;    /* requests forwarded, no response byte yet */
-	bool dirty;          /* something new since the last publication */
+	uint64_t errors;  /* failed connections (cumulative) */
+	uint32_t waiting; /* requests forwarded, no response byte yet */
+	bool dirty;       /* something new since the last publication */
 };
 
 #endif

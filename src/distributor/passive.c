@@ -70,8 +70,8 @@ bool albmd_passive_p90(const struct albmd_passive_ring *r, uint32_t now_ms, uint
 		       uint32_t *p90)
 {
 	uint32_t v[ALBMD_PASSIVE_WINDOW];
-	size_t n = 0, have = r->samples < ALBMD_PASSIVE_WINDOW ? (size_t)r->samples
-							     : ALBMD_PASSIVE_WINDOW;
+	size_t n = 0,
+	       have = r->samples < ALBMD_PASSIVE_WINDOW ? (size_t)r->samples : ALBMD_PASSIVE_WINDOW;
 
 	for (size_t i = 0; i < have; i++) {
 		if (now_ms - r->ms[i] > window_ms) /* unsigned: the ms clock may wrap */
@@ -95,7 +95,9 @@ static void publish_one(struct albm_dest *dest, struct albmd_passive *p, uint32_
 			uint64_t svc_now)
 {
 	struct albm_dest_latency *out[ALBMD_PASSIVE_NFIG] = {
-		&dest->passive.connect, &dest->passive.ttfb, &dest->passive.duration,
+		&dest->passive.connect,
+		&dest->passive.ttfb,
+		&dest->passive.duration,
 	};
 
 	/* the relay's byte counters (flushed as it goes: conn_flush_stats) */
@@ -110,8 +112,8 @@ static void publish_one(struct albm_dest *dest, struct albmd_passive *p, uint32_
 		uint32_t p90;
 		if (!r->samples)
 			continue;
-		out[f]->ewma_us = r->ewma_us > (double)UINT32_MAX ? UINT32_MAX
-								   : (uint32_t)(r->ewma_us + 0.5);
+		out[f]->ewma_us =
+			r->ewma_us > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)(r->ewma_us + 0.5);
 		out[f]->samples = r->samples;
 		if (albmd_passive_p90(r, now, ALBMD_PASSIVE_WINDOW_MS, &p90))
 			out[f]->p90_us = p90;

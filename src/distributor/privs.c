@@ -29,8 +29,7 @@ static uint64_t caps_widen(uint64_t have)
 }
 
 /* The first address albmd binds below unpriv_start: "service 'web' listens on ...". */
-static bool low_port(const struct albmd_config *cfg, unsigned unpriv_start, char *what,
-		     size_t len)
+static bool low_port(const struct albmd_config *cfg, unsigned unpriv_start, char *what, size_t len)
 {
 	char a[ALBM_ADDRSTRLEN];
 
@@ -65,8 +64,8 @@ static const struct albmd_cfg_service *first_dr(const struct albmd_config *cfg)
 }
 
 /* "what needs NEED; missing: MISSING" for one reason, appended at off. */
-static size_t say_missing(char *err, size_t errlen, size_t off, const char *what,
-			  uint64_t need, uint64_t missing)
+static size_t say_missing(char *err, size_t errlen, size_t off, const char *what, uint64_t need,
+			  uint64_t missing)
 {
 	char need_s[128], miss_s[128];
 
@@ -78,8 +77,8 @@ static size_t say_missing(char *err, size_t errlen, size_t off, const char *what
 				      albm_caps_format(missing, miss_s, sizeof(miss_s)));
 }
 
-uint64_t albmd_privs_missing(const struct albmd_config *cfg, uint64_t have,
-			     unsigned unpriv_start, char *err, size_t errlen)
+uint64_t albmd_privs_missing(const struct albmd_config *cfg, uint64_t have, unsigned unpriv_start,
+			     char *err, size_t errlen)
 {
 	const struct albmd_cfg_service *dr = first_dr(cfg);
 	const uint64_t bind = ALBM_CAP(CAP_NET_BIND_SERVICE);
@@ -99,7 +98,8 @@ uint64_t albmd_privs_missing(const struct albmd_config *cfg, uint64_t have,
 		missing |= bind;
 	}
 	if (missing && err && off < errlen)
-		snprintf(err + off, errlen - off, ". Run albmd as root or grant them (systemd: "
+		snprintf(err + off, errlen - off,
+			 ". Run albmd as root or grant them (systemd: "
 			 "AmbientCapabilities=, docs/operations.md \"Capabilities\")");
 	return missing;
 }

@@ -16,8 +16,8 @@
  * Given the effective set `have`, returns the capabilities missing (0: none) and, when
  * some are, one line in err naming what needs them and how to grant them.
  */
-uint64_t albmd_privs_missing(const struct albmd_config *cfg, uint64_t have,
-			     unsigned unpriv_start, char *err, size_t errlen);
+uint64_t albmd_privs_missing(const struct albmd_config *cfg, uint64_t have, unsigned unpriv_start,
+			     char *err, size_t errlen);
 
 /* The same against this process and this host (capget, the sysctl
  * net.ipv4.ip_unprivileged_port_start); 0 or -EPERM with err. */

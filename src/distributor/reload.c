@@ -10,8 +10,8 @@
  * receiver, the ha group (its socket, key, peers), the admin HTTP address.  What it
  * keeps: established connections (they hold references to their service and server),
  * listening sockets whose address is unchanged, the administrative state
- * (drain/disable) of servers that stay, agent reports, the ha peers' replay windows.  What needs a restart: `workers`, the control socket path (a warning is
- * logged).
+ * (drain/disable) of servers that stay, agent reports, the ha peers' replay windows.  What needs a
+ * restart: `workers`, the control socket path (a warning is logged).
  */
 #define LOG_COMPONENT "reload"
 #include "distributor/reload.h"
@@ -119,15 +119,15 @@ void albmd_service_reconfigure(struct albmd *d, struct albmd_service *svc,
 
 /* What phase one produced for phase two. */
 struct apply_plan {
-	void **prep;                  /* per new service: data-plane state, or NULL */
-	struct albmd_service **keep;  /* per new service: the running one it updates */
+	void **prep;                 /* per new service: data-plane state, or NULL */
+	struct albmd_service **keep; /* per new service: the running one it updates */
 	struct albmd_agents *new_agents;
-	bool agents_key_only;         /* same address: only the key and timeouts change */
+	bool agents_key_only; /* same address: only the key and timeouts change */
 	uint8_t key[ALBM_KEY_LEN];
 	struct albmd_http *new_admin;
 	bool admin_change;
-	struct albmd_ha *new_ha;      /* a new socket for the ha group */
-	bool ha_same;                 /* same listen address: key and settings only */
+	struct albmd_ha *new_ha; /* a new socket for the ha group */
+	bool ha_same;            /* same listen address: key and settings only */
 	uint8_t ha_key[ALBM_KEY_LEN];
 	struct albmd_admin_conf admin_conf; /* token (loaded here), chart library */
 };
@@ -158,8 +158,8 @@ static int plan_agents(struct albmd *d, const struct albmd_config *cfg, struct a
 	return p->new_agents ? 0 : -EINVAL;
 }
 
-static int plan_ha(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p,
-		   char *err, size_t errlen)
+static int plan_ha(struct albmd *d, const struct albmd_config *cfg, struct apply_plan *p, char *err,
+		   size_t errlen)
 {
 	char e[256];
 

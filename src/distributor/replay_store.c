@@ -28,7 +28,7 @@
 #include "common/util.h"
 #include "distributor/config.h"
 
-#define REPLAY_HEADER "albm-replay 1\n"
+#define REPLAY_HEADER   "albm-replay 1\n"
 #define REPLAY_MAX_SIZE (4u << 20)
 
 const char *albmd_state_dir(const char *state_dir)
@@ -82,7 +82,8 @@ int albmd_replay_parse(const char *text, size_t len, struct albmd_replay_entry *
 
 	*out = NULL;
 	*n = 0;
-	if (len < sizeof(REPLAY_HEADER) - 1 || memcmp(text, REPLAY_HEADER, sizeof(REPLAY_HEADER) - 1))
+	if (len < sizeof(REPLAY_HEADER) - 1 ||
+	    memcmp(text, REPLAY_HEADER, sizeof(REPLAY_HEADER) - 1))
 		return -EINVAL;
 	for (p += sizeof(REPLAY_HEADER) - 1; p < end;) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
@@ -115,8 +116,8 @@ int albmd_replay_load(const char *dir, struct albmd_replay_entry **out, size_t *
 		return 0;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > REPLAY_MAX_SIZE) {
 		rc = fd < 0 ? -errno : -EINVAL;
-		albm_seterr(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) :
-			    "not a regular file of at most 4 MiB");
+		albm_seterr(err, errlen, "%s: %s", path,
+			    fd < 0 ? strerror(errno) : "not a regular file of at most 4 MiB");
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -127,8 +128,8 @@ int albmd_replay_load(const char *dir, struct albmd_replay_entry **out, size_t *
 	rc = got < 0 ? -errno : albmd_replay_parse(text, (size_t)got, out, n);
 	free(text);
 	if (rc < 0)
-		albm_seterr(err, errlen, "%s: %s", path, rc == -EINVAL ? "not an albm replay file" :
-			    strerror(-rc));
+		albm_seterr(err, errlen, "%s: %s", path,
+			    rc == -EINVAL ? "not an albm replay file" : strerror(-rc));
 	return rc;
 }
 

@@ -9,7 +9,7 @@
 #include "distributor/buf.h"
 #include "proto/report.h"
 
-#define ALBMD_REPLAY_FILE "agents.replay"
+#define ALBMD_REPLAY_FILE       "agents.replay"
 #define ALBMD_REPLAY_PERSIST_MS 2000 /* at most this often, and at a clean stop */
 
 struct albmd_replay_entry {

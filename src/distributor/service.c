@@ -166,9 +166,10 @@ void albmd_server_connect_result(struct albmd *d, struct albmd_server *srv, bool
 		return;
 	srv->fails = 0;
 	srv->fail_until_ms = albm_now_ms() + srv->svc->cfg.fail_timeout_ms;
-	LOG_RL(ALBM_LOG_WARN, "service '%s': server '%s' marked down for %llu ms after %u "
-	       "failed connect(s)", srv->svc->name, srv->name,
-	       (unsigned long long)srv->svc->cfg.fail_timeout_ms, max);
+	LOG_RL(ALBM_LOG_WARN,
+	       "service '%s': server '%s' marked down for %llu ms after %u "
+	       "failed connect(s)",
+	       srv->svc->name, srv->name, (unsigned long long)srv->svc->cfg.fail_timeout_ms, max);
 	albmd_server_refresh(d, srv);
 }
 

@@ -34,14 +34,11 @@ static json_t *server_albm_json(const struct albmd_server *srv)
 
 	if (!srv->dest || albm_adapt_info(&srv->svc->sched, srv->dest, &info) < 0)
 		return json_null();
-	return json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}",
-			 "state", albm_adapt_state_name(info.state),
-			 "capacity", info.capacity,
-			 "mem_avail", info.mem_avail,
-			 "ramp", info.ramp,
-			 "conn_limit", (json_int_t)info.conn_limit,
-			 "speed", info.speed,
-			 "neighbour", info.neighbour);
+	return json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}", "state",
+			 albm_adapt_state_name(info.state), "capacity", info.capacity, "mem_avail",
+			 info.mem_avail, "ramp", info.ramp, "conn_limit",
+			 (json_int_t)info.conn_limit, "speed", info.speed, "neighbour",
+			 info.neighbour);
 }
 
 static json_t *server_json(struct albmd *d, struct albmd_server *srv)
@@ -51,14 +48,13 @@ static json_t *server_json(struct albmd *d, struct albmd_server *srv)
 	char abuf[ALBM_ADDRSTRLEN];
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:s, s:s}",
-		      "name", srv->name,
-		      "address", albm_addr_format(&srv->addr, abuf, sizeof(abuf)),
-		      "state", albmd_state_name(albmd_server_state(d, srv)),
-		      "admin", albmd_admin_name(srv->admin));
+	o = json_pack("{s:s, s:s, s:s, s:s}", "name", srv->name, "address",
+		      albm_addr_format(&srv->addr, abuf, sizeof(abuf)), "state",
+		      albmd_state_name(albmd_server_state(d, srv)), "admin",
+		      albmd_admin_name(srv->admin));
 	albmd_stats_write_json(o, albmd_stats, albmd_nstats, ALBMD_SCOPE_SERVER, &at);
-	json_object_set_new(o, "health", !srv->hc ? json_null() :
-			    json_string(srv->hc_down ? "down" : "up"));
+	json_object_set_new(o, "health",
+			    !srv->hc ? json_null() : json_string(srv->hc_down ? "down" : "up"));
 	json_object_set_new(o, "agent", albmd_agent_json(srv->agent));
 	json_object_set_new(o, "albm", server_albm_json(srv));
 	if (dp && dp->server_json) /* e.g. "dr": the server's XDP counters */
@@ -73,12 +69,12 @@ static json_t *service_json(struct albmd *d, struct albmd_service *svc)
 	json_t *o, *servers = json_array();
 
 	for (size_t i = 0; i < svc->sched.ndests; i++)
-		json_array_append_new(servers, server_json(d, albmd_dest_server(svc->sched.dests[i])));
-	o = json_pack("{s:s, s:s, s:s, s:s}",
-		      "name", svc->name,
-		      "listen", albm_addr_format(&svc->cfg.listen, abuf, sizeof(abuf)),
-		      "mode", albmd_mode_name(svc->cfg.mode),
-		      "scheduler", svc->sched.sched ? svc->sched.sched->name : "");
+		json_array_append_new(servers,
+				      server_json(d, albmd_dest_server(svc->sched.dests[i])));
+	o = json_pack("{s:s, s:s, s:s, s:s}", "name", svc->name, "listen",
+		      albm_addr_format(&svc->cfg.listen, abuf, sizeof(abuf)), "mode",
+		      albmd_mode_name(svc->cfg.mode), "scheduler",
+		      svc->sched.sched ? svc->sched.sched->name : "");
 	albmd_stats_write_json(o, albmd_stats, albmd_nstats, ALBMD_SCOPE_SERVICE, &at);
 	json_object_set_new(o, "servers", servers);
 	if (svc->dp && svc->dp->service_json) /* e.g. "dr": interface, table, XDP counters */

@@ -1,4 +1,5 @@
-/* ALBM: albmd's log of server state transitions — up, overloaded, recovered, full, down, back, drained
+/* ALBM: albmd's log of server state transitions — up, overloaded, recovered, full, down, back,
+ * drained
  *
  * The states come from several inputs (agents, health checks, the passive check, the
  * scheduler's maxconn and learnt limit, the operator) and some change on every
@@ -18,9 +19,15 @@
 
 const char *albmd_log_state_name(enum albmd_log_state s)
 {
-	static const char *const names[] = { "up", "unknown", "overloaded", "full", "drained",
-					     "disabled", "down (health check failed)",
-					     "down (agent silent)", "down (failed connects)" };
+	static const char *const names[] = { "up",
+					     "unknown",
+					     "overloaded",
+					     "full",
+					     "drained",
+					     "disabled",
+					     "down (health check failed)",
+					     "down (agent silent)",
+					     "down (failed connects)" };
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
@@ -37,14 +44,15 @@ enum albmd_log_state albmd_log_state_of(const struct albmd *d, const struct albm
 {
 	switch (albmd_server_state(d, srv)) {
 	case ALBMD_ST_DOWN:
-		return srv->admin == ALBMD_ADMIN_DISABLED ? ALBMD_LS_DISABLED :
-		       srv->hc_down			  ? ALBMD_LS_HC_DOWN :
-		       srv->agent_down			  ? ALBMD_LS_SILENT :
-							    ALBMD_LS_FAILED;
+		return srv->admin == ALBMD_ADMIN_DISABLED ? ALBMD_LS_DISABLED
+		       : srv->hc_down                     ? ALBMD_LS_HC_DOWN
+		       : srv->agent_down                  ? ALBMD_LS_SILENT
+							  : ALBMD_LS_FAILED;
 	case ALBMD_ST_DRAIN:
 		return ALBMD_LS_DRAINED;
 	case ALBMD_ST_OVERLOADED:
-		return srv->dest->flags & ALBM_DEST_F_AGENT_OVL ? ALBMD_LS_OVERLOADED : ALBMD_LS_FULL;
+		return srv->dest->flags & ALBM_DEST_F_AGENT_OVL ? ALBMD_LS_OVERLOADED
+								: ALBMD_LS_FULL;
 	case ALBMD_ST_UNKNOWN:
 		return ALBMD_LS_UNKNOWN;
 	default:
@@ -57,11 +65,15 @@ static const char *up_word(enum albmd_log_state from)
 {
 	switch (from) {
 	case ALBMD_LS_OVERLOADED:
-	case ALBMD_LS_FULL: return "recovered";
-	case ALBMD_LS_UNKNOWN: return "reporting";
+	case ALBMD_LS_FULL:
+		return "recovered";
+	case ALBMD_LS_UNKNOWN:
+		return "reporting";
 	case ALBMD_LS_DRAINED:
-	case ALBMD_LS_DISABLED: return "enabled";
-	default: return "back";
+	case ALBMD_LS_DISABLED:
+		return "enabled";
+	default:
+		return "back";
 	}
 }
 
@@ -82,14 +94,16 @@ static void server_check(const struct albmd *d, struct albmd_server *srv, uint64
 	enum albmd_log_state cur = albmd_log_state_of(d, srv);
 
 	if (!l->init) { /* its first state is in the start-up or `add` lines */
-		*l = (struct albmd_state_log){ .init = true, .logged = (uint8_t)cur,
+		*l = (struct albmd_state_log){ .init = true,
+					       .logged = (uint8_t)cur,
 					       .window_ms = now };
 		return;
 	}
 	if (now - l->window_ms >= ALBMD_SLOG_WINDOW_MS) {
 		if (l->suppressed)
 			LOG_INFO("service '%s': server '%s' is %s (%u transition(s) not logged)",
-				 srv->svc->name, srv->name, albmd_log_state_name(cur), l->suppressed);
+				 srv->svc->name, srv->name, albmd_log_state_name(cur),
+				 l->suppressed);
 		l->window_ms = now;
 		l->lines = l->suppressed = 0;
 		l->logged = (uint8_t)cur;

@@ -6,20 +6,20 @@
 
 #include "distributor/daemon.h"
 
-#define ALBMD_SLOG_BURST 5         /* transition lines per server ... */
+#define ALBMD_SLOG_BURST     5     /* transition lines per server ... */
 #define ALBMD_SLOG_WINDOW_MS 10000 /* ... per window; then one line with the state it ends in */
 
 /* What the log distinguishes (finer than enum albmd_state: full and why down). */
 enum albmd_log_state {
 	ALBMD_LS_UP = 0,
-	ALBMD_LS_UNKNOWN,     /* no agent report yet */
-	ALBMD_LS_OVERLOADED,  /* its agent says so */
-	ALBMD_LS_FULL,        /* at its maxconn, or at the limit albm learnt */
+	ALBMD_LS_UNKNOWN,    /* no agent report yet */
+	ALBMD_LS_OVERLOADED, /* its agent says so */
+	ALBMD_LS_FULL,       /* at its maxconn, or at the limit albm learnt */
 	ALBMD_LS_DRAINED,
-	ALBMD_LS_DISABLED,    /* albmctl disable, `down` in the config */
-	ALBMD_LS_HC_DOWN,     /* active health check failed */
-	ALBMD_LS_SILENT,      /* agent silent past its timeout */
-	ALBMD_LS_FAILED,      /* passive check: failed connects */
+	ALBMD_LS_DISABLED, /* albmctl disable, `down` in the config */
+	ALBMD_LS_HC_DOWN,  /* active health check failed */
+	ALBMD_LS_SILENT,   /* agent silent past its timeout */
+	ALBMD_LS_FAILED,   /* passive check: failed connects */
 };
 const char *albmd_log_state_name(enum albmd_log_state s);
 enum albmd_log_state albmd_log_state_of(const struct albmd *d, const struct albmd_server *srv);

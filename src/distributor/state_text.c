@@ -94,7 +94,7 @@ void albmd_state_table(struct albmd *d, struct albmd_buf *out)
 			 d->nservices == 1 ? "" : "s", conns, conns == 1 ? "" : "s");
 	albmd_buf_printf(out, "Service          Listen                  Mode  Scheduler\n");
 	albmd_buf_printf(out, "  -> Server       Address                 Weight  EffW       "
-			 "State      ActiveConn TotalConn  MemAvail    CPU      Age\n");
+			      "State      ActiveConn TotalConn  MemAvail    CPU      Age\n");
 	for (size_t i = 0; i < d->nservices; i++) {
 		struct albmd_service *svc = d->services[i];
 		at.svc = svc;

@@ -20,28 +20,28 @@
 
 /* ---- accessors ---- */
 
-#define AT_FN(fname, field, expr)                                                        \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
-	{                                                                                \
-		(void)at;                                                                \
-		v->field = (expr);                                                       \
-		return true;                                                             \
+#define AT_FN(fname, field, expr)                                                   \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v) \
+	{                                                                           \
+		(void)at;                                                           \
+		v->field = (expr);                                                  \
+		return true;                                                        \
 	}
 #define U(fname, expr) AT_FN(fname, u, (uint64_t)(expr))
 #define F(fname, expr) AT_FN(fname, f, (double)(expr))
 
 /* Agent measurements: only where the server's agent has reported. */
-#define AGENT_FN(fname, field, expr)                                                     \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
-	{                                                                                \
-		const struct albmd_agent *a = at->srv->agent;                            \
-		if (!a || !albmd_agent_has_report(a))                                    \
-			return false;                                                    \
-		v->field = (expr);                                                       \
-		return true;                                                             \
+#define AGENT_FN(fname, field, expr)                                                \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v) \
+	{                                                                           \
+		const struct albmd_agent *a = at->srv->agent;                       \
+		if (!a || !albmd_agent_has_report(a))                               \
+			return false;                                               \
+		v->field = (expr);                                                  \
+		return true;                                                        \
 	}
 
-#define D (at->d)
+#define D   (at->d)
 #define SVC (at->svc)
 #define SRV (at->srv)
 
@@ -70,9 +70,12 @@ U(g_alog_dropped, ALBMD_STAT_GET(D->st.alog_dropped))
 static const char *refusal_name(size_t i)
 {
 	static const char *const names[ALBMD_REFUSE_COUNT] = {
-		[ALBMD_REFUSE_MAXCONN] = "maxconn",     [ALBMD_REFUSE_FD_HEADROOM] = "fd_headroom",
-		[ALBMD_REFUSE_EMFILE] = "emfile",       [ALBMD_REFUSE_ENFILE] = "enfile",
-		[ALBMD_REFUSE_NOMEM] = "nomem",         [ALBMD_REFUSE_MEMORY] = "memory",
+		[ALBMD_REFUSE_MAXCONN] = "maxconn",
+		[ALBMD_REFUSE_FD_HEADROOM] = "fd_headroom",
+		[ALBMD_REFUSE_EMFILE] = "emfile",
+		[ALBMD_REFUSE_ENFILE] = "enfile",
+		[ALBMD_REFUSE_NOMEM] = "nomem",
+		[ALBMD_REFUSE_MEMORY] = "memory",
 		[ALBMD_REFUSE_BACKEND] = "backend_socket",
 	};
 	return i < ALBMD_REFUSE_COUNT ? names[i] : "?";
@@ -170,10 +173,10 @@ static bool lat_get(const struct albm_dest_latency *l, size_t i, double scale,
 	return true;
 }
 
-#define LAT_FN(fname, fig, scale)                                                        \
-	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v)      \
-	{                                                                                \
-		return lat_get(&SRV->dest->passive.fig, at->i, scale, v);                \
+#define LAT_FN(fname, fig, scale)                                                   \
+	static bool fname(const struct albmd_stat_at *at, struct albmd_stat_val *v) \
+	{                                                                           \
+		return lat_get(&SRV->dest->passive.fig, at->i, scale, v);           \
 	}
 LAT_FN(p_connect_s, connect, 1e-6)
 LAT_FN(p_connect_ms, connect, 1e-3)
@@ -205,12 +208,12 @@ AGENT_FN(a_rejected, u, a->rejected)
 
 /* ---- the table ---- */
 
-#define C ALBMD_STAT_COUNTER
-#define G ALBMD_STAT_GAUGE
-#define GLOBAL ALBMD_SCOPE_GLOBAL
+#define C       ALBMD_STAT_COUNTER
+#define G       ALBMD_STAT_GAUGE
+#define GLOBAL  ALBMD_SCOPE_GLOBAL
 #define SERVICE ALBMD_SCOPE_SERVICE
-#define SERVER ALBMD_SCOPE_SERVER
-#define REAL ALBMD_STAT_F_REAL
+#define SERVER  ALBMD_SCOPE_SERVER
+#define REAL    ALBMD_STAT_F_REAL
 
 const struct albmd_stat albmd_stats[] = {
 	/* metric, label, JSON key, help, type, scope, flags, ... */
@@ -232,18 +235,19 @@ const struct albmd_stat albmd_stats[] = {
 	  "accept() calls that failed (other than EAGAIN)", C, GLOBAL, 0, .get = g_accept_errors },
 	{ "albm_listener_accept_errors_total", "listener=\"control\"", "control_accept_errors",
 	  "accept() failures of the control and admin HTTP listeners, by cause (a lack of "
-	  "descriptors or memory pauses the listener)", C, GLOBAL, 0,
-	  .get = g_control_accept_errors, .vec_label = "reason", .vec_n = ALBMD_ACCEPT_CAUSES,
-	  .vec_name = albmd_accept_cause_name },
+	  "descriptors or memory pauses the listener)",
+	  C, GLOBAL, 0, .get = g_control_accept_errors, .vec_label = "reason",
+	  .vec_n = ALBMD_ACCEPT_CAUSES, .vec_name = albmd_accept_cause_name },
 	{ "albm_listener_accept_errors_total", "listener=\"http\"", "http_accept_errors",
 	  "accept() failures of the control and admin HTTP listeners, by cause (a lack of "
-	  "descriptors or memory pauses the listener)", C, GLOBAL, 0,
-	  .get = g_http_accept_errors, .vec_label = "reason", .vec_n = ALBMD_ACCEPT_CAUSES,
-	  .vec_name = albmd_accept_cause_name },
+	  "descriptors or memory pauses the listener)",
+	  C, GLOBAL, 0, .get = g_http_accept_errors, .vec_label = "reason",
+	  .vec_n = ALBMD_ACCEPT_CAUSES, .vec_name = albmd_accept_cause_name },
 	{ "albm_refusals_total", NULL, "refusals",
 	  "Clients refused, or accepting paused, for a local reason (never a server's fault), "
-	  "by cause", C, GLOBAL, 0, .get = g_refusals, .vec_label = "cause",
-	  .vec_n = ALBMD_REFUSE_COUNT, .vec_name = refusal_name },
+	  "by cause",
+	  C, GLOBAL, 0, .get = g_refusals, .vec_label = "cause", .vec_n = ALBMD_REFUSE_COUNT,
+	  .vec_name = refusal_name },
 	{ "albm_fd_budget", NULL, "fd_budget",
 	  "Descriptors the proxy's sockets and pipes may hold (RLIMIT_NOFILE less a reserve)", G,
 	  GLOBAL, 0, .get = g_fd_budget },
@@ -272,9 +276,9 @@ const struct albmd_stat albmd_stats[] = {
 	  "Control commands by result", C, GLOBAL, 0, .get = g_control_errors },
 	{ "albm_reports_received_total", NULL, "reports_received",
 	  "Agent report datagrams received", C, GLOBAL, 0, .get = g_reports_received },
-	{ "albm_reports_rejected_total", NULL, "reports_rejected", "Agent reports rejected, by reason",
-	  C, GLOBAL, 0, .get = g_reports_rejected, .vec_label = "reason", .vec_n = ALBMD_REJ_COUNT,
-	  .vec_name = reject_name },
+	{ "albm_reports_rejected_total", NULL, "reports_rejected",
+	  "Agent reports rejected, by reason", C, GLOBAL, 0, .get = g_reports_rejected,
+	  .vec_label = "reason", .vec_n = ALBMD_REJ_COUNT, .vec_name = reject_name },
 
 	{ "albm_service_connections", NULL, "active_conns", "Open connections", G, SERVICE, 0,
 	  .get = s_active },
@@ -282,8 +286,8 @@ const struct albmd_stat albmd_stats[] = {
 	  0, .get = s_total },
 	{ "albm_service_bytes_in_total", NULL, "bytes_in", "Bytes client -> server", C, SERVICE, 0,
 	  .get = s_bytes_in },
-	{ "albm_service_bytes_out_total", NULL, "bytes_out", "Bytes server -> client", C, SERVICE, 0,
-	  .get = s_bytes_out },
+	{ "albm_service_bytes_out_total", NULL, "bytes_out", "Bytes server -> client", C, SERVICE,
+	  0, .get = s_bytes_out },
 	{ "albm_service_picks_total", NULL, "picks", "Scheduler picks", C, SERVICE, 0,
 	  .get = s_picks },
 	{ "albm_service_no_server_total", NULL, "no_server",
@@ -291,10 +295,10 @@ const struct albmd_stat albmd_stats[] = {
 	{ "albm_service_refused_total", NULL, "refused",
 	  "Connections refused by the service maxconn or a full queue (queue-max)", C, SERVICE, 0,
 	  .get = s_refused },
-	{ "albm_service_queued", NULL, "queued", "Clients waiting in the queue for a free server", G,
-	  SERVICE, 0, .get = s_queued },
-	{ "albm_service_queued_total", NULL, "queued_total", "Clients that had to wait in the queue",
-	  C, SERVICE, 0, .get = s_queued_total },
+	{ "albm_service_queued", NULL, "queued", "Clients waiting in the queue for a free server",
+	  G, SERVICE, 0, .get = s_queued },
+	{ "albm_service_queued_total", NULL, "queued_total",
+	  "Clients that had to wait in the queue", C, SERVICE, 0, .get = s_queued_total },
 	{ "albm_service_queue_timeouts_total", NULL, "queue_timeouts",
 	  "Clients closed after waiting queue-timeout without a free server", C, SERVICE, 0,
 	  .get = s_queue_timeouts },
@@ -316,8 +320,8 @@ const struct albmd_stat albmd_stats[] = {
 	  .vec_name = state_name },
 	{ "albm_server_connections", NULL, "active_conns", "Active connections", G, SERVER, 0,
 	  .get = v_active },
-	{ NULL, NULL, "inactive_conns", "Connections not (yet / any more) established", G, SERVER, 0,
-	  .get = v_inactive },
+	{ NULL, NULL, "inactive_conns", "Connections not (yet / any more) established", G, SERVER,
+	  0, .get = v_inactive },
 	{ "albm_server_connections_total", NULL, "total_conns", "Connections opened", C, SERVER, 0,
 	  .get = v_total },
 	{ NULL, NULL, "maxconn", "Connection limit (0: none)", G, SERVER, 0, .get = v_maxconn },
@@ -342,22 +346,21 @@ const struct albmd_stat albmd_stats[] = {
 	  "Failed active health checks", C, SERVER, 0, .get = v_hc_failures },
 	{ "albm_server_client_aborts_total", NULL, "client_aborts",
 	  "Relayed connections to it that the client reset", C, SERVER, 0, .get = v_client_aborts },
-	{ "albm_server_server_aborts_total", NULL, "server_aborts",
-	  "Relayed connections it reset", C, SERVER, 0, .get = v_server_aborts },
+	{ "albm_server_server_aborts_total", NULL, "server_aborts", "Relayed connections it reset",
+	  C, SERVER, 0, .get = v_server_aborts },
 	{ "albm_server_connect_seconds", NULL, NULL,
 	  "Passive: connect time to the server (EWMA, windowed p90)", G, SERVER, REAL,
 	  .get = p_connect_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
 	{ NULL, NULL, "connect_ms", "Passive: connect time, ms", G, SERVER, REAL,
 	  .get = p_connect_ms, .vec_n = 2, .vec_name = lat_stat_name },
 	{ "albm_server_ttfb_seconds", NULL, NULL,
-	  "Passive: request forwarded to first response byte (EWMA, windowed p90)", G, SERVER,
-	  REAL, .get = p_ttfb_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
+	  "Passive: request forwarded to first response byte (EWMA, windowed p90)", G, SERVER, REAL,
+	  .get = p_ttfb_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
 	{ NULL, NULL, "ttfb_ms", "Passive: time to the first response byte, ms", G, SERVER, REAL,
 	  .get = p_ttfb_ms, .vec_n = 2, .vec_name = lat_stat_name },
 	{ "albm_server_duration_seconds", NULL, NULL,
 	  "Passive: connection duration, established to closed (EWMA, windowed p90)", G, SERVER,
-	  REAL, .get = p_duration_s, .vec_label = "stat", .vec_n = 2,
-	  .vec_name = lat_stat_name },
+	  REAL, .get = p_duration_s, .vec_label = "stat", .vec_n = 2, .vec_name = lat_stat_name },
 	{ NULL, NULL, "duration_ms", "Passive: connection duration, ms", G, SERVER, REAL,
 	  .get = p_duration_ms, .vec_n = 2, .vec_name = lat_stat_name },
 	{ "albm_server_passive_samples_total", NULL, "passive_samples",
@@ -406,7 +409,7 @@ static json_t *json_value(const struct albmd_stat *s, const struct albmd_stat_va
 }
 
 void albmd_stats_write_json(json_t *o, const struct albmd_stat *t, size_t n,
-		      enum albmd_stat_scope scope, const struct albmd_stat_at *at0)
+			    enum albmd_stat_scope scope, const struct albmd_stat_at *at0)
 {
 	struct albmd_stat_at at = *at0;
 	struct albmd_stat_val v;
@@ -439,7 +442,8 @@ static void metric_samples(struct albmd_buf *b, const struct albmd_stat *s,
 		if (!stat_read(s, at, &v))
 			continue;
 		if (!*last || strcmp(*last, s->metric))
-			albmd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", s->metric, s->help, s->metric,
+			albmd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", s->metric, s->help,
+					 s->metric,
 					 s->type == ALBMD_STAT_COUNTER ? "counter" : "gauge");
 		*last = s->metric;
 		vec[0] = '\0';
@@ -493,7 +497,7 @@ static void metric_line(struct albmd *d, struct albmd_buf *b, const struct albmd
 }
 
 void albmd_stats_write_metrics(struct albmd *d, struct albmd_buf *b, const struct albmd_stat *t,
-			 size_t n)
+			       size_t n)
 {
 	const char *last = NULL;
 

@@ -27,7 +27,10 @@ enum albmd_stat_scope {
 	ALBMD_SCOPE_PEER,    /* per peer of the ha group: label peer (ha.h) */
 };
 
-enum albmd_stat_type { ALBMD_STAT_COUNTER, ALBMD_STAT_GAUGE };
+enum albmd_stat_type {
+	ALBMD_STAT_COUNTER,
+	ALBMD_STAT_GAUGE
+};
 
 #define ALBMD_STAT_F_REAL (1u << 0) /* a real number (else an unsigned integer) */
 
@@ -36,10 +39,10 @@ struct albmd_ha_peer;
 /* Where a value is read: the daemon, and for narrower scopes its service and server. */
 struct albmd_stat_at {
 	struct albmd *d;
-	const struct albmd_service *svc; /* SERVICE and SERVER */
-	const struct albmd_server *srv;  /* SERVER */
+	const struct albmd_service *svc;  /* SERVICE and SERVER */
+	const struct albmd_server *srv;   /* SERVER */
 	const struct albmd_ha_peer *peer; /* PEER */
-	size_t i;                        /* a vector's element */
+	size_t i;                         /* a vector's element */
 };
 
 struct albmd_stat_val {
@@ -54,8 +57,8 @@ struct albmd_stat {
 	const char *help;
 	enum albmd_stat_type type;
 	enum albmd_stat_scope scope;
-	unsigned flags;     /* ALBMD_STAT_F_* */
-	const char *fmt;    /* printf format of a real in /metrics; NULL: "%.17g" */
+	unsigned flags;  /* ALBMD_STAT_F_* */
+	const char *fmt; /* printf format of a real in /metrics; NULL: "%.17g" */
 	/* The value at `at`; false where there is none (no agent report, another plane). */
 	bool (*get)(const struct albmd_stat_at *at, struct albmd_stat_val *v);
 	/* A vector: elements 0..vec_n-1, each a sample labelled vec_label="vec_name(i)"
@@ -71,11 +74,11 @@ extern const size_t albmd_nstats;
 
 /* Set the JSON keys of the lines of `scope` in o, read at `at`. */
 void albmd_stats_write_json(json_t *o, const struct albmd_stat *t, size_t n,
-		      enum albmd_stat_scope scope, const struct albmd_stat_at *at);
+			    enum albmd_stat_scope scope, const struct albmd_stat_at *at);
 /* Every family of the table, with a sample per service / server / peer of d where the
  * line has a value (a family without any sample is left out). */
 void albmd_stats_write_metrics(struct albmd *d, struct albmd_buf *b, const struct albmd_stat *t,
-			 size_t n);
+			       size_t n);
 /* The daemon table's line of `scope` whose JSON key or metric name is `name`. */
 const struct albmd_stat *albmd_stat_find(enum albmd_stat_scope scope, const char *name);
 /* Its value at `at` as a number (0 when absent); *ok (may be NULL) says whether

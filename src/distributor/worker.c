@@ -69,7 +69,8 @@ static void worker_before_sleep(struct evl *loop, void *arg)
 
 static void worker_sweep(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_worker *w = (struct albmd_worker *)((char *)t - offsetof(struct albmd_worker, sweep));
+	struct albmd_worker *w =
+		(struct albmd_worker *)((char *)t - offsetof(struct albmd_worker, sweep));
 
 	for (unsigned i = 0; i < w->nplanes; i++)
 		if (w->planes[i]->sweep)

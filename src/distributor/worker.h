@@ -36,25 +36,25 @@ struct albmd_work {
  * threads are joined); the others in the worker's thread. */
 struct albmd_worker_plane {
 	const char *name;
-	void *(*attach)(struct albmd_worker *w);                 /* the plane's state */
+	void *(*attach)(struct albmd_worker *w);                  /* the plane's state */
 	void (*after_batch)(struct albmd_worker *w, void *state); /* after events and timers */
-	void (*sweep)(struct albmd_worker *w, void *state);      /* every ALBMD_WORKER_SWEEP_MS */
-	void (*close_all)(struct albmd_worker *w, void *state);  /* shutdown: close everything */
-	void (*detach)(struct albmd_worker *w, void *state);     /* free the state */
+	void (*sweep)(struct albmd_worker *w, void *state);       /* every ALBMD_WORKER_SWEEP_MS */
+	void (*close_all)(struct albmd_worker *w, void *state);   /* shutdown: close everything */
+	void (*detach)(struct albmd_worker *w, void *state);      /* free the state */
 };
 
 #define ALBMD_WORKER_PLANES_MAX 4
-#define ALBMD_WORKER_SWEEP_MS 250
+#define ALBMD_WORKER_SWEEP_MS   250
 
 struct albmd_worker {
 	struct albmd *d;
 	unsigned id;
-	struct evl *loop;                /* worker 0: the main loop d->loop */
+	struct evl *loop; /* worker 0: the main loop d->loop */
 	pthread_t thread;
-	bool threaded;                   /* false for worker 0 (the main thread) */
-	pthread_mutex_t inbox_lock;      /* a leaf lock: nothing is taken under it */
+	bool threaded;              /* false for worker 0 (the main thread) */
+	pthread_mutex_t inbox_lock; /* a leaf lock: nothing is taken under it */
 	struct albmd_work *inbox, **inbox_tail;
-	bool stop;                       /* inbox_lock */
+	bool stop; /* inbox_lock */
 	const struct albmd_worker_plane *planes[ALBMD_WORKER_PLANES_MAX];
 	void *state[ALBMD_WORKER_PLANES_MAX];
 	unsigned nplanes;

@@ -138,8 +138,10 @@ static struct albm_dr *dr_load(const uint8_t own_mac[6], const struct dr_opts *o
 	rc = bpf_map__set_max_entries(dr->skel->maps.albm_conns,
 				      o->conn_max ? o->conn_max : ALBM_CONN_MAX);
 	if (!rc) /* with sync off the program never looks at it */
-		rc = bpf_map__set_max_entries(dr->skel->maps.albm_peer_conns, !o->flow_sync ? 1 :
-					      o->conn_max ? o->conn_max : ALBM_CONN_MAX);
+		rc = bpf_map__set_max_entries(dr->skel->maps.albm_peer_conns,
+					      !o->flow_sync ? 1
+					      : o->conn_max ? o->conn_max
+							    : ALBM_CONN_MAX);
 	if (!rc)
 		rc = bpf_map__set_max_entries(dr->skel->maps.albm_flow_events, dr_ring_bytes(o));
 	if (!rc)
@@ -183,13 +185,15 @@ struct albm_dr *dr_open(const char *ifname, const struct dr_opts *opts, char *er
 	if (!dr)
 		return NULL;
 	LIBBPF_OPTS(bpf_link_create_opts, lopts,
-		    .flags = opts->mode == DR_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+		    .flags =
+			    opts->mode == DR_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
 	dr->link_fd = bpf_link_create(bpf_program__fd(dr->skel->progs.albm_xdp), ifindex, BPF_XDP,
 				      &lopts);
 	if (dr->link_fd < 0) {
 		rc = dr->link_fd;
 		albm_seterr(err, errlen, "attach XDP (%s mode) to %s: %s%s",
-			    opts->mode == DR_MODE_NATIVE ? "native" : "generic", ifname, strerror(-rc),
+			    opts->mode == DR_MODE_NATIVE ? "native" : "generic", ifname,
+			    strerror(-rc),
 			    rc == -EBUSY ? " (another XDP program is attached)" : "");
 		dr->link_fd = -1;
 		dr_close(dr);

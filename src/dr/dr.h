@@ -40,8 +40,7 @@ struct dr_opts {
  * when the process exits, even after a crash).  Fails with -EBUSY when another
  * XDP program is attached there.  Returns NULL with err filled on failure.
  */
-struct albm_dr *dr_open(const char *ifname, const struct dr_opts *opts, char *err,
-			size_t errlen);
+struct albm_dr *dr_open(const char *ifname, const struct dr_opts *opts, char *err, size_t errlen);
 /* Load without attaching (tests, benchmarks): run frames with dr_prog_fd(). */
 struct albm_dr *dr_open_detached(const struct dr_opts *opts, char *err, size_t errlen);
 /* Detach, free the maps and dr itself.  NULL is ignored. */
@@ -75,8 +74,8 @@ struct dr_real {
  * MAC, duplicate, no free index: -EINVAL/-E2BIG/-ENOSPC) changes nothing; a failing
  * map update (should not happen) can leave part of the set applied: call again.
  */
-int dr_set_reals(struct albm_dr *dr, const struct albm_addr *vip, struct dr_real *reals,
-		 size_t n, char *err, size_t errlen);
+int dr_set_reals(struct albm_dr *dr, const struct albm_addr *vip, struct dr_real *reals, size_t n,
+		 char *err, size_t errlen);
 
 /*
  * Find ip's MAC in ifname's neighbour table; when it is not there (or stale

@@ -19,7 +19,7 @@
 #include "common/util.h"
 
 struct dr_announce {
-	int fd;      /* /dev/net/tun, attached to the device: the device's lifetime */
+	int fd; /* /dev/net/tun, attached to the device: the device's lifetime */
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 };
@@ -76,7 +76,8 @@ struct dr_announce *dr_announce_open(const char *ifname, char *err, size_t errle
 	a->ifindex = (int)if_nametoindex(ifname);
 	if (rc || !a->ifindex) {
 		rc = rc ? rc : -ENODEV;
-		albm_seterr(err, errlen, "announce interface %s: set up: %s", ifname, strerror(-rc));
+		albm_seterr(err, errlen, "announce interface %s: set up: %s", ifname,
+			    strerror(-rc));
 		goto fail;
 	}
 	return a;
@@ -109,8 +110,8 @@ static int addr_change(struct dr_announce *a, int type, const struct albm_addr *
 	char buf[512];
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
 	bool v4 = albm_addr_family(vip) == AF_INET;
-	const void *ip = v4 ? (const void *)&vip->u.sin.sin_addr
-			    : (const void *)&vip->u.sin6.sin6_addr;
+	const void *ip =
+		v4 ? (const void *)&vip->u.sin.sin_addr : (const void *)&vip->u.sin6.sin6_addr;
 	int fd, rc;
 	ssize_t n;
 

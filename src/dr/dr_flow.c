@@ -54,8 +54,8 @@ static int flow_event(void *ctx, void *data, size_t size)
 
 int dr_flow_open(struct albm_dr *dr)
 {
-	dr->flow_rb = ring_buffer__new(bpf_map__fd(dr->skel->maps.albm_flow_events), flow_event,
-				       dr, NULL);
+	dr->flow_rb = ring_buffer__new(bpf_map__fd(dr->skel->maps.albm_flow_events), flow_event, dr,
+				       NULL);
 	return dr->flow_rb ? 0 : (errno ? -errno : -ENOMEM);
 }
 

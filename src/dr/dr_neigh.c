@@ -162,7 +162,8 @@ int dr_resolve_mac(const char *ifname, const struct albm_addr *ip, uint8_t mac[6
 	albm_addr_format_host(ip, host, sizeof(host));
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
-		albm_seterr(err, errlen, "resolve %s: interface %s: %s", host, ifname, strerror(errno));
+		albm_seterr(err, errlen, "resolve %s: interface %s: %s", host, ifname,
+			    strerror(errno));
 		return -ENODEV;
 	}
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -178,8 +179,10 @@ int dr_resolve_mac(const char *ifname, const struct albm_addr *ip, uint8_t mac[6
 	if (rc == 0)
 		rc = neigh_wait(fd, ip, ifindex, mac, deadline);
 	if (rc == -EHOSTUNREACH)
-		albm_seterr(err, errlen, "resolve %s on %s: no ARP/neighbour reply within %u ms "
-			    "(not on this L2 segment, or down?)", host, ifname, timeout_ms);
+		albm_seterr(err, errlen,
+			    "resolve %s on %s: no ARP/neighbour reply within %u ms "
+			    "(not on this L2 segment, or down?)",
+			    host, ifname, timeout_ms);
 	else if (rc < 0)
 		albm_seterr(err, errlen, "resolve %s on %s: rtnetlink: %s", host, ifname,
 			    strerror(-rc));

@@ -24,7 +24,7 @@ struct dr_vip {
 	bool used;
 	struct albm_addr addr;
 	struct albm_vip_key key;
-	uint32_t active;            /* the table the VIP map points at */
+	uint32_t active; /* the table the VIP map points at */
 	struct dr_vreal *reals;
 	size_t nreals;
 	uint32_t table[ALBM_TABLE_SIZE]; /* copy of the active table */
@@ -32,7 +32,7 @@ struct dr_vip {
 
 struct albm_dr {
 	struct albm_xdp *skel;
-	int link_fd;                /* -1: not attached */
+	int link_fd; /* -1: not attached */
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	int ncpus;
@@ -42,7 +42,7 @@ struct albm_dr {
 	struct ring_buffer *flow_rb; /* NULL: sync off */
 	dr_flow_cb flow_cb;          /* the dr_flow_drain caller's, during the call */
 	void *flow_ctx;
-	struct dr_sync_stats sync;   /* all but .lost (a program counter) */
+	struct dr_sync_stats sync; /* all but .lost (a program counter) */
 };
 
 /* Is vip one of ours (dr_vip.c)? */

@@ -56,8 +56,8 @@ static void table_claim(struct perm *p, uint32_t *table, bool *taken, uint32_t s
 	table[c] = p->id;
 }
 
-static void table_populate(struct perm *p, size_t n, uint32_t *table, bool *taken,
-			   uint32_t size, uint32_t wmax)
+static void table_populate(struct perm *p, size_t n, uint32_t *table, bool *taken, uint32_t size,
+			   uint32_t wmax)
 {
 	uint32_t filled = 0;
 
@@ -74,8 +74,8 @@ static void table_populate(struct perm *p, size_t n, uint32_t *table, bool *take
 }
 
 /* Permutation parameters of the entries with a positive weight; returns how many. */
-static size_t table_perms(const struct dr_table_entry *e, size_t n, struct perm *p,
-			  uint32_t size, uint32_t *wmax)
+static size_t table_perms(const struct dr_table_entry *e, size_t n, struct perm *p, uint32_t size,
+			  uint32_t *wmax)
 {
 	size_t np = 0;
 

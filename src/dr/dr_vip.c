@@ -111,7 +111,8 @@ int dr_add_vip(struct albm_dr *dr, const struct albm_addr *vip, char *err, size_
 		if (!dr->vips[i].used)
 			v = &dr->vips[i];
 	if (!v) {
-		albm_seterr(err, errlen, "VIP %s: at most %d VIPs per interface", buf, ALBM_MAX_VIPS);
+		albm_seterr(err, errlen, "VIP %s: at most %d VIPs per interface", buf,
+			    ALBM_MAX_VIPS);
 		return -ENOSPC;
 	}
 	memset(v, 0, sizeof(*v));
@@ -214,23 +215,24 @@ static int reals_check(const struct albm_dr *dr, const struct dr_vip *v,
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (same_host(&reals[i].addr, &reals[j].addr)) {
-				albm_seterr(err, errlen, "VIP %s: real %s listed twice", vname, buf);
+				albm_seterr(err, errlen, "VIP %s: real %s listed twice", vname,
+					    buf);
 				return -EINVAL;
 			}
 		}
 		fresh += !vreal_find(v, &reals[i].addr);
 	}
 	if (fresh > reals_free_count(dr)) {
-		albm_seterr(err, errlen, "VIP %s: no free real index (at most %d reals in all)", vname,
-			    ALBM_MAX_REALS - 1);
+		albm_seterr(err, errlen, "VIP %s: no free real index (at most %d reals in all)",
+			    vname, ALBM_MAX_REALS - 1);
 		return -ENOSPC;
 	}
 	return 0;
 }
 
 /* Give each real of the new set its index and write its map entry. */
-static int reals_assign(struct albm_dr *dr, const struct dr_vip *v, struct dr_real *reals,
-			size_t n, struct dr_vreal *out)
+static int reals_assign(struct albm_dr *dr, const struct dr_vip *v, struct dr_real *reals, size_t n,
+			struct dr_vreal *out)
 {
 	const struct dr_vreal *old;
 	int rc = 0;
@@ -282,8 +284,8 @@ static int vip_rebuild(struct albm_dr *dr, struct dr_vip *v, const struct dr_vre
 	return rc;
 }
 
-int dr_set_reals(struct albm_dr *dr, const struct albm_addr *vip, struct dr_real *reals,
-		 size_t n, char *err, size_t errlen)
+int dr_set_reals(struct albm_dr *dr, const struct albm_addr *vip, struct dr_real *reals, size_t n,
+		 char *err, size_t errlen)
 {
 	char vname[ALBM_ADDRSTRLEN];
 	struct dr_vip *v = vip_find(dr, vip);
@@ -363,7 +365,7 @@ bool dr_vip_known(struct albm_dr *dr, const struct albm_addr *vip)
 int dr_table_digest(struct albm_dr *dr, const struct albm_addr *vip, uint8_t digest[32])
 {
 	struct dr_vip *v = vip_find(dr, vip);
-	uint8_t (*keys)[16]; /* real index -> address bytes; index 0 (empty slot): zeros */
+	uint8_t(*keys)[16]; /* real index -> address bytes; index 0 (empty slot): zeros */
 	unsigned int dlen = 32;
 	EVP_MD_CTX *md;
 	int ok;

@@ -27,9 +27,11 @@ static json_t *psi_json(const struct albm_psi *psi, uint32_t present, uint32_t (
 
 	for (int r = 0; r < ALBM_PSI_NRES; r++)
 		if (present & bit(r))
-			json_object_set_new(o, res[r], json_pack("{s:f, s:f, s:f, s:f}",
-				"some_avg10", psi[r].some_avg10, "full_avg10", psi[r].full_avg10,
-				"some_pct", psi[r].some_pct, "full_pct", psi[r].full_pct));
+			json_object_set_new(
+				o, res[r],
+				json_pack("{s:f, s:f, s:f, s:f}", "some_avg10", psi[r].some_avg10,
+					  "full_avg10", psi[r].full_avg10, "some_pct",
+					  psi[r].some_pct, "full_pct", psi[r].full_pct));
 	return o;
 }
 
@@ -45,7 +47,8 @@ static uint32_t cg_bit(int r)
 
 void albm_metrics_json_signals(json_t *o, const struct albm_metrics *m)
 {
-	const uint32_t host_all = ALBM_MET_HOST_PSI(0) | ALBM_MET_HOST_PSI(1) | ALBM_MET_HOST_PSI(2);
+	const uint32_t host_all =
+		ALBM_MET_HOST_PSI(0) | ALBM_MET_HOST_PSI(1) | ALBM_MET_HOST_PSI(2);
 	const uint32_t cg_all = ALBM_MET_CG_PSI(0) | ALBM_MET_CG_PSI(1) | ALBM_MET_CG_PSI(2);
 
 	if (m->present & host_all)
@@ -60,16 +63,13 @@ void albm_metrics_json_signals(json_t *o, const struct albm_metrics *m)
 
 json_t *albm_metrics_json(const struct albm_metrics *m)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:s}",
-			      "name", m->name,
-			      "mem_total_bytes", (json_int_t)m->mem_total_bytes,
-			      "mem_available_bytes", (json_int_t)m->mem_available_bytes,
-			      "mem_available_pct", albm_mem_available_pct(m),
-			      "cpu_util", m->cpu_util,
-			      "load1", m->load1,
-			      "run_queue", (json_int_t)m->run_queue,
-			      "tcp_established", (json_int_t)m->tcp_established,
-			      "state", albm_agent_state_name(m->state));
+	json_t *o =
+		json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:s}", "name", m->name,
+			  "mem_total_bytes", (json_int_t)m->mem_total_bytes, "mem_available_bytes",
+			  (json_int_t)m->mem_available_bytes, "mem_available_pct",
+			  albm_mem_available_pct(m), "cpu_util", m->cpu_util, "load1", m->load1,
+			  "run_queue", (json_int_t)m->run_queue, "tcp_established",
+			  (json_int_t)m->tcp_established, "state", albm_agent_state_name(m->state));
 
 	if (!o) { /* only on out-of-memory (or a name that is not UTF-8: not ours) */
 		fprintf(stderr, "albm: out of memory building JSON\n");

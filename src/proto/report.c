@@ -1,4 +1,5 @@
-/* ALBM: agent report codec — big-endian header, optional fields (v2), HMAC-SHA256 tag, replay check */
+/* ALBM: agent report codec — big-endian header, optional fields (v2), HMAC-SHA256 tag, replay check
+ */
 #include "proto/report.h"
 
 #include <errno.h>
@@ -51,11 +52,11 @@
  *   7    majfault_rate                   binary64, finite, >= 0
  *   8    oom_kills                       u64
  */
-#define REPORT_MAGIC    "ALBR"
-#define REPORT_TYPE     1
-#define REPORT_HDR_LEN  80
-#define REPORT_TAG_LEN  32
-#define REPORT_MIN_LEN  (REPORT_HDR_LEN + 1 + REPORT_TAG_LEN)
+#define REPORT_MAGIC   "ALBR"
+#define REPORT_TYPE    1
+#define REPORT_HDR_LEN 80
+#define REPORT_TAG_LEN 32
+#define REPORT_MIN_LEN (REPORT_HDR_LEN + 1 + REPORT_TAG_LEN)
 
 enum {
 	TLV_HOST_PSI = 1, /* .. 3 */
@@ -153,8 +154,8 @@ static int report_tag(const uint8_t key[ALBM_KEY_LEN], const uint8_t *buf, size_
 
 	pthread_mutex_lock(&tag_lock);
 	ctx = tag_ctx_for(key);
-	if (ctx && EVP_MAC_update(ctx, buf, len) && EVP_MAC_final(ctx, tag, &tlen, REPORT_TAG_LEN) &&
-	    tlen == REPORT_TAG_LEN)
+	if (ctx && EVP_MAC_update(ctx, buf, len) &&
+	    EVP_MAC_final(ctx, tag, &tlen, REPORT_TAG_LEN) && tlen == REPORT_TAG_LEN)
 		rc = 0;
 	pthread_mutex_unlock(&tag_lock);
 	return rc;
@@ -181,8 +182,8 @@ static const char *report_check_optional(const struct albm_metrics *m)
 		if ((m->present & ALBM_MET_CG_PSI(r)) && !psi_valid(&m->cg_psi[r]))
 			return "cgroup_psi";
 	}
-	if ((m->present & ALBM_MET_MAJFAULT) && (!isfinite(m->majfault_rate) ||
-						  m->majfault_rate < 0.0))
+	if ((m->present & ALBM_MET_MAJFAULT) &&
+	    (!isfinite(m->majfault_rate) || m->majfault_rate < 0.0))
 		return "majfault_rate";
 	return NULL;
 }
@@ -259,8 +260,8 @@ static size_t report_put_ext(const struct albm_metrics *m, uint8_t *p)
 	return n;
 }
 
-int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN],
-		       uint8_t *buf, size_t len)
+int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN], uint8_t *buf,
+		       size_t len)
 {
 	const struct albm_metrics *m = &r->m;
 	size_t nlen, ext, total;
@@ -318,8 +319,9 @@ static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t 
 		return -EBADMSG;
 	}
 	if (buf[4] < ALBM_REPORT_VERSION_MIN || buf[4] > ALBM_REPORT_VERSION) {
-		albm_seterr(err, errlen, "report version %u not supported (this build speaks %d-%d)",
-			    buf[4], ALBM_REPORT_VERSION_MIN, ALBM_REPORT_VERSION);
+		albm_seterr(err, errlen,
+			    "report version %u not supported (this build speaks %d-%d)", buf[4],
+			    ALBM_REPORT_VERSION_MIN, ALBM_REPORT_VERSION);
 		return -EPROTO;
 	}
 	if (get_be(buf + 6, 2) != len) {
@@ -331,8 +333,10 @@ static int report_check_frame(const uint8_t *buf, size_t len, char *err, size_t 
 	ext = buf[4] >= 2 ? get_be(buf + 38, 2) : 0; /* v1: flags, checked once signed */
 	if (nlen == 0 || nlen >= ALBM_NAME_MAX ||
 	    REPORT_HDR_LEN + nlen + ext + REPORT_TAG_LEN != len) {
-		albm_seterr(err, errlen, "name length %zu and extension length %zu do not fit a "
-			    "%zu-byte report", nlen, ext, len);
+		albm_seterr(err, errlen,
+			    "name length %zu and extension length %zu do not fit a "
+			    "%zu-byte report",
+			    nlen, ext, len);
 		return -EBADMSG;
 	}
 	return 0;
@@ -366,10 +370,11 @@ static int report_get_ext(const uint8_t *p, size_t n, struct albm_report *out, c
 		int t = n >= 2 ? p[0] : -1;
 		size_t len = n >= 2 ? p[1] : 0, want = t < TLV_MAJFAULT ? TLV_PSI_LEN : 8;
 
-		if (t < 0 || len > n - 2 || t <= last ||
-		    (t <= TLV_LAST_KNOWN && len != want)) {
-			albm_seterr(err, errlen, "optional field %d (length %zu) malformed, out of "
-				    "order or repeated", t, len);
+		if (t < 0 || len > n - 2 || t <= last || (t <= TLV_LAST_KNOWN && len != want)) {
+			albm_seterr(err, errlen,
+				    "optional field %d (length %zu) malformed, out of "
+				    "order or repeated",
+				    t, len);
 			return -EBADMSG;
 		}
 		if (t <= TLV_LAST_KNOWN)
@@ -494,8 +499,8 @@ static int key_parse(const char *path, const char *text, size_t n, uint8_t key[A
 	if (n != 2 * ALBM_KEY_LEN) {
 		albm_seterr(err, errlen,
 			    "key file %s: expected %d hex characters (%d bytes) and an optional "
-			    "newline, found %zu character%s", path, 2 * ALBM_KEY_LEN, ALBM_KEY_LEN,
-			    n, n == 1 ? "" : "s");
+			    "newline, found %zu character%s",
+			    path, 2 * ALBM_KEY_LEN, ALBM_KEY_LEN, n, n == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < ALBM_KEY_LEN; i++) {
@@ -511,8 +516,10 @@ static int key_parse(const char *path, const char *text, size_t n, uint8_t key[A
 		any |= key[i];
 	}
 	if (!any) { /* a placeholder, never a key: anyone could sign with it */
-		albm_seterr(err, errlen, "key file %s: the key is all zeros; make a real one "
-			    "with: albm-agent --gen-key FILE", path);
+		albm_seterr(err, errlen,
+			    "key file %s: the key is all zeros; make a real one "
+			    "with: albm-agent --gen-key FILE",
+			    path);
 		return -EINVAL;
 	}
 	return 0;
@@ -542,8 +549,8 @@ static int key_check_file(int fd, const char *path, char *err, size_t errlen)
 	if (st.st_mode & 077) {
 		albm_seterr(err, errlen,
 			    "key file %s: permissions %04o are too open: the key must not be "
-			    "accessible by group or others; run: chmod 600 %s", path,
-			    (unsigned)(st.st_mode & 07777), path);
+			    "accessible by group or others; run: chmod 600 %s",
+			    path, (unsigned)(st.st_mode & 07777), path);
 		return -EPERM;
 	}
 	return 0;
@@ -561,7 +568,8 @@ int albm_key_load(const char *path, uint8_t key[ALBM_KEY_LEN], char *err, size_t
 		rc = -errno;
 		albm_seterr(err, errlen, "key file %s: %s%s", path, strerror(errno),
 			    errno == EACCES ? " (it must belong to the user the program runs as, "
-			    "mode 0600)" : "");
+					      "mode 0600)"
+					    : "");
 		return rc;
 	}
 	rc = key_check_file(fd, path, err, errlen);
@@ -577,9 +585,10 @@ int albm_key_load(const char *path, uint8_t key[ALBM_KEY_LEN], char *err, size_t
 	if (rc)
 		return rc;
 	if ((size_t)n == sizeof(text)) {
-		albm_seterr(err, errlen, "key file %s: expected %d hex characters (%d bytes) and an "
-			    "optional newline, found more than %zu", path, 2 * ALBM_KEY_LEN,
-			    ALBM_KEY_LEN, sizeof(text) - 1);
+		albm_seterr(err, errlen,
+			    "key file %s: expected %d hex characters (%d bytes) and an "
+			    "optional newline, found more than %zu",
+			    path, 2 * ALBM_KEY_LEN, ALBM_KEY_LEN, sizeof(text) - 1);
 		rc = -EINVAL;
 	} else {
 		rc = key_parse(path, text, (size_t)n, key, err, errlen);

@@ -12,18 +12,18 @@
 #define ALBM_REPORT_VERSION     2   /* what this build sends by default */
 #define ALBM_REPORT_VERSION_MIN 1   /* the oldest version it accepts and can still send */
 #define ALBM_REPORT_MAX         512 /* largest datagram we ever send or accept */
-#define ALBM_KEY_LEN        32  /* HMAC-SHA256 key bytes */
+#define ALBM_KEY_LEN            32  /* HMAC-SHA256 key bytes */
 
 /* One report as carried on the wire. */
 struct albm_report {
-	uint8_t version;       /* ALBM_REPORT_VERSION_MIN .. ALBM_REPORT_VERSION */
-	uint64_t boot_id;      /* random, drawn once per agent start */
-	uint64_t seq;          /* +1 per report within one boot_id */
-	uint64_t timestamp_ms; /* agent's wall clock (CLOCK_REALTIME), ms */
-	uint32_t interval_ms;  /* the agent's report interval */
-	struct albm_metrics m; /* the measurement; m.name names the server.  Version 1 carries
-				* none of the optional fields (m.present = 0 on decode,
-				* ignored on encode) */
+	uint8_t version;        /* ALBM_REPORT_VERSION_MIN .. ALBM_REPORT_VERSION */
+	uint64_t boot_id;       /* random, drawn once per agent start */
+	uint64_t seq;           /* +1 per report within one boot_id */
+	uint64_t timestamp_ms;  /* agent's wall clock (CLOCK_REALTIME), ms */
+	uint32_t interval_ms;   /* the agent's report interval */
+	struct albm_metrics m;  /* the measurement; m.name names the server.  Version 1 carries
+				 * none of the optional fields (m.present = 0 on decode,
+				 * ignored on encode) */
 	uint8_t unknown_fields; /* decode: extension fields of types this build does not
 				 * know (a newer agent's), skipped */
 };
@@ -35,8 +35,8 @@ bool albm_report_name_valid(const char *name);
  * -EINVAL when r->version is not one this build speaks or a field is out of range,
  * so that nothing is sent that albm_report_decode() would reject).  Version 2 carries
  * the optional fields whose bits are set in r->m.present. */
-int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN],
-		       uint8_t *buf, size_t len);
+int albm_report_encode(const struct albm_report *r, const uint8_t key[ALBM_KEY_LEN], uint8_t *buf,
+		       size_t len);
 
 /* Verify the HMAC and decode; 0, or -errno with err naming the reason:
  * -EBADMSG (truncated / malformed / bad field), -EPROTO (a version outside

@@ -34,7 +34,7 @@
  *            digest (32): 48 or 60 bytes
  *   end  32  HMAC-SHA256(key, every byte before the tag)
  */
-#define SYNC_MAGIC "ALBS"
+#define SYNC_MAGIC  "ALBS"
 #define ENTRY_FIXED 6
 #define TABLE_FIXED (12 + ALBM_SYNC_DIGEST_LEN)
 
@@ -174,14 +174,26 @@ struct entries {
 	enum albm_sync_type type;
 	const void *v;
 	size_t n, size;
-	size_t (*wire)(const void *e);          /* its bytes on the wire, 0: invalid */
+	size_t (*wire)(const void *e); /* its bytes on the wire, 0: invalid */
 	size_t (*put)(uint8_t *p, const void *e);
 };
 
-static size_t flow_wire(const void *e) { return albm_sync_flow_size(e); }
-static size_t flow_put(uint8_t *p, const void *e) { return put_flow(p, e); }
-static size_t table_wire(const void *e) { return albm_sync_table_size(e); }
-static size_t table_put(uint8_t *p, const void *e) { return put_table(p, e); }
+static size_t flow_wire(const void *e)
+{
+	return albm_sync_flow_size(e);
+}
+static size_t flow_put(uint8_t *p, const void *e)
+{
+	return put_flow(p, e);
+}
+static size_t table_wire(const void *e)
+{
+	return albm_sync_table_size(e);
+}
+static size_t table_put(uint8_t *p, const void *e)
+{
+	return put_table(p, e);
+}
 
 static const void *entry_at(const struct entries *es, size_t i)
 {
@@ -267,8 +279,10 @@ static enum albm_sync_verdict sync_check_frame(const uint8_t *buf, size_t len, c
 		return ALBM_SYNC_TRUNCATED;
 	}
 	if (len > said || said > ALBM_SYNC_MAX) {
-		albm_seterr(err, errlen, "sync message of %zu bytes, its length field says %zu (at "
-			    "most %d)", len, said, ALBM_SYNC_MAX);
+		albm_seterr(err, errlen,
+			    "sync message of %zu bytes, its length field says %zu (at "
+			    "most %d)",
+			    len, said, ALBM_SYNC_MAX);
 		return ALBM_SYNC_BAD_LENGTH;
 	}
 	return ALBM_SYNC_OK;
@@ -276,16 +290,16 @@ static enum albm_sync_verdict sync_check_frame(const uint8_t *buf, size_t len, c
 
 /* Entries of an authentic message: exactly `count` valid ones filling the body. */
 static enum albm_sync_verdict sync_parse_flows(const uint8_t *p, size_t body, size_t count,
-					       struct albm_sync_flow *out, char *err,
-					       size_t errlen)
+					       struct albm_sync_flow *out, char *err, size_t errlen)
 {
 	size_t off = 0, a;
 
 	for (size_t i = 0; i < count; i++) {
 		a = off + ENTRY_FIXED <= body ? addr_len(p[off]) : 0;
 		if (!a || p[off + 1] != 0 || off + ENTRY_FIXED + 3 * a > body) {
-			albm_seterr(err, errlen, "sync entry %zu of %zu: bad family, flags or length",
-				    i + 1, count);
+			albm_seterr(err, errlen,
+				    "sync entry %zu of %zu: bad family, flags or length", i + 1,
+				    count);
 			return ALBM_SYNC_MALFORMED;
 		}
 		memset(&out[i], 0, sizeof(out[i]));
@@ -298,8 +312,8 @@ static enum albm_sync_verdict sync_parse_flows(const uint8_t *p, size_t body, si
 		off += ENTRY_FIXED + 3 * a;
 	}
 	if (off != body) {
-		albm_seterr(err, errlen, "sync message: %zu bytes after its %zu entries", body - off,
-			    count);
+		albm_seterr(err, errlen, "sync message: %zu bytes after its %zu entries",
+			    body - off, count);
 		return ALBM_SYNC_MALFORMED;
 	}
 	return ALBM_SYNC_OK;
@@ -315,8 +329,9 @@ static enum albm_sync_verdict sync_parse_tables(const uint8_t *p, size_t body, s
 	for (size_t i = 0; i < count; i++) {
 		a = off + TABLE_FIXED <= body ? addr_len(p[off]) : 0;
 		if (!a || p[off + 1] != 0 || off + TABLE_FIXED + a > body) {
-			albm_seterr(err, errlen, "sync table %zu of %zu: bad family, flags or length",
-				    i + 1, count);
+			albm_seterr(err, errlen,
+				    "sync table %zu of %zu: bad family, flags or length", i + 1,
+				    count);
 			return ALBM_SYNC_MALFORMED;
 		}
 		memset(&out[i], 0, sizeof(out[i]));
@@ -338,8 +353,9 @@ static enum albm_sync_verdict sync_parse_tables(const uint8_t *p, size_t body, s
 /* The type's entry bound, or 0 for a type this build does not know. */
 static size_t type_max(uint8_t type)
 {
-	return type == ALBM_SYNC_T_FLOWS ? ALBM_SYNC_MAX_FLOWS
-	       : type == ALBM_SYNC_T_TABLES ? ALBM_SYNC_MAX_TABLES : 0;
+	return type == ALBM_SYNC_T_FLOWS    ? ALBM_SYNC_MAX_FLOWS
+	       : type == ALBM_SYNC_T_TABLES ? ALBM_SYNC_MAX_TABLES
+					    : 0;
 }
 
 enum albm_sync_verdict albm_sync_decode(const uint8_t *buf, size_t len,
@@ -407,22 +423,23 @@ enum albm_sync_verdict albm_sync_replay_check(struct albm_sync_peer *p,
 					      const struct albm_sync_hdr *h, uint64_t now_ms,
 					      uint64_t max_age_ms, char *err, size_t errlen)
 {
-	uint64_t skew = h->timestamp_ms > now_ms ? h->timestamp_ms - now_ms
-						 : now_ms - h->timestamp_ms;
+	uint64_t skew =
+		h->timestamp_ms > now_ms ? h->timestamp_ms - now_ms : now_ms - h->timestamp_ms;
 	struct albm_sync_peer next = *p;
 	enum albm_sync_verdict v;
 
 	if (skew > max_age_ms) {
-		albm_seterr(err, errlen, "stale sync message from peer %u: %llu ms %s (limit %llu ms)",
-			    h->sender, (unsigned long long)skew,
-			    h->timestamp_ms > now_ms ? "ahead" : "old",
-			    (unsigned long long)max_age_ms);
+		albm_seterr(
+			err, errlen, "stale sync message from peer %u: %llu ms %s (limit %llu ms)",
+			h->sender, (unsigned long long)skew,
+			h->timestamp_ms > now_ms ? "ahead" : "old", (unsigned long long)max_age_ms);
 		return ALBM_SYNC_STALE;
 	}
 	if (p->seen && h->epoch < p->epoch) {
-		albm_seterr(err, errlen, "replayed sync message: epoch %llu of peer %u is older "
-			    "than its current %llu", (unsigned long long)h->epoch, h->sender,
-			    (unsigned long long)p->epoch);
+		albm_seterr(err, errlen,
+			    "replayed sync message: epoch %llu of peer %u is older "
+			    "than its current %llu",
+			    (unsigned long long)h->epoch, h->sender, (unsigned long long)p->epoch);
 		return ALBM_SYNC_REPLAY;
 	}
 	if (!p->seen || h->epoch > p->epoch) { /* first message, or the peer restarted */
@@ -451,7 +468,8 @@ enum albm_sync_verdict albm_sync_receive(struct albm_sync_peer *peers, size_t np
 		return v;
 	for (size_t i = 0; i < npeers; i++) {
 		if (peers[i].id == m->h.sender) {
-			v = albm_sync_replay_check(&peers[i], &m->h, now_ms, max_age_ms, err, errlen);
+			v = albm_sync_replay_check(&peers[i], &m->h, now_ms, max_age_ms, err,
+						   errlen);
 			if (v)
 				m->n = 0;
 			return v;

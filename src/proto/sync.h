@@ -9,14 +9,14 @@
 
 #include "proto/report.h" /* ALBM_KEY_LEN, albm_key_load() */
 
-#define ALBM_SYNC_VERSION   1
-#define ALBM_SYNC_MAX       1452 /* largest datagram: one 1500-byte frame over IPv6 + UDP */
-#define ALBM_SYNC_HDR_LEN   40
-#define ALBM_SYNC_TAG_LEN   32
-#define ALBM_SYNC_MAX_FLOWS ((ALBM_SYNC_MAX - ALBM_SYNC_HDR_LEN - ALBM_SYNC_TAG_LEN) / 18)
+#define ALBM_SYNC_VERSION    1
+#define ALBM_SYNC_MAX        1452 /* largest datagram: one 1500-byte frame over IPv6 + UDP */
+#define ALBM_SYNC_HDR_LEN    40
+#define ALBM_SYNC_TAG_LEN    32
+#define ALBM_SYNC_MAX_FLOWS  ((ALBM_SYNC_MAX - ALBM_SYNC_HDR_LEN - ALBM_SYNC_TAG_LEN) / 18)
 #define ALBM_SYNC_MAX_TABLES ((ALBM_SYNC_MAX - ALBM_SYNC_HDR_LEN - ALBM_SYNC_TAG_LEN) / 48)
-#define ALBM_SYNC_WINDOW    64   /* sequence numbers the replay window remembers */
-#define ALBM_SYNC_DIGEST_LEN 32  /* a table's digest (dr_table_digest: SHA-256) */
+#define ALBM_SYNC_WINDOW     64 /* sequence numbers the replay window remembers */
+#define ALBM_SYNC_DIGEST_LEN 32 /* a table's digest (dr_table_digest: SHA-256) */
 
 /* Message types: what the entries after the header are. */
 enum albm_sync_type {
@@ -26,21 +26,21 @@ enum albm_sync_type {
 
 /* One flow as the wire carries it: the client, the VIP, the real it is pinned to. */
 struct albm_sync_flow {
-	uint8_t family;     /* AF_INET or AF_INET6 */
-	uint16_t sport;     /* client port (host order) */
-	uint16_t dport;     /* VIP port (host order) */
-	uint8_t saddr[16];  /* client address; IPv4 in the first 4 bytes */
-	uint8_t daddr[16];  /* VIP */
-	uint8_t raddr[16];  /* real server */
+	uint8_t family;    /* AF_INET or AF_INET6 */
+	uint16_t sport;    /* client port (host order) */
+	uint16_t dport;    /* VIP port (host order) */
+	uint8_t saddr[16]; /* client address; IPv4 in the first 4 bytes */
+	uint8_t daddr[16]; /* VIP */
+	uint8_t raddr[16]; /* real server */
 };
 
 /* One VIP's lookup table as a heartbeat carries it: which weights it was built from and
  * its fingerprint, so that distributors see whether their tables agree (docs/ha.md). */
 struct albm_sync_table {
-	uint8_t family;     /* AF_INET or AF_INET6 */
-	uint16_t port;      /* VIP port (host order) */
-	uint8_t vip[16];    /* IPv4 in the first 4 bytes */
-	uint64_t version;   /* wall-clock ms of the boundary its weights were taken at */
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint16_t port;    /* VIP port (host order) */
+	uint8_t vip[16];  /* IPv4 in the first 4 bytes */
+	uint64_t version; /* wall-clock ms of the boundary its weights were taken at */
 	uint8_t digest[ALBM_SYNC_DIGEST_LEN];
 };
 

@@ -27,11 +27,11 @@ enum albm_adapt_state {
 
 struct albm_adapt_info {
 	enum albm_adapt_state state;
-	double capacity;  /* smoothed capacity factor from reports, 0-1 (1 without reports) */
-	double aged;      /* the same after ageing (what the weight uses) */
-	double ramp;      /* slow-start factor, 0-1 (1 outside slow start) */
-	double eff_weight; /* weight x aged x ramp, 0 when not eligible (= dest->eff_weight) */
-	double pick_weight; /* weight x trust x ramp: what the pick divides (active + 1) by */
+	double capacity;     /* smoothed capacity factor from reports, 0-1 (1 without reports) */
+	double aged;         /* the same after ageing (what the weight uses) */
+	double ramp;         /* slow-start factor, 0-1 (1 outside slow start) */
+	double eff_weight;   /* weight x aged x ramp, 0 when not eligible (= dest->eff_weight) */
+	double pick_weight;  /* weight x trust x ramp: what the pick divides (active + 1) by */
 	uint32_t conn_limit; /* learnt limit on live connections, 0 = none (yet) */
 	double mem_avail;    /* available-memory fraction of the last report (1 without) */
 	double speed;        /* the pick's speed factor: learnt speed per unit of weight

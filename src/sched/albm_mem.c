@@ -43,23 +43,23 @@
 #define ALBM_LIMIT_WINDOW_MS 4000 /* at most one increase per this long */
 /* no limit yet and below this x the reserve: the
  * limit starts at what the server holds */
-#define ALBM_LIMIT_APPROACH 2.0
+#define ALBM_LIMIT_APPROACH  2.0
 /* windows in a row for a step at or beyond the
  * level of the last shortage (or with none yet) */
-#define ALBM_LIMIT_PROBE 3
+#define ALBM_LIMIT_PROBE     3
 /* an increase needs room for this many average
  * connections: their sizes differ (1 B .. 15 MB) */
-#define ALBM_LIMIT_ROOM 2.0
-#define ALBM_OOM_BETA        0.5  /* an OOM kill: what the server held, halved */
+#define ALBM_LIMIT_ROOM      2.0
+#define ALBM_OOM_BETA        0.5 /* an OOM kill: what the server held, halved */
 /* major faults/s that are a shortage (1 MiB/s of
  * 4 KiB pages read back: thrashing) */
-#define ALBM_MAJFAULT_RATE 256.0
+#define ALBM_MAJFAULT_RATE   256.0
 /* a memory stall ("full") this share of the last
  * interval is a shortage */
-#define ALBM_PSI_FULL_PCT 10.0
+#define ALBM_PSI_FULL_PCT    10.0
 /* foreign memory, share of the server's, that is a
  * neighbour (twice running) */
-#define ALBM_NB_FOREIGN 0.30
+#define ALBM_NB_FOREIGN      0.30
 #define ALBM_NB_GONE         0.15 /* ... and below which it has gone */
 #define ALBM_NB_SIGMAS       3.0  /* ... and standard deviations of the connections' sum */
 #define ALBM_MCONN_CONNS     3    /* connections a server holds for a size sample */
@@ -69,7 +69,7 @@
  * (or to be set on a first approach): with fewer, the
  * memory may be a neighbour's, and one hogged server would
  * teach the whole cluster a limit of 1 */
-#define ALBM_SHARE_CONNS 3
+#define ALBM_SHARE_CONNS     3
 
 /* Start a new observation window for the limit at time now. */
 static void albm_limit_window(struct albm_dstate *st, uint64_t now, double avail)
@@ -146,8 +146,8 @@ static void albm_footprint(struct albm_service *svc, struct albm_dstate *st, uin
 
 /* While a neighbour holds memory: as many connections as the memory left above the
  * reserve holds at the average size. */
-static void albm_neighbour_limit(const struct albm_service *svc, struct albm_dstate *st,
-				 uint32_t a, double avail, double total)
+static void albm_neighbour_limit(const struct albm_service *svc, struct albm_dstate *st, uint32_t a,
+				 double avail, double total)
 {
 	double per = albm_sstate(svc)->mconn;
 	double room = avail - albm_clamp01(svc->adaptive.mem_reserve) * total;

@@ -22,49 +22,49 @@ struct albm_dstate {
 	enum albm_adapt_state state;
 
 	/* ---- the memory limit (albm_mem.c) ---- */
-	uint32_t limit;      /* learnt connection limit (AIMD), ALBM_LIMIT_NONE = none yet */
-	bool limit_hit;      /* the limit kept a connection away since the last report */
-	bool decreased;      /* the limit was decreased at decrease_ms */
-	bool in_shortage;    /* no report above the reserve since that decrease */
-	uint32_t ceiling;    /* the connections held at the last shortage, 0 = none yet */
-	bool shared;         /* the limit says something about the workload: learnt from at
-			      * least ALBM_SHARE_CONNS connections, so others may start from it */
+	uint32_t limit;        /* learnt connection limit (AIMD), ALBM_LIMIT_NONE = none yet */
+	bool limit_hit;        /* the limit kept a connection away since the last report */
+	bool decreased;        /* the limit was decreased at decrease_ms */
+	bool in_shortage;      /* no report above the reserve since that decrease */
+	uint32_t ceiling;      /* the connections held at the last shortage, 0 = none yet */
+	bool shared;           /* the limit says something about the workload: learnt from at
+				* least ALBM_SHARE_CONNS connections, so others may start from it */
 	unsigned good_windows; /* qualifying windows in a row at limit + 1 >= ceiling */
 	uint64_t decrease_ms;
 	uint64_t window_start; /* the current observation window for an increase */
-	double window_min;   /* lowest available-memory fraction reported in it */
+	double window_min;     /* lowest available-memory fraction reported in it */
 	/* what the last report said, to see what changed at the next one */
-	bool seen;           /* a report with a memory total has arrived */
-	double used;         /* bytes in use (total - available) */
-	uint32_t active;     /* activeconns when it arrived */
-	uint64_t oom_kills;  /* the agent's count */
-	double base;         /* idle footprint: bytes in use with no connection */
+	bool seen;          /* a report with a memory total has arrived */
+	double used;        /* bytes in use (total - available) */
+	uint32_t active;    /* activeconns when it arrived */
+	uint64_t oom_kills; /* the agent's count */
+	double base;        /* idle footprint: bytes in use with no connection */
 	/* a neighbour: memory taken at once by something other than the connections */
 	bool neighbour;
-	bool nb_suspect;     /* this report's foreign memory would make one (if it stays) */
-	bool cut_suspect;    /* the last cut came with foreign memory: undone if it stays */
+	bool nb_suspect;  /* this report's foreign memory would make one (if it stays) */
+	bool cut_suspect; /* the last cut came with foreign memory: undone if it stays */
 	uint32_t pre_limit, pre_ceiling; /* the limit and ceiling before that cut */
-	double nb_bytes;     /* how much it took */
-	uint32_t nb_limit;   /* the limit the memory left allows while it is there */
+	double nb_bytes;                 /* how much it took */
+	uint32_t nb_limit;               /* the limit the memory left allows while it is there */
 
 	/* ---- speed (albm_speed.c) ---- */
-	uint64_t sp_bytes;   /* dest->passive.resp_bytes at the last report */
-	uint64_t sp_ms;      /* the report's time; 0 = none yet */
-	double sp_b, sp_u;   /* decayed sums: bytes served, CPU capacity-seconds used */
-	double speed;        /* bytes per capacity-second, 0 = not enough evidence */
-	double rel;          /* speed per unit of weight against the others' median (1: none) */
-	double memrel;       /* memory per unit of weight against the others' median (1) */
+	uint64_t sp_bytes; /* dest->passive.resp_bytes at the last report */
+	uint64_t sp_ms;    /* the report's time; 0 = none yet */
+	double sp_b, sp_u; /* decayed sums: bytes served, CPU capacity-seconds used */
+	double speed;      /* bytes per capacity-second, 0 = not enough evidence */
+	double rel;        /* speed per unit of weight against the others' median (1: none) */
+	double memrel;     /* memory per unit of weight against the others' median (1) */
 
 	/* ---- stall ---- */
-	bool stalled;        /* holds unanswered requests and used no CPU for a report */
+	bool stalled; /* holds unanswered requests and used no CPU for a report */
 };
 
 /* Per-service state (svc->sched_data). */
 struct albm_sstate {
-	struct albm_wintree tree;  /* eligible servers (list positions) by SED score */
-	bool serving;              /* picked at least once: later additions ramp up */
-	double mconn;              /* bytes a connection holds on average, 0 = unknown */
-	double cpu;                /* the servers' CPU utilisation, averaged over reports */
+	struct albm_wintree tree; /* eligible servers (list positions) by SED score */
+	bool serving;             /* picked at least once: later additions ramp up */
+	double mconn;             /* bytes a connection holds on average, 0 = unknown */
+	double cpu;               /* the servers' CPU utilisation, averaged over reports */
 };
 
 static inline struct albm_dstate *albm_dstate(const struct albm_dest *d)

@@ -45,7 +45,7 @@
 /* within 1/1.25 .. 1.25 of the median: 1 (the
  * estimate's noise, a few seconds of a mixed load,
  * is about that) */
-#define ALBM_SPEED_BAND 1.25
+#define ALBM_SPEED_BAND    1.25
 
 void albm_speed_report(struct albm_service *svc, struct albm_dest *d)
 {

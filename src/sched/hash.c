@@ -32,12 +32,12 @@ static inline uint64_t rol64(uint64_t x, unsigned r)
 }
 
 /* One SipRound over the four state words. */
-#define SIPROUND(v0, v1, v2, v3)                                                  \
-	do {                                                                      \
-		v0 += v1, v1 = rol64(v1, 13), v1 ^= v0, v0 = rol64(v0, 32);       \
-		v2 += v3, v3 = rol64(v3, 16), v3 ^= v2;                           \
-		v0 += v3, v3 = rol64(v3, 21), v3 ^= v0;                           \
-		v2 += v1, v1 = rol64(v1, 17), v1 ^= v2, v2 = rol64(v2, 32);       \
+#define SIPROUND(v0, v1, v2, v3)                                            \
+	do {                                                                \
+		v0 += v1, v1 = rol64(v1, 13), v1 ^= v0, v0 = rol64(v0, 32); \
+		v2 += v3, v3 = rol64(v3, 16), v3 ^= v2;                     \
+		v0 += v3, v3 = rol64(v3, 21), v3 ^= v0;                     \
+		v2 += v1, v1 = rol64(v1, 17), v1 ^= v2, v2 = rol64(v2, 32); \
 	} while (0)
 
 uint32_t albm_hsiphash_u32(uint32_t v, const struct albm_hsiphash_key *key)

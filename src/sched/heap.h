@@ -27,7 +27,7 @@
 struct albm_heap {
 	struct albm_dest **v; /* v[0] is the minimum */
 	size_t n, cap;
-	unsigned slot;        /* which dest->heap_pos[] entry this heap uses (0 or 1) */
+	unsigned slot; /* which dest->heap_pos[] entry this heap uses (0 or 1) */
 	bool (*less)(const struct albm_dest *a, const struct albm_dest *b);
 };
 

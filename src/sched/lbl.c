@@ -29,8 +29,7 @@ void albm_lbl_table_free(struct albm_lbl_table *t)
 {
 	struct albm_lbl_entry *e, *tmp;
 
-	albm_lbl_foreach(t, e, tmp)
-		t->free_entry(e);
+	albm_lbl_foreach(t, e, tmp) t->free_entry(e);
 	free(t->buckets);
 	t->buckets = NULL;
 	t->count = 0;
@@ -190,8 +189,9 @@ void albm_lbl_load_update(struct albm_lbl_load *l, struct albm_dest *d)
 {
 	struct lbl_dest *p = lbl_priv(d);
 
-	lbl_set_light(l, p, (d->flags & ALBM_DEST_F_AVAILABLE) &&
-				    (int64_t)d->activeconns * 2 < (int64_t)d->weight);
+	lbl_set_light(l, p,
+		      (d->flags & ALBM_DEST_F_AVAILABLE) &&
+			      (int64_t)d->activeconns * 2 < (int64_t)d->weight);
 	if (p->dirty)
 		return;
 	if (l->ndirty == l->cap) {

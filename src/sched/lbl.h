@@ -21,11 +21,11 @@
  * type and frees that type in the table's free_entry callback.
  */
 struct albm_lbl_entry {
-	struct albm_lbl_entry *hnext;              /* hash chain */
+	struct albm_lbl_entry *hnext;               /* hash chain */
 	struct albm_lbl_entry *lru_prev, *lru_next; /* most recently used first */
-	uint64_t lastuse;                          /* svc clock, ms */
+	uint64_t lastuse;                           /* svc clock, ms */
 	uint8_t family;
-	uint8_t addr[16];                          /* the flow's daddr */
+	uint8_t addr[16]; /* the flow's daddr */
 };
 
 /*
@@ -39,8 +39,8 @@ struct albm_lbl_entry {
  */
 struct albm_lbl_table {
 	struct albm_lbl_entry **buckets;
-	unsigned bits;                 /* log2 of the bucket count */
-	struct albm_lbl_entry lru;     /* list sentinel: lru.lru_next is the newest */
+	unsigned bits;             /* log2 of the bucket count */
+	struct albm_lbl_entry lru; /* list sentinel: lru.lru_next is the newest */
 	size_t count, max;
 	uint64_t expire_ms;
 	void (*free_entry)(struct albm_lbl_entry *e);
@@ -64,9 +64,8 @@ void albm_lbl_del(struct albm_lbl_table *t, struct albm_lbl_entry *e);
 void albm_lbl_expire(struct albm_lbl_table *t, uint64_t now);
 
 /* Walk every entry (newest first); albm_lbl_del(t, e) is allowed inside. */
-#define albm_lbl_foreach(t, e, tmp)                                                \
-	for ((e) = (t)->lru.lru_next; (e) != &(t)->lru && ((tmp) = (e)->lru_next, 1); \
-	     (e) = (tmp))
+#define albm_lbl_foreach(t, e, tmp) \
+	for ((e) = (t)->lru.lru_next; (e) != &(t)->lru && ((tmp) = (e)->lru_next, 1); (e) = (tmp))
 
 /* ---- the load side: weighted least-connection and IPVS's overload rule ---- */
 

@@ -38,9 +38,9 @@ struct albm_flow {
  * read them, at pick or tick time (prequal: ttfb; orca: errors).
  */
 struct albm_dest_latency {
-	uint32_t ewma_us;  /* exponentially weighted moving average */
-	uint32_t p90_us;   /* 90th percentile over the data plane's last window */
-	uint64_t samples;  /* measurements taken so far; 0 = nothing known */
+	uint32_t ewma_us; /* exponentially weighted moving average */
+	uint32_t p90_us;  /* 90th percentile over the data plane's last window */
+	uint64_t samples; /* measurements taken so far; 0 = nothing known */
 };
 
 /* What the data plane has measured of a server's connections (passive, no probes). */
@@ -59,31 +59,31 @@ struct albm_dest_passive {
 struct albm_dest {
 	char name[ALBM_NAME_MAX];
 	struct albm_addr addr;
-	int weight;              /* static weight; 0 = drained (no new connections) */
-	uint32_t flags;          /* ALBM_DEST_F_* */
-	uint32_t activeconns;    /* established connections */
-	uint32_t inactconns;     /* connections not (yet / any more) established */
-	uint32_t u_threshold;    /* maxconn: 0 = no limit; at the limit ALBM_DEST_F_OVERLOAD */
-	uint32_t l_threshold;    /* clear OVERLOAD below this (0: at u_threshold * 3 / 4) */
-	uint64_t total_conns;    /* connections ever scheduled to this server */
+	int weight;           /* static weight; 0 = drained (no new connections) */
+	uint32_t flags;       /* ALBM_DEST_F_* */
+	uint32_t activeconns; /* established connections */
+	uint32_t inactconns;  /* connections not (yet / any more) established */
+	uint32_t u_threshold; /* maxconn: 0 = no limit; at the limit ALBM_DEST_F_OVERLOAD */
+	uint32_t l_threshold; /* clear OVERLOAD below this (0: at u_threshold * 3 / 4) */
+	uint64_t total_conns; /* connections ever scheduled to this server */
 
 	/* The agent's latest measurement, NULL = none.  Not a copy: it points at the
 	 * caller's one copy (albmd's agent entry), see albm_svc_report(). */
 	const struct albm_metrics *report;
-	uint64_t report_ms;      /* when it arrived (svc clock); 0 = never */
+	uint64_t report_ms; /* when it arrived (svc clock); 0 = never */
 
 	/* Passive measurements by the data plane (zero where it measures nothing). */
 	struct albm_dest_passive passive;
 
-	double eff_weight;       /* effective weight published by the scheduler (albm: from
-				  * measurements; others: = weight, or 0 when not eligible) */
+	double eff_weight; /* effective weight published by the scheduler (albm: from
+			    * measurements; others: = weight, or 0 when not eligible) */
 
 	/* Private to the scheduler library: */
-	uint64_t seq;            /* insertion order, the IPVS list position for tie-breaks */
-	size_t idx;              /* position in svc->dests */
-	int heap_pos[2];         /* positions in up to two indexed heaps (-1 = not in) */
-	void *sched_priv;        /* per-destination scheduler state */
-	void *owner;             /* the data plane's own per-server object */
+	uint64_t seq;     /* insertion order, the IPVS list position for tie-breaks */
+	size_t idx;       /* position in svc->dests */
+	int heap_pos[2];  /* positions in up to two indexed heaps (-1 = not in) */
+	void *sched_priv; /* per-destination scheduler state */
+	void *owner;      /* the data plane's own per-server object */
 };
 
 /* A virtual service: its destinations in list order plus the bound scheduler. */
@@ -92,7 +92,7 @@ struct albm_service {
 	struct albm_dest **dests; /* list order = insertion order (IPVS n_list) */
 	size_t ndests, cap;
 	uint64_t next_seq;
-	uint32_t flags;           /* ALBM_SVC_F_* */
+	uint32_t flags; /* ALBM_SVC_F_* */
 
 	const struct albm_sched_ops *sched;
 	void *sched_data;
@@ -100,43 +100,43 @@ struct albm_service {
 	/* Clock (ms) and randomness: overridable so that tests are deterministic. */
 	uint64_t (*clock)(void *arg);
 	void *clock_arg;
-	uint64_t rng_state;       /* xorshift64* state, never 0 */
+	uint64_t rng_state; /* xorshift64* state, never 0 */
 
 	/* Parameters of the adaptive scheduler (ignored by the others). */
 	struct albm_adaptive_params {
-		uint64_t report_timeout_ms; /* no report this long: the server is failed */
-		uint64_t slow_start_ms;     /* ramp-up window after recovery (0 = off) */
+		uint64_t report_timeout_ms;   /* no report this long: the server is failed */
+		uint64_t slow_start_ms;       /* ramp-up window after recovery (0 = off) */
 		double slow_start_aggression; /* Envoy's aggression (1.0 = linear) */
-		double slow_start_min;      /* Envoy's min_weight_percent, as a fraction */
-		double rise_alpha;          /* smoothing of rising capacity (0-1] */
-		int all_overloaded_policy;  /* ALBM_ALL_OVL_LEAST_LOADED, _REFUSE or _QUEUE */
-		double mem_reserve;         /* fraction of each server's memory kept free */
+		double slow_start_min;        /* Envoy's min_weight_percent, as a fraction */
+		double rise_alpha;            /* smoothing of rising capacity (0-1] */
+		int all_overloaded_policy;    /* ALBM_ALL_OVL_LEAST_LOADED, _REFUSE or _QUEUE */
+		double mem_reserve;           /* fraction of each server's memory kept free */
 	} adaptive;
 
 	/* Parameters of orca, gRPC's weighted_round_robin (sched_orca.c). */
 	struct albm_orca_params {
-		uint64_t blackout_ms;     /* weights ignored this long after reports (re)start */
-		uint64_t expiration_ms;   /* a weight not updated this long is dropped */
-		uint64_t update_ms;       /* weights recomputed this often (at least 100 ms) */
-		double error_penalty;     /* error_utilization_penalty (>= 0) */
+		uint64_t blackout_ms;   /* weights ignored this long after reports (re)start */
+		uint64_t expiration_ms; /* a weight not updated this long is dropped */
+		uint64_t update_ms;     /* weights recomputed this often (at least 100 ms) */
+		double error_penalty;   /* error_utilization_penalty (>= 0) */
 	} orca;
 
 	/* Parameters of prequal, hot-cold lexicographic selection (sched_prequal.c). */
 	struct albm_prequal_params {
-		double q_rif;             /* hot: requests in flight above this quantile of the pool */
-		uint32_t pool;            /* servers drawn per pick (the probe pool), >= 1 */
+		double q_rif;  /* hot: requests in flight above this quantile of the pool */
+		uint32_t pool; /* servers drawn per pick (the probe pool), >= 1 */
 		uint64_t latency_max_age_ms; /* an older latency counts as unknown */
 	} prequal;
 
 	/* Parameters of lr, Envoy's least_request (sched_lr.c). */
 	struct albm_lr_params {
-		uint32_t choice_count;    /* equal weights: best of this many random draws (>= 1) */
+		uint32_t choice_count; /* equal weights: best of this many random draws (>= 1) */
 		double active_request_bias; /* unequal weights: weight / (active + 1)^bias (>= 0) */
 	} lr;
 
 	/* Statistics kept by the library. */
-	uint64_t picks;          /* successful schedule() calls */
-	uint64_t no_dest;        /* schedule() calls that found no server */
+	uint64_t picks;   /* successful schedule() calls */
+	uint64_t no_dest; /* schedule() calls that found no server */
 };
 
 #define ALBM_ALL_OVL_LEAST_LOADED 0

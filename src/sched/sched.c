@@ -12,30 +12,16 @@
 
 /* Every scheduler, in the order --list-schedulers prints them.  Adding a scheduler
  * is one file in src/sched/ and one line here. */
-extern const struct albm_sched_ops albm_sched_rr, albm_sched_wrr, albm_sched_lc,
-	albm_sched_wlc, albm_sched_sed, albm_sched_nq, albm_sched_sh, albm_sched_dh,
-	albm_sched_mh, albm_sched_lblc, albm_sched_lblcr, albm_sched_fo, albm_sched_ovf,
-	albm_sched_twos, albm_sched_albm, albm_sched_orca, albm_sched_prequal, albm_sched_lr;
+extern const struct albm_sched_ops albm_sched_rr, albm_sched_wrr, albm_sched_lc, albm_sched_wlc,
+	albm_sched_sed, albm_sched_nq, albm_sched_sh, albm_sched_dh, albm_sched_mh, albm_sched_lblc,
+	albm_sched_lblcr, albm_sched_fo, albm_sched_ovf, albm_sched_twos, albm_sched_albm,
+	albm_sched_orca, albm_sched_prequal, albm_sched_lr;
 
 static const struct albm_sched_ops *const sched_table[] = {
-	&albm_sched_rr,
-	&albm_sched_wrr,
-	&albm_sched_lc,
-	&albm_sched_wlc,
-	&albm_sched_sed,
-	&albm_sched_nq,
-	&albm_sched_sh,
-	&albm_sched_dh,
-	&albm_sched_mh,
-	&albm_sched_lblc,
-	&albm_sched_lblcr,
-	&albm_sched_fo,
-	&albm_sched_ovf,
-	&albm_sched_twos,
-	&albm_sched_albm,
-	&albm_sched_orca,
-	&albm_sched_prequal,
-	&albm_sched_lr,
+	&albm_sched_rr,    &albm_sched_wrr,     &albm_sched_lc,  &albm_sched_wlc,  &albm_sched_sed,
+	&albm_sched_nq,    &albm_sched_sh,      &albm_sched_dh,  &albm_sched_mh,   &albm_sched_lblc,
+	&albm_sched_lblcr, &albm_sched_fo,      &albm_sched_ovf, &albm_sched_twos, &albm_sched_albm,
+	&albm_sched_orca,  &albm_sched_prequal, &albm_sched_lr,
 };
 
 /* A table searched after the built-in one (albm_sched_set_extra): tests register
@@ -124,14 +110,17 @@ void albm_svc_init(struct albm_service *svc, const char *name)
 	svc->adaptive.report_timeout_ms = 1000;
 	svc->adaptive.slow_start_ms = 5000;
 	svc->adaptive.slow_start_aggression = 1.0;
-	svc->adaptive.slow_start_min = 0.5;   /* docs/schedulers.md: albm defaults */
+	svc->adaptive.slow_start_min = 0.5; /* docs/schedulers.md: albm defaults */
 	svc->adaptive.rise_alpha = 0.3;
 	svc->adaptive.all_overloaded_policy = ALBM_ALL_OVL_QUEUE;
 	svc->adaptive.mem_reserve = 0.20;
 	/* the peers' published defaults (docs/schedulers.md) */
-	svc->orca = (struct albm_orca_params){ .blackout_ms = 10000, .expiration_ms = 180000,
-					       .update_ms = 1000, .error_penalty = 1.0 };
-	svc->prequal = (struct albm_prequal_params){ .q_rif = 0.84, .pool = 16,
+	svc->orca = (struct albm_orca_params){ .blackout_ms = 10000,
+					       .expiration_ms = 180000,
+					       .update_ms = 1000,
+					       .error_penalty = 1.0 };
+	svc->prequal = (struct albm_prequal_params){ .q_rif = 0.84,
+						     .pool = 16,
 						     .latency_max_age_ms = 2000 };
 	svc->lr = (struct albm_lr_params){ .choice_count = 2, .active_request_bias = 1.0 };
 }
@@ -197,8 +186,8 @@ struct albm_dest *albm_svc_find_dest(const struct albm_service *svc, const char 
 }
 
 struct albm_dest *albm_svc_add_dest(struct albm_service *svc, const char *name,
-				    const struct albm_addr *addr, int weight,
-				    char *err, size_t errlen)
+				    const struct albm_addr *addr, int weight, char *err,
+				    size_t errlen)
 {
 	struct albm_dest *d;
 
@@ -233,8 +222,8 @@ struct albm_dest *albm_svc_add_dest(struct albm_service *svc, const char *name,
 	if (svc->sched && svc->sched->add_dest && svc->sched->add_dest(svc, d) < 0) {
 		svc->ndests--;
 		free(d);
-		albm_seterr(err, errlen, "scheduler %s could not add server '%s'",
-			    svc->sched->name, name);
+		albm_seterr(err, errlen, "scheduler %s could not add server '%s'", svc->sched->name,
+			    name);
 		return NULL;
 	}
 	return d;
@@ -278,8 +267,8 @@ void albm_svc_set_flags(struct albm_service *svc, struct albm_dest *dest, uint32
 		dest_changed(svc, dest);
 }
 
-void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest,
-			     uint32_t upper, uint32_t lower)
+void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest, uint32_t upper,
+			     uint32_t lower)
 {
 	dest->u_threshold = upper;
 	dest->l_threshold = lower;
@@ -360,8 +349,7 @@ void albm_svc_conn_close(struct albm_service *svc, struct albm_dest *dest, bool 
 	conns_changed(svc, dest);
 }
 
-void albm_svc_report(struct albm_service *svc, struct albm_dest *dest,
-		     const struct albm_metrics *m)
+void albm_svc_report(struct albm_service *svc, struct albm_dest *dest, const struct albm_metrics *m)
 {
 	uint32_t old = dest->flags;
 

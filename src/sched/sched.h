@@ -15,10 +15,10 @@
 /* the pick depends on the live connection
  * counts: a table-driven data plane feeds them
  * and recomputes its table when they move */
-#define ALBM_SCHED_F_CONNS (1u << 1)
+#define ALBM_SCHED_F_CONNS    (1u << 1)
 /* the pick depends only on the flow key and
  * the server set (sh, dh, mh) */
-#define ALBM_SCHED_F_HASH (1u << 2)
+#define ALBM_SCHED_F_HASH     (1u << 2)
 /* ramps its own weights from measurements, slow
  * start included: albmd applies none of its own */
 #define ALBM_SCHED_F_ADAPTIVE (1u << 3)
@@ -29,11 +29,11 @@
  * a clear one.  Names: albm_table_kind_name().
  */
 enum albm_table_kind {
-	ALBM_TABLE_EQUAL = 0,   /* 1 per usable server ("equal") */
-	ALBM_TABLE_WEIGHTS,     /* the static weights of the usable servers ("weights") */
-	ALBM_TABLE_EFFECTIVE,   /* measured effective weights x ALBM_TABLE_EFF_SCALE
-				 * ("effective-weights") */
-	ALBM_TABLE_PICKS,       /* how many of K picks each server would get ("picks") */
+	ALBM_TABLE_EQUAL = 0, /* 1 per usable server ("equal") */
+	ALBM_TABLE_WEIGHTS,   /* the static weights of the usable servers ("weights") */
+	ALBM_TABLE_EFFECTIVE, /* measured effective weights x ALBM_TABLE_EFF_SCALE
+			       * ("effective-weights") */
+	ALBM_TABLE_PICKS,     /* how many of K picks each server would get ("picks") */
 };
 #define ALBM_TABLE_EFF_SCALE 256 /* effective weight 1.0 = table weight 256 */
 
@@ -168,8 +168,8 @@ uint64_t albm_svc_rand(struct albm_service *svc);
 /* Append a destination (flags: AVAILABLE).  Returns it, or NULL with err filled
  * (duplicate name, bad weight). */
 struct albm_dest *albm_svc_add_dest(struct albm_service *svc, const char *name,
-				    const struct albm_addr *addr, int weight,
-				    char *err, size_t errlen);
+				    const struct albm_addr *addr, int weight, char *err,
+				    size_t errlen);
 /* Remove and free a destination.  Existing connections are the data plane's
  * business; the scheduler forgets the server at once. */
 void albm_svc_del_dest(struct albm_service *svc, struct albm_dest *dest);
@@ -180,8 +180,8 @@ void albm_svc_set_weight(struct albm_service *svc, struct albm_dest *dest, int w
 void albm_svc_set_flags(struct albm_service *svc, struct albm_dest *dest, uint32_t set,
 			uint32_t clear);
 /* maxconn (0 = unlimited); the OVERLOAD flag follows it as in IPVS. */
-void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest,
-			     uint32_t upper, uint32_t lower);
+void albm_svc_set_thresholds(struct albm_service *svc, struct albm_dest *dest, uint32_t upper,
+			     uint32_t lower);
 
 /* ---- the data path ---- */
 
@@ -236,11 +236,9 @@ enum albm_table_kind albm_weights_effective(const struct albm_service *svc, uint
  * the library's rule) and may end its membership, exactly as real picks would;
  * svc is not touched.  w[i] = picks of svc->dests[i].  O((n + k) log n).
  */
-enum albm_table_kind albm_weights_fill(const struct albm_service *svc, uint32_t k,
-				       bool (*member)(const struct albm_dest *d),
-				       void (*key)(const struct albm_dest *d, uint64_t *num,
-						   uint64_t *den),
-				       uint32_t *w);
+enum albm_table_kind albm_weights_fill(
+	const struct albm_service *svc, uint32_t k, bool (*member)(const struct albm_dest *d),
+	void (*key)(const struct albm_dest *d, uint64_t *num, uint64_t *den), uint32_t *w);
 /* The keys of lc (overhead) and wlc (overhead / weight), for albm_weights_fill. */
 void albm_key_lc(const struct albm_dest *d, uint64_t *num, uint64_t *den);
 void albm_key_wlc(const struct albm_dest *d, uint64_t *num, uint64_t *den);

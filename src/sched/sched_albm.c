@@ -1,4 +1,5 @@
-/* ALBM: Adaptive Load Balancing Mechanism scheduler — shortest expected delay under memory-learnt limits
+/* ALBM: Adaptive Load Balancing Mechanism scheduler — shortest expected delay under memory-learnt
+ *limits
  *
  * The paper's servers collapse when they run out of memory (they page), while a
  * server busy at its CPU share merely gets slower.  So albm treats the two apart:
@@ -57,18 +58,17 @@
 #include "common/util.h"
 #include "sched/albm_priv.h"
 
-#define ALBM_STALE_GRACE_DIV 4    /* a report is fully trusted for timeout/4 */
-#define ALBM_STALE_TRUST     0.5  /* ... then its trust fades to this at the timeout */
+#define ALBM_STALE_GRACE_DIV    4    /* a report is fully trusted for timeout/4 */
+#define ALBM_STALE_TRUST        0.5  /* ... then its trust fades to this at the timeout */
 #define ALBM_FALLBACK_MEM_FLOOR 0.01 /* all-overloaded fallback: memory floor */
 /* a server with unanswered requests that used less
  * of its CPU over a report is stalled ... */
-#define ALBM_STALL_CPU 0.03
+#define ALBM_STALL_CPU          0.03
 /* ... while the service's servers use this much on
  * average (a starved machine stalls them all: no
  * server is to blame) */
-#define ALBM_STALL_PEERS 0.20
-#define ALBM_CPU_ALPHA       0.1  /* weight of one report in that average */
-
+#define ALBM_STALL_PEERS        0.20
+#define ALBM_CPU_ALPHA          0.1 /* weight of one report in that average */
 
 /* Asymmetric smoothing: trust bad news at once, good news gradually, so that a
  * noisy series of reports cannot make the weight swing up and down. */
@@ -367,7 +367,8 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 		enum albm_adapt_state s = albm_dstate(d)->state;
 		double mem, score;
 
-		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY && s != ALBM_ADAPT_FULL)
+		if (s != ALBM_ADAPT_AGENT_OVL && s != ALBM_ADAPT_NO_CAPACITY &&
+		    s != ALBM_ADAPT_FULL)
 			continue;
 		mem = d->report ? albm_mem_fraction(d->report) : 1.0;
 		if (mem < ALBM_FALLBACK_MEM_FLOOR)
@@ -381,8 +382,7 @@ static struct albm_dest *albm_least_loaded(const struct albm_service *svc)
 	return best;
 }
 
-static struct albm_dest *sched_albm_schedule(struct albm_service *svc,
-					     const struct albm_flow *flow)
+static struct albm_dest *sched_albm_schedule(struct albm_service *svc, const struct albm_flow *flow)
 {
 	struct albm_sstate *ss = albm_sstate(svc);
 	long pos = albm_wintree_min(&ss->tree);
@@ -481,16 +481,11 @@ int albm_adapt_info(const struct albm_service *svc, const struct albm_dest *dest
 const char *albm_adapt_state_name(enum albm_adapt_state state)
 {
 	static const char *const names[] = {
-		[ALBM_ADAPT_OK] = "ok",
-		[ALBM_ADAPT_SLOW_START] = "slow-start",
-		[ALBM_ADAPT_DOWN] = "down",
-		[ALBM_ADAPT_DRAINED] = "drained",
-		[ALBM_ADAPT_STALE] = "stale",
-		[ALBM_ADAPT_AGENT_OVL] = "overloaded",
-		[ALBM_ADAPT_MAXCONN] = "maxconn",
-		[ALBM_ADAPT_NO_CAPACITY] = "no-capacity",
-		[ALBM_ADAPT_FULL] = "full",
-		[ALBM_ADAPT_STALLED] = "stalled",
+		[ALBM_ADAPT_OK] = "ok",           [ALBM_ADAPT_SLOW_START] = "slow-start",
+		[ALBM_ADAPT_DOWN] = "down",       [ALBM_ADAPT_DRAINED] = "drained",
+		[ALBM_ADAPT_STALE] = "stale",     [ALBM_ADAPT_AGENT_OVL] = "overloaded",
+		[ALBM_ADAPT_MAXCONN] = "maxconn", [ALBM_ADAPT_NO_CAPACITY] = "no-capacity",
+		[ALBM_ADAPT_FULL] = "full",       [ALBM_ADAPT_STALLED] = "stalled",
 	};
 
 	if ((unsigned)state < ARRAY_SIZE(names) && names[state])

@@ -76,9 +76,8 @@ static void sched_lblc_del_dest(struct albm_service *svc, struct albm_dest *dest
 	struct albm_lbl_entry *e, *tmp;
 
 	albm_lbl_load_remove(&s->load, dest);
-	albm_lbl_foreach(&s->tbl, e, tmp)
-		if (((struct lblc_entry *)e)->dest == dest)
-			albm_lbl_del(&s->tbl, e);
+	albm_lbl_foreach(&s->tbl, e, tmp) if (((struct lblc_entry *)e)->dest == dest)
+		albm_lbl_del(&s->tbl, e);
 }
 
 /* Weight, flags or connection counts changed. */

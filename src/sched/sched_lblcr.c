@@ -35,7 +35,7 @@ struct lblcr_entry {
 	struct albm_lbl_entry base; /* first: the table hands it back */
 	struct albm_dest **set;     /* members, oldest first */
 	uint32_t n, cap;
-	uint64_t lastmod;           /* svc clock, ms: when the set last changed */
+	uint64_t lastmod; /* svc clock, ms: when the set last changed */
 };
 
 struct lblcr_state {
@@ -145,8 +145,7 @@ static void sched_lblcr_del_dest(struct albm_service *svc, struct albm_dest *des
 	struct albm_lbl_entry *e, *tmp;
 
 	albm_lbl_load_remove(&s->load, dest);
-	albm_lbl_foreach(&s->tbl, e, tmp)
-		lblcr_set_erase((struct lblcr_entry *)e, dest);
+	albm_lbl_foreach(&s->tbl, e, tmp) lblcr_set_erase((struct lblcr_entry *)e, dest);
 }
 
 /* Weight, flags or connection counts changed. */
@@ -165,8 +164,7 @@ static void sched_lblcr_tick(struct albm_service *svc)
 }
 
 /* An existing entry: its best member, after shrinking a set left alone for T. */
-static struct albm_dest *lblcr_from_set(struct lblcr_state *s, struct lblcr_entry *en,
-					uint64_t now)
+static struct albm_dest *lblcr_from_set(struct lblcr_state *s, struct lblcr_entry *en, uint64_t now)
 {
 	struct albm_dest *d = lblcr_set_min(en);
 

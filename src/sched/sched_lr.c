@@ -41,18 +41,18 @@
 
 struct lr_entry {
 	double deadline;
-	uint64_t order;          /* insertion order: ties go to the earlier insertion */
+	uint64_t order; /* insertion order: ties go to the earlier insertion */
 	struct albm_dest *d;
 };
 
 struct lr_state {
-	struct albm_dest **up;   /* usable servers, list order */
+	struct albm_dest **up; /* usable servers, list order */
 	size_t n, cap;
-	bool weighted;           /* weights differ: EDF, else P2C */
-	struct lr_entry *heap;   /* EDF min-heap over (deadline, order), n entries */
-	double now;              /* the schedule's clock: the last deadline taken */
+	bool weighted;         /* weights differ: EDF, else P2C */
+	struct lr_entry *heap; /* EDF min-heap over (deadline, order), n entries */
+	double now;            /* the schedule's clock: the last deadline taken */
 	uint64_t order;
-	bool dirty;              /* rebuild before the next pick */
+	bool dirty; /* rebuild before the next pick */
 };
 
 /* Envoy's hostWeight(): the weight scaled down by the active requests. */

@@ -51,8 +51,9 @@
 #error "ALBM_MH_TAB_INDEX must be 8..17"
 #endif
 
-static const uint32_t mh_primes[] = { 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521,
-				      131071 };
+static const uint32_t mh_primes[] = {
+	251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071
+};
 
 #define MH_TAB_BITS (ALBM_MH_TAB_INDEX / 2)
 #define MH_TAB_SIZE (mh_primes[ALBM_MH_TAB_INDEX - 8])
@@ -240,8 +241,9 @@ static struct albm_dest *sched_mh_schedule(struct albm_service *svc, const struc
 	ihash = mh_hashkey(fold, port, &mh_hash1, 0) % MH_TAB_SIZE;
 	d = s->lookup[ihash];
 	if (d && !albm_dest_usable(d))
-		d = (svc->flags & ALBM_SVC_F_SCHED_FALLBACK) ? sched_mh_fallback(s, fold, port, ihash)
-							     : NULL;
+		d = (svc->flags & ALBM_SVC_F_SCHED_FALLBACK)
+			    ? sched_mh_fallback(s, fold, port, ihash)
+			    : NULL;
 	if (!d)
 		albm_sched_err(svc, "no destination available");
 	return d;

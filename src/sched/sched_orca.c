@@ -51,34 +51,34 @@
 #include "common/util.h"
 #include "sched/sched.h"
 
-#define ORCA_NEVER     UINT64_MAX
-#define ORCA_MAX_W     65535u
-#define ORCA_OFFSET    (ORCA_MAX_W / 2)
-#define ORCA_MAX_RATIO 10.0  /* C-core kMaxRatio */
-#define ORCA_MIN_RATIO 0.01  /* C-core kMinRatio */
-#define ORCA_MIN_UPDATE_MS 100 /* A58: update periods below 100 ms are raised to it */
+#define ORCA_NEVER         UINT64_MAX
+#define ORCA_MAX_W         65535u
+#define ORCA_OFFSET        (ORCA_MAX_W / 2)
+#define ORCA_MAX_RATIO     10.0 /* C-core kMaxRatio */
+#define ORCA_MIN_RATIO     0.01 /* C-core kMinRatio */
+#define ORCA_MIN_UPDATE_MS 100  /* A58: update periods below 100 ms are raised to it */
 
 /* Per server: the weight and its times (A58), and the window being measured. */
 struct orca_dest {
 	double weight;            /* qps / utilization of the last update, 0 = none */
 	uint64_t non_empty_since; /* ORCA_NEVER until the first update after a (re)start */
 	uint64_t last_updated;
-	bool was_up;              /* ALBM_DEST_F_AVAILABLE as last seen */
+	bool was_up; /* ALBM_DEST_F_AVAILABLE as last seen */
 	/* the current window */
-	uint64_t win_ms;          /* when it started */
-	double util_sum;          /* cpu_util of the reports in it */
+	uint64_t win_ms; /* when it started */
+	double util_sum; /* cpu_util of the reports in it */
 	uint32_t util_n;
 	uint64_t total0, live0, errors0; /* counters at its start */
 };
 
 struct orca_state {
-	struct albm_dest **sel;   /* the usable servers, list order */
-	uint16_t *w;              /* their stride weights */
-	double *f;                /* their A58 weights (scratch for the rebuild) */
+	struct albm_dest **sel; /* the usable servers, list order */
+	uint16_t *w;            /* their stride weights */
+	double *f;              /* their A58 weights (scratch for the rebuild) */
 	size_t n, cap;
-	uint32_t seq;             /* C-core: a wrapping 32-bit sequence, random start */
+	uint32_t seq; /* C-core: a wrapping 32-bit sequence, random start */
 	uint64_t next_update_ms;
-	bool dirty;               /* rebuild sel/w before the next pick */
+	bool dirty; /* rebuild sel/w before the next pick */
 };
 
 static uint64_t orca_live(const struct albm_dest *d)
@@ -144,8 +144,8 @@ static double orca_get_weight(const struct albm_service *svc, struct orca_dest *
 
 /* The usable servers and their A58 weights into s->sel and f[]; returns
  * the sum and count of the known (non-zero) weights and their maximum. */
-static void orca_collect(struct albm_service *svc, struct orca_state *s, double *sum,
-			 size_t *known, double *max)
+static void orca_collect(struct albm_service *svc, struct orca_state *s, double *sum, size_t *known,
+			 double *max)
 {
 	double *f = s->f;
 	uint64_t now = albm_svc_now(svc);

@@ -50,8 +50,8 @@
 #include "common/util.h"
 #include "sched/sched.h"
 
-#define PREQUAL_RIF_SLOTS 1024u       /* RIF values counted apart; more share the last */
-#define PREQUAL_LAT_NONE  UINT32_MAX  /* no (fresh) latency figure */
+#define PREQUAL_RIF_SLOTS 1024u      /* RIF values counted apart; more share the last */
+#define PREQUAL_LAT_NONE  UINT32_MAX /* no (fresh) latency figure */
 
 /* One usable server as the pick sees it. */
 struct prequal_entry {
@@ -64,9 +64,9 @@ struct prequal_state {
 	struct prequal_entry *e; /* the same positions */
 	size_t n, cap;
 	uint32_t hist[PREQUAL_RIF_SLOTS]; /* usable servers per RIF slot */
-	uint32_t thr;            /* the quantile's slot: below + hist[thr] > k >= below */
-	uint32_t below;          /* usable servers in slots under thr */
-	bool dirty;              /* the usable set may have changed */
+	uint32_t thr;                     /* the quantile's slot: below + hist[thr] > k >= below */
+	uint32_t below;                   /* usable servers in slots under thr */
+	bool dirty;                       /* the usable set may have changed */
 };
 
 static uint32_t prequal_slot(uint32_t rif)
@@ -162,15 +162,15 @@ static void prequal_draw2(struct albm_service *svc, size_t n, size_t pos[2])
  *   lat key = latency << 64 | rif key         (order by latency, then the above)
  */
 struct prequal_hcl {
-	uint64_t cold_rif, hot;      /* UINT64_MAX: none */
+	uint64_t cold_rif, hot; /* UINT64_MAX: none */
 	unsigned __int128 cold_lat;
-	bool all_known;              /* every cold candidate has a latency */
+	bool all_known; /* every cold candidate has a latency */
 };
 
 #define PREQUAL_NONE128 (~(unsigned __int128)0)
 
-static inline void prequal_consider(struct prequal_hcl *h, const struct prequal_entry *e,
-				    size_t i, uint32_t thr)
+static inline void prequal_consider(struct prequal_hcl *h, const struct prequal_entry *e, size_t i,
+				    uint32_t thr)
 {
 	uint64_t rk = (uint64_t)e[i].rif << 32 | i;
 	unsigned __int128 lk = (unsigned __int128)e[i].lat << 64 | rk;

@@ -141,7 +141,8 @@ static struct albm_dest *sched_sh_schedule(struct albm_service *svc, const struc
 	ihash = sh_hashkey(key, 0);
 	d = s->buckets[ihash];
 	if (d && !albm_dest_usable(d))
-		d = (svc->flags & ALBM_SVC_F_SCHED_FALLBACK) ? sched_sh_fallback(s, key, ihash) : NULL;
+		d = (svc->flags & ALBM_SVC_F_SCHED_FALLBACK) ? sched_sh_fallback(s, key, ihash)
+							     : NULL;
 	if (!d)
 		albm_sched_err(svc, "no destination available");
 	return d;

@@ -35,11 +35,11 @@
 /* The tree covers P positions, P the smallest power of two >= the list length
  * (the padding positions weigh 0), so that the search needs no bounds check. */
 struct twos_state {
-	uint64_t *tree;  /* Fenwick tree, 1-based: tree[i] sums vals over (i - lowbit(i), i] */
-	uint32_t *vals;  /* usable weight per list position (0 when not usable) */
-	size_t n, size;  /* list positions covered; P */
-	uint64_t total;  /* sum of vals */
-	bool dirty;      /* the list changed: rebuild before the next draw */
+	uint64_t *tree; /* Fenwick tree, 1-based: tree[i] sums vals over (i - lowbit(i), i] */
+	uint32_t *vals; /* usable weight per list position (0 when not usable) */
+	size_t n, size; /* list positions covered; P */
+	uint64_t total; /* sum of vals */
+	bool dirty;     /* the list changed: rebuild before the next draw */
 };
 
 static int sched_twos_init(struct albm_service *svc)
@@ -200,7 +200,9 @@ static struct albm_dest *sched_twos_schedule(struct albm_service *svc, const str
 	d1 = svc->dests[p[0]];
 	d2 = svc->dests[p[1]];
 	return (uint64_t)d2->weight * albm_dest_overhead(d1) >
-			       (uint64_t)d1->weight * albm_dest_overhead(d2) ? d2 : d1;
+			       (uint64_t)d1->weight * albm_dest_overhead(d2)
+		       ? d2
+		       : d1;
 }
 
 const struct albm_sched_ops albm_sched_twos = {

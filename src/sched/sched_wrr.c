@@ -42,7 +42,7 @@
 #include "sched/sched.h"
 #include "sched/wintree.h"
 
-#define WRR_HEAD  (-1L)       /* cl before the first element (IPVS: the list head) */
+#define WRR_HEAD         (-1L) /* cl before the first element (IPVS: the list head) */
 /* Flag changes IPVS makes without telling the scheduler. */
 #define WRR_SILENT_FLAGS (ALBM_DEST_F_OVERLOAD | ALBM_DEST_F_AGENT_OVL)
 
@@ -77,7 +77,8 @@ static void wrr_set_key(struct wrr_state *s, size_t pos, const struct albm_dest 
 	else if (d->weight >= s->mw)
 		albm_wintree_set(&s->tree, pos, 0, 1);
 	else
-		albm_wintree_set(&s->tree, pos, (uint64_t)((s->mw - d->weight + s->di - 1) / s->di), 1);
+		albm_wintree_set(&s->tree, pos, (uint64_t)((s->mw - d->weight + s->di - 1) / s->di),
+				 1);
 }
 
 /* ip_vs_wrr_dest_changed(): recompute di and mw over the servers in the list
@@ -107,7 +108,8 @@ static void wrr_dest_changed(struct albm_service *svc, struct wrr_state *s,
 }
 
 /* Re-key every server (but `gone`, which is leaving; later positions close up). */
-static void wrr_rekey_all(struct albm_service *svc, struct wrr_state *s, const struct albm_dest *gone)
+static void wrr_rekey_all(struct albm_service *svc, struct wrr_state *s,
+			  const struct albm_dest *gone)
 {
 	size_t j = 0;
 

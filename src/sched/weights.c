@@ -90,11 +90,9 @@ static void fill_place(struct albm_wintree *t, const struct albm_dest *d, size_t
 	albm_wintree_set(t, pos, num, den);
 }
 
-enum albm_table_kind albm_weights_fill(const struct albm_service *svc, uint32_t k,
-				       bool (*member)(const struct albm_dest *d),
-				       void (*key)(const struct albm_dest *d, uint64_t *num,
-						   uint64_t *den),
-				       uint32_t *w)
+enum albm_table_kind albm_weights_fill(
+	const struct albm_service *svc, uint32_t k, bool (*member)(const struct albm_dest *d),
+	void (*key)(const struct albm_dest *d, uint64_t *num, uint64_t *den), uint32_t *w)
 {
 	struct albm_dest *cp = xmalloc((svc->ndests + 1) * sizeof(*cp));
 	struct albm_wintree t;

@@ -67,11 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc > (int)(size - 1))
 		__builtin_trap();
 	if (rc > 0) {
-		if (!memchr(req.method, 0, sizeof(req.method)) || !memchr(req.path, 0, sizeof(req.path)) ||
+		if (!memchr(req.method, 0, sizeof(req.method)) ||
+		    !memchr(req.path, 0, sizeof(req.path)) ||
 		    !memchr(req.token, 0, sizeof(req.token)) || req.path[0] != '/')
 			__builtin_trap();
 		albmd_admin_respond(&d, &conf[data[0] & 1], &req, &out);
-		if (out.len < 17 || memcmp(out.p, "HTTP/1.0 ", 9) || !memmem(out.p, out.len, "\r\n\r\n", 4))
+		if (out.len < 17 || memcmp(out.p, "HTTP/1.0 ", 9) ||
+		    !memmem(out.p, out.len, "\r\n\r\n", 4))
 			__builtin_trap();
 	}
 	albmd_buf_free(&out);

@@ -25,14 +25,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	switch (data[0] % 8) {
-	case 0: albm_proc_parse_meminfo("meminfo", text, &a, &b, err, sizeof(err)); break;
-	case 1: albm_proc_parse_stat("stat", text, &cpu, err, sizeof(err)); break;
-	case 2: albm_proc_parse_loadavg("loadavg", text, &d, &n, err, sizeof(err)); break;
-	case 3: albm_proc_count_tcp("tcp", text, &n, err, sizeof(err)); break;
-	case 4: albm_cg_parse_mountinfo(text, &mnt, err, sizeof(err)); break;
-	case 5: albm_kv_find("memory.stat", text, "inactive_file", &a, err, sizeof(err)); break;
-	case 6: albm_parse_u64_text("memory.max", text, 1, &a, err, sizeof(err)); break;
-	case 7: albm_psi_parse("memory.pressure", text, &psi, err, sizeof(err)); break;
+	case 0:
+		albm_proc_parse_meminfo("meminfo", text, &a, &b, err, sizeof(err));
+		break;
+	case 1:
+		albm_proc_parse_stat("stat", text, &cpu, err, sizeof(err));
+		break;
+	case 2:
+		albm_proc_parse_loadavg("loadavg", text, &d, &n, err, sizeof(err));
+		break;
+	case 3:
+		albm_proc_count_tcp("tcp", text, &n, err, sizeof(err));
+		break;
+	case 4:
+		albm_cg_parse_mountinfo(text, &mnt, err, sizeof(err));
+		break;
+	case 5:
+		albm_kv_find("memory.stat", text, "inactive_file", &a, err, sizeof(err));
+		break;
+	case 6:
+		albm_parse_u64_text("memory.max", text, 1, &a, err, sizeof(err));
+		break;
+	case 7:
+		albm_psi_parse("memory.pressure", text, &psi, err, sizeof(err));
+		break;
 	}
 	free(text);
 	return 0;

@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		albmd_control_exec(&d, p, len, &out);
 		/* a reply: OK or ERR first, then a terminating empty line, no other empty line */
 		if (out.len < 4 || (strncmp(out.p, "OK\n", 3) && strncmp(out.p, "ERR ", 4)) ||
-		    strcmp(out.p + out.len - 2, "\n\n") || strstr(out.p, "\n\n") != out.p + out.len - 2)
+		    strcmp(out.p + out.len - 2, "\n\n") ||
+		    strstr(out.p, "\n\n") != out.p + out.len - 2)
 			__builtin_trap();
 		albmd_buf_free(&out);
 		p += len + 1;

@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m.type == ALBM_SYNC_T_FLOWS)
 		len = albm_sync_encode(&m.h, m.flows, m.n, key, again, sizeof(again), &used);
 	else if (m.type == ALBM_SYNC_T_TABLES)
-		len = albm_sync_encode_tables(&m.h, m.tables, m.n, key, again, sizeof(again), &used);
+		len = albm_sync_encode_tables(&m.h, m.tables, m.n, key, again, sizeof(again),
+					      &used);
 	else
 		abort();
 	if (len < 0 || (size_t)len != size || used != m.n || memcmp(again, data, size) != 0)
@@ -59,9 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = albm_sync_receive(peers, 2, data, size, key, ts, 5000, &m, err, sizeof(err));
 	if (v != ALBM_SYNC_OK && v != ALBM_SYNC_UNKNOWN_PEER)
 		abort();
-	if (v == ALBM_SYNC_OK &&
-	    albm_sync_receive(peers, 2, data, size, key, ts, 5000, &m, err, sizeof(err)) !=
-		    ALBM_SYNC_REPLAY)
+	if (v == ALBM_SYNC_OK && albm_sync_receive(peers, 2, data, size, key, ts, 5000, &m, err,
+						   sizeof(err)) != ALBM_SYNC_REPLAY)
 		abort();
 	return 0;
 }

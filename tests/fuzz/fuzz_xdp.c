@@ -22,7 +22,8 @@
  * Without the privilege to load BPF every input is accepted as is.
  */
 
-static const uint8_t real_mac[2][6] = { { 0x02, 0x5e, 0, 0, 0, 0x11 }, { 0x02, 0x5e, 0, 0, 0, 0x12 } };
+static const uint8_t real_mac[2][6] = { { 0x02, 0x5e, 0, 0, 0, 0x11 },
+					{ 0x02, 0x5e, 0, 0, 0, 0x12 } };
 
 static int add(struct albm_dr *dr, const char *vip, const char *ip0, const char *ip1)
 {
@@ -31,7 +32,8 @@ static int add(struct albm_dr *dr, const char *vip, const char *ip0, const char 
 	char err[256];
 
 	memset(r, 0, sizeof(r));
-	if (albm_addr_parse(vip, &v, err, sizeof(err)) < 0 || dr_add_vip(dr, &v, err, sizeof(err)) < 0 ||
+	if (albm_addr_parse(vip, &v, err, sizeof(err)) < 0 ||
+	    dr_add_vip(dr, &v, err, sizeof(err)) < 0 ||
 	    albm_addr_parse_host(ip0, &r[0].addr, err, sizeof(err)) < 0 ||
 	    albm_addr_parse_host(ip1, &r[1].addr, err, sizeof(err)) < 0)
 		return -1;

@@ -10,11 +10,11 @@
 
 #define MB (1024ull * 1024)
 
-#define assert_near(a, b, eps)                                                   \
-	do {                                                                     \
-		double a_ = (a), b_ = (b);                                       \
-		if (!(fabs(a_ - b_) <= (eps)))                                   \
-			fail_msg("%s = %.9g, expected %.9g", #a, a_, b_);        \
+#define assert_near(a, b, eps)                                            \
+	do {                                                              \
+		double a_ = (a), b_ = (b);                                \
+		if (!(fabs(a_ - b_) <= (eps)))                            \
+			fail_msg("%s = %.9g, expected %.9g", #a, a_, b_); \
 	} while (0)
 
 /* The test's one copy of each server's latest report (dest->report points at it, as

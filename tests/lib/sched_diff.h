@@ -25,11 +25,11 @@ struct diff_ref {
 
 struct diff_cfg {
 	uint64_t seed;
-	unsigned ops;        /* operations to run */
-	unsigned init_n;     /* servers at the start (A..Z before binding, then n0...) */
-	unsigned max_n;      /* never more than this many */
-	int max_weight;      /* weights drawn from 0..max_weight (times a factor) */
-	unsigned quiet;      /* % of changes/adds/removes turned into picks (long runs) */
+	unsigned ops;    /* operations to run */
+	unsigned init_n; /* servers at the start (A..Z before binding, then n0...) */
+	unsigned max_n;  /* never more than this many */
+	int max_weight;  /* weights drawn from 0..max_weight (times a factor) */
+	unsigned quiet;  /* % of changes/adds/removes turned into picks (long runs) */
 };
 
 struct diff_stats {
@@ -69,8 +69,8 @@ static inline void diff_edit(const struct diff_ref *ref, const struct albm_servi
 }
 
 /* One pick on both sides; opens a connection on the chosen server. */
-static inline void diff_pick(struct albm_service *svc, const struct diff_ref *ref,
-			     uint64_t *rs, struct diff_stats *st, unsigned op)
+static inline void diff_pick(struct albm_service *svc, const struct diff_ref *ref, uint64_t *rs,
+			     struct diff_stats *st, unsigned op)
 {
 	struct albm_flow f = fixture_flow(op);
 	struct albm_dest *want = ref->pick(ref->ctx, svc);
@@ -107,7 +107,8 @@ static inline bool diff_change(struct albm_service *svc, struct albm_dest *d, ui
 		albm_svc_set_weight(svc, d, diff_weight(rs, cfg, factor));
 		return true;
 	} else if (r < 50) {
-		albm_svc_set_flags(svc, d, d->flags & ALBM_DEST_F_AVAILABLE ? 0 : ALBM_DEST_F_AVAILABLE,
+		albm_svc_set_flags(svc, d,
+				   d->flags & ALBM_DEST_F_AVAILABLE ? 0 : ALBM_DEST_F_AVAILABLE,
 				   d->flags & ALBM_DEST_F_AVAILABLE);
 		return true;
 	} else if (r < 65) {
@@ -118,10 +119,12 @@ static inline bool diff_change(struct albm_service *svc, struct albm_dest *d, ui
 		albm_svc_set_thresholds(svc, d, up, 0);
 		return true;
 	} else if (r < 80) {
-		albm_svc_set_flags(svc, d, d->flags & ALBM_DEST_F_OVERLOAD ? 0 : ALBM_DEST_F_OVERLOAD,
+		albm_svc_set_flags(svc, d,
+				   d->flags & ALBM_DEST_F_OVERLOAD ? 0 : ALBM_DEST_F_OVERLOAD,
 				   d->flags & ALBM_DEST_F_OVERLOAD);
 	} else if (r < 90) {
-		albm_svc_set_flags(svc, d, d->flags & ALBM_DEST_F_AGENT_OVL ? 0 : ALBM_DEST_F_AGENT_OVL,
+		albm_svc_set_flags(svc, d,
+				   d->flags & ALBM_DEST_F_AGENT_OVL ? 0 : ALBM_DEST_F_AGENT_OVL,
 				   d->flags & ALBM_DEST_F_AGENT_OVL);
 	} else {
 		albm_svc_conn_set_active(svc, d, diff_below(rs, 2));
@@ -169,7 +172,8 @@ static inline struct diff_stats diff_run(const char *sched, const struct diff_re
 	}
 	for (unsigned op = 0; op < cfg->ops; op++) {
 		unsigned r = diff_below(&rs, 100);
-		struct albm_dest *d = svc.ndests ? svc.dests[diff_below(&rs, (unsigned)svc.ndests)] : NULL;
+		struct albm_dest *d =
+			svc.ndests ? svc.dests[diff_below(&rs, (unsigned)svc.ndests)] : NULL;
 
 		if (r >= 70 && diff_below(&rs, 100) < cfg->quiet)
 			r = 0;

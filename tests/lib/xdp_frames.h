@@ -15,7 +15,7 @@
 #define FR_IP4_LEN 20
 #define FR_IP6_LEN 40
 #define FR_TCP_LEN 20
-#define FR_MAX 256
+#define FR_MAX     256
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02

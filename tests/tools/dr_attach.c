@@ -68,7 +68,8 @@ static int cmd_reals(struct albm_dr *dr, char *arg, char *err, size_t errlen)
 
 	tok = arg ? strtok_r(arg, " \t", &save) : NULL;
 	if (!tok || albm_addr_parse(tok, &vip, err, errlen) < 0)
-		return tok ? -EINVAL : (albm_seterr(err, errlen, "usage: reals VIP [IP[=W]]..."), -EINVAL);
+		return tok ? -EINVAL
+			   : (albm_seterr(err, errlen, "usage: reals VIP [IP[=W]]..."), -EINVAL);
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		if (n == MAX_REALS) {
 			albm_seterr(err, errlen, "at most %d reals", MAX_REALS);
@@ -184,7 +185,8 @@ int main(int argc, char **argv)
 		else if (c == 'c' && albm_parse_u64(optarg, &v) == 0 && v > 0 && v <= UINT32_MAX)
 			opts.conn_max = (uint32_t)v;
 		else
-			LOG_FATAL("usage: dr_attach --if IFNAME [--mode generic|native] [--conn-max N]");
+			LOG_FATAL(
+				"usage: dr_attach --if IFNAME [--mode generic|native] [--conn-max N]");
 	}
 	if (!ifname)
 		LOG_FATAL("usage: dr_attach --if IFNAME [--mode generic|native] [--conn-max N]");

@@ -46,12 +46,15 @@ struct opts {
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "to", 1, NULL, 't' }, { "key-file", 1, NULL, 'k' }, { "name", 1, NULL, 'n' },
-		{ "state", 1, NULL, 's' }, { "count", 1, NULL, 'c' }, { "interval-ms", 1, NULL, 'i' },
-		{ "boot-id", 1, NULL, 'b' }, { "seq", 1, NULL, 'q' }, { "mem-total", 1, NULL, 'T' },
-		{ "mem-avail", 1, NULL, 'A' }, { "cpu", 1, NULL, 'C' }, { "tamper", 0, NULL, 'x' },
-		{ "replay", 0, NULL, 'r' }, { "age-ms", 1, NULL, 'a' },
-		{ "stagger-ms", 1, NULL, 'S' }, { "skew-ms", 1, NULL, 'K' }, { NULL, 0, NULL, 0 },
+		{ "to", 1, NULL, 't' },         { "key-file", 1, NULL, 'k' },
+		{ "name", 1, NULL, 'n' },       { "state", 1, NULL, 's' },
+		{ "count", 1, NULL, 'c' },      { "interval-ms", 1, NULL, 'i' },
+		{ "boot-id", 1, NULL, 'b' },    { "seq", 1, NULL, 'q' },
+		{ "mem-total", 1, NULL, 'T' },  { "mem-avail", 1, NULL, 'A' },
+		{ "cpu", 1, NULL, 'C' },        { "tamper", 0, NULL, 'x' },
+		{ "replay", 0, NULL, 'r' },     { "age-ms", 1, NULL, 'a' },
+		{ "stagger-ms", 1, NULL, 'S' }, { "skew-ms", 1, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
 	int c;
@@ -67,14 +70,31 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			o->nto++;
 			break;
-		case 'k': o->key_file = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 's': o->state = !strcmp(optarg, "overloaded") ? ALBM_AGENT_OVERLOADED : ALBM_AGENT_OK; break;
-		case 'c': o->count = strtoul(optarg, NULL, 10); break;
-		case 'i': o->interval_ms = strtoul(optarg, NULL, 10); break;
-		case 'b': o->boot_id = strtoul(optarg, NULL, 10); break;
-		case 'q': o->seq = strtoul(optarg, NULL, 10); break;
-		case 'T': o->mem_total = strtoull(optarg, NULL, 10); break;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 's':
+			o->state = !strcmp(optarg, "overloaded") ? ALBM_AGENT_OVERLOADED
+								 : ALBM_AGENT_OK;
+			break;
+		case 'c':
+			o->count = strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			o->interval_ms = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			o->boot_id = strtoul(optarg, NULL, 10);
+			break;
+		case 'q':
+			o->seq = strtoul(optarg, NULL, 10);
+			break;
+		case 'T':
+			o->mem_total = strtoull(optarg, NULL, 10);
+			break;
 		case 'A':
 			for (char *p = optarg; *p && o->navail < 16; p += *p == ',') {
 				o->avail[o->navail++] = strtoull(p, &p, 10);
@@ -82,17 +102,31 @@ static int parse(int argc, char **argv, struct opts *o)
 					return -1;
 			}
 			break;
-		case 'S': o->stagger_ms = strtoul(optarg, NULL, 10); break;
-		case 'C': o->cpu = strtod(optarg, NULL); break;
-		case 'x': o->tamper = 1; break;
-		case 'r': o->replay = 1; break;
-		case 'a': o->age_ms = strtoul(optarg, NULL, 10); break;
-		case 'K': o->skew_ms = strtol(optarg, NULL, 10); break;
-		default: return -1;
+		case 'S':
+			o->stagger_ms = strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			o->cpu = strtod(optarg, NULL);
+			break;
+		case 'x':
+			o->tamper = 1;
+			break;
+		case 'r':
+			o->replay = 1;
+			break;
+		case 'a':
+			o->age_ms = strtoul(optarg, NULL, 10);
+			break;
+		case 'K':
+			o->skew_ms = strtol(optarg, NULL, 10);
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (!o->nto || !o->key_file || !o->name) {
-		fprintf(stderr, "usage: send_report --to HOST:PORT --key-file F --name NAME [...]\n");
+		fprintf(stderr,
+			"usage: send_report --to HOST:PORT --key-file F --name NAME [...]\n");
 		return -1;
 	}
 	return 0;
@@ -152,7 +186,8 @@ int main(int argc, char **argv)
 				sleep_ms(o.stagger_ms);
 			for (int k = 0; k <= o.replay; k++)
 				if (sendto(fd, buf, (size_t)n, 0, &o.to[t].u.sa, o.to[t].len) < 0)
-					fprintf(stderr, "send_report: sendto: %s\n", strerror(errno));
+					fprintf(stderr, "send_report: sendto: %s\n",
+						strerror(errno));
 		}
 		if (i + 1 < o.count)
 			sleep_ms(o.interval_ms);

@@ -69,10 +69,12 @@ static int parse_flow(const char *s, struct albm_sync_flow *f)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "to", 1, NULL, 't' }, { "key-file", 1, NULL, 'k' }, { "sender", 1, NULL, 's' },
-		{ "epoch", 1, NULL, 'e' }, { "seq", 1, NULL, 'q' }, { "flow", 1, NULL, 'f' },
-		{ "tables", 0, NULL, 'T' }, { "age-ms", 1, NULL, 'a' }, { "twice", 0, NULL, '2' },
-		{ "truncate", 1, NULL, 'x' }, { "garbage", 1, NULL, 'g' }, { "count", 1, NULL, 'c' },
+		{ "to", 1, NULL, 't' },      { "key-file", 1, NULL, 'k' },
+		{ "sender", 1, NULL, 's' },  { "epoch", 1, NULL, 'e' },
+		{ "seq", 1, NULL, 'q' },     { "flow", 1, NULL, 'f' },
+		{ "tables", 0, NULL, 'T' },  { "age-ms", 1, NULL, 'a' },
+		{ "twice", 0, NULL, '2' },   { "truncate", 1, NULL, 'x' },
+		{ "garbage", 1, NULL, 'g' }, { "count", 1, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[128];
@@ -89,28 +91,52 @@ static int parse(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
-		case 'k': o->key_file = optarg; break;
-		case 's': o->h.sender = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'e': o->h.epoch = strtoull(optarg, NULL, 10); break;
-		case 'q': o->h.seq = strtoull(optarg, NULL, 10); break;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 's':
+			o->h.sender = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'e':
+			o->h.epoch = strtoull(optarg, NULL, 10);
+			break;
+		case 'q':
+			o->h.seq = strtoull(optarg, NULL, 10);
+			break;
 		case 'f':
-			if (o->nflows == MAX_FLOWS || parse_flow(optarg, &o->flows[o->nflows]) < 0) {
-				fprintf(stderr, "sync_send: bad --flow '%s' (IPv4 C:P,V:P,R)\n", optarg);
+			if (o->nflows == MAX_FLOWS ||
+			    parse_flow(optarg, &o->flows[o->nflows]) < 0) {
+				fprintf(stderr, "sync_send: bad --flow '%s' (IPv4 C:P,V:P,R)\n",
+					optarg);
 				return -1;
 			}
 			o->nflows++;
 			break;
-		case 'T': o->tables = 1; break;
-		case 'a': o->age_ms = strtoul(optarg, NULL, 10); break;
-		case '2': o->twice = 1; break;
-		case 'x': o->truncate = strtoul(optarg, NULL, 10); break;
-		case 'g': o->garbage = strtoul(optarg, NULL, 10); break;
-		case 'c': o->count = strtoul(optarg, NULL, 10); break;
-		default: return -1;
+		case 'T':
+			o->tables = 1;
+			break;
+		case 'a':
+			o->age_ms = strtoul(optarg, NULL, 10);
+			break;
+		case '2':
+			o->twice = 1;
+			break;
+		case 'x':
+			o->truncate = strtoul(optarg, NULL, 10);
+			break;
+		case 'g':
+			o->garbage = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			o->count = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (!o->to.len || (!o->key_file && !o->garbage)) {
-		fprintf(stderr, "usage: sync_send --to HOST:PORT --key-file F --sender ID [options]\n");
+		fprintf(stderr,
+			"usage: sync_send --to HOST:PORT --key-file F --sender ID [options]\n");
 		return -1;
 	}
 	return 0;

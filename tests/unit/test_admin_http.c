@@ -43,7 +43,8 @@ static void test_parse_complete(void **state)
 	assert_false(req.has_auth);
 	/* LF only, a query, headers, a bearer token in any case of the header name */
 	assert_true(PARSE("HEAD /api/history?since=12 HTTP/1.1\nHost: x\n"
-			  "aUtHoRiZaTiOn:   Bearer abc.DEF-123  \n\nrest", &req) > 0);
+			  "aUtHoRiZaTiOn:   Bearer abc.DEF-123  \n\nrest",
+			  &req) > 0);
 	assert_string_equal(req.method, "HEAD");
 	assert_string_equal(req.path, "/api/history");
 	assert_string_equal(req.query, "since=12");
@@ -73,10 +74,10 @@ static void test_parse_bad_at_once(void **state)
 		const char *s;
 		size_t n;
 	} bad[] = {
-		{ "GET /\0 HTTP/1.0\r\n", 17 },          /* a NUL, the line incomplete */
+		{ "GET /\0 HTTP/1.0\r\n", 17 },           /* a NUL, the line incomplete */
 		{ "GET /metrics HTTP/1.0\r\nX: \0", 27 }, /* a NUL in a header, head incomplete */
 		{ "\x01\x02", 2 },
-		{ "get / HTTP/1.0\r\n", 16 },             /* bad lines, as soon as complete */
+		{ "get / HTTP/1.0\r\n", 16 }, /* bad lines, as soon as complete */
 		{ "GET / FTP/1.0\r\n", 15 },
 		{ "GET noslash HTTP/1.0\r\n", 22 },
 		{ "GET / HTTP/1.0 extra\r\n", 22 },
@@ -126,7 +127,7 @@ static void test_routes_and_token(void **state)
 	assert_int_equal(respond("GET / HTTP/1.0\r\n\r\n", &open, &out), 200);
 	assert_non_null(strstr(out.p, "<!doctype html>"));
 	assert_non_null(strstr(out.p, "/api/history")); /* the page polls it */
-	assert_null(strstr(out.p, "https://"));          /* and loads nothing from elsewhere */
+	assert_null(strstr(out.p, "https://"));         /* and loads nothing from elsewhere */
 	assert_int_equal(respond("GET /metrics HTTP/1.0\r\n\r\n", &open, &out), 200);
 	assert_int_equal(respond("GET /api/state HTTP/1.0\r\n\r\n", &open, &out), 200);
 	assert_int_equal(respond("GET /api/history?since=0 HTTP/1.0\r\n\r\n", &open, &out), 200);
@@ -139,12 +140,18 @@ static void test_routes_and_token(void **state)
 	/* with a token: data routes want it, the page does not */
 	assert_int_equal(respond("GET /metrics HTTP/1.0\r\n\r\n", &tok, &out), 401);
 	assert_non_null(strstr(out.p, "WWW-Authenticate: Bearer"));
-	assert_int_equal(respond("GET /api/history HTTP/1.0\r\nAuthorization: Bearer s3cr3t-t0ken-012345678\r\n\r\n",
-				 &tok, &out), 401);
-	assert_int_equal(respond("GET /api/history HTTP/1.0\r\nAuthorization: Bearer s3cr3t-t0ken-01234567890\r\n\r\n",
-				 &tok, &out), 401);
-	assert_int_equal(respond("GET /api/state HTTP/1.0\r\nAuthorization: bearer s3cr3t-t0ken-0123456789\r\n\r\n",
-				 &tok, &out), 200);
+	assert_int_equal(
+		respond("GET /api/history HTTP/1.0\r\nAuthorization: Bearer s3cr3t-t0ken-012345678\r\n\r\n",
+			&tok, &out),
+		401);
+	assert_int_equal(
+		respond("GET /api/history HTTP/1.0\r\nAuthorization: Bearer s3cr3t-t0ken-01234567890\r\n\r\n",
+			&tok, &out),
+		401);
+	assert_int_equal(
+		respond("GET /api/state HTTP/1.0\r\nAuthorization: bearer s3cr3t-t0ken-0123456789\r\n\r\n",
+			&tok, &out),
+		200);
 	assert_int_equal(respond("GET / HTTP/1.0\r\n\r\n", &tok, &out), 200);
 	albmd_buf_free(&out);
 }
@@ -185,8 +192,11 @@ static void test_token_file(void **state)
 
 static void test_history_columns(void **state)
 {
-	struct albmd_cfg_server cs[2] = { { .name = "s1", .weight = 1 }, { .name = "s2", .weight = 2 } };
-	struct albmd_cfg_service svc = { .name = "web", .scheduler = "rr", .servers = cs, .nservers = 2 };
+	struct albmd_cfg_server cs[2] = { { .name = "s1", .weight = 1 },
+					  { .name = "s2", .weight = 2 } };
+	struct albmd_cfg_service svc = {
+		.name = "web", .scheduler = "rr", .servers = cs, .nservers = 2
+	};
 	char err[256];
 	json_t *h, *srv;
 	(void)state;
@@ -202,8 +212,8 @@ static void test_history_columns(void **state)
 	h = albmd_history_json(&d, 0);
 	assert_int_equal(json_integer_value(json_object_get(h, "seq")), ALBMD_HIST_LEN + 5);
 	assert_int_equal(json_array_size(json_object_get(h, "t")), ALBMD_HIST_LEN);
-	srv = json_array_get(json_object_get(json_array_get(json_object_get(h, "services"), 0),
-					     "servers"), 1);
+	srv = json_array_get(
+		json_object_get(json_array_get(json_object_get(h, "services"), 0), "servers"), 1);
 	assert_string_equal(json_string_value(json_object_get(srv, "name")), "s2");
 	assert_int_equal(json_array_size(json_object_get(srv, "effective_weight")), ALBMD_HIST_LEN);
 	assert_true(json_is_null(json_array_get(json_object_get(srv, "mem_available_pct"), 0)));
@@ -227,12 +237,9 @@ static void test_history_columns(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_complete),
-		cmocka_unit_test(test_parse_partial),
-		cmocka_unit_test(test_parse_bad_at_once),
-		cmocka_unit_test(test_routes_and_token),
-		cmocka_unit_test(test_token_file),
-		cmocka_unit_test(test_history_columns),
+		cmocka_unit_test(test_parse_complete),    cmocka_unit_test(test_parse_partial),
+		cmocka_unit_test(test_parse_bad_at_once), cmocka_unit_test(test_routes_and_token),
+		cmocka_unit_test(test_token_file),        cmocka_unit_test(test_history_columns),
 	};
 
 	albm_log_level = ALBM_LOG_ERR;

@@ -29,13 +29,15 @@ static void test_mountinfo(void **state)
 				 "30 25 0:26 / /cg/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
 				 "31 25 0:27 / /cg/my\\040mem rw shared:9 - cgroup cg rw,memory\n"
 				 "32 25 0:28 / /cg2 rw - cgroup2 cgroup2 rw,nsdelegate\n",
-				 &mnt, err, sizeof(err)), 0);
+				 &mnt, err, sizeof(err)),
+			 0);
 	assert_string_equal(mnt.cpu, "/cg/cpu,cpuacct");
 	assert_string_equal(mnt.cpuacct, "/cg/cpu,cpuacct");
 	assert_string_equal(mnt.memory, "/cg/my mem");
 	assert_string_equal(mnt.unified, "/cg2");
 	assert_int_equal(albm_cg_parse_mountinfo("22 1 8:1 / / rw - ext4 /dev/vda rw\n", &mnt, err,
-						 sizeof(err)), -ENOENT);
+						 sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "no cgroup"));
 }
 
@@ -117,9 +119,8 @@ static void test_cg_v1(void **state)
 	assert_true(s0.mem_limit == 128ull << 20);
 	assert_true(s1.mem_usage ==
 		    fixture_u64("cgroup-v1-t1/memory/albm/s1/memory.usage_in_bytes"));
-	assert_true(s1.mem_reclaimable ==
-		    fixture_field("cgroup-v1-t1/memory/albm/s1/memory.stat",
-				  "total_inactive_file "));
+	assert_true(s1.mem_reclaimable == fixture_field("cgroup-v1-t1/memory/albm/s1/memory.stat",
+							"total_inactive_file "));
 	assert_near(s0.cpu_quota, 0.5, 1e-12);
 	usage0 = fixture_u64("cgroup-v1/cpuacct/albm/s1/cpuacct.usage");
 	usage1 = fixture_u64("cgroup-v1-t1/cpuacct/albm/s1/cpuacct.usage");
@@ -186,8 +187,8 @@ static void test_cg_v2(void **state)
 	assert_true(s0.mem_reclaimable ==
 		    fixture_field("cgroup-v2/albm/s1/memory.stat", "inactive_file "));
 	assert_near(s0.cpu_quota, 1.5, 1e-12);
-	assert_true(s0.cpu_usage_ns == fixture_field("cgroup-v2/albm/s1/cpu.stat", "usage_usec ") *
-					       1000);
+	assert_true(s0.cpu_usage_ns ==
+		    fixture_field("cgroup-v2/albm/s1/cpu.stat", "usage_usec ") * 1000);
 	/* 1.2 s of CPU in 1 s against 1.5 CPUs */
 	assert_near(albm_cg_cpu_util(&s0, &s1, 1000000000ull, 2), 0.8, 1e-9);
 	m = cg_metrics(&s0);
@@ -212,7 +213,7 @@ static void test_cg_v2_unlimited(void **state)
 		assert_int_equal(albm_cg_resolve(&mnt, path, &cg, err, sizeof(err)), 0);
 	}
 	assert_int_equal(albm_cg_read(&cg, &fb, &s0, err, sizeof(err)), 0);
-	assert_true(s0.mem_limit == 0);          /* memory.max "max" */
+	assert_true(s0.mem_limit == 0);  /* memory.max "max" */
 	assert_near(s0.cpu_quota, 0, 0); /* cpu.max "max 100000" */
 	m = cg_metrics(&s0);
 	assert_true(m.mem_total_bytes == 24ull << 30);
@@ -275,8 +276,10 @@ static void test_cg_bad_files(void **state)
 	put(dir, "cpu.cfs_quota_us", "-1\n");
 	assert_int_equal(albm_cg_read(&cg, &fb, &s, err, sizeof(err)), 0);
 	assert_near(s.cpu_quota, 0, 0);
-	for (const char *const *f = (const char *const[]){ "memory.current", "memory.max",
-		"memory.stat", "cpu.stat", "cpu.max", "cpu.cfs_quota_us", NULL }; *f; f++) {
+	for (const char *const *f =
+		     (const char *const[]){ "memory.current", "memory.max", "memory.stat",
+					    "cpu.stat", "cpu.max", "cpu.cfs_quota_us", NULL };
+	     *f; f++) {
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, *f);
@@ -288,12 +291,9 @@ static void test_cg_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mountinfo),
-		cmocka_unit_test(test_cg_resolve),
-		cmocka_unit_test(test_cg_v1),
-		cmocka_unit_test(test_cg_v1_unlimited),
-		cmocka_unit_test(test_cg_v2),
-		cmocka_unit_test(test_cg_v2_unlimited),
+		cmocka_unit_test(test_mountinfo),    cmocka_unit_test(test_cg_resolve),
+		cmocka_unit_test(test_cg_v1),        cmocka_unit_test(test_cg_v1_unlimited),
+		cmocka_unit_test(test_cg_v2),        cmocka_unit_test(test_cg_v2_unlimited),
 		cmocka_unit_test(test_cg_bad_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -33,7 +33,8 @@ static void test_meminfo(void **state)
 	uint64_t want_avail = fixture_field("proc/meminfo", "MemAvailable:") * 1024;
 
 	assert_int_equal(albm_proc_parse_meminfo("meminfo", fixture("proc/meminfo"), &total, &avail,
-						 err, sizeof(err)), 0);
+						 err, sizeof(err)),
+			 0);
 	assert_true(total == want_total);
 	assert_true(avail == want_avail);
 	assert_true(avail < total);
@@ -45,20 +46,25 @@ static void test_meminfo_bad(void **state)
 	char err[256] = "";
 	(void)state;
 
-	assert_int_equal(albm_proc_parse_meminfo("/proc/meminfo", "MemTotal: 100 kB\n"
-						 "MemAvailable:   12x kB\n", &total, &avail, err,
-						 sizeof(err)), -EINVAL);
+	assert_int_equal(albm_proc_parse_meminfo("/proc/meminfo",
+						 "MemTotal: 100 kB\n"
+						 "MemAvailable:   12x kB\n",
+						 &total, &avail, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "/proc/meminfo"));
 	assert_non_null(strstr(err, "MemAvailable:   12x kB"));
 	assert_int_equal(albm_proc_parse_meminfo("/proc/meminfo", "MemFree: 1 kB\n", &total, &avail,
-						 err, sizeof(err)), -ENOENT);
+						 err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "MemTotal"));
 	assert_int_equal(albm_proc_parse_meminfo("m", "", &total, &avail, err, sizeof(err)),
 			 -ENOENT);
 	/* a kernel before MemAvailable: free + buffers + cached */
-	assert_int_equal(albm_proc_parse_meminfo("m", "MemTotal: 1000 kB\nMemFree: 100 kB\n"
-						 "Buffers: 20 kB\nCached: 300 kB\n", &total, &avail,
-						 err, sizeof(err)), 0);
+	assert_int_equal(albm_proc_parse_meminfo("m",
+						 "MemTotal: 1000 kB\nMemFree: 100 kB\n"
+						 "Buffers: 20 kB\nCached: 300 kB\n",
+						 &total, &avail, err, sizeof(err)),
+			 0);
 	assert_true(avail == 420 * 1024);
 }
 
@@ -68,7 +74,8 @@ static void fixture_cpu(const char *rel, uint64_t *busy, uint64_t *total)
 	unsigned long long f[8];
 
 	assert_int_equal(sscanf(fixture(rel), "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0],
-				&f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]), 8);
+				&f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]),
+			 8);
 	*busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
 	*total = *busy + f[3] + f[4];
 }
@@ -86,8 +93,8 @@ static void test_stat(void **state)
 	assert_int_equal(albm_proc_parse_stat("stat", fixture("proc/stat"), &c0, err, sizeof(err)),
 			 0);
 	assert_true(c0.busy == busy0 && c0.total == total0);
-	assert_int_equal(albm_proc_parse_stat("stat", fixture("proc-t1/stat"), &c1, err,
-					      sizeof(err)), 0);
+	assert_int_equal(
+		albm_proc_parse_stat("stat", fixture("proc-t1/stat"), &c1, err, sizeof(err)), 0);
 	u = albm_proc_cpu_util(&c0, &c1);
 	assert_true(u > 0.0 && u <= 1.0);
 	assert_near(u, (double)(busy1 - busy0) / (double)(total1 - total0), 1e-12);
@@ -100,15 +107,18 @@ static void test_stat_bad(void **state)
 	char err[256] = "";
 	(void)state;
 
-	assert_int_equal(albm_proc_parse_stat("/proc/stat", "cpu  1 2 x 4\nintr 1\n", &c, err,
-					      sizeof(err)), -EINVAL);
+	assert_int_equal(
+		albm_proc_parse_stat("/proc/stat", "cpu  1 2 x 4\nintr 1\n", &c, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "/proc/stat: cannot parse line 'cpu  1 2 x 4'"));
 	assert_int_equal(albm_proc_parse_stat("/proc/stat", "cpu  1 2\n", &c, err, sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(albm_proc_parse_stat("/proc/stat", "cpu  1 2 3 -4\n", &c, err,
-					      sizeof(err)), -EINVAL);
-	assert_int_equal(albm_proc_parse_stat("/proc/stat", "cpu0 1 2 3 4\nintr 1\n", &c, err,
-					      sizeof(err)), -ENOENT);
+	assert_int_equal(
+		albm_proc_parse_stat("/proc/stat", "cpu  1 2 3 -4\n", &c, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		albm_proc_parse_stat("/proc/stat", "cpu0 1 2 3 4\nintr 1\n", &c, err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "no 'cpu' line"));
 	/* fewer fields, as on old kernels: user nice system idle */
 	assert_int_equal(albm_proc_parse_stat("/proc/stat", "cpu  1 2 3 4\n", &c, err, sizeof(err)),
@@ -126,16 +136,20 @@ static void test_loadavg(void **state)
 
 	assert_int_equal(sscanf(fixture("proc/loadavg"), "%*f %*f %*f %u/", &want_run), 1);
 	assert_int_equal(albm_proc_parse_loadavg("loadavg", fixture("proc/loadavg"), &load, &run,
-						 err, sizeof(err)), 0);
+						 err, sizeof(err)),
+			 0);
 	assert_near(load, strtod(fixture("proc/loadavg"), NULL), 0);
 	assert_int_equal(run, want_run);
 	assert_true(run >= 1); /* the reading process itself was running */
 	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "nan 1 2 1/2 3\n", &load, &run,
-						 err, sizeof(err)), -EINVAL);
+						 err, sizeof(err)),
+			 -EINVAL);
 	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "0.1 0.2 0.3 1 5\n", &load, &run,
-						 err, sizeof(err)), -EINVAL);
-	assert_int_equal(albm_proc_parse_loadavg("/proc/loadavg", "", &load, &run, err,
-						 sizeof(err)), -EINVAL);
+						 err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(
+		albm_proc_parse_loadavg("/proc/loadavg", "", &load, &run, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "/proc/loadavg"));
 }
 
@@ -162,10 +176,10 @@ static void test_net_tcp(void **state)
 	want4 = fixture_established("proc/net/tcp");
 	want6 = fixture_established("proc/net/tcp6");
 	assert_true(want4 >= 4 && want6 >= 4); /* capture.sh kept 2+2 connections open */
-	assert_int_equal(albm_proc_count_tcp("tcp", fixture("proc/net/tcp"), &n4, err,
-					     sizeof(err)), 0);
-	assert_int_equal(albm_proc_count_tcp("tcp6", fixture("proc/net/tcp6"), &n6, err,
-					     sizeof(err)), 0);
+	assert_int_equal(albm_proc_count_tcp("tcp", fixture("proc/net/tcp"), &n4, err, sizeof(err)),
+			 0);
+	assert_int_equal(
+		albm_proc_count_tcp("tcp6", fixture("proc/net/tcp6"), &n6, err, sizeof(err)), 0);
 	assert_int_equal(n4, want4);
 	assert_int_equal(n6, want6);
 	assert_int_equal(albm_proc_count_tcp("/proc/net/tcp", "garbage\n", &n4, err, sizeof(err)),
@@ -173,7 +187,8 @@ static void test_net_tcp(void **state)
 	assert_non_null(strstr(err, "header"));
 	assert_int_equal(albm_proc_count_tcp("/proc/net/tcp",
 					     "  sl  local_address\n   0: 0100007F:1F90 zz 01 0\n",
-					     &n4, err, sizeof(err)), -EINVAL);
+					     &n4, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "/proc/net/tcp: cannot parse line"));
 }
 
@@ -269,14 +284,10 @@ static void test_sampler_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meminfo),
-		cmocka_unit_test(test_meminfo_bad),
-		cmocka_unit_test(test_stat),
-		cmocka_unit_test(test_stat_bad),
-		cmocka_unit_test(test_loadavg),
-		cmocka_unit_test(test_net_tcp),
-		cmocka_unit_test(test_tcp_netlink),
-		cmocka_unit_test(test_sampler_host),
+		cmocka_unit_test(test_meminfo),     cmocka_unit_test(test_meminfo_bad),
+		cmocka_unit_test(test_stat),        cmocka_unit_test(test_stat_bad),
+		cmocka_unit_test(test_loadavg),     cmocka_unit_test(test_net_tcp),
+		cmocka_unit_test(test_tcp_netlink), cmocka_unit_test(test_sampler_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

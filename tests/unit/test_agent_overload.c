@@ -154,8 +154,12 @@ static void test_hard_limit(void **state)
 
 static void test_configurable(void **state)
 {
-	struct albm_overload_cfg c = { .mem_low = 30, .mem_high = 40, .cpu_high = 50,
-				       .cpu_low = 20, .mem_hard = 0, .samples = 1 };
+	struct albm_overload_cfg c = { .mem_low = 30,
+				       .mem_high = 40,
+				       .cpu_high = 50,
+				       .cpu_low = 20,
+				       .mem_hard = 0,
+				       .samples = 1 };
 	struct albm_overload o;
 	(void)state;
 
@@ -215,10 +219,9 @@ static void test_weight(void **state)
 	assert_int_equal(albm_overload_weight(&c, &low), 1);   /* never 0: that is drain */
 	/* the scarcer resource decides */
 	assert_int_equal(albm_overload_weight(&c, &worse),
-			 albm_overload_weight(&c, &(struct albm_metrics){
-							   .mem_total_bytes = 1,
-							   .mem_available_bytes = 1,
-							   .cpu_util = 0.5 }));
+			 albm_overload_weight(&c, &(struct albm_metrics){ .mem_total_bytes = 1,
+									  .mem_available_bytes = 1,
+									  .cpu_util = 0.5 }));
 	/* CPU rule off: the headroom below 100 % */
 	idle = sample(100, 60);
 	assert_int_equal(albm_overload_weight(&defaults, &idle), 40);
@@ -258,12 +261,12 @@ static void test_memory_stall(void **state)
 	(void)state;
 
 	albm_overload_init(&o, &defaults);
-	assert_int_equal(feed_m(&o, &mid, 10), 0);  /* 5 % is inside the band */
+	assert_int_equal(feed_m(&o, &mid, 10), 0); /* 5 % is inside the band */
 	assert_int_equal(feed_m(&o, &hot, 2), 0);
 	assert_int_equal(feed_m(&o, &hot, 1), 1);
 	assert_int_equal(o.state, ALBM_AGENT_OVERLOADED);
 	assert_string_equal(albm_overload_why_name(o.why), "memory-stall");
-	assert_int_equal(feed_m(&o, &mid, 10), 0);  /* not below 2 %: stays */
+	assert_int_equal(feed_m(&o, &mid, 10), 0); /* not below 2 %: stays */
 	assert_int_equal(feed_m(&o, &calm, 3), 1);
 	assert_int_equal(o.why, ALBM_OVL_NONE);
 }
@@ -334,7 +337,7 @@ static void test_oom_kill(void **state)
 	assert_int_equal(feed_m(&o, &m, 5), 0); /* held, memory fine or not */
 	assert_int_equal(feed_m(&o, &m, 2), 0);
 	assert_int_equal(feed_m(&o, &m, 1), 1); /* 5 held + K = 3 good */
-	m.oom_kills = 2; /* a new cgroup: a new baseline, not a kill */
+	m.oom_kills = 2;                        /* a new cgroup: a new baseline, not a kill */
 	assert_int_equal(feed_m(&o, &m, 3), 0);
 	m.oom_kills = 3;
 	assert_int_equal(feed_m(&o, &m, 1), 1);

@@ -55,24 +55,26 @@ static void test_parse_list(void **state)
 	char err[256] = "";
 	(void)state;
 
-	assert_int_equal(albm_sender_parse_list("127.0.0.1:7000,[::1]:7001", a, 4, err,
-						sizeof(err)), 2);
+	assert_int_equal(
+		albm_sender_parse_list("127.0.0.1:7000,[::1]:7001", a, 4, err, sizeof(err)), 2);
 	assert_int_equal(albm_addr_port(&a[1]), 7001);
 	assert_int_equal(albm_sender_parse_list("127.0.0.1:7000,", a, 4, err, sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(albm_sender_parse_list("127.0.0.1:7000,nohost:80", a, 4, err,
-						sizeof(err)), -EINVAL);
+	assert_int_equal(albm_sender_parse_list("127.0.0.1:7000,nohost:80", a, 4, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "'nohost:80'"));
-	assert_int_equal(albm_sender_parse_list("1.1.1.1:1,1.1.1.1:2,1.1.1.1:3", a, 2, err,
-						sizeof(err)), -EINVAL);
+	assert_int_equal(
+		albm_sender_parse_list("1.1.1.1:1,1.1.1.1:2,1.1.1.1:3", a, 2, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "more than 2"));
 }
 
 /* Every distributor gets the same signed report; seq counts up within one boot. */
 static void test_send_to_all(void **state)
 {
-	struct albm_metrics m = { .name = "web-2", .mem_total_bytes = 100,
-				  .mem_available_bytes = 50, .cpu_util = 0.25 };
+	struct albm_metrics m = {
+		.name = "web-2", .mem_total_bytes = 100, .mem_available_bytes = 50, .cpu_util = 0.25
+	};
 	struct albm_sender s, s2;
 	struct albm_report r1, r2;
 	unsigned p1, p2;

@@ -29,18 +29,22 @@ static void test_psi_parse(void **state)
 	char err[256];
 	(void)state;
 
-	assert_int_equal(albm_psi_parse("io", fixture("proc/pressure/io"), &p, err, sizeof(err)), 0);
+	assert_int_equal(albm_psi_parse("io", fixture("proc/pressure/io"), &p, err, sizeof(err)),
+			 0);
 	assert_true(p.some_total == fixture_psi_total("proc/pressure/io", "some"));
 	assert_true(p.full_total == fixture_psi_total("proc/pressure/io", "full"));
-	assert_int_equal(albm_psi_parse("x", "some avg10=12.50 avg60=3.00 avg300=0.10 total=42\n"
-					"full avg10=1.25 avg60=0.00 avg300=0.00 total=7\n", &p, err,
-					sizeof(err)), 0);
+	assert_int_equal(albm_psi_parse("x",
+					"some avg10=12.50 avg60=3.00 avg300=0.10 total=42\n"
+					"full avg10=1.25 avg60=0.00 avg300=0.00 total=7\n",
+					&p, err, sizeof(err)),
+			 0);
 	assert_near(p.some_avg10, 12.5, 0);
 	assert_near(p.full_avg10, 1.25, 0);
 	assert_true(p.some_total == 42 && p.full_total == 7);
 	/* the host cpu file before Linux 5.13 has no "full" line */
 	assert_int_equal(albm_psi_parse("cpu", "some avg10=1.00 avg60=0.00 avg300=0.00 total=9\n",
-					&p, err, sizeof(err)), 0);
+					&p, err, sizeof(err)),
+			 0);
 	assert_true(p.full_total == 0 && p.full_avg10 == 0);
 	{
 		static const char *const bad[] = {
@@ -55,7 +59,8 @@ static void test_psi_parse(void **state)
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 			err[0] = '\0';
-			if (albm_psi_parse("memory.pressure", bad[i], &p, err, sizeof(err)) != -EINVAL)
+			if (albm_psi_parse("memory.pressure", bad[i], &p, err, sizeof(err)) !=
+			    -EINVAL)
 				fail_msg("accepted: '%s'", bad[i]);
 			assert_non_null(strstr(err, "memory.pressure"));
 		}
@@ -81,15 +86,19 @@ static void test_sampler_stall_host(void **state)
 	snprintf(s.proc_dir, sizeof(s.proc_dir), FIX "/proc-t1");
 	assert_int_equal(albm_sampler_take(&s, 2000000000ull, &m, err, sizeof(err)), 0);
 	want = (double)(fixture_psi_total("proc-t1/pressure/cpu", "some") -
-			fixture_psi_total("proc/pressure/cpu", "some")) / 1e6 * 100;
+			fixture_psi_total("proc/pressure/cpu", "some")) /
+	       1e6 * 100;
 	assert_near(m.host_psi[ALBM_PSI_CPU].some_pct, ALBM_MIN(want, 100.0), 1e-9);
 	assert_true(m.host_psi[ALBM_PSI_CPU].some_avg10 ==
 		    strtod(strstr(fixture("proc-t1/pressure/cpu"), "avg10=") + 6, NULL));
 	want = (double)(fixture_psi_total("proc-t1/pressure/io", "full") -
-			fixture_psi_total("proc/pressure/io", "full")) / 1e6 * 100;
+			fixture_psi_total("proc/pressure/io", "full")) /
+	       1e6 * 100;
 	assert_near(m.host_psi[ALBM_PSI_IO].full_pct, want, 1e-9);
-	assert_near(m.majfault_rate, (double)(fixture_field("proc-t1/vmstat", "pgmajfault ") -
-					      fixture_field("proc/vmstat", "pgmajfault ")), 1e-9);
+	assert_near(m.majfault_rate,
+		    (double)(fixture_field("proc-t1/vmstat", "pgmajfault ") -
+			     fixture_field("proc/vmstat", "pgmajfault ")),
+		    1e-9);
 	assert_true(m.oom_kills == fixture_field("proc-t1/vmstat", "\noom_kill "));
 	albm_sampler_free(&s);
 }
@@ -127,8 +136,8 @@ static void test_stall_cgroup_v1(void **state)
 	assert_string_equal(cg.psi_dir, want);
 	assert_true(m.present & ALBM_MET_CG_PSI(ALBM_PSI_MEMORY));
 	assert_true(m.present & ALBM_MET_MAJFAULT && m.present & ALBM_MET_OOM_KILLS);
-	assert_near(m.majfault_rate, 0, 0);  /* total_pgmajfault 0 both times */
-	assert_true(m.oom_kills == 1);       /* memory.oom_control oom_kill 0 -> 1 */
+	assert_near(m.majfault_rate, 0, 0); /* total_pgmajfault 0 both times */
+	assert_true(m.oom_kills == 1);      /* memory.oom_control oom_kill 0 -> 1 */
 	/* a v1 cgroup without a cgroup2 twin has no cgroup PSI */
 	resolve_fixture("cgroup-v1", "albm/s2", &cg);
 	assert_string_equal(cg.psi_dir, ""); /* cgroup-v2/albm/s2 has no memory.pressure */
@@ -163,7 +172,8 @@ static void test_stall_cgroup_v2(void **state)
 	assert_true(m.oom_kills == 2);
 	assert_int_equal(m.present & ALBM_MET_ALL, ALBM_MET_ALL); /* host and cgroup PSI too */
 	want = (double)(fixture_psi_total("cgroup-v2-t1/albm/s1/cpu.pressure", "some") -
-			fixture_psi_total("cgroup-v2/albm/s1/cpu.pressure", "some")) / 1e4;
+			fixture_psi_total("cgroup-v2/albm/s1/cpu.pressure", "some")) /
+	       1e4;
 	assert_near(m.cg_psi[ALBM_PSI_CPU].some_pct, ALBM_MIN(want, 100.0), 1e-9);
 	/* the first sample has no interval: shares and rates 0, counts as they are */
 	albm_stall_fill(NULL, &s0, 0, &m);
@@ -203,10 +213,8 @@ static void test_stall_bad_psi(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_psi_parse),
-		cmocka_unit_test(test_sampler_stall_host),
-		cmocka_unit_test(test_stall_cgroup_v1),
-		cmocka_unit_test(test_stall_cgroup_v2),
+		cmocka_unit_test(test_psi_parse),       cmocka_unit_test(test_sampler_stall_host),
+		cmocka_unit_test(test_stall_cgroup_v1), cmocka_unit_test(test_stall_cgroup_v2),
 		cmocka_unit_test(test_stall_bad_psi),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -37,13 +37,12 @@ struct rig {
 	uint64_t boot, seq;
 };
 
-static const char rig_services[] =
-	"service a { listen 127.0.0.1:1; scheduler albm;\n"
-	"  server s1 127.0.0.1:9001; server s2 127.0.0.1:9002; }\n"
-	"service b { listen 127.0.0.1:2; scheduler wrr;\n"
-	"  server s1 127.0.0.1:9101; server s3 127.0.0.1:9103; }\n"
-	"service c { listen 127.0.0.1:3; scheduler rr;\n"
-	"  server s2 127.0.0.1:9202; }\n";
+static const char rig_services[] = "service a { listen 127.0.0.1:1; scheduler albm;\n"
+				   "  server s1 127.0.0.1:9001; server s2 127.0.0.1:9002; }\n"
+				   "service b { listen 127.0.0.1:2; scheduler wrr;\n"
+				   "  server s1 127.0.0.1:9101; server s3 127.0.0.1:9103; }\n"
+				   "service c { listen 127.0.0.1:3; scheduler rr;\n"
+				   "  server s2 127.0.0.1:9202; }\n";
 
 /* Parse "agents { ... }" plus svc_text into cfg (the rig's key file). */
 static void rig_parse(struct rig *r, const char *svc_text, struct albmd_config *cfg)
@@ -220,8 +219,10 @@ static void test_json_shows_the_report(void **state)
 	assert_int_equal(feed(r, "s1", 700), 2);
 	j = albmd_state_json(&r->d);
 	svcs = json_object_get(j, "services");
-	json_array_foreach(svcs, i, s) {
-		json_array_foreach(json_object_get(s, "servers"), k, srv) {
+	json_array_foreach(svcs, i, s)
+	{
+		json_array_foreach(json_object_get(s, "servers"), k, srv)
+		{
 			const char *name = json_string_value(json_object_get(srv, "name"));
 			json_t *ag = json_object_get(srv, "agent");
 			if (strcmp(name, "s1")) {
@@ -229,8 +230,9 @@ static void test_json_shows_the_report(void **state)
 				continue;
 			}
 			seen++;
-			assert_int_equal(json_integer_value(json_object_get(ag, "mem_available_bytes")),
-					 700ll << 20);
+			assert_int_equal(
+				json_integer_value(json_object_get(ag, "mem_available_bytes")),
+				700ll << 20);
 			assert_string_equal(json_string_value(json_object_get(ag, "name")), "s1");
 			assert_string_equal(json_string_value(json_object_get(srv, "state")), "up");
 		}
@@ -313,8 +315,10 @@ static void test_followers_not_a_scan(void **state)
 	struct albmd_service *hidden;
 	size_t listed = r->d.nservices;
 
-	rig_parse(r, "service d { listen 127.0.0.1:4; scheduler rr;\n"
-		     "  server s1 127.0.0.1:9301; server s3 127.0.0.1:9303; }\n", &cfg);
+	rig_parse(r,
+		  "service d { listen 127.0.0.1:4; scheduler rr;\n"
+		  "  server s1 127.0.0.1:9301; server s3 127.0.0.1:9303; }\n",
+		  &cfg);
 	hidden = rig_add_service(r, &cfg.services[0]); /* not in r->d.services */
 	assert_int_equal(agent_of(r, "s1")->nfollowers, 3);
 
@@ -433,10 +437,12 @@ static void test_prune_after_reload(void **state)
 	assert_int_equal(feed(r, "s2", 550), 2);
 	n = make_report(r, buf, "s1", r->seq - 1, 100, 0, NULL); /* s1's last one */
 	/* the new config: a keeps s1 (new address) and loses s2; c is gone */
-	rig_parse(r, "service a { listen 127.0.0.1:1; scheduler albm;\n"
-		     "  server s1 127.0.0.1:9011; }\n"
-		     "service b { listen 127.0.0.1:2; scheduler wrr;\n"
-		     "  server s1 127.0.0.1:9101; server s3 127.0.0.1:9103; }\n", &cfg);
+	rig_parse(r,
+		  "service a { listen 127.0.0.1:1; scheduler albm;\n"
+		  "  server s1 127.0.0.1:9011; }\n"
+		  "service b { listen 127.0.0.1:2; scheduler wrr;\n"
+		  "  server s1 127.0.0.1:9101; server s3 127.0.0.1:9103; }\n",
+		  &cfg);
 	albmd_service_reconfigure(&r->d, albmd_service_find(&r->d, "a"), &cfg.services[0]);
 	albmd_service_reconfigure(&r->d, albmd_service_find(&r->d, "b"), &cfg.services[1]);
 	albmd_service_withdraw(&r->d, r->d.services[2]);
@@ -508,14 +514,10 @@ static void test_socket_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		RIG_TEST(test_report_reaches_followers),
-		RIG_TEST(test_json_shows_the_report),
-		RIG_TEST(test_rejects_by_reason),
-		RIG_TEST(test_followers_not_a_scan),
-		RIG_TEST(test_timeout_and_return),
-		RIG_TEST(test_attach_detach),
-		RIG_TEST(test_prune_after_reload),
-		RIG_TEST(test_socket_path),
+		RIG_TEST(test_report_reaches_followers), RIG_TEST(test_json_shows_the_report),
+		RIG_TEST(test_rejects_by_reason),        RIG_TEST(test_followers_not_a_scan),
+		RIG_TEST(test_timeout_and_return),       RIG_TEST(test_attach_detach),
+		RIG_TEST(test_prune_after_reload),       RIG_TEST(test_socket_path),
 	};
 
 	albm_log_init("test_agents", ALBM_LOG_ERR);

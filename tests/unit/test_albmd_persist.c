@@ -22,9 +22,13 @@
 static void test_replay_roundtrip(void **state)
 {
 	struct albmd_replay_entry in[2] = {
-		{ .name = "s1", .st = { .boot_id = 0xdeadbeef12345678ull, .last_seq = 42,
-					.last_ts_ms = 1700000000123ull, .seen = 1 } },
-		{ .name = "web-2.x", .st = { .boot_id = 1, .last_seq = 0, .last_ts_ms = 5, .seen = 1 } },
+		{ .name = "s1",
+		  .st = { .boot_id = 0xdeadbeef12345678ull,
+			  .last_seq = 42,
+			  .last_ts_ms = 1700000000123ull,
+			  .seen = 1 } },
+		{ .name = "web-2.x",
+		  .st = { .boot_id = 1, .last_seq = 0, .last_ts_ms = 5, .seen = 1 } },
 	};
 	char dir[] = "/tmp/albm-test-replay.XXXXXX", err[256], path[96];
 	struct albmd_replay_entry *out;

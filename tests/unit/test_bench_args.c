@@ -33,31 +33,31 @@ static void test_mix_parse(void **state)
 	assert_int_equal(bench_mix_parse("1:50,5M:30,12800K:20", &m, err, sizeof(err)), 0);
 	assert_string_equal(bench_mix_format(&m, buf, sizeof(buf)), "1:50,5M:30,12800K:20");
 	assert_int_equal(bench_mix_parse("0:1,3:2", &m, err, sizeof(err)), 0); /* weights need */
-	assert_int_equal(m.total, 3);					       /* not sum to 100 */
+	assert_int_equal(m.total, 3);                                          /* not sum to 100 */
 }
 
 static void test_mix_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "1",
-	    "1:",
-	    ":5",
-	    "1:0",
-	    "x:5",
-	    "1:5,,2:5",
-	    ",1:5",
-	    "1:5,",
-	    "1:5,1:6",
-	    "1:-5",
-	    "5Q:1",
-	    "1:5:5",
-	    "65G:1",
-	    "1:1000001",
-	    "1K:5,1024:5",
-	    "1:1,2:1,3:1,4:1,5:1,6:1,7:1,8:1,9:1,10:1,11:1,12:1,13:1,14:1,15:1,16:1,17:1",
+		"",
+		"1",
+		"1:",
+		":5",
+		"1:0",
+		"x:5",
+		"1:5,,2:5",
+		",1:5",
+		"1:5,",
+		"1:5,1:6",
+		"1:-5",
+		"5Q:1",
+		"1:5:5",
+		"65G:1",
+		"1:1000001",
+		"1K:5,1024:5",
+		"1:1,2:1,3:1,4:1,5:1,6:1,7:1,8:1,9:1,10:1,11:1,12:1,13:1,14:1,15:1,16:1,17:1",
 	};
-	struct bench_mix m = {.n = 99};
+	struct bench_mix m = { .n = 99 };
 	char err[160];
 	(void)state;
 
@@ -74,7 +74,7 @@ static void test_mix_frequencies(void **state)
 {
 	struct bench_mix m;
 	struct bench_rng rng;
-	unsigned count[3] = {0};
+	unsigned count[3] = { 0 };
 	const unsigned n = 100000;
 	char err[128];
 	(void)state;
@@ -127,26 +127,26 @@ static void expect_ramp(const char *text, const unsigned *want, size_t n)
 
 static void test_ramp(void **state)
 {
-	static const unsigned paper[] = {1, 5, 9, 13, 17, 21, 25, 29, 32};
-	static const unsigned even[] = {2, 4, 6, 8, 10};
-	static const unsigned fixed[] = {8};
-	static const unsigned one_by_one[] = {3, 4, 5};
+	static const unsigned paper[] = { 1, 5, 9, 13, 17, 21, 25, 29, 32 };
+	static const unsigned even[] = { 2, 4, 6, 8, 10 };
+	static const unsigned fixed[] = { 8 };
+	static const unsigned one_by_one[] = { 3, 4, 5 };
 	struct bench_ramp r;
 	char err[128], buf[48];
 	(void)state;
 
 	expect_ramp("1:32:4", paper, ARRAY_SIZE(paper)); /* END appended */
-	expect_ramp("2:10:2", even, ARRAY_SIZE(even));	 /* lands on END: not twice */
+	expect_ramp("2:10:2", even, ARRAY_SIZE(even));   /* lands on END: not twice */
 	expect_ramp("8", fixed, 1);
-	expect_ramp("4:4:3", (const unsigned[]){4}, 1);
+	expect_ramp("4:4:3", (const unsigned[]){ 4 }, 1);
 	expect_ramp("3:5", one_by_one, 3);
 	assert_int_equal(bench_ramp_parse("1:32:4", &r, err, sizeof(err)), 0);
 	assert_string_equal(bench_ramp_format(&r, buf, sizeof(buf)), "1:32:4");
 	assert_int_equal(bench_ramp_parse("8", &r, err, sizeof(err)), 0);
 	assert_string_equal(bench_ramp_format(&r, buf, sizeof(buf)), "8");
-	static const char *const bad[] = {"",	     "0",    "5:1",   "1:2:0",	 "a",
-					  "1:2:3:4", "1::2", "10001", "1:10001", ":3",
-					  "3:",	     "-1",   "1:2:x"};
+	static const char *const bad[] = { "",        "0",    "5:1",   "1:2:0",   "a",
+					   "1:2:3:4", "1::2", "10001", "1:10001", ":3",
+					   "3:",      "-1",   "1:2:x" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		assert_int_equal(bench_ramp_parse(bad[i], &r, err, sizeof(err)), -EINVAL);
@@ -180,20 +180,20 @@ static void test_url(void **state)
 static void test_url_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "127.0.0.1:80",
-	    "https://127.0.0.1:443",
-	    "http://",
-	    "http:///x",
-	    "http://localhost:80",
-	    "http://1.2.3.4:99999",
-	    "http://u@1.2.3.4:80",
-	    "http://1.2.3.4:80/a?b",
-	    "http://1.2.3.4:80/a#b",
-	    "http://1.2.3.4:80/a b",
-	    "ftp://1.2.3.4",
-	    "http://::1:80",
-	    "http://1.2.3.4:",
+		"",
+		"127.0.0.1:80",
+		"https://127.0.0.1:443",
+		"http://",
+		"http:///x",
+		"http://localhost:80",
+		"http://1.2.3.4:99999",
+		"http://u@1.2.3.4:80",
+		"http://1.2.3.4:80/a?b",
+		"http://1.2.3.4:80/a#b",
+		"http://1.2.3.4:80/a b",
+		"ftp://1.2.3.4",
+		"http://::1:80",
+		"http://1.2.3.4:",
 	};
 	struct bench_url u;
 	char err[200];
@@ -210,13 +210,13 @@ static void test_url_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mix_parse),
-	    cmocka_unit_test(test_mix_bad),
-	    cmocka_unit_test(test_mix_frequencies),
-	    cmocka_unit_test(test_rng_streams),
-	    cmocka_unit_test(test_ramp),
-	    cmocka_unit_test(test_url),
-	    cmocka_unit_test(test_url_bad),
+		cmocka_unit_test(test_mix_parse),
+		cmocka_unit_test(test_mix_bad),
+		cmocka_unit_test(test_mix_frequencies),
+		cmocka_unit_test(test_rng_streams),
+		cmocka_unit_test(test_ramp),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_url_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

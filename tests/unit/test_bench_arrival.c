@@ -78,7 +78,7 @@ static void test_sizes_independent_of_rate(void **state)
  */
 static void test_mean_rate_and_shape(void **state)
 {
-	static const double rates[] = {0.5, 40, 2500, 90000};
+	static const double rates[] = { 0.5, 40, 2500, 90000 };
 	const unsigned n = 200000;
 	struct bench_mix m = mix3();
 	(void)state;
@@ -154,8 +154,7 @@ static void test_lateness(void **state)
 	(void)state;
 	assert_int_equal(bench_arrival_lateness(NS, NS, false), BENCH_ON_TIME);
 	assert_int_equal(bench_arrival_lateness(NS, NS + BENCH_LATE_NS, true), BENCH_ON_TIME);
-	assert_int_equal(bench_arrival_lateness(NS, NS + BENCH_LATE_NS + 1, true),
-			 BENCH_LATE_POOL);
+	assert_int_equal(bench_arrival_lateness(NS, NS + BENCH_LATE_NS + 1, true), BENCH_LATE_POOL);
 	assert_int_equal(bench_arrival_lateness(NS, NS + BENCH_LATE_NS + 1, false),
 			 BENCH_LATE_LOOP);
 }
@@ -196,7 +195,7 @@ static void simulate(double rate, uint64_t service_ns, struct bench_step *st, do
 
 static void test_intended_time_accounting(void **state)
 {
-	struct bench_step st = {0};
+	struct bench_step st = { 0 };
 	struct bench_result r;
 	double mean;
 	(void)state;
@@ -221,7 +220,7 @@ static void test_intended_time_accounting(void **state)
 
 static void test_late_pct(void **state)
 {
-	struct bench_result r = {.rate = 10, .sent = 98, .late_pool = 1, .backlog = 2};
+	struct bench_result r = { .rate = 10, .sent = 98, .late_pool = 1, .backlog = 2 };
 	(void)state;
 
 	assert_true(fabs(bench_result_late_pct(&r) - 300.0 / 100) < 1e-9);
@@ -240,10 +239,10 @@ static void test_late_pct(void **state)
 static void test_rates_parse(void **state)
 {
 	static const char *const bad[] = {
-	    "", "0", "-5", "1e3", "1,,2", ",1", "1,", "100001", "1.2.3", ".5", "5.", "nan",
-	    "inf", " 5", "5 ", "0.0", "0x10",
+		"",   "0",  "-5",  "1e3", "1,,2", ",1", "1,",  "100001", "1.2.3",
+		".5", "5.", "nan", "inf", " 5",   "5 ", "0.0", "0x10",
 	};
-	struct bench_rates r = {.n = 99};
+	struct bench_rates r = { .n = 99 };
 	char err[200], buf[256], many[512] = "";
 	(void)state;
 
@@ -269,14 +268,14 @@ static void test_rates_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_seeded),
-	    cmocka_unit_test(test_sizes_independent_of_rate),
-	    cmocka_unit_test(test_mean_rate_and_shape),
-	    cmocka_unit_test(test_rate_switch),
-	    cmocka_unit_test(test_lateness),
-	    cmocka_unit_test(test_intended_time_accounting),
-	    cmocka_unit_test(test_late_pct),
-	    cmocka_unit_test(test_rates_parse),
+		cmocka_unit_test(test_seeded),
+		cmocka_unit_test(test_sizes_independent_of_rate),
+		cmocka_unit_test(test_mean_rate_and_shape),
+		cmocka_unit_test(test_rate_switch),
+		cmocka_unit_test(test_lateness),
+		cmocka_unit_test(test_intended_time_accounting),
+		cmocka_unit_test(test_late_pct),
+		cmocka_unit_test(test_rates_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

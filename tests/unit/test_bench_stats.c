@@ -105,7 +105,7 @@ static void test_reservoir_bounded_and_seeded(void **state)
 
 static void test_step_result(void **state)
 {
-	struct bench_step st = {0};
+	struct bench_step st = { 0 };
 	struct bench_result r;
 	(void)state;
 
@@ -150,7 +150,7 @@ static void test_step_result(void **state)
 
 static void test_servers_table(void **state)
 {
-	struct bench_servers s = {0};
+	struct bench_servers s = { 0 };
 	char name[16];
 	(void)state;
 
@@ -182,20 +182,21 @@ static void fake_out(struct bench_out *out)
 	memset(res, 0, sizeof(res));
 	bench_servers_id(&out->servers, "s2");
 	bench_servers_id(&out->servers, "s1");
-	res[0] = (struct bench_result){.step = 1,
-				       .clients = 1,
-				       .duration_s = 2,
-				       .requests = 10,
-				       .rps = 5,
-				       .mib_s = 1.5,
-				       .has_lat = true,
-				       .p50_ms = 1,
-				       .p90_ms = 2,
-				       .p99_ms = 3.25,
-				       .responses = 10};
+	res[0] = (struct bench_result){ .step = 1,
+					.clients = 1,
+					.duration_s = 2,
+					.requests = 10,
+					.rps = 5,
+					.mib_s = 1.5,
+					.has_lat = true,
+					.p50_ms = 1,
+					.p90_ms = 2,
+					.p99_ms = 3.25,
+					.responses = 10 };
 	res[0].srv_resp[0] = 10;
 	res[1] = (struct bench_result){
-	    .step = 2, .clients = 5, .duration_s = 2, .errors = 4, .responses = 4};
+		.step = 2, .clients = 5, .duration_s = 2, .errors = 4, .responses = 4
+	};
 	res[1].srv_resp[0] = 1;
 	res[1].srv_resp[1] = 3;
 	out->res = res;
@@ -204,7 +205,7 @@ static void fake_out(struct bench_out *out)
 
 static void test_csv(void **state)
 {
-	struct bench_cfg cfg = {.rates.n = 0}; /* closed loop */
+	struct bench_cfg cfg = { .rates.n = 0 }; /* closed loop */
 	struct bench_out out;
 	char *text = NULL;
 	size_t len = 0;
@@ -216,17 +217,17 @@ static void test_csv(void **state)
 	fclose(f);
 	/* Share columns sorted by name, whatever the arrival order. */
 	assert_string_equal(
-	    text, "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
-		  "share_s1,share_s2\n"
-		  "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,0.00,100.00\n"
-		  "2,5,2.000,0,4,0.000,0.000,,,,75.00,25.00\n");
+		text, "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
+		      "share_s1,share_s2\n"
+		      "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,0.00,100.00\n"
+		      "2,5,2.000,0,4,0.000,0.000,,,,75.00,25.00\n");
 	free(text);
 }
 
 /* Open loop: p99.9 and the rate columns come before the shares. */
 static void test_csv_open(void **state)
 {
-	struct bench_cfg cfg = {.rates = {.r = {5}, .n = 1}};
+	struct bench_cfg cfg = { .rates = { .r = { 5 }, .n = 1 } };
 	struct bench_out out;
 	char *text = NULL;
 	size_t len = 0;
@@ -243,10 +244,11 @@ static void test_csv_open(void **state)
 	assert_int_equal(bench_write_csv(f, &cfg, &out), 0);
 	fclose(f);
 	assert_string_equal(
-	    text, "step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
-		  "p999_ms,rate,sent_rps,late_pct,share_s1,share_s2\n"
-		  "1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,3.500,5.000,5.000,10.00,0.00,100.00\n"
-		  "2,5,2.000,0,4,0.000,0.000,,,,,5.000,0.000,0.00,75.00,25.00\n");
+		text,
+		"step,clients,duration_s,requests,errors,rps,mib_s,p50_ms,p90_ms,p99_ms,"
+		"p999_ms,rate,sent_rps,late_pct,share_s1,share_s2\n"
+		"1,1,2.000,10,0,5.000,1.500,1.000,2.000,3.250,3.500,5.000,5.000,10.00,0.00,100.00\n"
+		"2,5,2.000,0,4,0.000,0.000,,,,,5.000,0.000,0.00,75.00,25.00\n");
 	free(text);
 }
 
@@ -273,23 +275,25 @@ static void test_json(void **state)
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "tool")), "albm-bench");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(root, "config"), "mix")),
-	    "1:50,5M:50");
+		json_string_value(json_object_get(json_object_get(root, "config"), "mix")),
+		"1:50,5M:50");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(root, "config"), "seed")),
-	    "18446744073709551615");
+		json_string_value(json_object_get(json_object_get(root, "config"), "seed")),
+		"18446744073709551615");
 	assert_int_equal(json_array_size(json_object_get(root, "steps")), 2);
 	step = json_array_get(json_object_get(root, "steps"), 1);
 	assert_int_equal(json_integer_value(json_object_get(step, "errors")), 4);
 	assert_true(json_is_null(json_object_get(step, "p50_ms")));
 	assert_true(json_is_null(json_object_get(step, "p999_ms")));
-	assert_true(json_is_real(json_object_get(json_array_get(json_object_get(root, "steps"), 0),
-						 "p999_ms")));
+	assert_true(json_is_real(
+		json_object_get(json_array_get(json_object_get(root, "steps"), 0), "p999_ms")));
 	assert_null(json_object_get(step, "rate")); /* closed loop */
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(root, "config"), "loop")), "closed");
+		json_string_value(json_object_get(json_object_get(root, "config"), "loop")),
+		"closed");
 	assert_true(json_real_value(json_object_get(
-			json_object_get(json_object_get(step, "servers"), "s1"), "share")) == 75.0);
+			    json_object_get(json_object_get(step, "servers"), "s1"), "share")) ==
+		    75.0);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(root, "servers"), 0)),
 			    "s1");
 	json_decref(root);
@@ -309,15 +313,15 @@ static void test_share_column(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_percentiles_exact),
-	    cmocka_unit_test(test_percentiles_small),
-	    cmocka_unit_test(test_reservoir_bounded_and_seeded),
-	    cmocka_unit_test(test_step_result),
-	    cmocka_unit_test(test_servers_table),
-	    cmocka_unit_test(test_csv),
-	    cmocka_unit_test(test_csv_open),
-	    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_share_column),
+		cmocka_unit_test(test_percentiles_exact),
+		cmocka_unit_test(test_percentiles_small),
+		cmocka_unit_test(test_reservoir_bounded_and_seeded),
+		cmocka_unit_test(test_step_result),
+		cmocka_unit_test(test_servers_table),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_open),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_share_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,8 @@ static void rig_init(struct rig *r, const char *sched, const int *w)
 	albm_addr_parse("10.0.0.100:80", &r->ds.vip, err, sizeof(err));
 	for (int i = 0; i < NS; i++) {
 		name[0] = (char)('A' + i);
-		r->srv[i].dest = albm_svc_add_dest(&r->svc.sched, name, NULL, w[i], err, sizeof(err));
+		r->srv[i].dest =
+			albm_svc_add_dest(&r->svc.sched, name, NULL, w[i], err, sizeof(err));
 		assert_non_null(r->srv[i].dest);
 		r->srv[i].dest->owner = &r->srv[i];
 		r->srv[i].svc = &r->svc;
@@ -53,7 +54,8 @@ static void rig_init(struct rig *r, const char *sched, const int *w)
 static void rig_weights(struct rig *r, uint32_t *w)
 {
 	bool resolved[NS];
-	struct dr_weights_in in = { .svc = &r->svc.sched, .resolved = resolved,
+	struct dr_weights_in in = { .svc = &r->svc.sched,
+				    .resolved = resolved,
 				    .rate = r->ds.rate };
 
 	for (int i = 0; i < NS; i++)
@@ -134,7 +136,8 @@ static void test_wlc_picks_leave_no_trace(void **state)
 static void test_albm_effective_weights(void **state)
 {
 	const int w[NS] = { 1, 3, 2 };
-	struct albm_metrics m = { .mem_total_bytes = 100, .mem_available_bytes = 90,
+	struct albm_metrics m = { .mem_total_bytes = 100,
+				  .mem_available_bytes = 90,
 				  .state = ALBM_AGENT_OVERLOADED };
 	struct rig r;
 	uint32_t t[NS];
@@ -170,7 +173,7 @@ static void test_rebuild_thresholds(void **state)
 {
 	(void)state;
 	assert_false(dr_weight_moved(5, 5, 0));
-	assert_true(dr_weight_moved(100, 101, 0)); /* static: any change */
+	assert_true(dr_weight_moved(100, 101, 0));  /* static: any change */
 	assert_false(dr_weight_moved(256, 263, 5)); /* effective: within 1/32 */
 	assert_true(dr_weight_moved(256, 265, 5));
 	assert_false(dr_weight_moved(16, 18, 3)); /* picks: within 1/8 */
@@ -192,7 +195,7 @@ static void test_feed_counts(void **state)
 	e->last_pkt_ms = 1000;
 	e->cur = (struct dr_real_stats){ .pkts = 50, .new_flows = 10, .closed_flows = 4 };
 	drd_real_feed(&r.ds, e, 10, 1000);
-	assert_int_equal(r.srv[0].dest->activeconns, 6); /* opened - closed */
+	assert_int_equal(r.srv[0].dest->activeconns, 6);  /* opened - closed */
 	assert_int_equal(r.srv[0].dest->total_conns, 10); /* every flow, closed or not */
 	assert_int_equal(r.svc.st.conns_total, 10);
 	assert_int_equal(r.svc.st.conns_active, 6);

@@ -22,12 +22,12 @@
 
 static char skip_reason[128];
 
-#define NEED_NETNS()                                                                   \
-	do {                                                                           \
-		if (skip_reason[0]) {                                                  \
-			print_message("skip: %s\n", skip_reason);                      \
-			skip();                                                        \
-		}                                                                      \
+#define NEED_NETNS()                                              \
+	do {                                                      \
+		if (skip_reason[0]) {                             \
+			print_message("skip: %s\n", skip_reason); \
+			skip();                                   \
+		}                                                 \
 	} while (0)
 
 static struct albm_addr host(const char *text)

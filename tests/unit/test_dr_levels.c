@@ -1,4 +1,5 @@
-/* ALBM: unit tests of the ha group's table weights — two distributors, one report stream, the same tables */
+/* ALBM: unit tests of the ha group's table weights — two distributors, one report stream, the same
+ * tables */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,20 +25,20 @@
  * same reports at the same moments, give tables that differ.
  */
 
-#define NS 3
-#define T0 1800000000000ull /* wall clock, ms */
+#define NS       3
+#define T0       1800000000000ull /* wall clock, ms */
 #define INTERVAL 1000
-#define GUARD 200
-#define TABLE 4099
-#define SIM_MS 60000
+#define GUARD    200
+#define TABLE    4099
+#define SIM_MS   60000
 
 struct dist {
 	struct dr_level_reports rep[NS];
 	uint32_t held[NS];
 	bool has_prev[NS];
-	uint64_t next;       /* the next boundary */
-	uint64_t late;       /* its boundary timer fires this late */
-	uint32_t ids[NS];    /* its local real indices */
+	uint64_t next;    /* the next boundary */
+	uint64_t late;    /* its boundary timer fires this late */
+	uint32_t ids[NS]; /* its local real indices */
 	uint32_t table[TABLE];
 	struct albm_service svc; /* the albm scheduler fed the same reports (the control) */
 	struct albm_metrics m[NS];
@@ -48,8 +49,8 @@ struct dist {
 /* One report of the stream. */
 struct rep {
 	int server;
-	uint64_t ts;         /* the agent's timestamp */
-	uint64_t at[2];      /* when A and B receive it */
+	uint64_t ts;    /* the agent's timestamp */
+	uint64_t at[2]; /* when A and B receive it */
 	double cap;
 	bool ovl;
 };
@@ -102,9 +103,12 @@ static void dist_boundary(struct dist *d)
 	uint32_t w[NS], q[NS];
 
 	for (int i = 0; i < NS; i++) {
-		in[i] = (struct dr_level_in){ .in = true, .base = (uint32_t)(1 + i), .measured = true,
+		in[i] = (struct dr_level_in){ .in = true,
+					      .base = (uint32_t)(1 + i),
+					      .measured = true,
 					      .report = d->rep[i].has_sel ? &d->rep[i].sel : NULL,
-					      .has_prev = d->has_prev[i], .prev = d->held[i] };
+					      .has_prev = d->has_prev[i],
+					      .prev = d->held[i] };
 	}
 	dr_levels_hold(in, NS, dr_level_reset_at(d->next, INTERVAL), d->held);
 	for (int i = 0; i < NS; i++)
@@ -171,7 +175,9 @@ static size_t make_stream(struct rep *st, uint64_t seed, uint64_t max_delay)
 			double step = (double)(rnd(&seed) % 2001) / 10000.0 - 0.1;
 			cap[i] += step;
 			cap[i] = cap[i] < 0.05 ? 0.05 : cap[i] > 1.0 ? 1.0 : cap[i];
-			st[n] = (struct rep){ .server = i, .ts = t + (uint64_t)i, .cap = cap[i],
+			st[n] = (struct rep){ .server = i,
+					      .ts = t + (uint64_t)i,
+					      .cap = cap[i],
 					      .ovl = rnd(&seed) % 50 == 0 };
 			st[n].at[0] = st[n].ts + rnd(&seed) % (max_delay + 1);
 			st[n].at[1] = st[n].ts + rnd(&seed) % (max_delay + 1);
@@ -182,10 +188,10 @@ static size_t make_stream(struct rep *st, uint64_t seed, uint64_t max_delay)
 }
 
 struct run {
-	int boundaries;    /* compared */
-	int disagree;      /* boundaries where the level tables differ */
-	int eff_disagree;  /* ... and where the control's tables differ */
-	int changes;       /* boundaries where A's table changed */
+	int boundaries;   /* compared */
+	int disagree;     /* boundaries where the level tables differ */
+	int eff_disagree; /* ... and where the control's tables differ */
+	int changes;      /* boundaries where A's table changed */
 };
 
 /* Run both distributors over the stream, event by event in time order: each gets its
@@ -203,8 +209,8 @@ static struct run simulate(struct rep *st, size_t n, struct dist *d)
 		for (size_t i = 0; i < n; i++)
 			order[k][i] = (int)i;
 		for (size_t i = 1; i < n; i++) /* insertion sort by arrival: nearly sorted */
-			for (size_t j = i; j > 0 && st[order[k][j]].at[k] < st[order[k][j - 1]].at[k];
-			     j--) {
+			for (size_t j = i;
+			     j > 0 && st[order[k][j]].at[k] < st[order[k][j - 1]].at[k]; j--) {
 				int t = order[k][j];
 				order[k][j] = order[k][j - 1];
 				order[k][j - 1] = t;
@@ -289,15 +295,16 @@ static void test_delay_beyond_guard_can_disagree(void **state)
 		disagree += simulate(st, n, d).disagree;
 		dists_free(d);
 	}
-	print_message("  delays up to %d ms: levels differ at %d boundaries of ~290\n",
-		      3 * GUARD, disagree);
+	print_message("  delays up to %d ms: levels differ at %d boundaries of ~290\n", 3 * GUARD,
+		      disagree);
 	assert_true(disagree > 0);
 }
 
 /* The levels themselves: 8 of the largest, hysteresis, reset, overload, drains. */
 static void test_levels_rules(void **state)
 {
-	struct dr_level_report rep[NS] = { { .capacity = 1.0 }, { .capacity = 0.55 },
+	struct dr_level_report rep[NS] = { { .capacity = 1.0 },
+					   { .capacity = 0.55 },
 					   { .capacity = 0.2 } };
 	struct dr_level_in in[NS];
 	bool member[NS] = { true, true, true }, drained[NS] = { false };
@@ -306,12 +313,13 @@ static void test_levels_rules(void **state)
 	(void)state;
 
 	for (int i = 0; i < NS; i++)
-		in[i] = (struct dr_level_in){ .in = true, .base = 2, .measured = true,
-					      .report = &rep[i] };
+		in[i] = (struct dr_level_in){
+			.in = true, .base = 2, .measured = true, .report = &rep[i]
+		};
 	dr_levels_hold(in, NS, false, held);
 	assert_int_equal(held[0], 8);
-	assert_int_equal(held[1], 4);  /* 4.4 */
-	assert_int_equal(held[2], 2);  /* 1.6 */
+	assert_int_equal(held[1], 4); /* 4.4 */
+	assert_int_equal(held[2], 2); /* 1.6 */
 	/* hysteresis: 4 stays 4 up to 4.75, then 5; 2 stays 2 down to 1.25 */
 	for (int i = 0; i < NS; i++) {
 		in[i].has_prev = true;
@@ -393,8 +401,9 @@ static void test_late_start_converges(void **state)
 	(void)state;
 
 	for (int i = 0; i < 2; i++)
-		in[i] = (struct dr_level_in){ .in = true, .base = 1, .measured = true,
-					      .report = &rep[i] };
+		in[i] = (struct dr_level_in){
+			.in = true, .base = 1, .measured = true, .report = &rep[i]
+		};
 	dr_levels_hold(in, 2, false, old); /* the old distributor: 2.4 -> 2 */
 	assert_int_equal(old[1], 2);
 	rep[1].capacity = 0.34; /* 2.72: the old one keeps 2, a new one rounds to 3 */

@@ -46,8 +46,8 @@ static void test_table_shares_follow_weights(void **state)
 	entries(e, 6, w);
 	assert_int_equal(dr_table_fill(e, 6, t, SIZE), 0);
 	count_slots(t, cnt, 6);
-	assert_int_equal(cnt[0], 0);  /* every slot has a real */
-	assert_int_equal(cnt[5], 0);  /* weight 0: no slot */
+	assert_int_equal(cnt[0], 0); /* every slot has a real */
+	assert_int_equal(cnt[5], 0); /* weight 0: no slot */
 	/* shares within one slot per round of the weight's exact share */
 	for (size_t i = 0; i < 6; i++) {
 		double want = (double)SIZE * w[i] / 110.0;

@@ -48,7 +48,7 @@ static void test_compute(void **state)
 	assert_int_equal(out[1].w, 13);
 	assert_int_equal(out[2].w, 0);
 	assert_int_equal(out[3].w, 0); /* drained: in the set, no new flows */
-	in.rate = 100; /* K = 200 */
+	in.rate = 100;                 /* K = 200 */
 	dr_weights_compute(&in, out);
 	assert_int_equal(out[0].w, 63); /* 12 to B and C, then 188 in turns: 63, 63, 62 */
 	assert_int_equal(out[1].w, 69);
@@ -91,8 +91,9 @@ static void test_differ(void **state)
 /* Step 3: the weights divided by their GCD; out of the set 0. */
 static void test_quantise(void **state)
 {
-	struct dr_weight in[5] = { { true, 256 }, { true, 768 }, { false, 512 }, { true, 0 },
-				   { true, 1280 } };
+	struct dr_weight in[5] = {
+		{ true, 256 }, { true, 768 }, { false, 512 }, { true, 0 }, { true, 1280 }
+	};
 	struct dr_weight none[2] = { { true, 0 }, { false, 4 } };
 	uint32_t q[5];
 	(void)state;

@@ -1,4 +1,5 @@
-/* ALBM: unit tests of albmd's ha group — two daemons' groups on loopback: heartbeats, flow batches, refusals */
+/* ALBM: unit tests of albmd's ha group — two daemons' groups on loopback: heartbeats, flow batches,
+ * refusals */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -61,8 +62,12 @@ static uint16_t bound_port(const struct albmd_ha *ha)
 
 static void node_init(struct node *n, uint32_t id, uint32_t peer, const char *key)
 {
-	struct albmd_cfg_ha cfg = { .node_id = id, .flow_sync = true, .table_interval_ms = 1000,
-				    .heartbeat_ms = 50, .max_age_ms = 5000, .npeers = 1 };
+	struct albmd_cfg_ha cfg = { .node_id = id,
+				    .flow_sync = true,
+				    .table_interval_ms = 1000,
+				    .heartbeat_ms = 50,
+				    .max_age_ms = 5000,
+				    .npeers = 1 };
 	char err[256];
 
 	memset(n, 0, sizeof(*n));

@@ -85,7 +85,7 @@ static void test_heap_fix_remove_sync(void **state)
 	}
 	assert_ptr_equal(albm_heap_top(&h), &d[0]);
 	assert_int_equal(d[0].heap_pos[0], -1); /* slot 1 only */
-	d[9].activeconns = 1;                    /* decrease: moves up */
+	d[9].activeconns = 1;                   /* decrease: moves up */
 	albm_heap_fix(&h, &d[9]);
 	assert_ptr_equal(albm_heap_top(&h), &d[9]);
 	d[9].activeconns = 100; /* increase: moves down */

@@ -64,24 +64,24 @@ static void test_request_partial(void **state)
 static void test_request_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "GET /\r\n\r\n",
-	    "GET / HTTP/2.0\r\n\r\n",
-	    "GET  / HTTP/1.1\r\n\r\n",
-	    "GET / HTTP/1.1 \r\n\r\n",
-	    " GET / HTTP/1.1\r\n\r\n",
-	    "G(T / HTTP/1.1\r\n\r\n",
-	    "GET / HTTP/1.1\nHost: x\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost x\r\n\r\n",
-	    "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
-	    "GET / HTTP/1.1\r\n: x\r\n\r\n",
-	    "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",
-	    "GET / HTTP/1.1\r\n folded\r\n\r\n",
-	    "GET /a\x01 HTTP/1.1\r\n\r\n",
-	    "GETTTTTTTTTTTTTTTT / HTTP/1.1\r\n\r\n",
-	    "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-	    "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
-	    "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	    "GET / HTTP/1.1\r\nA: \x7f\r\n\r\n",
+		"GET /\r\n\r\n",
+		"GET / HTTP/2.0\r\n\r\n",
+		"GET  / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1 \r\n\r\n",
+		" GET / HTTP/1.1\r\n\r\n",
+		"G(T / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+		"GET / HTTP/1.1\r\n: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",
+		"GET / HTTP/1.1\r\n folded\r\n\r\n",
+		"GET /a\x01 HTTP/1.1\r\n\r\n",
+		"GETTTTTTTTTTTTTTTT / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+		"GET / HTTP/1.1\r\nA: \x7f\r\n\r\n",
 	};
 	struct albm_http_req r;
 	char big[2000];
@@ -105,8 +105,8 @@ static void test_response(void **state)
 	char long_name[200];
 	(void)state;
 
-	assert_true(
-	    resp("HTTP/1.1 200 OK\r\nX-Server: s1\r\nContent-Length: 15728640\r\n\r\n", &r) > 0);
+	assert_true(resp("HTTP/1.1 200 OK\r\nX-Server: s1\r\nContent-Length: 15728640\r\n\r\n",
+			 &r) > 0);
 	assert_int_equal(r.status, 200);
 	assert_true(r.has_length);
 	assert_int_equal(r.content_length, 15728640);
@@ -114,8 +114,8 @@ static void test_response(void **state)
 	assert_true(r.keepalive);
 	assert_false(r.chunked);
 	assert_true(
-	    resp("HTTP/1.1 503 Service Unavailable\r\nx-server:  b2 \r\nConnection: close\r\n\r\n",
-		 &r) > 0);
+		resp("HTTP/1.1 503 Service Unavailable\r\nx-server:  b2 \r\nConnection: close\r\n\r\n",
+		     &r) > 0);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.server, "b2");
 	assert_false(r.keepalive);
@@ -136,15 +136,15 @@ static void test_response(void **state)
 static void test_response_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "HTTP/1.1 20 OK\r\n\r\n",
-	    "HTTP/2 200 OK\r\n\r\n",
-	    "HTTP/1.1 2000 OK\r\n\r\n",
-	    "HTTP/1.1 099 X\r\n\r\n",
-	    "HTTP/1.1  200 OK\r\n\r\n",
-	    "http/1.1 200 OK\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-	    "HTTP/1.1 200OK\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"HTTP/1.1 20 OK\r\n\r\n",
+		"HTTP/2 200 OK\r\n\r\n",
+		"HTTP/1.1 2000 OK\r\n\r\n",
+		"HTTP/1.1 099 X\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",
+		"http/1.1 200 OK\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 	};
 	struct albm_http_resp r;
 	(void)state;
@@ -160,9 +160,9 @@ static void test_response_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_request_ok),	 cmocka_unit_test(test_request_partial),
-	    cmocka_unit_test(test_request_bad),	 cmocka_unit_test(test_response),
-	    cmocka_unit_test(test_response_bad),
+		cmocka_unit_test(test_request_ok),   cmocka_unit_test(test_request_partial),
+		cmocka_unit_test(test_request_bad),  cmocka_unit_test(test_response),
+		cmocka_unit_test(test_response_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 #include "lab/httpd/httpd_server.h"
 
 #define MiB (1ull << 20)
-#define MS 1000000ull
+#define MS  1000000ull
 
 static void test_mem_per_request(void **state)
 {
@@ -190,7 +190,7 @@ static void test_parse_ns(void **state)
 	assert_int_equal(ns, 750);
 	assert_int_equal(httpd_parse_ns("0", &ns, err, sizeof(err)), 0);
 	assert_int_equal(ns, 0);
-	static const char *const bad[] = {"", "5", "ms", "-1ms", "2m", "2 ms", "nan", "inf"};
+	static const char *const bad[] = { "", "5", "ms", "-1ms", "2m", "2 ms", "nan", "inf" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		assert_int_equal(httpd_parse_ns(bad[i], &ns, err, sizeof(err)), -EINVAL);
@@ -206,30 +206,30 @@ static void test_bytes_path(void **state)
 		enum httpd_route route;
 		uint64_t size;
 	} cases[] = {
-	    {"/bytes/1", HTTPD_ROUTE_BYTES, 1},
-	    {"/bytes/0", HTTPD_ROUTE_BYTES, 0},
-	    {"/bytes/5M", HTTPD_ROUTE_BYTES, 5 * MiB},
-	    {"/bytes/15m", HTTPD_ROUTE_BYTES, 15 * MiB},
-	    {"/bytes/512K", HTTPD_ROUTE_BYTES, 512 * 1024},
-	    {"/bytes/5MB", HTTPD_ROUTE_BYTES, 5 * MiB},
-	    {"/bytes/1G", HTTPD_ROUTE_BYTES, 1ull << 30},
-	    {"/bytes/5242880", HTTPD_ROUTE_BYTES, 5 * MiB},
-	    {"/bytes/5M?x=1", HTTPD_ROUTE_BYTES, 5 * MiB},
-	    {"/bytes/64G", HTTPD_ROUTE_BYTES, HTTPD_BODY_MAX},
-	    {"/bytes/", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/abc", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/-1", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/5M/x", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/5T", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/65G", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/bytes/99999999999999999999", HTTPD_ROUTE_BAD_SIZE, 0},
-	    {"/stats", HTTPD_ROUTE_STATS, 0},
-	    {"/stats?pretty", HTTPD_ROUTE_STATS, 0},
-	    {"/", HTTPD_ROUTE_NONE, 0},
-	    {"/bytes", HTTPD_ROUTE_NONE, 0},
-	    {"/statsx", HTTPD_ROUTE_NONE, 0},
-	    {"/BYTES/5", HTTPD_ROUTE_NONE, 0},
-	    {"*", HTTPD_ROUTE_NONE, 0},
+		{ "/bytes/1", HTTPD_ROUTE_BYTES, 1 },
+		{ "/bytes/0", HTTPD_ROUTE_BYTES, 0 },
+		{ "/bytes/5M", HTTPD_ROUTE_BYTES, 5 * MiB },
+		{ "/bytes/15m", HTTPD_ROUTE_BYTES, 15 * MiB },
+		{ "/bytes/512K", HTTPD_ROUTE_BYTES, 512 * 1024 },
+		{ "/bytes/5MB", HTTPD_ROUTE_BYTES, 5 * MiB },
+		{ "/bytes/1G", HTTPD_ROUTE_BYTES, 1ull << 30 },
+		{ "/bytes/5242880", HTTPD_ROUTE_BYTES, 5 * MiB },
+		{ "/bytes/5M?x=1", HTTPD_ROUTE_BYTES, 5 * MiB },
+		{ "/bytes/64G", HTTPD_ROUTE_BYTES, HTTPD_BODY_MAX },
+		{ "/bytes/", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/abc", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/-1", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/5M/x", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/5T", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/65G", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/bytes/99999999999999999999", HTTPD_ROUTE_BAD_SIZE, 0 },
+		{ "/stats", HTTPD_ROUTE_STATS, 0 },
+		{ "/stats?pretty", HTTPD_ROUTE_STATS, 0 },
+		{ "/", HTTPD_ROUTE_NONE, 0 },
+		{ "/bytes", HTTPD_ROUTE_NONE, 0 },
+		{ "/statsx", HTTPD_ROUTE_NONE, 0 },
+		{ "/BYTES/5", HTTPD_ROUTE_NONE, 0 },
+		{ "*", HTTPD_ROUTE_NONE, 0 },
 	};
 	(void)state;
 
@@ -251,18 +251,23 @@ static void test_name(void **state)
 	assert_false(httpd_name_valid("a b"));
 	assert_false(httpd_name_valid("a,b"));
 	assert_false(httpd_name_valid("a\r\nX-Evil: 1"));
-	assert_false(
-	    httpd_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(httpd_name_valid(
+		"0123456789012345678901234567890123456789012345678901234567890123"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mem_per_request), cmocka_unit_test(test_accounting),
-	    cmocka_unit_test(test_admission_queue), cmocka_unit_test(test_admission_503),
-	    cmocka_unit_test(test_paging_delay),    cmocka_unit_test(test_swap_device_serialises),
-	    cmocka_unit_test(test_cpu_cost),	    cmocka_unit_test(test_parse_ns),
-	    cmocka_unit_test(test_bytes_path),	    cmocka_unit_test(test_name),
+		cmocka_unit_test(test_mem_per_request),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_admission_queue),
+		cmocka_unit_test(test_admission_503),
+		cmocka_unit_test(test_paging_delay),
+		cmocka_unit_test(test_swap_device_serialises),
+		cmocka_unit_test(test_cpu_cost),
+		cmocka_unit_test(test_parse_ns),
+		cmocka_unit_test(test_bytes_path),
+		cmocka_unit_test(test_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,8 @@ static void service_cfg(struct albmd_cfg_service *cs, const char *name, const ch
 		memset(&servers[i], 0, sizeof(servers[i]));
 		snprintf(servers[i].name, sizeof(servers[i].name), "s%d", i + 1);
 		assert_int_equal(albm_addr_parse(i ? "127.0.0.1:9002" : "127.0.0.1:9001",
-						 &servers[i].addr, err, sizeof(err)), 0);
+						 &servers[i].addr, err, sizeof(err)),
+				 0);
 		servers[i].has_port = true;
 		servers[i].weight = 1;
 	}

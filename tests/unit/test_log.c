@@ -101,7 +101,11 @@ static void test_journal_stream_elsewhere(void **state)
 	assert_int_equal(out[4], '-');
 	assert_int_equal(out[10], 'T');
 	assert_non_null(strstr(out, " albm-test[warn] dr: hello\n"));
-	for (const char *bad = "x:1\0" "1:\0" "1:2x\0" "\0"; *bad; bad += strlen(bad) + 1) {
+	for (const char *bad = "x:1\0"
+			       "1:\0"
+			       "1:2x\0"
+			       "\0";
+	     *bad; bad += strlen(bad) + 1) {
 		setenv("JOURNAL_STREAM", bad, 1);
 		assert_false(albm_log_stderr_is_journal());
 	}

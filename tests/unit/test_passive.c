@@ -31,7 +31,7 @@ static void test_ewma(void **state)
 		    p.fig[ALBMD_PASSIVE_TTFB].ewma_us < want + 1e-9);
 	assert_int_equal(p.fig[ALBMD_PASSIVE_TTFB].samples, 6);
 	assert_int_equal(p.fig[ALBMD_PASSIVE_CONNECT].samples, 0); /* figures are apart */
-	albmd_passive_sample(&p, ALBMD_PASSIVE_NFIG, 5); /* out of range: ignored */
+	albmd_passive_sample(&p, ALBMD_PASSIVE_NFIG, 5);           /* out of range: ignored */
 	albmd_passive_sample(&p, ALBMD_PASSIVE_DURATION, (uint64_t)1 << 40); /* saturates */
 	assert_int_equal(p.fig[ALBMD_PASSIVE_DURATION].us[0], UINT32_MAX);
 	assert_true(p.dirty);

@@ -15,7 +15,7 @@
 #include "distributor/fdlimit.h"
 #include "distributor/privs.h"
 
-#define C(x) ALBM_CAP(CAP_##x)
+#define C(x)   ALBM_CAP(CAP_##x)
 #define DR_ALL (C(NET_ADMIN) | C(BPF) | C(PERFMON))
 
 static void parse(const char *text, struct albmd_config *cfg)
@@ -28,8 +28,7 @@ static void parse(const char *text, struct albmd_config *cfg)
 
 static const char proxy_high[] =
 	"service web { listen 127.0.0.1:8080; server a 127.0.0.1:9001; }\n";
-static const char proxy_low[] =
-	"service web { listen 127.0.0.1:80; server a 127.0.0.1:9001; }\n";
+static const char proxy_low[] = "service web { listen 127.0.0.1:80; server a 127.0.0.1:9001; }\n";
 static const char dr[] =
 	"service d { listen 10.0.0.1:80; mode dr; interface eth0; server r 10.0.0.2; }\n";
 
@@ -60,8 +59,7 @@ static void test_proxy_needs(void **state)
 	albmd_config_free(&cfg);
 
 	parse(proxy_low, &cfg);
-	assert_true(albmd_privs_missing(&cfg, 0, 1024, err, sizeof(err)) ==
-		    C(NET_BIND_SERVICE));
+	assert_true(albmd_privs_missing(&cfg, 0, 1024, err, sizeof(err)) == C(NET_BIND_SERVICE));
 	assert_non_null(strstr(err, "service 'web' listens on 127.0.0.1:80 (below 1024) needs "
 				    "CAP_NET_BIND_SERVICE"));
 	assert_non_null(strstr(err, "AmbientCapabilities="));
@@ -93,8 +91,8 @@ static void test_dr_needs(void **state)
 	assert_non_null(strstr(err, "missing: CAP_PERFMON."));
 	assert_int_equal(albmd_privs_missing(&cfg, DR_ALL, 1024, err, sizeof(err)), 0);
 	/* CAP_SYS_ADMIN covers CAP_BPF and CAP_PERFMON, not CAP_NET_ADMIN */
-	assert_int_equal(albmd_privs_missing(&cfg, C(SYS_ADMIN) | C(NET_ADMIN), 1024, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+		albmd_privs_missing(&cfg, C(SYS_ADMIN) | C(NET_ADMIN), 1024, err, sizeof(err)), 0);
 	assert_true(albmd_privs_missing(&cfg, C(SYS_ADMIN), 1024, err, sizeof(err)) ==
 		    C(NET_ADMIN));
 	albmd_config_free(&cfg);
@@ -128,13 +126,15 @@ static void test_fd_need(void **state)
 	albmd_config_free(&cfg);
 
 	parse("maxconn 20000;\nsplice off;\n"
-	      "service web { listen 127.0.0.1:8080; server a 127.0.0.1:9001; }\n", &cfg);
+	      "service web { listen 127.0.0.1:8080; server a 127.0.0.1:9001; }\n",
+	      &cfg);
 	n = albmd_fd_need(&cfg);
 	assert_true(n >= 40000 && n < 41000);
 	albmd_config_free(&cfg);
 
 	parse("maxconn 20000;\n"
-	      "service web { listen 127.0.0.1:8080; server a 127.0.0.1:9001; }\n", &cfg);
+	      "service web { listen 127.0.0.1:8080; server a 127.0.0.1:9001; }\n",
+	      &cfg);
 	n = albmd_fd_need(&cfg);
 	assert_true(n >= 120000 && n < 121000); /* splice on (default) */
 	albmd_config_free(&cfg);
@@ -142,7 +142,8 @@ static void test_fd_need(void **state)
 	/* without a global maxconn, the services' limits add up */
 	parse("splice off;\n"
 	      "service a { listen 127.0.0.1:8080; maxconn 100; server a 127.0.0.1:9001; }\n"
-	      "service b { listen 127.0.0.1:8081; maxconn 300; server b 127.0.0.1:9002; }\n", &cfg);
+	      "service b { listen 127.0.0.1:8081; maxconn 300; server b 127.0.0.1:9002; }\n",
+	      &cfg);
 	n = albmd_fd_need(&cfg);
 	assert_true(n >= 800 && n < 1800);
 	albmd_config_free(&cfg);

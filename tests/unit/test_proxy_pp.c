@@ -39,8 +39,8 @@ static void test_v1(void **state)
 
 static void test_v2(void **state)
 {
-	static const uint8_t sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55,
-					 0x49, 0x54, 0x0A };
+	static const uint8_t sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+					 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A };
 	struct albm_addr p4 = addr("192.0.2.7:40000"), l4 = addr("127.0.0.1:8080");
 	struct albm_addr p6 = addr("[2001:db8::1]:5555"), l6 = addr("[::1]:443");
 	uint8_t out[ALBMD_PP_HEADER_MAX];

@@ -102,12 +102,12 @@ static void test_layout(void **state)
 	assert_int_equal(buf[4], 1);
 	assert_int_equal(buf[5], 1);
 	assert_int_equal(buf[6] << 8 | buf[7], n);
-	assert_int_equal(buf[8], 0x01);  /* boot_id, big-endian */
+	assert_int_equal(buf[8], 0x01); /* boot_id, big-endian */
 	assert_int_equal(buf[15], 0xef);
-	assert_int_equal(buf[23], 42);   /* seq */
-	assert_int_equal(buf[35], 200);  /* interval_ms low byte */
-	assert_int_equal(buf[36], 1);    /* state */
-	assert_int_equal(buf[37], 5);    /* name_len */
+	assert_int_equal(buf[23], 42);  /* seq */
+	assert_int_equal(buf[35], 200); /* interval_ms low byte */
+	assert_int_equal(buf[36], 1);   /* state */
+	assert_int_equal(buf[37], 5);   /* name_len */
 	assert_memory_equal(buf + 80, "web-1", 5);
 }
 
@@ -296,9 +296,9 @@ static int v2_with(uint8_t *buf, const uint8_t *ext, size_t elen)
 /* Field types this build does not know are skipped and counted (a newer agent). */
 static void test_v2_unknown_fields(void **state)
 {
-	static const uint8_t ext[] = { 8, 8, 0, 0, 0, 0, 0, 0, 0, 5,  /* oom_kills 5 */
-				       9, 3, 1, 2, 3,                /* unknown */
-				       200, 0 };                     /* unknown, empty */
+	static const uint8_t ext[] = { 8,   8, 0, 0, 0, 0, 0, 0, 0, 5, /* oom_kills 5 */
+				       9,   3, 1, 2, 3,                /* unknown */
+				       200, 0 };                       /* unknown, empty */
 	struct albm_report out;
 	uint8_t buf[ALBM_REPORT_MAX];
 	char err[128];
@@ -320,7 +320,9 @@ static void test_v2_malformed_fields(void **state)
 		size_t len;
 	} cases[] = {
 		{ "repeated", { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 8, 8, 0, 0, 0, 0, 0, 0, 0, 1 }, 20 },
-		{ "out of order", { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0 }, 20 },
+		{ "out of order",
+		  { 8, 8, 0, 0, 0, 0, 0, 0, 0, 1, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0 },
+		  20 },
 		{ "type 0", { 0, 0 }, 2 },
 		{ "known type, wrong length", { 8, 4, 0, 0, 0, 1 }, 6 },
 		{ "length past the end", { 9, 5, 1, 2, 3 }, 5 },
@@ -610,16 +612,26 @@ static void test_key_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_wrong_key),      cmocka_unit_test(test_tampered_byte),
-		cmocka_unit_test(test_truncated),      cmocka_unit_test(test_wrong_version),
-		cmocka_unit_test(test_bad_fields),     cmocka_unit_test(test_encode_refuses),
-		cmocka_unit_test(test_replayed_seq),   cmocka_unit_test(test_old_timestamp),
-		cmocka_unit_test(test_restart_not_replay), cmocka_unit_test(test_key_files),
-		cmocka_unit_test(test_key_permissions), cmocka_unit_test(test_key_contents),
-		cmocka_unit_test(test_v2_round_trip),  cmocka_unit_test(test_v2_layout),
-		cmocka_unit_test(test_v1_accepted),    cmocka_unit_test(test_v2_unknown_fields),
-		cmocka_unit_test(test_v2_malformed_fields), cmocka_unit_test(test_v2_encode_refuses),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_tampered_byte),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_replayed_seq),
+		cmocka_unit_test(test_old_timestamp),
+		cmocka_unit_test(test_restart_not_replay),
+		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_key_permissions),
+		cmocka_unit_test(test_key_contents),
+		cmocka_unit_test(test_v2_round_trip),
+		cmocka_unit_test(test_v2_layout),
+		cmocka_unit_test(test_v1_accepted),
+		cmocka_unit_test(test_v2_unknown_fields),
+		cmocka_unit_test(test_v2_malformed_fields),
+		cmocka_unit_test(test_v2_encode_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ static void test_albm_excludes_down_drained_overloaded(void **state)
 	svc.adaptive.all_overloaded_policy = ALBM_ALL_OVL_REFUSE;
 	albm_svc_set_flags(&svc, a, 0, ALBM_DEST_F_AVAILABLE); /* A down */
 	albm_svc_set_weight(&svc, b, 0);                       /* B drained */
-	report(&svc, c, 0.9, 0.1, true);                        /* C: agent says overloaded */
+	report(&svc, c, 0.9, 0.1, true);                       /* C: agent says overloaded */
 	assert_true(c->flags & ALBM_DEST_F_AGENT_OVL);
 	assert_string_equal(fixture_sequence_open(&svc, 8, seq), "DDDDDDDD");
 	assert_int_equal(state_of(&svc, a), ALBM_ADAPT_DOWN);
@@ -259,7 +259,7 @@ static void test_albm_slow_start_after_overload(void **state)
 	svc.adaptive.slow_start_aggression = 1.0;
 	svc.adaptive.slow_start_min = 0.1;
 	svc.adaptive.report_timeout_ms = 0; /* no ageing in this test */
-	report(&svc, a, 0.5, 0.0, true); /* overloaded at 1000 */
+	report(&svc, a, 0.5, 0.0, true);    /* overloaded at 1000 */
 	assert_true(a->eff_weight == 0);
 	at(&svc, &clk, 2000);
 	report(&svc, a, 0.5, 0.0, false); /* recovered at 2000: ramp starts */
@@ -534,8 +534,8 @@ static void test_albm_matches_brute_force(void **state)
 
 		if (!d || op < 2) {
 			snprintf(name, sizeof(name), "N%d", added++);
-			assert_non_null(albm_svc_add_dest(&svc, name, NULL, 1 + op % 7, err,
-							  sizeof(err)));
+			assert_non_null(
+				albm_svc_add_dest(&svc, name, NULL, 1 + op % 7, err, sizeof(err)));
 		} else if (op < 4 && svc.ndests > 4) {
 			albm_svc_del_dest(&svc, d);
 		} else if (op < 40) {

@@ -241,7 +241,7 @@ static void test_albm_cold_start_by_memory(void **state)
 	fixture_svc(&svc, &clk, "albm", w, 4);
 	for (int i = 0; i < 4; i++)
 		report_x(&svc, svc.dests[i], 0.95, mb[i], 0.0, 0, 0, 0);
-	at(&svc, &clk, 1100); /* the tick compares the totals: median 88 MB */
+	at(&svc, &clk, 1100);      /* the tick compares the totals: median 88 MB */
 	count_open(&svc, 32, cnt); /* weights 128/88 x 1 (rel 1 wins), 48/88 */
 	assert_int_equal(cnt[0], 10);
 	assert_int_equal(cnt[1], 10);
@@ -318,11 +318,11 @@ static void test_albm_shares_learnt_limit(void **state)
 	fixture_svc(&svc, &clk, "albm", w, 4);
 	for (int i = 0; i < 3; i++)
 		report(&svc, svc.dests[i], 0.5, 0.0, false); /* D never reports */
-	fixture_sequence_open(&svc, 16, seq); /* A gets 4 (weight 2 of 8) */
+	fixture_sequence_open(&svc, 16, seq);                /* A gets 4 (weight 2 of 8) */
 	assert_int_equal(svc.dests[0]->activeconns, 4);
 	at(&svc, &clk, 100);
 	assert_int_equal(albm_adapt_info(&svc, svc.dests[1], &info), 0);
-	assert_int_equal(info.conn_limit, 0); /* nobody has learnt anything yet */
+	assert_int_equal(info.conn_limit, 0);         /* nobody has learnt anything yet */
 	report(&svc, svc.dests[0], 0.05, 0.0, false); /* A short with 4: limit 3 */
 	at(&svc, &clk, 200);
 	assert_int_equal(albm_adapt_info(&svc, svc.dests[0], &info), 0);

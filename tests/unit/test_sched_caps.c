@@ -56,7 +56,8 @@ static const struct albm_sched_ops sched_last = {
 
 /* ---- "first": the first usable server; weighted, no hook, no own slow start ---- */
 
-static struct albm_dest *sched_first_schedule(struct albm_service *svc, const struct albm_flow *flow)
+static struct albm_dest *sched_first_schedule(struct albm_service *svc,
+					      const struct albm_flow *flow)
 {
 	(void)flow;
 	for (size_t i = 0; i < svc->ndests; i++)
@@ -89,10 +90,12 @@ static void rig_up(struct rig *r, const char *sched)
 
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->d.lock, NULL);
-	snprintf(text, sizeof(text), "service web { listen 127.0.0.1:8080; scheduler %s;\n"
+	snprintf(text, sizeof(text),
+		 "service web { listen 127.0.0.1:8080; scheduler %s;\n"
 		 "  slow-start 10s;\n"
 		 "  server s1 127.0.0.1:9001 weight 10; server s2 127.0.0.1:9002 weight 10;\n"
-		 "  server s3 127.0.0.1:9003 weight 10; }\n", sched);
+		 "  server s3 127.0.0.1:9003 weight 10; }\n",
+		 sched);
 	if (albmd_config_parse("test.conf", text, strlen(text), &r->cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
 	r->svc = albmd_service_new(&r->d, &r->cfg.services[0], err, sizeof(err));

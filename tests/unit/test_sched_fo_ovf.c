@@ -142,21 +142,26 @@ static bool check_tree(const struct albm_service *svc)
 	return albm_wintree_check(&ts->tree);
 }
 
-static void fo_ovf_diff(const char *sched, struct albm_dest *(*pick)(void *, const struct albm_service *),
+static void fo_ovf_diff(const char *sched,
+			struct albm_dest *(*pick)(void *, const struct albm_service *),
 			uint64_t seed0)
 {
 	struct diff_ref ref = { .pick = pick, .check = check_tree };
 
 	for (uint64_t seed = seed0; seed < seed0 + 30; seed++) {
-		struct diff_cfg cfg = { .seed = seed, .ops = 4000, .init_n = 1 + seed % 8,
-					.max_n = 12, .max_weight = 4 };
+		struct diff_cfg cfg = { .seed = seed,
+					.ops = 4000,
+					.init_n = 1 + seed % 8,
+					.max_n = 12,
+					.max_weight = 4 };
 		struct diff_stats st = diff_run(sched, &ref, &cfg);
 		assert_int_equal(st.mismatches, 0);
 		assert_true(st.picks > cfg.ops / 3 && st.picks > st.nulls);
 	}
 	{
-		struct diff_cfg cfg = { .seed = seed0, .ops = 20000, .init_n = 26, .max_n = 200,
-					.max_weight = 50 };
+		struct diff_cfg cfg = {
+			.seed = seed0, .ops = 20000, .init_n = 26, .max_n = 200, .max_weight = 50
+		};
 		struct diff_stats st = diff_run(sched, &ref, &cfg);
 		assert_int_equal(st.mismatches, 0);
 	}

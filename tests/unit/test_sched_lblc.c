@@ -122,9 +122,9 @@ static void test_lblc_sticky_until_overloaded(void **state)
 
 	fixture_svc(&svc, &clk, "lblc", w, 3);
 	p = pick(&svc, 1);
-	assert_ptr_equal(p, svc.dests[0]); /* all idle: the first in list order */
-	open_n(&svc, p, 1);                 /* 1 active, weight 1: not overloaded */
-	assert_ptr_equal(pick(&svc, 1), p); /* sticky though B and C are idle */
+	assert_ptr_equal(p, svc.dests[0]);             /* all idle: the first in list order */
+	open_n(&svc, p, 1);                            /* 1 active, weight 1: not overloaded */
+	assert_ptr_equal(pick(&svc, 1), p);            /* sticky though B and C are idle */
 	assert_ptr_equal(pick(&svc, 2), svc.dests[1]); /* a new address: least loaded */
 	open_n(&svc, p, 1); /* 2 > weight 1 while B, C have 0 * 2 < 1: overloaded */
 	q = pick(&svc, 1);

@@ -158,7 +158,7 @@ static void check_unusable_skipped(const char *sched)
 	const int w[] = { 1, 0, 1, 1 };
 
 	fixture_svc(&svc, &clk, sched, w, 4);
-	albm_svc_set_thresholds(&svc, svc.dests[0], 1, 0); /* A: maxconn 1 */
+	albm_svc_set_thresholds(&svc, svc.dests[0], 1, 0);                /* A: maxconn 1 */
 	albm_svc_set_flags(&svc, svc.dests[3], 0, ALBM_DEST_F_AVAILABLE); /* D down */
 	albm_svc_set_flags(&svc, svc.dests[2], ALBM_DEST_F_AGENT_OVL, 0); /* ignored */
 	assert_string_equal(fixture_sequence_open(&svc, 4, seq), "ACCC");
@@ -207,9 +207,9 @@ static void test_wlc_cross_multiplication_tie(void **state)
 	fixture_svc(&svc, &clk, "wlc", w, 2);
 	albm_svc_conn_open(&svc, svc.dests[0], true); /* A: 256 / 2 = 128 */
 	for (int i = 0; i < 128; i++)
-		albm_svc_conn_open(&svc, svc.dests[1], false); /* B: 128 / 1 */
+		albm_svc_conn_open(&svc, svc.dests[1], false);    /* B: 128 / 1 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "A"); /* 256*1 == 128*2: A first */
-	albm_svc_conn_open(&svc, svc.dests[0], false);             /* A: 257 / 2 */
+	albm_svc_conn_open(&svc, svc.dests[0], false);            /* A: 257 / 2 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "B");
 	albm_svc_set_weight(&svc, svc.dests[0], 3); /* A: 257 / 3 < 128 */
 	assert_string_equal(fixture_sequence(&svc, 1, seq), "A");
@@ -299,21 +299,26 @@ static bool check_tree(const struct albm_service *svc)
 	return albm_wintree_check(&ts->tree);
 }
 
-static void family_diff(const char *sched, struct albm_dest *(*pick)(void *, const struct albm_service *),
+static void family_diff(const char *sched,
+			struct albm_dest *(*pick)(void *, const struct albm_service *),
 			bool (*check)(const struct albm_service *), uint64_t seed0)
 {
 	struct diff_ref ref = { .pick = pick, .check = check };
 
 	for (uint64_t seed = seed0; seed < seed0 + 30; seed++) {
-		struct diff_cfg cfg = { .seed = seed, .ops = 4000, .init_n = 1 + seed % 8,
-					.max_n = 12, .max_weight = 4 };
+		struct diff_cfg cfg = { .seed = seed,
+					.ops = 4000,
+					.init_n = 1 + seed % 8,
+					.max_n = 12,
+					.max_weight = 4 };
 		struct diff_stats st = diff_run(sched, &ref, &cfg);
 		assert_int_equal(st.mismatches, 0);
 		assert_true(st.picks > cfg.ops / 3 && st.picks > st.nulls);
 	}
 	{
-		struct diff_cfg cfg = { .seed = seed0, .ops = 20000, .init_n = 26, .max_n = 200,
-					.max_weight = 50 };
+		struct diff_cfg cfg = {
+			.seed = seed0, .ops = 20000, .init_n = 26, .max_n = 200, .max_weight = 50
+		};
 		struct diff_stats st = diff_run(sched, &ref, &cfg);
 		assert_int_equal(st.mismatches, 0);
 	}

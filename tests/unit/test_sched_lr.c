@@ -35,7 +35,7 @@ static void test_lr_p2c_with_replacement(void **state)
 	assert_in_range(cnt['A'], 1800, 2200); /* (1/2)^2 = 1/4 (twos: never) */
 	svc.lr.choice_count = 3;
 	count_picks(&svc, 8000, cnt);
-	assert_in_range(cnt['A'], 850, 1150);  /* 1/8 */
+	assert_in_range(cnt['A'], 850, 1150); /* 1/8 */
 	svc.lr.choice_count = 1;
 	count_picks(&svc, 8000, cnt);
 	assert_in_range(cnt['A'], 3750, 4250); /* random */
@@ -107,8 +107,8 @@ static void test_lr_changes_and_contract(void **state)
 
 	fixture_svc(&svc, &clk, "lr", w, 3);
 	count_picks(&svc, 3000, cnt);
-	assert_int_equal(cnt['C'], 0);          /* weight 0: drained */
-	assert_int_equal(cnt['A'], 2000);       /* EDF: exact shares */
+	assert_int_equal(cnt['C'], 0);    /* weight 0: drained */
+	assert_int_equal(cnt['A'], 2000); /* EDF: exact shares */
 	assert_true(svc.dests[2]->eff_weight == 0 && svc.dests[0]->eff_weight == 2);
 	albm_svc_set_weight(&svc, svc.dests[1], 2); /* equal now: P2C, no connections: random */
 	count_picks(&svc, 8000, cnt);

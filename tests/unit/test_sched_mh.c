@@ -51,7 +51,8 @@ static void test_mh_stable_and_even(void **state)
 	assert_memory_equal(before, after, NKEYS); /* same key, same server */
 	count_keys(before, NKEYS, cnt);
 	for (char c = 'A'; c < 'A' + 10; c++) /* about 1/10 each */
-		assert_in_range(cnt[(unsigned char)c], NKEYS / 10 * 85 / 100, NKEYS / 10 * 115 / 100);
+		assert_in_range(cnt[(unsigned char)c], NKEYS / 10 * 85 / 100,
+				NKEYS / 10 * 115 / 100);
 	assert_int_equal(cnt['-'], 0);
 	albm_svc_destroy(&svc);
 }
@@ -79,7 +80,7 @@ static void test_mh_minimal_disruption(void **state)
 			others_moved += after[k] != before[k];
 		}
 	}
-	assert_true(moved >= NKEYS / n * 8 / 10);                 /* E's keys had to move */
+	assert_true(moved >= NKEYS / n * 8 / 10);                  /* E's keys had to move */
 	assert_true(moved < (unsigned)(NKEYS * (1.5 / n + 0.02))); /* ... and few more */
 	assert_true(others_moved * 20 < others);                   /* < 5% of the rest */
 

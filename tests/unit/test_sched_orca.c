@@ -25,7 +25,8 @@ static void second(struct albm_service *svc, struct fixture_clock *clk, const un
 			albm_svc_conn_close(svc, d, true);
 		}
 		if (util[i] >= 0) {
-			struct albm_metrics m = { .mem_total_bytes = 100, .mem_available_bytes = 90,
+			struct albm_metrics m = { .mem_total_bytes = 100,
+						  .mem_available_bytes = 90,
 						  .cpu_util = util[i] };
 			albm_svc_report(svc, d, &m);
 		}

@@ -220,7 +220,8 @@ static struct albm_dest *ref_prequal(void *ctx, const struct albm_service *csvc)
 		if (d->activeconns > thr) {
 			if (!hot || d->activeconns < hot->activeconns)
 				hot = d;
-		} else if (!best || (known && d->passive.ttfb.ewma_us < best->passive.ttfb.ewma_us) ||
+		} else if (!best ||
+			   (known && d->passive.ttfb.ewma_us < best->passive.ttfb.ewma_us) ||
 			   ((!known || d->passive.ttfb.ewma_us == best->passive.ttfb.ewma_us) &&
 			    d->activeconns < best->activeconns)) {
 			best = d;
@@ -235,8 +236,9 @@ static void test_prequal_differential(void **state)
 	(void)state;
 
 	for (uint64_t seed = 1; seed <= 40; seed++) {
-		struct diff_cfg cfg = { .seed = seed, .ops = 3000, .init_n = 6, .max_n = 16,
-					.max_weight = 4 };
+		struct diff_cfg cfg = {
+			.seed = seed, .ops = 3000, .init_n = 6, .max_n = 16, .max_weight = 4
+		};
 		struct diff_stats st = diff_run("prequal", &ref, &cfg);
 
 		assert_int_equal(st.mismatches, 0);

@@ -52,8 +52,8 @@ static void test_hash_fold(void **state)
 	for (int i = 0; i < 16; i++)
 		v6[i] = (uint8_t)i;
 	/* 00010203 ^ 04050607 ^ 08090a0b ^ 0c0d0e0f */
-	assert_int_equal(albm_hash_fold(AF_INET6, v6), 0x00010203u ^ 0x04050607u ^ 0x08090a0bu ^
-							       0x0c0d0e0fu);
+	assert_int_equal(albm_hash_fold(AF_INET6, v6),
+			 0x00010203u ^ 0x04050607u ^ 0x08090a0bu ^ 0x0c0d0e0fu);
 	assert_int_equal(albm_hash_32(1, 8), 0x61C88647u >> 24);
 }
 

@@ -26,7 +26,7 @@
 #include "common/util.h"
 
 #define SIM_SERVERS     4
-#define SIM_CLIENTS     80  /* closed-loop clients: ~60% of the memory in use */
+#define SIM_CLIENTS     80 /* closed-loop clients: ~60% of the memory in use */
 #define SIM_CLIENTS_MAX 128
 #define SIM_DURATION_US (30ull * 1000 * 1000)
 #define SIM_WARMUP_US   (2ull * 1000 * 1000)
@@ -40,7 +40,12 @@
 static const double sim_mem_mb[SIM_SERVERS] = { 512, 512, 256, 256 };
 static const int sim_weight[SIM_SERVERS] = { 2, 2, 1, 1 };
 
-enum sim_ev_type { EV_SEND, EV_DONE, EV_REPORT, EV_TICK };
+enum sim_ev_type {
+	EV_SEND,
+	EV_DONE,
+	EV_REPORT,
+	EV_TICK
+};
 
 struct sim_ev {
 	uint64_t t_us, order;
@@ -51,7 +56,7 @@ struct sim_ev {
 struct sim_server {
 	double used_mb; /* base + in-flight requests */
 	bool overloaded;
-	double min_free; /* lowest free fraction seen after the warm-up */
+	double min_free;       /* lowest free fraction seen after the warm-up */
 	struct albm_metrics m; /* its latest report (the scheduler points at it) */
 };
 
@@ -235,9 +240,15 @@ static bool sim_run_n(const char *sched, uint64_t seed, int clients, struct sim_
 		s->now_us = e.t_us;
 		s->clk.now_ms = e.t_us / 1000;
 		switch (e.type) {
-		case EV_SEND: sim_send(s, e.who); break;
-		case EV_DONE: sim_done(s, e.who); break;
-		case EV_REPORT: sim_report(s, e.who); break;
+		case EV_SEND:
+			sim_send(s, e.who);
+			break;
+		case EV_DONE:
+			sim_done(s, e.who);
+			break;
+		case EV_REPORT:
+			sim_report(s, e.who);
+			break;
 		case EV_TICK:
 			albm_svc_tick(&s->svc);
 			ev_push(s, s->now_us + SIM_TICK_US, EV_TICK, 0);
@@ -466,8 +477,7 @@ static void sim_sweep(void)
 				done += r.done;
 			}
 			printf("%7d %-5s  %2d/30  %9.1f%%  %8.1f%%  %5.0f\n", loads[l], names[k],
-			       bad, 100 * sum / 30, 100 * min,
-			       done / 30 / (SIM_DURATION_US / 1e6));
+			       bad, 100 * sum / 30, 100 * min, done / 30 / (SIM_DURATION_US / 1e6));
 		}
 	}
 }

@@ -87,8 +87,8 @@ static void fill_check(const char *sched, const struct state *st, uint32_t k, in
 	sequential_picks(&b, k, real);
 	for (size_t i = 0; i < st->n; i++)
 		if (hook[i] != real[i])
-			fail_msg("%s, k %u, round %d, server %zu: hook %u, picks %u", sched, k, round,
-				 i, hook[i], real[i]);
+			fail_msg("%s, k %u, round %d, server %zu: hook %u, picks %u", sched, k,
+				 round, i, hook[i], real[i]);
 	albm_svc_destroy(&a);
 	albm_svc_destroy(&b);
 }
@@ -116,8 +116,9 @@ static void test_fill_equals_sequential_picks(void **state)
  * 10, where C is full; B alone to 24; then A and B in turn. */
 static void test_wlc_example(void **state)
 {
-	struct state st = { .n = 3, .w = { 1, 1, 1 }, .active = { 24, 4, 0 },
-			    .maxconn = { 0, 0, 10 } };
+	struct state st = {
+		.n = 3, .w = { 1, 1, 1 }, .active = { 24, 4, 0 }, .maxconn = { 0, 0, 10 }
+	};
 	struct albm_service svc;
 	struct fixture_clock clk;
 	uint32_t w[3];
@@ -180,8 +181,11 @@ static struct albm_flow purity_flow(unsigned j)
  * did not (same seed, same clock): no cache entry, random draw or flag is left. */
 static void test_every_scheduler_is_pure(void **state)
 {
-	struct state st = { .n = 5, .w = { 3, 1, 2, 0, 4 }, .active = { 2, 0, 5, 0, 1 },
-			    .inactive = { 0, 1, 0, 0, 2 }, .maxconn = { 0, 8, 0, 0, 0 } };
+	struct state st = { .n = 5,
+			    .w = { 3, 1, 2, 0, 4 },
+			    .active = { 2, 0, 5, 0, 1 },
+			    .inactive = { 0, 1, 0, 0, 2 },
+			    .maxconn = { 0, 8, 0, 0, 0 } };
 	(void)state;
 
 	for (size_t s = 0; s < albm_sched_count(); s++) {
@@ -226,7 +230,9 @@ static void test_every_scheduler_is_pure(void **state)
 /* Schedulers without a hook get the default their capabilities select. */
 static void test_defaults_follow_capabilities(void **state)
 {
-	struct state st = { .n = 4, .w = { 3, 1, 0, 2 }, .active = { 6, 0, 0, 1 },
+	struct state st = { .n = 4,
+			    .w = { 3, 1, 0, 2 },
+			    .active = { 6, 0, 0, 1 },
 			    .down = { false, false, false, true } };
 	struct albm_service svc;
 	struct fixture_clock clk;
@@ -269,7 +275,8 @@ static void test_defaults_follow_capabilities(void **state)
 static void test_albm_hook(void **state)
 {
 	struct state st = { .n = 2, .w = { 1, 3 } };
-	struct albm_metrics ovl = { .mem_total_bytes = 100, .mem_available_bytes = 50,
+	struct albm_metrics ovl = { .mem_total_bytes = 100,
+				    .mem_available_bytes = 50,
 				    .state = ALBM_AGENT_OVERLOADED };
 	struct albm_service svc;
 	struct fixture_clock clk;

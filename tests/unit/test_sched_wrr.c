@@ -165,9 +165,9 @@ static void test_wrr_overload_keeps_cursor(void **state)
 
 	/* cw = 3: A | 2: A B | 1: A B C */
 	fixture_svc(&svc, &clk, "wrr", w, 3);
-	albm_svc_set_thresholds(&svc, svc.dests[0], 1, 0); /* A: maxconn 1 */
+	albm_svc_set_thresholds(&svc, svc.dests[0], 1, 0);          /* A: maxconn 1 */
 	assert_string_equal(fixture_sequence(&svc, 3, seq), "AAB"); /* now at B, cw 2 */
-	albm_svc_conn_open(&svc, svc.dests[0], true);              /* A overloaded */
+	albm_svc_conn_open(&svc, svc.dests[0], true);               /* A overloaded */
 	assert_true(svc.dests[0]->flags & ALBM_DEST_F_OVERLOAD);
 	/* cw 2: (C too light) | 1: A skipped, B, C | 3: - | 2: A skipped, B */
 	assert_string_equal(fixture_sequence(&svc, 3, seq), "BCB");
@@ -315,8 +315,12 @@ static void wrr_diff(uint64_t seed, unsigned ops, unsigned n, unsigned max_n, in
 {
 	struct ref_wrr m = { 0 };
 	struct diff_ref ref = { .pick = ref_wrr_pick, .edit = ref_wrr_changed, .ctx = &m };
-	struct diff_cfg cfg = { .seed = seed, .ops = ops, .init_n = n, .max_n = max_n,
-				.max_weight = max_w, .quiet = quiet };
+	struct diff_cfg cfg = { .seed = seed,
+				.ops = ops,
+				.init_n = n,
+				.max_n = max_n,
+				.max_weight = max_w,
+				.quiet = quiet };
 	struct diff_stats st = diff_run("wrr", &ref, &cfg);
 
 	assert_int_equal(st.mismatches, 0);

@@ -20,8 +20,9 @@ static struct albmd d;
 static struct albmd_server *setup(void)
 {
 	static struct albmd_cfg_server cs = { .name = "s1", .weight = 1, .maxconn = 2 };
-	struct albmd_cfg_service svc = { .name = "web", .scheduler = "wlc", .servers = &cs,
-					 .nservers = 1 };
+	struct albmd_cfg_service svc = {
+		.name = "web", .scheduler = "wlc", .servers = &cs, .nservers = 1
+	};
 	char err[256];
 
 	albm_addr_parse("127.0.0.1:9001", &cs.addr, err, sizeof(err));

@@ -20,40 +20,81 @@
 /* The names scripts rely on, as albmd had them before the table (contracts: they
  * must all still be there). */
 static const char *const old_families[] = {
-	"albm_up", "albm_uptime_seconds", "albm_connections", "albm_connections_total",
-	"albm_connections_refused_total", "albm_reloads_total", "albm_control_commands_total",
-	"albm_reports_received_total", "albm_reports_rejected_total", "albm_service_connections",
-	"albm_service_connections_total", "albm_service_bytes_in_total",
-	"albm_service_bytes_out_total", "albm_service_picks_total", "albm_service_no_server_total",
-	"albm_service_refused_total", "albm_service_queued", "albm_service_queued_total",
-	"albm_service_queue_timeouts_total", "albm_service_retries_total", "albm_server_state",
-	"albm_server_connections", "albm_server_connections_total", "albm_server_bytes_in_total",
-	"albm_server_bytes_out_total", "albm_server_picks_total",
-	"albm_server_connect_failures_total", "albm_server_retries_total", "albm_server_weight",
-	"albm_server_effective_weight", "albm_server_health_check_failures_total",
-	"albm_agent_mem_total_bytes", "albm_agent_mem_available_bytes", "albm_agent_cpu_util",
-	"albm_agent_load1", "albm_agent_tcp_established", "albm_agent_overloaded",
-	"albm_agent_report_age_seconds", "albm_agent_reports_total",
+	"albm_up",
+	"albm_uptime_seconds",
+	"albm_connections",
+	"albm_connections_total",
+	"albm_connections_refused_total",
+	"albm_reloads_total",
+	"albm_control_commands_total",
+	"albm_reports_received_total",
+	"albm_reports_rejected_total",
+	"albm_service_connections",
+	"albm_service_connections_total",
+	"albm_service_bytes_in_total",
+	"albm_service_bytes_out_total",
+	"albm_service_picks_total",
+	"albm_service_no_server_total",
+	"albm_service_refused_total",
+	"albm_service_queued",
+	"albm_service_queued_total",
+	"albm_service_queue_timeouts_total",
+	"albm_service_retries_total",
+	"albm_server_state",
+	"albm_server_connections",
+	"albm_server_connections_total",
+	"albm_server_bytes_in_total",
+	"albm_server_bytes_out_total",
+	"albm_server_picks_total",
+	"albm_server_connect_failures_total",
+	"albm_server_retries_total",
+	"albm_server_weight",
+	"albm_server_effective_weight",
+	"albm_server_health_check_failures_total",
+	"albm_agent_mem_total_bytes",
+	"albm_agent_mem_available_bytes",
+	"albm_agent_cpu_util",
+	"albm_agent_load1",
+	"albm_agent_tcp_established",
+	"albm_agent_overloaded",
+	"albm_agent_report_age_seconds",
+	"albm_agent_reports_total",
 	"albm_agent_reports_rejected_total",
 };
 static const char *const old_service_keys[] = {
-	"name", "listen", "mode", "scheduler", "active_conns", "total_conns", "picks", "no_server",
-	"refused", "queued", "queued_total", "queue_timeouts", "servers",
+	"name",      "listen",  "mode",   "scheduler",    "active_conns",   "total_conns", "picks",
+	"no_server", "refused", "queued", "queued_total", "queue_timeouts", "servers",
 };
 static const char *const old_server_keys[] = {
-	"name", "address", "weight", "effective_weight", "state", "admin", "active_conns",
-	"inactive_conns", "total_conns", "maxconn", "configured_weight", "bytes_in", "bytes_out",
-	"retries", "connect_failures", "health", "agent", "albm",
+	"name",
+	"address",
+	"weight",
+	"effective_weight",
+	"state",
+	"admin",
+	"active_conns",
+	"inactive_conns",
+	"total_conns",
+	"maxconn",
+	"configured_weight",
+	"bytes_in",
+	"bytes_out",
+	"retries",
+	"connect_failures",
+	"health",
+	"agent",
+	"albm",
 };
 static const char *const old_stats_keys[] = {
-	"uptime_ms", "workers", "services", "conns_current", "conns_total", "conns_refused",
-	"reloads_ok", "reloads_failed", "control_commands", "control_errors", "reports_received",
-	"reports_rejected",
+	"uptime_ms",        "workers",        "services",         "conns_current",
+	"conns_total",      "conns_refused",  "reloads_ok",       "reloads_failed",
+	"control_commands", "control_errors", "reports_received", "reports_rejected",
 };
 /* albmd's "agent" object: albm-agent's keys plus its own two */
 static const char *const agent_keys[] = {
-	"name", "mem_total_bytes", "mem_available_bytes", "mem_available_pct", "cpu_util", "load1",
-	"run_queue", "tcp_established", "state", "report_age_ms", "timed_out",
+	"name",     "mem_total_bytes", "mem_available_bytes", "mem_available_pct",
+	"cpu_util", "load1",           "run_queue",           "tcp_established",
+	"state",    "report_age_ms",   "timed_out",
 };
 
 struct rig {
@@ -75,8 +116,8 @@ static void rig_up(struct rig *r)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->d.lock, NULL);
 	r->d.start_ms = albm_now_ms() - 12345;
-	assert_int_equal(albmd_config_parse("t.conf", text, strlen(text), &r->cfg, err,
-					    sizeof(err)), 0);
+	assert_int_equal(
+		albmd_config_parse("t.conf", text, strlen(text), &r->cfg, err, sizeof(err)), 0);
 	svc = albmd_service_new(&r->d, &r->cfg.services[0], err, sizeof(err));
 	assert_non_null(svc);
 	r->d.services = xcalloc(1, sizeof(*r->d.services));
@@ -91,9 +132,13 @@ static void rig_up(struct rig *r)
 	a->has_report = true;
 	a->last_ms = albm_now_ms();
 	a->reports = 3;
-	a->m = (struct albm_metrics){ .name = "s1", .mem_total_bytes = 1000,
-				      .mem_available_bytes = 250, .cpu_util = 0.5,
-				      .load1 = 1.25, .run_queue = 2, .tcp_established = 9 };
+	a->m = (struct albm_metrics){ .name = "s1",
+				      .mem_total_bytes = 1000,
+				      .mem_available_bytes = 250,
+				      .cpu_util = 0.5,
+				      .load1 = 1.25,
+				      .run_queue = 2,
+				      .tcp_established = 9 };
 	albm_svc_report(&svc->sched, albmd_server_find(svc, "s1")->dest, &a->m);
 	albmd_server_refresh(&r->d, albmd_server_find(svc, "s1"));
 	svc->st.queued_total = 4;
@@ -200,7 +245,8 @@ static void test_views_keep_every_name(void **state)
 		if (!json_object_get(j, old_stats_keys[i]))
 			fail_msg("stats JSON lacks %s", old_stats_keys[i]);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "reports_rejected"),
-							    "bad_mac")), 7);
+							    "bad_mac")),
+			 7);
 	json_decref(j);
 	rig_down(&r);
 }
@@ -247,14 +293,17 @@ static void test_text_view(void **state)
 	rig_up(&r);
 	albmd_state_table(&r.d, &r.buf);
 	assert_non_null(strstr(r.buf.p, "ALBM albmd: 1 service, 0 connections\n"));
-	assert_non_null(strstr(r.buf.p, "web              127.0.0.1:8080          proxy wlc"
-				      "  data-path epoll (auto)  queued 0 (total 4, timeouts 0)\n"));
-	assert_non_null(strstr(r.buf.p, "  -> s1           127.0.0.1:9001          2       "
-				      "2.00       up         0          0               250B  50.0%"));
+	assert_non_null(strstr(r.buf.p,
+			       "web              127.0.0.1:8080          proxy wlc"
+			       "  data-path epoll (auto)  queued 0 (total 4, timeouts 0)\n"));
+	assert_non_null(strstr(r.buf.p,
+			       "  -> s1           127.0.0.1:9001          2       "
+			       "2.00       up         0          0               250B  50.0%"));
 	/* agents are on and s2's has not reported: unknown, no agent columns */
-	assert_non_null(strstr(r.buf.p, "  -> s2           127.0.0.1:9002          1       "
-				      "1.00       unknown    0          0                  -      -"
-				      "        -\n"));
+	assert_non_null(strstr(r.buf.p,
+			       "  -> s2           127.0.0.1:9002          1       "
+			       "1.00       unknown    0          0                  -      -"
+			       "        -\n"));
 	rig_down(&r);
 }
 
@@ -269,8 +318,7 @@ static void test_one_metrics_writer(void **state)
 	json_t *v;
 	(void)state;
 
-	json_object_foreach(agent, k, v)
-		assert_non_null(json_object_get(albmd, k));
+	json_object_foreach(agent, k, v) assert_non_null(json_object_get(albmd, k));
 	assert_int_equal(json_object_size(albmd), json_object_size(agent) + 2);
 	assert_true(json_real_value(json_object_get(albmd, "mem_available_pct")) == 25.0);
 	json_decref(agent);

@@ -1,4 +1,5 @@
-/* ALBM: unit tests of the sync codec: round trip of flows and tables, batching, reject reasons, replay window */
+/* ALBM: unit tests of the sync codec: round trip of flows and tables, batching, reject reasons,
+ * replay window */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,15 +17,17 @@
 
 #include "proto/sync.h"
 
-static const uint8_t key[ALBM_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-					   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-					   31, 32 };
+static const uint8_t key[ALBM_KEY_LEN] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+					   12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+					   23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 #define NOW 1800000000000ull /* ms */
 #define AGE 5000
 
 static struct albm_sync_flow flow4(int i)
 {
-	struct albm_sync_flow f = { .family = AF_INET, .sport = (uint16_t)(10000 + i), .dport = 80 };
+	struct albm_sync_flow f = { .family = AF_INET,
+				    .sport = (uint16_t)(10000 + i),
+				    .dport = 80 };
 
 	inet_pton(AF_INET, "10.78.1.2", f.saddr);
 	f.saddr[3] = (uint8_t)(2 + i % 200);
@@ -36,7 +39,9 @@ static struct albm_sync_flow flow4(int i)
 
 static struct albm_sync_flow flow6(int i)
 {
-	struct albm_sync_flow f = { .family = AF_INET6, .sport = (uint16_t)(20000 + i), .dport = 443 };
+	struct albm_sync_flow f = { .family = AF_INET6,
+				    .sport = (uint16_t)(20000 + i),
+				    .dport = 443 };
 
 	inet_pton(AF_INET6, "fd78:1::2", f.saddr);
 	f.saddr[15] = (uint8_t)i;
@@ -47,8 +52,9 @@ static struct albm_sync_flow flow6(int i)
 
 static struct albm_sync_hdr hdr(uint64_t seq)
 {
-	struct albm_sync_hdr h = { .sender = 7, .epoch = NOW - 60000, .seq = seq,
-				   .timestamp_ms = NOW };
+	struct albm_sync_hdr h = {
+		.sender = 7, .epoch = NOW - 60000, .seq = seq, .timestamp_ms = NOW
+	};
 	return h;
 }
 
@@ -266,14 +272,14 @@ static void test_rejects_forged_and_malformed(void **state)
 		size_t off;
 		uint8_t val;
 	} cases[] = {
-		{ 5, 3 },                       /* an unknown type */
-		{ 5, 2 },                       /* flows read as tables: too short */
-		{ 15, 1 },                      /* flags */
-		{ 13, 3 },                      /* count 3, two entries */
-		{ 13, 1 },                      /* count 1: bytes left over */
-		{ ALBM_SYNC_HDR_LEN, 5 },       /* entry family */
-		{ ALBM_SYNC_HDR_LEN + 1, 1 },   /* entry flags */
-		{ ALBM_SYNC_HDR_LEN + 18, 6 },  /* second entry claims IPv6: runs past the end */
+		{ 5, 3 },                      /* an unknown type */
+		{ 5, 2 },                      /* flows read as tables: too short */
+		{ 15, 1 },                     /* flags */
+		{ 13, 3 },                     /* count 3, two entries */
+		{ 13, 1 },                     /* count 1: bytes left over */
+		{ ALBM_SYNC_HDR_LEN, 5 },      /* entry family */
+		{ ALBM_SYNC_HDR_LEN + 1, 1 },  /* entry flags */
+		{ ALBM_SYNC_HDR_LEN + 18, 6 }, /* second entry claims IPv6: runs past the end */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(bad, buf, len);

@@ -22,7 +22,8 @@ static void test_version_string(void **state)
 	assert_string_not_equal(v, "unknown");
 	assert_true(v[0] >= '0' && v[0] <= '9');
 	assert_int_equal(strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789.+~-"), strlen(v));
+				   "0123456789.+~-"),
+			 strlen(v));
 }
 
 /* Run albm_version_exit_if_asked in a child; its stdout into out, exit status back. */

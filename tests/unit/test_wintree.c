@@ -38,7 +38,8 @@ static long model_min(const struct model *m)
 static long model_first_le(const struct model *m, size_t lo, uint64_t num, uint64_t den)
 {
 	for (size_t i = lo; i < m->n; i++)
-		if (m->den[i] && (unsigned __int128)m->num[i] * den <= (unsigned __int128)num * m->den[i])
+		if (m->den[i] &&
+		    (unsigned __int128)m->num[i] * den <= (unsigned __int128)num * m->den[i])
 			return (long)i;
 	return -1;
 }
@@ -80,7 +81,7 @@ static void test_wintree_delete_shifts(void **state)
 	albm_wintree_init(&t);
 	for (size_t i = 0; i < 8; i++)
 		albm_wintree_set(&t, i, 10 - i, 1); /* a full tree; position 7 is the minimum */
-	albm_wintree_delete(&t, 1);               /* 2..7 move to 1..6 */
+	albm_wintree_delete(&t, 1);                 /* 2..7 move to 1..6 */
 	assert_int_equal(albm_wintree_min(&t), 6);
 	assert_int_equal(albm_wintree_num(&t, 1), 8);
 	assert_false(albm_wintree_present(&t, 7)); /* the freed last slot */

@@ -1,4 +1,5 @@
-/* ALBM: BPF_PROG_TEST_RUN fixtures for the DR XDP program (needs root / CAP_BPF; skips otherwise) */
+/* ALBM: BPF_PROG_TEST_RUN fixtures for the DR XDP program (needs root / CAP_BPF; skips otherwise)
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,7 +17,7 @@
 #include "dr/dr.h"
 #include "../lib/xdp_frames.h"
 
-#define VIP "10.77.0.100:80"
+#define VIP    "10.77.0.100:80"
 #define CLIENT "10.77.0.2"
 
 static const uint8_t mac_r1[6] = { 0x02, 0x5e, 0, 0, 0, 0x11 };
@@ -107,13 +108,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_DR(state)                                                                  \
-	({                                                                              \
-		if (!*(state)) {                                                        \
+#define NEED_DR(state)                                                                         \
+	({                                                                                     \
+		if (!*(state)) {                                                               \
 			print_message("skip: cannot load the XDP program: %s\n", skip_reason); \
-			skip();                                                         \
-		}                                                                       \
-		(struct albm_dr *)*(state);                                             \
+			skip();                                                                \
+		}                                                                              \
+		(struct albm_dr *)*(state);                                                    \
 	})
 
 /* Send one v4 TCP packet; assert XDP_TX and return which real's MAC it got (1..3). */
@@ -125,8 +126,8 @@ static int send4(struct albm_dr *dr, const char *src, uint16_t sport, uint8_t fl
 
 	assert_int_equal(fr_run(dr, f, len, out, &olen), XDP_TX);
 	assert_int_equal(olen, len);
-	assert_memory_equal(out + 6, fr_own_mac, 6);        /* source: our own MAC */
-	assert_memory_equal(out + 12, f + 12, len - 12);    /* IP and TCP untouched */
+	assert_memory_equal(out + 6, fr_own_mac, 6);     /* source: our own MAC */
+	assert_memory_equal(out + 12, f + 12, len - 12); /* IP and TCP untouched */
 	if (memcmp(out, mac_r1, 6) == 0)
 		return 1;
 	if (memcmp(out, mac_r2, 6) == 0)
@@ -239,7 +240,7 @@ static void test_malformed_frames(void **state)
 	expect_pass(dr, f, len, "pass_short_ip");
 	len = fr_tcp4(f, CLIENT, 1, "10.77.0.100", 80, TCP_SYN);
 	expect_pass(dr, f, FR_ETH_LEN + 19, "pass_short_ip"); /* IPv4 header cut */
-	ip[0] = 0x44; /* IHL 4 */
+	ip[0] = 0x44;                                         /* IHL 4 */
 	expect_pass(dr, f, len, "pass_bad_ip");
 	ip[0] = 0x65; /* version 6 in an IPv4 EtherType */
 	expect_pass(dr, f, len, "pass_bad_ip");
@@ -255,7 +256,7 @@ static void test_malformed_frames(void **state)
 	expect_pass(dr, f, len, "pass_fragment");
 	fr_put16(ip + 6, 0x4000);
 	expect_pass(dr, f, FR_ETH_LEN + FR_IP4_LEN + 12, "pass_short_tcp"); /* TCP cut */
-	ip[FR_IP4_LEN + 12] = 4 << 4; /* TCP data offset 4 */
+	ip[FR_IP4_LEN + 12] = 4 << 4;                                       /* TCP data offset 4 */
 	expect_pass(dr, f, len, "pass_short_tcp");
 	assert_int_equal(stat(dr, "tx"), 0);
 }
@@ -288,9 +289,9 @@ static void test_ip_options_forwarded(void **state)
 	size_t len = fr_tcp4(g, CLIENT, 40000, "10.77.0.100", 80, TCP_SYN);
 
 	memcpy(f, g, FR_ETH_LEN + FR_IP4_LEN);
-	f[FR_ETH_LEN] = 0x46;                           /* IHL 6 */
+	f[FR_ETH_LEN] = 0x46; /* IHL 6 */
 	fr_put16(f + FR_ETH_LEN + 2, 44);
-	memset(f + FR_ETH_LEN + FR_IP4_LEN, 1, 4);      /* four NOP options */
+	memset(f + FR_ETH_LEN + FR_IP4_LEN, 1, 4); /* four NOP options */
 	memcpy(f + FR_ETH_LEN + 24, g + FR_ETH_LEN + FR_IP4_LEN, FR_TCP_LEN);
 	assert_int_equal(fr_run(dr, f, len + 4, out, NULL), XDP_TX);
 	assert_int_equal(stat(dr, "new_flow"), 1);
@@ -473,8 +474,9 @@ static void test_api_errors(void **state)
 	bad[1] = real("10.77.0.13", (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 1 }, 1);
 	assert_int_equal(dr_set_reals(dr, &v, bad, 2, err, sizeof(err)), -EINVAL);
 	assert_int_equal(dr_stat_id("no_such_counter"), -ENOENT);
-	assert_int_equal(dr_resolve_mac("albm-nosuchif", &other, (uint8_t[6]){ 0 }, 10, err,
-					sizeof(err)), -ENODEV);
+	assert_int_equal(
+		dr_resolve_mac("albm-nosuchif", &other, (uint8_t[6]){ 0 }, 10, err, sizeof(err)),
+		-ENODEV);
 	assert_non_null(strstr(err, "albm-nosuchif"));
 	/* after the failed calls the VIP still forwards to its two reals */
 	assert_true(send4(dr, CLIENT, 47000, TCP_SYN) >= 1);
@@ -508,7 +510,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_real_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_counts_closed_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_on_closed_flow_rescheduled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_on_closed_flow_rescheduled, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_vip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
 	};

@@ -17,7 +17,7 @@
 #include "dr/dr_priv.h"
 #include "../lib/xdp_frames.h"
 
-#define VIP "10.77.0.100:80"
+#define VIP    "10.77.0.100:80"
 #define CLIENT "10.77.0.2"
 
 static const uint8_t mac_r[3][6] = { { 0x02, 0x5e, 0, 0, 0, 0x11 },
@@ -106,13 +106,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_DR(state)                                                                  \
-	({                                                                              \
-		if (!*(state)) {                                                        \
+#define NEED_DR(state)                                                                         \
+	({                                                                                     \
+		if (!*(state)) {                                                               \
 			print_message("skip: cannot load the XDP program: %s\n", skip_reason); \
-			skip();                                                         \
-		}                                                                       \
-		(struct albm_dr *)*(state);                                             \
+			skip();                                                                \
+		}                                                                              \
+		(struct albm_dr *)*(state);                                                    \
 	})
 
 /* One IPv4 packet from CLIENT:sport to the VIP; returns the real (0..2) or -1 (not TX). */
@@ -296,7 +296,7 @@ static void test_install_many(void **state)
 	closed = send4(dr, 45003, TCP_SYN);
 	assert_int_equal(send4(dr, 45003, TCP_RST), closed);
 	f[0] = flow(45000, 0);
-	f[1] = flow(45001, 1 - local);  /* pinned here: ours stands */
+	f[1] = flow(45001, 1 - local); /* pinned here: ours stands */
 	f[2] = flow(45002, 1);
 	f[3] = flow(45003, 1 - closed); /* pinned here, closed: the peer's */
 	f[4] = flow(45004, 2);          /* no such real here */
@@ -418,7 +418,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sync_off_publishes_nothing, setup_nosync,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_sync_publishes_new_flows, setup_sync, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_publishes_new_flows, setup_sync,
+						teardown),
 		cmocka_unit_test_teardown(test_sync_ring_full_counts_lost, teardown),
 		cmocka_unit_test_setup_teardown(test_install_pins_peer_flow, setup_sync, teardown),
 		cmocka_unit_test_setup_teardown(test_install_refusals, setup_sync, teardown),

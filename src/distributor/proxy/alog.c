@@ -26,18 +26,18 @@
 #include "distributor/access_log.h"
 #include "distributor/daemon.h"
 
-#define ALOG_BUF (64 * 1024)
+#define ALOG_BUF      (64 * 1024)
 #define ALOG_FLUSH_AT (ALOG_BUF * 3 / 4)
 #define ALOG_LINE_MAX 512
-#define ALOG_MMSG 64          /* datagrams per sendmmsg() */
-#define SYSLOG_PRI (16 * 8 + 6) /* local0.info */
+#define ALOG_MMSG     64           /* datagrams per sendmmsg() */
+#define SYSLOG_PRI    (16 * 8 + 6) /* local0.info */
 
 struct albmd_alog_w {
-	struct albmd_alog *a;     /* the target this worker writes to (referenced) */
-	uint64_t gen;             /* its generation (access_log.c) */
-	int sock;                 /* syslog: this worker's datagram socket, -1 */
-	struct alog_date date;    /* the line's accept date */
-	struct alog_date sdate;   /* syslog: the header's date */
+	struct albmd_alog *a;   /* the target this worker writes to (referenced) */
+	uint64_t gen;           /* its generation (access_log.c) */
+	int sock;               /* syslog: this worker's datagram socket, -1 */
+	struct alog_date date;  /* the line's accept date */
+	struct alog_date sdate; /* syslog: the header's date */
 	size_t len, lines;
 	char buf[ALOG_BUF];
 };
@@ -63,8 +63,9 @@ size_t alog_format(char *buf, size_t cap, const struct alog_rec *r, struct alog_
 	const char *date = date_of(dc, (time_t)(r->accept_wall_ms / 1000), "%d/%b/%Y:%H:%M:%S");
 	int n;
 
-	n = snprintf(buf, cap, "%s [%s.%03u] %s %s %" PRId64 "/%" PRId64 "/%" PRId64 " %" PRIu64
-		     " %" PRIu64 " %c%c %u\n",
+	n = snprintf(buf, cap,
+		     "%s [%s.%03u] %s %s %" PRId64 "/%" PRId64 "/%" PRId64 " %" PRIu64 " %" PRIu64
+		     " %c%c %u\n",
 		     albm_addr_format(r->client, client, sizeof(client)), date,
 		     (unsigned)(r->accept_wall_ms % 1000), r->service, r->server ? r->server : "-",
 		     r->tw, r->tc, r->tt, r->bytes_in, r->bytes_out, r->term[0], r->term[1],
@@ -109,12 +110,14 @@ static size_t syslog_send(struct albmd_alog_w *w)
 			char *nl = memchr(w->buf + off, '\n', w->len - off);
 			size_t n = nl ? (size_t)(nl - (w->buf + off)) : w->len - off;
 			iov[k] = (struct iovec){ .iov_base = w->buf + off, .iov_len = n };
-			m[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+			m[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k],
+							      .msg_iovlen = 1 } };
 			off += n + 1;
 		}
 		int r = sendmmsg(w->sock, m, k, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r <= 0) {
-			if (r < 0 && errno != EAGAIN) { /* the daemon went away: reconnect next time */
+			if (r < 0 &&
+			    errno != EAGAIN) { /* the daemon went away: reconnect next time */
 				close(w->sock);
 				w->sock = -1;
 			}
@@ -169,7 +172,9 @@ void alog_conn(struct albmd_pworker *pw, const struct albmd_conn *c, uint64_t no
 {
 	struct albmd_alog_w *w = pw->alog;
 	uint64_t wall = albm_wall_ms();
-	const struct albmd_server *srv = c->srv ? c->srv : c->ntried ? c->tried[c->ntried - 1] : NULL;
+	const struct albmd_server *srv = c->srv      ? c->srv
+					 : c->ntried ? c->tried[c->ntried - 1]
+						     : NULL;
 	struct alog_rec r = {
 		.client = &c->peer,
 		.accept_wall_ms = wall - (now_ms - c->accept_ms),

@@ -12,13 +12,13 @@
 /* One line's fields (docs/albmd.md, "Connection log"). */
 struct alog_rec {
 	const struct albm_addr *client;
-	uint64_t accept_wall_ms;   /* when accepted, ms since the epoch */
+	uint64_t accept_wall_ms; /* when accepted, ms since the epoch */
 	const char *service;
-	const char *server;        /* NULL: none was connected ("-") */
-	int64_t tw, tc, tt;        /* ms queued, connecting (-1: never connected), in total */
-	uint64_t bytes_in;         /* client -> server */
-	uint64_t bytes_out;        /* server -> client */
-	char term[2];              /* termination state */
+	const char *server; /* NULL: none was connected ("-") */
+	int64_t tw, tc, tt; /* ms queued, connecting (-1: never connected), in total */
+	uint64_t bytes_in;  /* client -> server */
+	uint64_t bytes_out; /* server -> client */
+	char term[2];       /* termination state */
 	unsigned retries;
 };
 

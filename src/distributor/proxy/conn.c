@@ -157,7 +157,8 @@ void conn_flush_stats(struct albmd_conn *c)
 			continue;
 		dr->flushed = dr->bytes;
 		if (c->srv)
-			ALBMD_STAT_ADD(*(i == 0 ? &c->srv->st.bytes_in : &c->srv->st.bytes_out), delta);
+			ALBMD_STAT_ADD(*(i == 0 ? &c->srv->st.bytes_in : &c->srv->st.bytes_out),
+				       delta);
 		ALBMD_STAT_ADD(*(i == 0 ? &c->svc->st.bytes_in : &c->svc->st.bytes_out), delta);
 	}
 }

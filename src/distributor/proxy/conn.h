@@ -22,7 +22,11 @@ void conn_pool_free(struct albmd_pworker *pw);
 void conn_flush_stats(struct albmd_conn *c);
 
 /* The following run under svc's service lock (c->svc for the conn_* ones). */
-enum conn_admission { ADMIT_CLOSE, ADMIT_CONNECT, ADMIT_QUEUE };
+enum conn_admission {
+	ADMIT_CLOSE,
+	ADMIT_CONNECT,
+	ADMIT_QUEUE
+};
 /* Admission and first pick for a new client of svc (takes a reference to svc);
  * ADMIT_CONNECT with c->srv set. */
 enum conn_admission conn_admit(struct albmd_conn *c, struct albmd_service *svc, bool splice);

@@ -33,10 +33,10 @@
 #include "distributor/proxy/relay_sockmap.h"
 #include "distributor/proxy/relay_uring.h"
 
-#define AUTO_TURNS 3           /* client, server, client: then hand off (auto) */
-#define DRAIN_POLL_MS 1        /* re-check a connection leaving the kernel */
-#define REFRESH_MS 1000        /* read the kernel's counts at least this often */
-#define RELAY_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define AUTO_TURNS    3    /* client, server, client: then hand off (auto) */
+#define DRAIN_POLL_MS 1    /* re-check a connection leaving the kernel */
+#define REFRESH_MS    1000 /* read the kernel's counts at least this often */
+#define RELAY_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define KERNEL_EVENTS (EPOLLRDHUP | EPOLLET) /* EPOLLERR and EPOLLHUP come anyway */
 
 /* The daemon-wide state: d->dp_state[ALBMD_MODE_PROXY]. */
@@ -46,7 +46,7 @@ struct albmd_fastpath {
 	char why[192];                 /* ... and why */
 	bool uring;                    /* the io_uring relay is available */
 	char uring_why[160];
-	unsigned users;                /* attached workers */
+	unsigned users;                                    /* attached workers */
 	uint64_t handoffs, handbacks, refused, kernel_now; /* relaxed atomics */
 };
 
@@ -58,10 +58,14 @@ static struct albmd_fastpath *fp_of(const struct albmd *d)
 const char *fastpath_name(enum albmd_data_path p)
 {
 	switch (p) {
-	case ALBMD_DATA_PATH_AUTO: return "auto";
-	case ALBMD_DATA_PATH_EPOLL: return "epoll";
-	case ALBMD_DATA_PATH_SOCKMAP: return "sockmap";
-	case ALBMD_DATA_PATH_URING: return "uring";
+	case ALBMD_DATA_PATH_AUTO:
+		return "auto";
+	case ALBMD_DATA_PATH_EPOLL:
+		return "epoll";
+	case ALBMD_DATA_PATH_SOCKMAP:
+		return "sockmap";
+	case ALBMD_DATA_PATH_URING:
+		return "uring";
 	}
 	return "?";
 }
@@ -116,7 +120,8 @@ void fastpath_probe(struct albmd *d)
 		LOG_INFO("data path: sockmap unavailable (%s): data-path sockmap relays with epoll",
 			 fp->why);
 	if (disabled_by_env("uring"))
-		snprintf(fp->uring_why, sizeof(fp->uring_why), "disabled by ALBMD_DATA_PATH_DISABLE");
+		snprintf(fp->uring_why, sizeof(fp->uring_why),
+			 "disabled by ALBMD_DATA_PATH_DISABLE");
 	else if (uring_probe(err, sizeof(err)) < 0)
 		snprintf(fp->uring_why, sizeof(fp->uring_why), "%s", err);
 	else
@@ -142,8 +147,7 @@ enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_pat
 
 void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
 {
-	enum albmd_data_path want = svc->cfg.data_path,
-			     got = fastpath_resolve(d, want);
+	enum albmd_data_path want = svc->cfg.data_path, got = fastpath_resolve(d, want);
 	struct albmd_lset *set = svc->dp_data;
 
 	if (set)
@@ -151,8 +155,10 @@ void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
 	if (want != ALBMD_DATA_PATH_AUTO && want != got)
 		LOG_WARN("service '%s': data-path %s is not available (%s): using %s", svc->name,
 			 fastpath_name(want),
-			 !fp_of(d) ? "not probed" : want == ALBMD_DATA_PATH_SOCKMAP ? fp_of(d)->why
-			 : fp_of(d)->uring_why, fastpath_name(got));
+			 !fp_of(d)                         ? "not probed"
+			 : want == ALBMD_DATA_PATH_SOCKMAP ? fp_of(d)->why
+							   : fp_of(d)->uring_why,
+			 fastpath_name(got));
 }
 
 /* ---- connections ---- */
@@ -231,8 +237,10 @@ void fastpath_offer(struct albmd_conn *c)
 		rc = -errno;
 	if (rc < 0) {
 		ALBMD_STAT_ADD(fp->refused, 1);
-		LOG_RL(ALBM_LOG_WARN, "service '%s': in-kernel relay refused (%s): relaying in "
-		       "user space", c->svc->name, strerror(-rc));
+		LOG_RL(ALBM_LOG_WARN,
+		       "service '%s': in-kernel relay refused (%s): relaying in "
+		       "user space",
+		       c->svc->name, strerror(-rc));
 		if (c->k.state != KERNEL_OFF)
 			leave_kernel(c);
 		return;
@@ -387,7 +395,7 @@ void fastpath_metrics(struct albmd *d, struct albmd_buf *b)
 	uint64_t st[ALBM_SK_STAT__COUNT];
 
 	albmd_buf_printf(b, "# HELP albm_proxy_data_path Proxy mode: the relay a service's "
-			 "connections use (docs/albmd.md)\n# TYPE albm_proxy_data_path gauge\n");
+			    "connections use (docs/albmd.md)\n# TYPE albm_proxy_data_path gauge\n");
 	for (size_t i = 0; i < d->nservices; i++)
 		if (d->services[i]->dp == &albmd_dp_proxy)
 			albmd_buf_printf(b, "albm_proxy_data_path{service=\"%s\",path=\"%s\"} 1\n",
@@ -395,11 +403,13 @@ void fastpath_metrics(struct albmd *d, struct albmd_buf *b)
 					 fastpath_name(service_path(d->services[i])));
 	if (!fp || (!fp->sockmap && !fp->uring))
 		return;
-	albmd_buf_printf(b, "# HELP albm_proxy_fastpath_conns Connections a fast path (sockmap, "
+	albmd_buf_printf(b,
+			 "# HELP albm_proxy_fastpath_conns Connections a fast path (sockmap, "
 			 "uring) relays now\n# TYPE albm_proxy_fastpath_conns gauge\n"
 			 "albm_proxy_fastpath_conns %llu\n",
 			 (unsigned long long)ALBMD_STAT_GET(fp->kernel_now));
-	albmd_buf_printf(b, "# HELP albm_proxy_fastpath_handoffs_total Connections handed to, "
+	albmd_buf_printf(b,
+			 "# HELP albm_proxy_fastpath_handoffs_total Connections handed to, "
 			 "given back by and refused by a fast path\n"
 			 "# TYPE albm_proxy_fastpath_handoffs_total counter\n"
 			 "albm_proxy_fastpath_handoffs_total{event=\"handoff\"} %llu\n"
@@ -409,7 +419,8 @@ void fastpath_metrics(struct albmd *d, struct albmd_buf *b)
 			 (unsigned long long)ALBMD_STAT_GET(fp->handbacks),
 			 (unsigned long long)ALBMD_STAT_GET(fp->refused));
 	if (fp->sockmap && sockmap_stats(fp->sockmap, st, ALBM_SK_STAT__COUNT) == 0)
-		albmd_buf_printf(b, "# HELP albm_proxy_sockmap_skbs_total skbs the verdict program "
+		albmd_buf_printf(b,
+				 "# HELP albm_proxy_sockmap_skbs_total skbs the verdict program "
 				 "redirected, or dropped because the peer had gone\n"
 				 "# TYPE albm_proxy_sockmap_skbs_total counter\n"
 				 "albm_proxy_sockmap_skbs_total{result=\"redirected\"} %llu\n"

@@ -57,7 +57,8 @@ static void conn_pass_abort(struct albmd_conn *c, char cause)
 		setsockopt(c->end[other].io.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 	ALBMD_STAT_ADD(*(by_client ? &c->svc->st.client_aborts : &c->svc->st.server_aborts), 1);
 	if (c->srv)
-		ALBMD_STAT_ADD(*(by_client ? &c->srv->st.client_aborts : &c->srv->st.server_aborts), 1);
+		ALBMD_STAT_ADD(*(by_client ? &c->srv->st.client_aborts : &c->srv->st.server_aborts),
+			       1);
 }
 
 /* Time spent in the queue, added up when a client leaves it (the access log's Tw). */
@@ -130,9 +131,10 @@ static void conn_local_failure(struct albmd_conn *c, int err)
 	struct albmd_pworker *pw = c->pw;
 
 	ALBMD_STAT_ADD(pw->d->st.refusals[ALBMD_REFUSE_BACKEND], 1);
-	LOG_RL(ALBM_LOG_ERR, "service '%s': no backend socket for server '%s': %s (a local "
-	       "shortage, not the server's fault: client closed)", c->svc->name, c->srv->name,
-	       strerror(err));
+	LOG_RL(ALBM_LOG_ERR,
+	       "service '%s': no backend socket for server '%s': %s (a local "
+	       "shortage, not the server's fault: client closed)",
+	       c->svc->name, c->srv->name, strerror(err));
 	if (err != EADDRNOTAVAIL)
 		pw->pause_until_ms = evl_now(pw->loop) + ALBMD_ACCEPT_PAUSE_MS;
 	conn_close(c, 'R');
@@ -143,7 +145,8 @@ static void conn_connect(struct albmd_conn *c)
 {
 	struct albmd_pworker *pw = c->pw;
 	const struct albm_addr *a = &c->srv->addr;
-	int one = 1, err, fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, err,
+	    fd = socket(albm_addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	c->attempts++;
 	c->start_ms = evl_now(pw->loop);
@@ -154,8 +157,8 @@ static void conn_connect(struct albmd_conn *c)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	passive_connecting(c);
 	if (fd < 0 || (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) ||
-	    evl_add(pw->loop, &c->end[SIDE_SERVER].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-		    conn_io) < 0) {
+	    evl_add(pw->loop, &c->end[SIDE_SERVER].io, fd,
+		    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn_io) < 0) {
 		err = errno;
 		if (fd >= 0)
 			close(fd);
@@ -242,8 +245,8 @@ static struct albmd_conn *conn_new(struct albmd_pworker *pw, int fd, const struc
 	c->connect_ms = UINT32_MAX; /* not connected yet (the access log's Tc) */
 	c->state = CONN_CONNECTING;
 	/* TCP_NODELAY comes from the listening socket (listener.c) */
-	if (evl_add(pw->loop, &c->end[SIDE_CLIENT].io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-		    conn_io) < 0) {
+	if (evl_add(pw->loop, &c->end[SIDE_CLIENT].io, fd,
+		    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn_io) < 0) {
 		close(fd);
 		conn_close(c, 'R');
 		return NULL;
@@ -277,7 +280,7 @@ static struct albmd_service *lock_listener_service(struct albmd_pworker *pw,
 		if (!svc->removed || i == 3)
 			return svc;
 		now = listener_service(l); /* the listener's lock is a leaf */
-		if (now == svc) { /* no successor: its clients are closed */
+		if (now == svc) {          /* no successor: its clients are closed */
 			albmd_service_unref(now);
 			return svc;
 		}
@@ -435,7 +438,8 @@ void proxy_after_batch(struct albmd_pworker *pw)
 
 void proxy_queue_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct albmd_pworker *pw = (struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, qtimer));
+	struct albmd_pworker *pw =
+		(struct albmd_pworker *)((char *)t - offsetof(struct albmd_pworker, qtimer));
 
 	/* overflow to a server, or closed as timed out */
 	connect_list(queue_take_expired(pw, evl_now(loop)), 's');
@@ -477,8 +481,9 @@ void proxy_sweep_conns(struct albmd_pworker *pw)
 			conn_connect_failed(c, "connect timeout", true);
 		} else if (c->state == CONN_RELAY && (why = relay_timeout(c, now))) {
 			LOG_DEBUG("service '%s': %s timeout", c->svc->name,
-				  c->dir[SIDE_CLIENT].eof ? "server-fin" :
-				  c->dir[SIDE_SERVER].eof ? "client-fin" : "idle");
+				  c->dir[SIDE_CLIENT].eof   ? "server-fin"
+				  : c->dir[SIDE_SERVER].eof ? "client-fin"
+							    : "idle");
 			conn_close(c, why);
 		} else if (c->state == CONN_RELAY && c->svc) {
 			conn_flush_stats(c);

@@ -26,8 +26,8 @@
 #include "distributor/proxy/lifecycle.h"
 #include "distributor/service.h"
 
-#define ACCEPT_BATCH 16 /* connections accepted, then admitted in one lock section */
-#define ACCEPT_ROUNDS 4 /* batches per listener event */
+#define ACCEPT_BATCH  16 /* connections accepted, then admitted in one lock section */
+#define ACCEPT_ROUNDS 4  /* batches per listener event */
 
 static int listen_socket(const struct albm_addr *a, bool reuseport, char *err, size_t errlen)
 {
@@ -48,8 +48,8 @@ static int listen_socket(const struct albm_addr *a, bool reuseport, char *err, s
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, &a->u.sa, a->len) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int rc = -errno;
-		albm_seterr(err, errlen, "listen on %s: %s", albm_addr_format(a, abuf, sizeof(abuf)),
-			    strerror(errno));
+		albm_seterr(err, errlen, "listen on %s: %s",
+			    albm_addr_format(a, abuf, sizeof(abuf)), strerror(errno));
 		close(fd);
 		return rc;
 	}
@@ -104,7 +104,8 @@ static void pause_for(struct albmd_pworker *pw, int cause, uint64_t hold_ms)
 	if (cause == ALBMD_REFUSE_MAXCONN)
 		ALBMD_STAT_ADD(d->st.conns_refused, 1);
 	else if (cause == ALBMD_REFUSE_FD_HEADROOM)
-		LOG_RL(ALBM_LOG_WARN, "accepting paused: %llu connections hold the descriptor "
+		LOG_RL(ALBM_LOG_WARN,
+		       "accepting paused: %llu connections hold the descriptor "
 		       "budget of %llu (RLIMIT_NOFILE less a reserve; raise LimitNOFILE=)",
 		       (unsigned long long)ALBMD_STAT_GET(d->st.conns_current),
 		       (unsigned long long)__atomic_load_n(&d->hot.fd_budget, __ATOMIC_RELAXED));
@@ -130,8 +131,10 @@ void listener_update(struct albmd_pworker *pw)
  * level-triggered listener whose pending client cannot be taken). */
 static void accept_failed(struct albmd_pworker *pw, int err)
 {
-	int cause = err == EMFILE ? ALBMD_REFUSE_EMFILE : err == ENFILE ? ALBMD_REFUSE_ENFILE
-		  : (err == ENOBUFS || err == ENOMEM) ? ALBMD_REFUSE_NOMEM : -1;
+	int cause = err == EMFILE                       ? ALBMD_REFUSE_EMFILE
+		    : err == ENFILE                     ? ALBMD_REFUSE_ENFILE
+		    : (err == ENOBUFS || err == ENOMEM) ? ALBMD_REFUSE_NOMEM
+							: -1;
 
 	ALBMD_STAT_ADD(pw->d->st.accept_errors, 1);
 	LOG_RL(ALBM_LOG_ERR, "accept4: %s%s", strerror(err),
@@ -155,7 +158,8 @@ static unsigned accept_batch(struct albmd_listener *l, int *fds, struct albm_add
 			return n;
 		}
 		peers[n].len = sizeof(peers[n].u);
-		fds[n] = accept4(l->fd, &peers[n].u.sa, &peers[n].len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fds[n] =
+			accept4(l->fd, &peers[n].u.sa, &peers[n].len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fds[n] >= 0) {
 			n++;
 			continue;
@@ -240,7 +244,8 @@ static void listener_close(struct albmd_pworker *pw, struct albmd_listener *l)
 
 static void listener_work(struct albmd_worker *w, struct albmd_work *work, unsigned ops)
 {
-	struct albmd_listener *l = (struct albmd_listener *)((char *)work - offsetof(struct albmd_listener, work));
+	struct albmd_listener *l =
+		(struct albmd_listener *)((char *)work - offsetof(struct albmd_listener, work));
 	struct albmd_pworker *pw = l->pw;
 
 	if (ops & LISTENER_OP_CLOSE) {
@@ -250,7 +255,8 @@ static void listener_work(struct albmd_worker *w, struct albmd_work *work, unsig
 	if (l->registered)
 		return;
 	if (evl_add(pw->loop, &l->io, l->fd, pw->paused ? 0 : EPOLLIN, listener_accept) < 0) {
-		LOG_ERR("worker %u: epoll_ctl(ADD, listener fd=%d): %s", w->id, l->fd, strerror(errno));
+		LOG_ERR("worker %u: epoll_ctl(ADD, listener fd=%d): %s", w->id, l->fd,
+			strerror(errno));
 		return;
 	}
 	l->registered = true;

@@ -13,6 +13,6 @@ void passive_connect_failed(struct albmd_conn *c); /* ... failed or timed out: a
  * it moved: the request sent, the first response byte (TTFB). */
 uint64_t passive_pump_start(const struct albmd_conn *c);
 void passive_relayed(struct albmd_conn *c, uint64_t t0);
-void passive_closing(struct albmd_conn *c);        /* closed: duration, or an error */
+void passive_closing(struct albmd_conn *c); /* closed: duration, or an error */
 
 #endif

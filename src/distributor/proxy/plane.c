@@ -73,8 +73,8 @@ static void plane_detach(struct albmd_worker *w, void *state)
 
 /* ---- the data-plane operations (main thread, under albmd_lock()) ---- */
 
-static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep,
-		      char *err, size_t errlen)
+static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep, char *err,
+		      size_t errlen)
 {
 	fastpath_probe(d); /* once: which data paths the kernel offers */
 	return listener_prepare(d, &albmd_dp_proxy, cfg, prep, err, errlen);

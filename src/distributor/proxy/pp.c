@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t pp2_sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55,
-				     0x49, 0x54, 0x0A };
+static const uint8_t pp2_sig[12] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+				     0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A };
 
-static int pp_v1(bool v6, const struct albm_addr *peer, const struct albm_addr *local,
-		 char *out, size_t len)
+static int pp_v1(bool v6, const struct albm_addr *peer, const struct albm_addr *local, char *out,
+		 size_t len)
 {
 	char src[ALBM_ADDRSTRLEN], dst[ALBM_ADDRSTRLEN];
 	int n = snprintf(out, len, "PROXY %s %s %s %u %u\r\n", v6 ? "TCP6" : "TCP4",
@@ -26,8 +26,8 @@ static int pp_v1(bool v6, const struct albm_addr *peer, const struct albm_addr *
 	return n > 0 && (size_t)n < len ? n : -1;
 }
 
-static int pp_v2(bool v6, const struct albm_addr *peer, const struct albm_addr *local,
-		 char *out, size_t len)
+static int pp_v2(bool v6, const struct albm_addr *peer, const struct albm_addr *local, char *out,
+		 size_t len)
 {
 	size_t alen = v6 ? 36 : 12, n = 16 + alen;
 	uint16_t sp = htons((uint16_t)albm_addr_port(peer));

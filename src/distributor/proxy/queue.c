@@ -79,16 +79,19 @@ static void queue_expire(struct albmd_conn *c, uint64_t waited)
 	c->srv = conn_overflow(c);
 	albmd_service_unlock(c->svc);
 	if (c->srv) {
-		LOG_RL(ALBM_LOG_INFO, "service '%s': client %s waited %llu ms without a free server "
-		       "(queue-timeout): sent to the least loaded, '%s'", c->svc->name,
-		       albm_addr_format(&c->peer, abuf, sizeof(abuf)), (unsigned long long)waited,
-		       c->srv->name);
+		LOG_RL(ALBM_LOG_INFO,
+		       "service '%s': client %s waited %llu ms without a free server "
+		       "(queue-timeout): sent to the least loaded, '%s'",
+		       c->svc->name, albm_addr_format(&c->peer, abuf, sizeof(abuf)),
+		       (unsigned long long)waited, c->srv->name);
 		return;
 	}
 	ALBMD_STAT_ADD(c->svc->st.queue_timeouts, 1);
-	LOG_RL(ALBM_LOG_WARN, "service '%s': client %s waited %llu ms without a free server "
-	       "(queue-timeout): closed", c->svc->name,
-	       albm_addr_format(&c->peer, abuf, sizeof(abuf)), (unsigned long long)waited);
+	LOG_RL(ALBM_LOG_WARN,
+	       "service '%s': client %s waited %llu ms without a free server "
+	       "(queue-timeout): closed",
+	       c->svc->name, albm_addr_format(&c->peer, abuf, sizeof(abuf)),
+	       (unsigned long long)waited);
 }
 
 struct albmd_conn *queue_take_expired(struct albmd_pworker *pw, uint64_t now)

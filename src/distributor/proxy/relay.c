@@ -22,9 +22,9 @@
 #include "common/util.h"
 #include "distributor/daemon.h"
 
-#define PIPE_POOL_MAX 128
-#define PIPE_FD_SLACK (2 * 16) /* an accept batch (listener.c) */
-#define RELAY_LEAN_READ 4096   /* a read under memory pressure */
+#define PIPE_POOL_MAX   128
+#define PIPE_FD_SLACK   (2 * 16) /* an accept batch (listener.c) */
+#define RELAY_LEAN_READ 4096     /* a read under memory pressure */
 
 /* ---- the pipe pool ---- */
 
@@ -194,8 +194,9 @@ static ssize_t dir_read(struct albmd_conn *c, int i)
 	} else {
 		/* near the memory limit, small reads: what a slow peer leaves in the
 		 * connection's stash stays small (memguard.c) */
-		size_t want = __atomic_load_n(&c->pw->d->hot.mem_pressure, __ATOMIC_RELAXED) ?
-			      RELAY_LEAN_READ : ALBMD_SCRATCH_SIZE;
+		size_t want = __atomic_load_n(&c->pw->d->hot.mem_pressure, __ATOMIC_RELAXED)
+				      ? RELAY_LEAN_READ
+				      : ALBMD_SCRATCH_SIZE;
 		n = read(src, c->pw->scratch, want);
 		if (n > 0 && (size_t)n < want && !c->rdhup[i])
 			c->rd_ready[i] = false; /* short read: drained (ET re-arms on new data) */

@@ -145,8 +145,7 @@ static int sock_cookie(int fd, uint64_t *out)
 }
 
 /* What the verdict passed on from the socket called cookie: bytes, last (ms). */
-static int sock_count(struct sockmap_relay *r, uint64_t cookie, uint64_t *bytes,
-		      uint64_t *last_ms)
+static int sock_count(struct sockmap_relay *r, uint64_t cookie, uint64_t *bytes, uint64_t *last_ms)
 {
 	struct albm_sk_count v;
 

@@ -37,18 +37,23 @@
 #include "common/util.h"
 #include "distributor/proxy/relay.h"
 
-#define NBUF 256               /* provided buffers per worker (a power of two): 2 MiB */
-#define BUFSZ (8 * 1024)       /* bytes each (auto leaves bulk transfers to splice) */
-#define QCAP 8                 /* buffers one direction may hold: then back to relay.c */
+#define NBUF         256        /* provided buffers per worker (a power of two): 2 MiB */
+#define BUFSZ        (8 * 1024) /* bytes each (auto leaves bulk transfers to splice) */
+#define QCAP         8          /* buffers one direction may hold: then back to relay.c */
 #define RING_ENTRIES 4096
-#define BGID 1
-#define NONE 0xffff
+#define BGID         1
+#define NONE         0xffff
 #define RELAY_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
-enum uop { UOP_NONE = 0, UOP_RECV, UOP_SEND, UOP_CANCEL };
+enum uop {
+	UOP_NONE = 0,
+	UOP_RECV,
+	UOP_SEND,
+	UOP_CANCEL
+};
 
 struct uring_slot {
-	struct albmd_conn *c;  /* NULL: free, or closed with operations still in flight */
+	struct albmd_conn *c; /* NULL: free, or closed with operations still in flight */
 	uint16_t gen;
 };
 
@@ -56,15 +61,15 @@ struct uring_worker {
 	struct io_uring ring;
 	struct io_uring_buf_ring *br;
 	char *bufs;
-	uint16_t next[NBUF];   /* the per-direction queues of received buffers */
+	uint16_t next[NBUF]; /* the per-direction queues of received buffers */
 	uint32_t len[NBUF];
-	struct evl_io efd;     /* first member of the io passed to the loop: see efd_io */
+	struct evl_io efd; /* first member of the io passed to the loop: see efd_io */
 	struct albmd_pworker *pw;
 	uring_back_cb back;
 	struct uring_slot *slots;
 	uint32_t nslots, *free_slots, nfree;
-	bool dirty;            /* prepared operations not yet submitted */
-	bool ring_ok;          /* u->ring was set up */
+	bool dirty;   /* prepared operations not yet submitted */
+	bool ring_ok; /* u->ring was set up */
 };
 
 /* ---- user_data: op (3 bits) | side (1) | buffer (16) | generation (12) | slot (32) ---- */
@@ -89,9 +94,11 @@ int uring_probe(char *err, size_t errlen)
 	}
 	p = io_uring_get_probe_ring(&ring);
 	rc = p && io_uring_opcode_supported(p, IORING_OP_RECV) &&
-		     io_uring_opcode_supported(p, IORING_OP_SEND) &&
-		     io_uring_opcode_supported(p, IORING_OP_SOCKET) /* 5.19: multishot, buffer rings */
-		     ? 0 : -EOPNOTSUPP;
+			     io_uring_opcode_supported(p, IORING_OP_SEND) &&
+			     io_uring_opcode_supported(
+				     p, IORING_OP_SOCKET) /* 5.19: multishot, buffer rings */
+		     ? 0
+		     : -EOPNOTSUPP;
 	if (rc)
 		albm_seterr(err, errlen, "io_uring lacks multishot recv or provided buffer rings");
 	io_uring_free_probe(p);
@@ -178,7 +185,8 @@ static uint32_t slot_get(struct uring_worker *u, struct albmd_conn *c)
 	} else {
 		if (u->nslots % 256 == 0) {
 			u->slots = xrealloc(u->slots, (u->nslots + 256) * sizeof(*u->slots));
-			u->free_slots = xrealloc(u->free_slots, (u->nslots + 256) * sizeof(uint32_t));
+			u->free_slots =
+				xrealloc(u->free_slots, (u->nslots + 256) * sizeof(uint32_t));
 		}
 		s = u->nslots++;
 		u->slots[s].gen = 0;
@@ -370,7 +378,7 @@ static void on_recv(struct uring_worker *u, struct albmd_conn *c, unsigned i,
 	} else if (cqe->res <= 0 && cqe->res != -ECANCELED) {
 		if (cqe->res < 0 && !c->k.ufailed)
 			c->k.ufailed = (int8_t)(i + 1); /* a reset: consumed here, passed on */
-		conn_leave(u, c); /* EOF: relay.c meets it again */
+		conn_leave(u, c);                       /* EOF: relay.c meets it again */
 	}
 	if (!c->k.uarmed[i] && !c->k.uleaving)
 		arm_recv(u, c, i);
@@ -384,7 +392,7 @@ static void on_send(struct uring_worker *u, struct albmd_conn *c, unsigned i, in
 	c->k.urefs--;
 	if (res == -ECANCELED)
 		return; /* leaving: the buffer stays queued, for relay.c's stash */
-	if (res < 0) { /* the other side failed: relay.c is told (ufailed) */
+	if (res < 0) {  /* the other side failed: relay.c is told (ufailed) */
 		if (res != -ECANCELED && !c->k.ufailed)
 			c->k.ufailed = (int8_t)(2 - i); /* side 1 - i, + 1 */
 		buf_return(u, b);
@@ -439,7 +447,8 @@ static void on_cqe(struct uring_worker *u, const struct io_uring_cqe *cqe)
 
 static void efd_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 {
-	struct uring_worker *u = (struct uring_worker *)((char *)io - offsetof(struct uring_worker, efd));
+	struct uring_worker *u =
+		(struct uring_worker *)((char *)io - offsetof(struct uring_worker, efd));
 	struct io_uring_cqe *cqe;
 	unsigned head, n;
 	uint64_t v;
@@ -449,7 +458,8 @@ static void efd_io(struct evl *loop, struct evl_io *io, uint32_t revents)
 		LOG_RL(ALBM_LOG_WARN, "eventfd: %s", strerror(errno));
 	do {
 		n = 0;
-		io_uring_for_each_cqe(&u->ring, head, cqe) {
+		io_uring_for_each_cqe(&u->ring, head, cqe)
+		{
 			on_cqe(u, cqe);
 			n++;
 		}

@@ -4,12 +4,12 @@
 #include <math.h>
 
 /* Stream numbers below the clients' (0, 1, ...) and the latency reservoir's (max). */
-#define ARRIVAL_STREAM_GAPS (UINT64_MAX - 1)
+#define ARRIVAL_STREAM_GAPS  (UINT64_MAX - 1)
 #define ARRIVAL_STREAM_SIZES (UINT64_MAX - 2)
 
 void bench_arrivals_init(struct bench_arrivals *a, uint64_t seed)
 {
-	*a = (struct bench_arrivals){.rate = 0};
+	*a = (struct bench_arrivals){ .rate = 0 };
 	bench_rng_seed(&a->gaps, seed, ARRIVAL_STREAM_GAPS);
 	bench_rng_seed(&a->sizes, seed, ARRIVAL_STREAM_SIZES);
 }

@@ -23,11 +23,11 @@
 
 struct bench_arrivals {
 	struct bench_rng gaps, sizes;
-	double rate;	  /* requests/s from switch_ns on */
-	double old_rate;  /* before switch_ns (0: none) */
+	double rate;     /* requests/s from switch_ns on */
+	double old_rate; /* before switch_ns (0: none) */
 	uint64_t switch_ns;
 	uint64_t next_ns; /* intended time of the next arrival */
-	uint64_t taken;	  /* arrivals taken so far */
+	uint64_t taken;   /* arrivals taken so far */
 };
 
 void bench_arrivals_init(struct bench_arrivals *a, uint64_t seed);
@@ -53,7 +53,7 @@ uint64_t bench_exp_gap_ns(struct bench_rng *rng, double rate);
 
 /* Why an arrival went out late (intended and sent times in ns). */
 enum bench_lateness {
-	BENCH_ON_TIME,	 /* within BENCH_LATE_NS */
+	BENCH_ON_TIME,   /* within BENCH_LATE_NS */
 	BENCH_LATE_POOL, /* it waited for a connection: all of them were busy */
 	BENCH_LATE_LOOP, /* a connection was free: the bench itself was late */
 };

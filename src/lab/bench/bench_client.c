@@ -91,7 +91,8 @@ static bool client_retry(struct bench_client *c);
 static void client_send(struct bench_client *c)
 {
 	while (c->req_off < c->req_len) {
-		ssize_t n = send(client_fd(c), c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
+		ssize_t n = send(client_fd(c), c->req + c->req_off, c->req_len - c->req_off,
+				 MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -350,8 +351,8 @@ static void client_event(struct evl *loop, struct evl_io *io, uint32_t revents)
 /* The request's timeout, or the end of a back-off. */
 static void client_timer(struct evl *loop, struct evl_timer *t)
 {
-	struct bench_client *c = (struct bench_client *)((char *)t -
-							 offsetof(struct bench_client, timer));
+	struct bench_client *c =
+		(struct bench_client *)((char *)t - offsetof(struct bench_client, timer));
 
 	(void)loop;
 	if (c->state == BC_WAIT)

@@ -13,10 +13,10 @@
 #include "lab/bench/bench_stats.h"
 #include "lab/bench/bench_url.h"
 
-#define BENCH_HEAD_MAX 4096	     /* largest response head we accept */
-#define BENCH_SCRATCH (256u << 10)   /* shared body buffer: bodies are discarded */
-#define BENCH_READS_PER_EV 4	     /* recv() calls per event: fairness */
-#define BENCH_BACKOFF_MS 10	     /* pause after a connection failure */
+#define BENCH_HEAD_MAX     4096         /* largest response head we accept */
+#define BENCH_SCRATCH      (256u << 10) /* shared body buffer: bodies are discarded */
+#define BENCH_READS_PER_EV 4            /* recv() calls per event: fairness */
+#define BENCH_BACKOFF_MS   10           /* pause after a connection failure */
 
 struct bench_client;
 
@@ -27,11 +27,11 @@ struct bench_ctx {
 	uint64_t timeout_ms;
 	bool keepalive;
 	struct evl *loop;
-	char *scratch;		 /* BENCH_SCRATCH bytes, reused by every read */
+	char *scratch;           /* BENCH_SCRATCH bytes, reused by every read */
 	struct bench_step *step; /* NULL outside a counting window (warm-up) */
 	struct bench_servers *servers;
 	struct bench_series *series; /* NULL: no --series */
-	bool running; /* false: finish nothing new, the run is ending */
+	bool running;                /* false: finish nothing new, the run is ending */
 	/*
 	 * Open loop: called when a client's request has ended (it is idle again and
 	 * waits for bench_client_send()).  NULL in closed loop, where a client issues
@@ -66,11 +66,11 @@ struct bench_client {
 	unsigned id;
 	enum bench_client_state state;
 	struct bench_sock *sock; /* NULL: no connection */
-	struct evl_timer timer;	 /* the request's timeout, or the end of a back-off */
-	bool reused;		 /* this request runs on a kept-alive connection */
-	bool retried;		 /* ... and was already retried once on a fresh one */
+	struct evl_timer timer;  /* the request's timeout, or the end of a back-off */
+	bool reused;             /* this request runs on a kept-alive connection */
+	bool retried;            /* ... and was already retried once on a fresh one */
 	struct bench_rng rng;
-	uint64_t size;	     /* body size asked for */
+	uint64_t size;       /* body size asked for */
 	uint64_t t_start_ns; /* latency origin: the start, or the intended start (open loop) */
 	char req[512];
 	size_t req_len, req_off;

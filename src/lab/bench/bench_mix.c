@@ -39,7 +39,7 @@ static int mix_item(char *item, struct bench_mix_entry *e, char *err, size_t err
 int bench_mix_parse(const char *text, struct bench_mix *mix, char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *item;
-	struct bench_mix m = {0};
+	struct bench_mix m = { 0 };
 
 	if (!text || !*text || strlen(text) >= sizeof(buf)) {
 		albm_seterr(err, errlen, "mix '%s': empty or too long", text ? text : "");
@@ -86,7 +86,7 @@ uint64_t bench_mix_pick(const struct bench_mix *mix, struct bench_rng *rng)
 
 char *bench_size_format(uint64_t size, char *buf, size_t len)
 {
-	static const char sfx[] = {'G', 'M', 'K'};
+	static const char sfx[] = { 'G', 'M', 'K' };
 
 	for (int i = 0; i < 3; i++) {
 		uint64_t unit = 1ull << (10 * (3 - i));
@@ -106,9 +106,9 @@ char *bench_mix_format(const struct bench_mix *mix, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < mix->n && off < len; i++) {
-		int w =
-		    snprintf(buf + off, len - off, "%s%s:%u", i ? "," : "",
-			     bench_size_format(mix->e[i].size, sz, sizeof(sz)), mix->e[i].weight);
+		int w = snprintf(buf + off, len - off, "%s%s:%u", i ? "," : "",
+				 bench_size_format(mix->e[i].size, sz, sizeof(sz)),
+				 mix->e[i].weight);
 		if (w < 0)
 			break;
 		off += (size_t)w;

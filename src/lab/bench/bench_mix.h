@@ -7,12 +7,12 @@
 
 #include "lab/bench/bench_rng.h"
 
-#define BENCH_MIX_MAX 16	      /* entries in one mix */
-#define BENCH_MIX_WEIGHT_MAX 1000000u /* per entry */
-#define BENCH_SIZE_MAX (64ull << 30)  /* largest /bytes/N a mix may ask for */
+#define BENCH_MIX_MAX        16            /* entries in one mix */
+#define BENCH_MIX_WEIGHT_MAX 1000000u      /* per entry */
+#define BENCH_SIZE_MAX       (64ull << 30) /* largest /bytes/N a mix may ask for */
 
 struct bench_mix_entry {
-	uint64_t size;	 /* body bytes, fetched as /bytes/<size> */
+	uint64_t size;   /* body bytes, fetched as /bytes/<size> */
 	unsigned weight; /* relative; percent when the weights sum to 100 */
 };
 

@@ -26,7 +26,7 @@ static void open_idle(struct bench_client *c, void *arg)
 void bench_open_init(struct bench_open *o, struct bench_ctx *ctx, struct bench_client *clients,
 		     unsigned n, uint64_t seed)
 {
-	*o = (struct bench_open){.ctx = ctx};
+	*o = (struct bench_open){ .ctx = ctx };
 	bench_arrivals_init(&o->arr, seed);
 	evl_timer_init(&o->timer);
 	o->idle = xcalloc(n, sizeof(*o->idle));

@@ -21,10 +21,10 @@
 struct bench_open {
 	struct bench_ctx *ctx;
 	struct bench_arrivals arr;
-	struct evl_timer timer;	     /* the next arrival is due */
-	struct bench_client **idle;  /* stack of idle clients */
+	struct evl_timer timer;     /* the next arrival is due */
+	struct bench_client **idle; /* stack of idle clients */
 	size_t nidle;
-	bool exhausted;	  /* a due arrival found no idle client (until the backlog is gone) */
+	bool exhausted;   /* a due arrival found no idle client (until the backlog is gone) */
 	bool dispatching; /* re-entry guard: a request failing at once frees its client */
 };
 

@@ -57,17 +57,19 @@ const char *bench_rate_warning(const struct bench_result *r, char *buf, size_t l
 {
 	if (r->rate <= 0 || bench_result_rate_met(r))
 		return NULL;
-	snprintf(buf, len,
-		 "step %u: the target rate %.1f req/s was not sent on schedule (%.1f req/s went "
-		 "out): %.1f%% of the arrivals were late > %llu ms or unsent (%llu waited for one of "
-		 "the %u connections, all busy%s; %llu late with a connection free%s; %llu still "
-		 "waiting at the end)",
-		 r->step, r->rate, r->sent_rps, bench_result_late_pct(r),
-		 (unsigned long long)(BENCH_LATE_NS / 1000000), (unsigned long long)r->late_pool,
-		 r->clients, r->late_pool ? ": raise --clients, or the servers are past capacity" : "",
-		 (unsigned long long)r->late_loop,
-		 r->late_loop ? ": this machine could not keep up" : "",
-		 (unsigned long long)r->backlog);
+	snprintf(
+		buf, len,
+		"step %u: the target rate %.1f req/s was not sent on schedule (%.1f req/s went "
+		"out): %.1f%% of the arrivals were late > %llu ms or unsent (%llu waited for one of "
+		"the %u connections, all busy%s; %llu late with a connection free%s; %llu still "
+		"waiting at the end)",
+		r->step, r->rate, r->sent_rps, bench_result_late_pct(r),
+		(unsigned long long)(BENCH_LATE_NS / 1000000), (unsigned long long)r->late_pool,
+		r->clients,
+		r->late_pool ? ": raise --clients, or the servers are past capacity" : "",
+		(unsigned long long)r->late_loop,
+		r->late_loop ? ": this machine could not keep up" : "",
+		(unsigned long long)r->backlog);
 	return buf;
 }
 

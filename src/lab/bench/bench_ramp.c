@@ -27,7 +27,7 @@ static int ramp_field(const char *s, size_t n, unsigned max, unsigned *out)
 
 int bench_ramp_parse(const char *text, struct bench_ramp *ramp, char *err, size_t errlen)
 {
-	unsigned f[3] = {0, 0, 1};
+	unsigned f[3] = { 0, 0, 1 };
 	const char *p = text ? text : "";
 	size_t nf = 0;
 

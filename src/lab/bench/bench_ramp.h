@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #define BENCH_CLIENTS_MAX 10000u /* concurrent clients (one socket each) */
-#define BENCH_STEPS_MAX 1000u
+#define BENCH_STEPS_MAX   1000u
 
 struct bench_ramp {
 	unsigned start, end, step;

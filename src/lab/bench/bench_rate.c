@@ -35,7 +35,7 @@ static int rate_one(const char *s, size_t n, double *out)
 
 int bench_rates_parse(const char *text, struct bench_rates *rates, char *err, size_t errlen)
 {
-	struct bench_rates r = {.n = 0};
+	struct bench_rates r = { .n = 0 };
 	const char *p = text ? text : "";
 
 	for (;;) {
@@ -69,7 +69,6 @@ char *bench_rates_format(const struct bench_rates *rates, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < rates->n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%.10g", i ? "," : "",
-					rates->r[i]);
+		off += (size_t)snprintf(buf + off, len - off, "%s%.10g", i ? "," : "", rates->r[i]);
 	return buf;
 }

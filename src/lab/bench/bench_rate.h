@@ -4,12 +4,12 @@
 
 #include <stddef.h>
 
-#define BENCH_RATE_MAX 100000.0 /* requests/s of one step */
-#define BENCH_RATES_MAX 64	/* steps of one open-loop run */
+#define BENCH_RATE_MAX  100000.0 /* requests/s of one step */
+#define BENCH_RATES_MAX 64       /* steps of one open-loop run */
 
 struct bench_rates {
 	double r[BENCH_RATES_MAX]; /* requests/s, > 0 */
-	size_t n;		   /* 0: closed loop */
+	size_t n;                  /* 0: closed loop */
 };
 
 /*

@@ -36,10 +36,10 @@ struct run {
 	struct bench_client *clients;
 	unsigned active;
 	struct bench_step step;
-	size_t index, steps;	       /* the current step (0-based) and how many */
+	size_t index, steps;             /* the current step (0-based) and how many */
 	uint64_t t_count, t_end, t_open; /* ns: window opens, step ends, window opened */
 	struct evl_timer phase, progress, interval;
-	struct bench_open open;	    /* open loop */
+	struct bench_open open;     /* open loop */
 	struct bench_series series; /* --series */
 };
 
@@ -82,9 +82,9 @@ static void run_progress(struct evl *loop, struct evl_timer *t)
 		"\r\033[K[step %zu/%zu] %s %u  %s %.1f/%.0fs  ok %llu  err %llu  "
 		"%.1f req/s  %.1f MiB/s",
 		r->index + 1, r->steps, st->rate > 0 ? "pool" : "clients", r->active,
-		r->ctx.step ? "t" : "warm-up", secs,
-		(double)r->cfg->step_ms / 1000, (unsigned long long)st->ok,
-		(unsigned long long)st->errors, secs > 0 ? (double)st->ok / secs : 0,
+		r->ctx.step ? "t" : "warm-up", secs, (double)r->cfg->step_ms / 1000,
+		(unsigned long long)st->ok, (unsigned long long)st->errors,
+		secs > 0 ? (double)st->ok / secs : 0,
 		secs > 0 ? (double)st->bytes / 1048576.0 / secs : 0);
 	fflush(stderr);
 	evl_timer_start(loop, t, RUN_PROGRESS_MS, run_progress);

@@ -15,7 +15,7 @@
 
 struct bench_cfg {
 	struct bench_url url;
-	struct bench_ramp ramp;	  /* closed loop: clients per step; open loop: the pool */
+	struct bench_ramp ramp;   /* closed loop: clients per step; open loop: the pool */
 	struct bench_rates rates; /* open loop: one step per rate (n = 0: closed loop) */
 	struct bench_mix mix;
 	uint64_t step_ms;     /* counting window of each step */
@@ -25,8 +25,8 @@ struct bench_cfg {
 	uint64_t requests;    /* a step also ends after this many requests, 0 = no cap */
 	uint64_t seed;
 	bool keepalive;
-	bool progress;	      /* live line on stderr */
-	FILE *series;	      /* --series: one CSV row per interval, NULL: none */
+	bool progress;        /* live line on stderr */
+	FILE *series;         /* --series: one CSV row per interval, NULL: none */
 	uint64_t interval_ms; /* ... of this length */
 };
 
@@ -43,7 +43,7 @@ struct bench_out {
 	struct bench_result *res;
 	size_t n;
 	struct bench_servers servers;
-	bool interrupted; /* stopped by bench_run_stop() */
+	bool interrupted;   /* stopped by bench_run_stop() */
 	bool series_failed; /* a --series write failed */
 };
 

@@ -23,10 +23,10 @@
 struct bench_series {
 	FILE *f;
 	uint64_t interval_ns;
-	uint64_t t0_ns;	   /* run start (monotonic) */
+	uint64_t t0_ns;    /* run start (monotonic) */
 	uint64_t start_ns; /* current interval's start */
-	unsigned step;	   /* current step, 1-based */
-	bool warmup;	   /* the current step's warm-up is still running */
+	unsigned step;     /* current step, 1-based */
+	bool warmup;       /* the current step's warm-up is still running */
 	uint64_t ok, errors, bytes, sent;
 	struct bench_lat lat;
 	bool failed; /* a write failed */

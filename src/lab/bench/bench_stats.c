@@ -10,9 +10,10 @@
 #include "common/util.h"
 
 const char *const bench_err_names[BENCH_ERR__MAX] = {
-    [BENCH_ERR_CONNECT] = "connect",   [BENCH_ERR_IO] = "io",	    [BENCH_ERR_TIMEOUT] = "timeout",
-    [BENCH_ERR_STATUS] = "status",     [BENCH_ERR_SHORT] = "short", [BENCH_ERR_LENGTH] = "length",
-    [BENCH_ERR_PROTOCOL] = "protocol",
+	[BENCH_ERR_CONNECT] = "connect",   [BENCH_ERR_IO] = "io",
+	[BENCH_ERR_TIMEOUT] = "timeout",   [BENCH_ERR_STATUS] = "status",
+	[BENCH_ERR_SHORT] = "short",       [BENCH_ERR_LENGTH] = "length",
+	[BENCH_ERR_PROTOCOL] = "protocol",
 };
 
 void bench_lat_init(struct bench_lat *l, size_t limit, uint64_t seed)

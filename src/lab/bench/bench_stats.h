@@ -37,7 +37,7 @@ void bench_lat_free(struct bench_lat *l);
 /* Why a request failed. */
 enum bench_err {
 	BENCH_ERR_CONNECT,  /* connect() failed */
-	BENCH_ERR_IO,	    /* reset / closed before any response byte */
+	BENCH_ERR_IO,       /* reset / closed before any response byte */
 	BENCH_ERR_TIMEOUT,  /* --timeout elapsed before the last body byte */
 	BENCH_ERR_STATUS,   /* a complete response with a status other than 2xx */
 	BENCH_ERR_SHORT,    /* closed or reset in the middle of the response */
@@ -66,13 +66,13 @@ struct bench_step {
 	unsigned index, clients;
 	double rate; /* open loop: target requests/s (0: closed loop) */
 	uint64_t ok, errors, bytes;
-	uint64_t sent;		     /* open loop: requests sent in the window */
-	uint64_t late[3];	     /* ... of which on time / late (enum bench_lateness) */
-	uint64_t backlog;	     /* ... arrivals due by the window's end, not sent */
+	uint64_t sent;    /* open loop: requests sent in the window */
+	uint64_t late[3]; /* ... of which on time / late (enum bench_lateness) */
+	uint64_t backlog; /* ... arrivals due by the window's end, not sent */
 	uint64_t err_kind[BENCH_ERR__MAX];
 	uint64_t srv_resp[BENCH_SERVERS_MAX]; /* responses (any status) per server */
 	uint64_t srv_err[BENCH_SERVERS_MAX];  /* of which errors */
-	struct bench_lat lat;		      /* successful requests only */
+	struct bench_lat lat;                 /* successful requests only */
 };
 
 /* A finished step, as the outputs print it. */

@@ -9,7 +9,7 @@
 struct bench_url {
 	struct albm_addr addr;
 	char host[ALBM_ADDRSTRLEN]; /* the Host header: "127.0.0.1:8080", "[::1]:80" */
-	char prefix[256];	    /* "" or "/x" (no trailing slash): requests go to
+	char prefix[256];           /* "" or "/x" (no trailing slash): requests go to
 				     * PREFIX/bytes/N */
 };
 

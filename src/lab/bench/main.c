@@ -16,8 +16,8 @@
 #define LOG_COMPONENT NULL
 #include "common/log.h"
 
-#define DEFAULT_MIX "1:50,5M:40,15M:10" /* the paper's homogeneous-cluster workload */
-#define DEFAULT_POOL "1000"		 /* open loop: connections when --clients is absent */
+#define DEFAULT_MIX  "1:50,5M:40,15M:10" /* the paper's homogeneous-cluster workload */
+#define DEFAULT_POOL "1000"              /* open loop: connections when --clients is absent */
 
 struct opts {
 	struct bench_cfg cfg;
@@ -28,26 +28,27 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: albm-bench --url http://HOST:PORT [options]\n"
-	       "  --clients N|START:END[:STEP]  closed-loop clients, or a ramp (default 1);\n"
-	       "                        open loop: the pool of connections (default " DEFAULT_POOL ")\n"
-	       "  --rate R[,R...]       open loop: Poisson arrivals at R requests/s, one step\n"
-	       "                        per rate; latency from the intended send time\n"
-	       "  --step DUR            counting time of each step (default 10s)\n"
-	       "  --warmup DUR          uncounted time at the start of each step (default 0s)\n"
-	       "  --mix SIZE:W,...      sizes fetched as /bytes/SIZE, weights in percent\n"
-	       "                        (default " DEFAULT_MIX ")\n"
-	       "  --keepalive           reuse connections (default: one per request)\n"
-	       "  --requests N          also end a step after N requests\n"
-	       "  --duration DUR        cap on the whole run\n"
-	       "  --timeout DUR         one request, start to last byte (default 30s)\n"
-	       "  --seed N              randomness seed (default: from the clock, printed)\n"
-	       "  --csv FILE|-          per-step CSV (see docs/lab.md)\n"
-	       "  --json FILE|-         per-step JSON with details\n"
-	       "  --series FILE|-       one CSV row per --interval (default 1s) over the run\n"
-	       "  --quiet               no table; --progress / --no-progress: live line on stderr\n"
-	       "  --log-level LEVEL     err|warn|info|debug (default info)\n");
+	fprintf(f,
+		"usage: albm-bench --url http://HOST:PORT [options]\n"
+		"  --clients N|START:END[:STEP]  closed-loop clients, or a ramp (default 1);\n"
+		"                        open loop: the pool of connections (default " DEFAULT_POOL
+		")\n"
+		"  --rate R[,R...]       open loop: Poisson arrivals at R requests/s, one step\n"
+		"                        per rate; latency from the intended send time\n"
+		"  --step DUR            counting time of each step (default 10s)\n"
+		"  --warmup DUR          uncounted time at the start of each step (default 0s)\n"
+		"  --mix SIZE:W,...      sizes fetched as /bytes/SIZE, weights in percent\n"
+		"                        (default " DEFAULT_MIX ")\n"
+		"  --keepalive           reuse connections (default: one per request)\n"
+		"  --requests N          also end a step after N requests\n"
+		"  --duration DUR        cap on the whole run\n"
+		"  --timeout DUR         one request, start to last byte (default 30s)\n"
+		"  --seed N              randomness seed (default: from the clock, printed)\n"
+		"  --csv FILE|-          per-step CSV (see docs/lab.md)\n"
+		"  --json FILE|-         per-step JSON with details\n"
+		"  --series FILE|-       one CSV row per --interval (default 1s) over the run\n"
+		"  --quiet               no table; --progress / --no-progress: live line on stderr\n"
+		"  --log-level LEVEL     err|warn|info|debug (default info)\n");
 }
 
 static int parse_dur(const char *name, const char *v, uint64_t *ms, uint64_t min)
@@ -174,13 +175,27 @@ static int open_loop_args(struct opts *o)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	    {"url", 1, NULL, 'u'},	 {"clients", 1, NULL, 'c'},  {"mix", 1, NULL, 'm'},
-	    {"step", 1, NULL, 's'},	 {"warmup", 1, NULL, 'w'},   {"timeout", 1, NULL, 't'},
-	    {"duration", 1, NULL, 'd'},	 {"requests", 1, NULL, 'r'}, {"seed", 1, NULL, 'S'},
-	    {"keepalive", 0, NULL, 'k'}, {"csv", 1, NULL, 'C'},	     {"json", 1, NULL, 'J'},
-	    {"quiet", 0, NULL, 'q'},	 {"progress", 0, NULL, 'p'}, {"no-progress", 0, NULL, 'P'},
-	    {"log-level", 1, NULL, 'l'}, {"help", 0, NULL, 'h'},     {"rate", 1, NULL, 'R'},
-	    {"series", 1, NULL, 'T'},	 {"interval", 1, NULL, 'I'}, {NULL, 0, NULL, 0},
+		{ "url", 1, NULL, 'u' },
+		{ "clients", 1, NULL, 'c' },
+		{ "mix", 1, NULL, 'm' },
+		{ "step", 1, NULL, 's' },
+		{ "warmup", 1, NULL, 'w' },
+		{ "timeout", 1, NULL, 't' },
+		{ "duration", 1, NULL, 'd' },
+		{ "requests", 1, NULL, 'r' },
+		{ "seed", 1, NULL, 'S' },
+		{ "keepalive", 0, NULL, 'k' },
+		{ "csv", 1, NULL, 'C' },
+		{ "json", 1, NULL, 'J' },
+		{ "quiet", 0, NULL, 'q' },
+		{ "progress", 0, NULL, 'p' },
+		{ "no-progress", 0, NULL, 'P' },
+		{ "log-level", 1, NULL, 'l' },
+		{ "help", 0, NULL, 'h' },
+		{ "rate", 1, NULL, 'R' },
+		{ "series", 1, NULL, 'T' },
+		{ "interval", 1, NULL, 'I' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool have_url = false, have_seed = false;
 	int c;
@@ -296,8 +311,8 @@ static int write_outputs(const struct opts *o, FILE *csv, FILE *json, const stru
 		rc = 1;
 	if (json && json != stdout && fclose(json))
 		rc = 1;
-	if (out->series_failed || (o->cfg.series && o->cfg.series != stdout &&
-				   fclose(o->cfg.series))) {
+	if (out->series_failed ||
+	    (o->cfg.series && o->cfg.series != stdout && fclose(o->cfg.series))) {
 		LOG_ERR("%s: write failed", o->series);
 		rc = 1;
 	}
@@ -306,7 +321,7 @@ static int write_outputs(const struct opts *o, FILE *csv, FILE *json, const stru
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct bench_out out;
 	FILE *csv, *json, *table;
 	struct opts o;
@@ -322,9 +337,9 @@ int main(int argc, char **argv)
 	csv = open_out(o.csv);
 	json = open_out(o.json);
 	o.cfg.series = open_out(o.series);
-	table = o.quiet ? NULL
-	    : (csv == stdout || json == stdout || o.cfg.series == stdout) ? stderr
-									  : stdout;
+	table = o.quiet                                                       ? NULL
+		: (csv == stdout || json == stdout || o.cfg.series == stdout) ? stderr
+									      : stdout;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #define HTTP_FIELD_NAME_MAX 64
-#define HTTP_LENGTH_MAX (1ull << 60) /* any larger Content-Length is nonsense */
+#define HTTP_LENGTH_MAX     (1ull << 60) /* any larger Content-Length is nonsense */
 
 /* What the header fields say; shared by both parsers. */
 struct http_fields {

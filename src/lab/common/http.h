@@ -23,18 +23,18 @@
 struct albm_http_req {
 	char method[16];
 	char target[ALBM_HTTP_TARGET_MAX];
-	int minor;	/* HTTP/1.<minor> */
+	int minor;      /* HTTP/1.<minor> */
 	bool keepalive; /* after Connection: and the version's default */
-	bool has_body;	/* Content-Length > 0 or any Transfer-Encoding */
+	bool has_body;  /* Content-Length > 0 or any Transfer-Encoding */
 };
 
 struct albm_http_resp {
 	int status; /* 100..999 */
 	int minor;
-	bool keepalive;	 /* the server keeps the connection open */
+	bool keepalive;  /* the server keeps the connection open */
 	bool has_length; /* a Content-Length field was present */
 	uint64_t content_length;
-	bool chunked;		    /* Transfer-Encoding present (we do not decode it) */
+	bool chunked;               /* Transfer-Encoding present (we do not decode it) */
 	char server[ALBM_NAME_MAX]; /* X-Server value, "" when absent */
 };
 

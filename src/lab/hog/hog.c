@@ -68,7 +68,7 @@ static void *hog_cpu_thread(void *arg)
 		}
 		if (busy < HOG_CPU_PERIOD_NS) {
 			uint64_t rest = HOG_CPU_PERIOD_NS - (now - start);
-			struct timespec ts = {.tv_nsec = (long)ALBM_MIN(rest, HOG_CPU_PERIOD_NS)};
+			struct timespec ts = { .tv_nsec = (long)ALBM_MIN(rest, HOG_CPU_PERIOD_NS) };
 
 			if (now - start < HOG_CPU_PERIOD_NS)
 				nanosleep(&ts, NULL);

@@ -30,7 +30,7 @@ int hog_mem_take(struct hog_mem *m, size_t bytes, char *err, size_t errlen);
 void hog_mem_touch(struct hog_mem *m);
 void hog_mem_free(struct hog_mem *m);
 
-#define HOG_CPU_PERIOD_NS 10000000ull
+#define HOG_CPU_PERIOD_NS   10000000ull
 #define HOG_CPU_THREADS_MAX 8
 
 struct hog_cpu {

@@ -17,10 +17,10 @@
 #define HOG_MEM_MAX (64ull << 30)
 
 struct hog_opts {
-	uint64_t mem;	       /* bytes, 0 = none */
-	unsigned cpu;	       /* percent of one CPU, 0 = none */
-	uint64_t duration_ms;  /* required: the hog never outlives its event */
-	uint64_t touch_ms;     /* 0 = touch once */
+	uint64_t mem;         /* bytes, 0 = none */
+	unsigned cpu;         /* percent of one CPU, 0 = none */
+	uint64_t duration_ms; /* required: the hog never outlives its event */
+	uint64_t touch_ms;    /* 0 = touch once */
 };
 
 static volatile sig_atomic_t hog_stop;
@@ -80,9 +80,9 @@ static int parse_opt(int c, const char *v, struct hog_opts *o)
 static int parse_args(int argc, char **argv, struct hog_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"mem", 1, NULL, 'm'},	      {"cpu", 1, NULL, 'c'},
-	    {"duration", 1, NULL, 'd'},	      {"touch-interval", 1, NULL, 't'},
-	    {"help", 0, NULL, 'h'},	      {NULL, 0, NULL, 0},
+		{ "mem", 1, NULL, 'm' },      { "cpu", 1, NULL, 'c' },
+		{ "duration", 1, NULL, 'd' }, { "touch-interval", 1, NULL, 't' },
+		{ "help", 0, NULL, 'h' },     { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -96,7 +96,7 @@ static int parse_args(int argc, char **argv, struct hog_opts *o)
 	}
 	if (optind < argc || !o->duration_ms || (!o->mem && !o->cpu)) {
 		fprintf(stderr, "albm-hog: %s\n",
-			optind < argc	  ? "unexpected argument"
+			optind < argc     ? "unexpected argument"
 			: !o->duration_ms ? "--duration is required"
 					  : "nothing to do: give --mem and/or --cpu");
 		usage(stderr);
@@ -108,7 +108,8 @@ static int parse_args(int argc, char **argv, struct hog_opts *o)
 /* Sleep up to ms, returning early on a signal. */
 static void hog_sleep_ms(uint64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
 }
@@ -119,7 +120,8 @@ static void hog_hold(struct hog_mem *m, const struct hog_opts *o)
 	uint64_t end = albm_now_ms() + o->duration_ms;
 
 	while (!hog_stop) {
-		uint64_t now = albm_now_ms(), next = o->touch_ms && m->bytes ? now + o->touch_ms : end;
+		uint64_t now = albm_now_ms(),
+			 next = o->touch_ms && m->bytes ? now + o->touch_ms : end;
 
 		if (now >= end)
 			break;
@@ -131,8 +133,8 @@ static void hog_hold(struct hog_mem *m, const struct hog_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct hog_opts o = {.touch_ms = 500};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct hog_opts o = { .touch_ms = 500 };
 	struct hog_mem mem;
 	struct hog_cpu cpu;
 	char err[256];
@@ -155,7 +157,8 @@ int main(int argc, char **argv)
 			 (unsigned long long)o.duration_ms);
 	if (o.cpu)
 		LOG_INFO("demanding %u%% of one CPU (%u thread%s) for at most %llums", o.cpu,
-			 cpu.threads, cpu.threads == 1 ? "" : "s", (unsigned long long)o.duration_ms);
+			 cpu.threads, cpu.threads == 1 ? "" : "s",
+			 (unsigned long long)o.duration_ms);
 	hog_hold(&mem, &o);
 	hog_stop = 1;
 	hog_cpu_join(&cpu);

@@ -24,8 +24,8 @@
 #define LOG_COMPONENT "conn"
 #include "common/log.h"
 
-#define CONN_MMAP_MIN (64u << 10) /* buffers this big get fresh pages from mmap() */
-#define CONN_SENDS_PER_EV 4	  /* sendmsg() calls per event: fairness */
+#define CONN_MMAP_MIN     (64u << 10) /* buffers this big get fresh pages from mmap() */
+#define CONN_SENDS_PER_EV 4           /* sendmsg() calls per event: fairness */
 
 static void conn_start_send(struct httpd_conn *c)
 {
@@ -100,8 +100,8 @@ static void conn_admit(struct httpd_conn *c)
 	c->admitted = true;
 	c->buf_mapped = c->mem >= CONN_MMAP_MIN;
 	if (c->buf_mapped) {
-		c->buf =
-		    mmap(NULL, c->mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		c->buf = mmap(NULL, c->mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			      0);
 		if (c->buf == MAP_FAILED)
 			c->buf = NULL;
 	} else if (c->mem) {
@@ -176,7 +176,8 @@ static void conn_request(struct httpd_conn *c, const struct albm_http_req *req)
 		conn_error(c, (int)size, "status as asked\n");
 		break;
 	case HTTPD_ROUTE_BAD_SIZE:
-		conn_error(c, 400, "bad size: /bytes/N with N digits and an optional K, M or G, "
+		conn_error(c, 400,
+			   "bad size: /bytes/N with N digits and an optional K, M or G, "
 			   "or /status/CODE with a code of 200-599\n");
 		break;
 	case HTTPD_ROUTE_NONE:
@@ -352,15 +353,16 @@ static void conn_send(struct httpd_conn *c)
 		ssize_t sent;
 
 		if (c->head_off < c->head_len)
-			iov[n++] = (struct iovec){c->head + c->head_off, c->head_len - c->head_off};
+			iov[n++] =
+				(struct iovec){ c->head + c->head_off, c->head_len - c->head_off };
 		if (!conn_pay_send(c))
 			return;
 		blen = c->body_off < c->size ? conn_body_slice(c, &body) : 0;
 		if (blen)
-			iov[n++] = (struct iovec){(void *)body, blen};
+			iov[n++] = (struct iovec){ (void *)body, blen };
 		if (!n)
 			break;
-		sent = sendmsg(c->fd, &(struct msghdr){.msg_iov = iov, .msg_iovlen = (size_t)n},
+		sent = sendmsg(c->fd, &(struct msghdr){ .msg_iov = iov, .msg_iovlen = (size_t)n },
 			       MSG_NOSIGNAL);
 		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
@@ -391,7 +393,7 @@ static void conn_produce(struct httpd_conn *c)
 		uint64_t chunk = ALBM_MIN((uint64_t)HTTPD_CHUNK, c->mem - c->touched);
 		if (!c->chunk_paid) {
 			uint64_t d =
-			    httpd_cost_page_delay_ns(&cost->cfg, cost->inflight_bytes, chunk);
+				httpd_cost_page_delay_ns(&cost->cfg, cost->inflight_bytes, chunk);
 			c->chunk_paid = true;
 			if (d) {
 				conn_sleep(c, httpd_cost_swap_book(cost, albm_now_ns(), d));

@@ -27,23 +27,26 @@
  *    limit.  Delays go through one serialised "swap device", as page-ins of a real
  *    disk do, so they add up under contention instead of overlapping.
  */
-enum httpd_overflow { HTTPD_OVERFLOW_QUEUE, HTTPD_OVERFLOW_503 };
+enum httpd_overflow {
+	HTTPD_OVERFLOW_QUEUE,
+	HTTPD_OVERFLOW_503
+};
 
 struct httpd_cost_cfg {
-	double mem_factor;	     /* buffer bytes per body byte, 0..64 */
+	double mem_factor;           /* buffer bytes per body byte, 0..64 */
 	uint64_t cpu_ns_per_mib;     /* real computation per MiB of body */
-	uint64_t paging_limit;	     /* bytes; 0 = physical mode (no model) */
+	uint64_t paging_limit;       /* bytes; 0 = physical mode (no model) */
 	uint64_t page_penalty_ns;    /* per MiB over paging_limit, per sweep */
 	uint64_t max_inflight_bytes; /* hard limit on the sum of buffers */
 	enum httpd_overflow overflow;
 	unsigned max_queue; /* requests waiting for admission */
 };
 
-#define HTTPD_COST_DEFAULTS                                                                        \
-	{                                                                                          \
-		.mem_factor = 1.0, .cpu_ns_per_mib = 2000000, .paging_limit = 0,                   \
-		.page_penalty_ns = 20000000, .max_inflight_bytes = 1ull << 30,                     \
-		.overflow = HTTPD_OVERFLOW_QUEUE, .max_queue = 1024                                \
+#define HTTPD_COST_DEFAULTS                                                      \
+	{                                                                        \
+		.mem_factor = 1.0, .cpu_ns_per_mib = 2000000, .paging_limit = 0, \
+		.page_penalty_ns = 20000000, .max_inflight_bytes = 1ull << 30,   \
+		.overflow = HTTPD_OVERFLOW_QUEUE, .max_queue = 1024              \
 	}
 
 /* The live accounting. */
@@ -51,7 +54,7 @@ struct httpd_cost {
 	struct httpd_cost_cfg cfg;
 	uint64_t inflight_bytes, inflight_reqs, peak_inflight_bytes;
 	unsigned queued;
-	uint64_t swap_free_ns;	  /* the modelled swap device is busy until then */
+	uint64_t swap_free_ns;    /* the modelled swap device is busy until then */
 	uint64_t paging_delay_ns; /* total modelled delay handed out */
 };
 

@@ -12,7 +12,7 @@
 struct httpd_env {
 	uint64_t mem_limit;  /* cgroup memory limit in bytes, 0 = none found */
 	uint64_t swap_total; /* SwapTotal of the host, bytes */
-	uint64_t rss;	     /* this process's resident set, bytes */
+	uint64_t rss;        /* this process's resident set, bytes */
 };
 
 void httpd_env_read(struct httpd_env *e);

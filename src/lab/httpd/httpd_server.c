@@ -19,9 +19,9 @@
 #define LOG_COMPONENT "server"
 #include "common/log.h"
 
-#define SRV_ACCEPTS 64 /* per listener event */
+#define SRV_ACCEPTS      64 /* per listener event */
 #define SRV_IDLE_SCAN_NS 1000000000ull
-#define SRV_MAX_WAIT_MS 1000
+#define SRV_MAX_WAIT_MS  1000
 
 static volatile sig_atomic_t srv_stop_flag;
 static struct evl *srv_loop; /* for httpd_server_stop() from a signal handler */
@@ -122,12 +122,12 @@ int httpd_server_open(struct httpd_server *s, const struct httpd_cfg *cfg, char 
 static void srv_refuse(struct httpd_server *s, int fd)
 {
 	char buf[256];
-	int n =
-	    snprintf(buf, sizeof(buf),
-		     "HTTP/1.1 503 Service Unavailable\r\nServer: albm-httpd\r\nX-Server: %s\r\n"
-		     "Content-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
-		     "too many conns",
-		     s->cfg->name);
+	int n = snprintf(
+		buf, sizeof(buf),
+		"HTTP/1.1 503 Service Unavailable\r\nServer: albm-httpd\r\nX-Server: %s\r\n"
+		"Content-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
+		"too many conns",
+		s->cfg->name);
 
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		LOG_RL(ALBM_LOG_DEBUG, "refusing fd %d: %s", fd, strerror(errno));

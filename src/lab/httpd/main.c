@@ -66,12 +66,12 @@ static int parse_cost_opt(int c, const char *v, struct httpd_cost_cfg *cost)
 		return 0;
 	case 'c':
 		return httpd_parse_ns(v, &cost->cpu_ns_per_mib, err, sizeof(err))
-			   ? bad("cpu-per-mb", v, err)
-			   : 0;
+			       ? bad("cpu-per-mb", v, err)
+			       : 0;
 	case 'P':
 		return httpd_parse_ns(v, &cost->page_penalty_ns, err, sizeof(err))
-			   ? bad("page-penalty", v, err)
-			   : 0;
+			       ? bad("page-penalty", v, err)
+			       : 0;
 	case 'g':
 		return parse_size_opt("paging-model", v, &cost->paging_limit);
 	case 'M':
@@ -136,20 +136,20 @@ static int parse_opt(int c, const char *v, struct httpd_cfg *cfg, bool *have_lis
 static int parse_args(int argc, char **argv, struct httpd_cfg *cfg)
 {
 	static const struct option longopts[] = {
-	    {"listen", 1, NULL, 'l'},
-	    {"name", 1, NULL, 'n'},
-	    {"mem-factor", 1, NULL, 'f'},
-	    {"cpu-per-mb", 1, NULL, 'c'},
-	    {"paging-model", 1, NULL, 'g'},
-	    {"page-penalty", 1, NULL, 'P'},
-	    {"max-inflight-bytes", 1, NULL, 'M'},
-	    {"overflow", 1, NULL, 'o'},
-	    {"max-queue", 1, NULL, 'q'},
-	    {"max-conns", 1, NULL, 'C'},
-	    {"idle-timeout", 1, NULL, 'i'},
-	    {"log-level", 1, NULL, 'L'},
-	    {"help", 0, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "listen", 1, NULL, 'l' },
+		{ "name", 1, NULL, 'n' },
+		{ "mem-factor", 1, NULL, 'f' },
+		{ "cpu-per-mb", 1, NULL, 'c' },
+		{ "paging-model", 1, NULL, 'g' },
+		{ "page-penalty", 1, NULL, 'P' },
+		{ "max-inflight-bytes", 1, NULL, 'M' },
+		{ "overflow", 1, NULL, 'o' },
+		{ "max-queue", 1, NULL, 'q' },
+		{ "max-conns", 1, NULL, 'C' },
+		{ "idle-timeout", 1, NULL, 'i' },
+		{ "log-level", 1, NULL, 'L' },
+		{ "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool have_listen = false;
 	int c;
@@ -208,7 +208,7 @@ static void announce(const struct httpd_cfg *cfg)
 		LOG_WARN("physical mode with %s: overload will not page (use --paging-model LIMIT "
 			 "where a limited cgroup with swap cannot be set up)",
 			 !env.mem_limit && !env.swap_total ? "no cgroup memory limit and no swap"
-			 : !env.mem_limit		   ? "no cgroup memory limit"
+			 : !env.mem_limit                  ? "no cgroup memory limit"
 							   : "no swap");
 }
 
@@ -220,9 +220,10 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	struct httpd_cfg cfg = {
-	    .cost = HTTPD_COST_DEFAULTS, .max_conns = 4096, .idle_timeout_ms = 60000};
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct httpd_cfg cfg = { .cost = HTTPD_COST_DEFAULTS,
+				 .max_conns = 4096,
+				 .idle_timeout_ms = 60000 };
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct httpd_server srv;
 	char err[256];
 	int rc;

@@ -40,7 +40,7 @@ usage() {
 	cat <<-EOF
 	usage: bench/peers.sh [--runs N] [--duration DUR] [--quick] [--workers N]
 	                      [--threads N] [--connections N] [--backends 1|4]
-	                      [--only LIST] [--out FILE] [--keep]
+	                      [--only LIST] [--out FILE] [--keep] [--syscalls]
 	  --runs N          runs per (row, balancer); the median is reported (default 2)
 	  --duration DUR    wrk -d per measurement (default 10s)
 	  --quick           3 s smoke: --duration 3s --runs 1
@@ -53,6 +53,8 @@ usage() {
 	  --rows LIST       comma-separated subset of: 1b-ka,1b-close,5m-ka,1b-c1000 (default all)
 	  --out FILE        also write the Markdown report to FILE
 	  --keep            keep the temp dir (configs, logs, raw wrk output)
+	  --syscalls        also count each balancer's system calls and context switches
+	                    per request (perf stat on its processes during the wrk run)
 	Environment defaults (for make bench-peers): BENCH_RUNS, BENCH_DURATION, BENCH_WORKERS;
 	BUILD names the build dir holding albmd (default build).
 	EOF
@@ -60,7 +62,7 @@ usage() {
 
 # environment defaults, for `make bench-peers` (which passes no arguments)
 RUNS=${BENCH_RUNS:-2} DURATION=${BENCH_DURATION:-10s} WORKERS=${BENCH_WORKERS:-1}
-THREADS=1 CONNS=32 BACKENDS=1 OUT="" KEEP=0
+THREADS=1 CONNS=32 BACKENDS=1 OUT="" KEEP=0 SYSCALLS=0
 ALL_BALS="albmd,albmd-log,albmd-epoll,haproxy,haproxy-splice,nginx-rr,nginx-lc"
 ONLY=$ALL_BALS ROWS_ARG="1b-ka,1b-close,5m-ka,1b-c1000"
 while [ $# -gt 0 ]; do
@@ -76,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--rows) ROWS_ARG=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--keep) KEEP=1 ;;
+	--syscalls) SYSCALLS=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -92,6 +95,7 @@ case ",$ONLY," in *,uring,*) need_bin bench/uring_relay ;; esac
 for tool in haproxy nginx wrk curl python3 ss pgrep; do
 	command -v "$tool" > /dev/null || skip "needs $tool (scripts/deps.sh)"
 done
+[ "$SYSCALLS" = 0 ] || command -v perf > /dev/null || skip "--syscalls needs perf (linux-perf)"
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
 	skip "needs nginx's stream module (libnginx-mod-stream)"
 
@@ -161,7 +165,7 @@ done
 # whole machine's busy share from /proc/stat (the machine is shared: a busy host skews all)
 measure() {
 	local run=$1 row=$2 bal=$3 pids=() hdr=() c0 c1 b0 b1 w0 h0 h1 raw f busy
-	local conns=$CONNS rss0=0 rss1=0 wpid kw=() k0 k1
+	local conns=$CONNS rss0=0 rss1=0 wpid kw=() k0 k1 ppid=""
 	raw="$T/wrk-$run-$row-$bal.txt"
 	[ "$bal" != direct ] && read -ra pids <<< "$(bal_pids "$bal")"
 	[ "$row" = 1b-close ] && hdr=(-H 'Connection: close')
@@ -176,11 +180,19 @@ measure() {
 	wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 30s --latency "${hdr[@]}" \
 		"http://127.0.0.1:${PORT[$bal]}/${ROW_PATH[$row]}" > "$raw" 2>&1 &
 	wpid=$!
+	if [ "$SYSCALLS" = 1 ] && [ "$bal" != direct ]; then
+		# counting only (no sampling): the balancer's system calls and context switches
+		perf stat -x, -e raw_syscalls:sys_enter,context-switches \
+			-p "$(IFS=,; echo "${pids[*]}")" -o "$T/perf-$run-$row-$bal.txt" \
+			-- sleep "${DURATION%[smh]}" > /dev/null 2>&1 &
+		ppid=$!
+	fi
 	# resident memory with every connection open: half-way through the run
 	sleep "$(awk -v d="${DURATION%[smh]}" -v u="${DURATION//[0-9]/}" 'BEGIN {
 		m = u == "m" ? 60 : u == "h" ? 3600 : 1; print d * m / 2 }')"
 	[ "$bal" != direct ] && rss1=$(rss_kb "${pids[@]}")
 	wait "$wpid"
+	[ -z "$ppid" ] || wait "$ppid"
 	children_ms
 	c1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "${BACKEND_PIDS[@]}") k1=$(cpu_ticks "${kw[@]}")
 	read -ra h1 <<< "$(host_jiffies)"
@@ -189,6 +201,11 @@ measure() {
 		echo "bench/peers: could not parse wrk output for $bal $row:" >&2
 		cat "$raw" >&2
 		return 1
+	fi
+	if [ -n "$ppid" ]; then # RUN ROW BAL SYSCALLS SWITCHES REQ/S
+		echo "$run $row $bal $(awk -F, '/raw_syscalls:sys_enter/ { s = $1 }
+			/context-switches/ { c = $1 } END { print s + 0, c + 0 }' \
+			"$T/perf-$run-$row-$bal.txt") ${f[0]}" >> "$T/syscalls.tsv"
 	fi
 	busy=$(((h1[0] - h0[0]) * 1000 / (h1[1] - h0[1] + 1)))
 	echo "$run $row $bal ${f[*]} $((c1 - c0)) $((b1 - b0)) $((CHILDREN_MS - w0)) $busy $rss0 $rss1 $conns $((k1 - k0))" >> "$T/results.tsv"
@@ -245,6 +262,7 @@ report() {
 	echo "- load average (1/5/15 min): start $LOAD_START; ${LOADS[*]}; end $LOAD_END"
 	echo "- CPU µs/req: utime+stime of the balancer's processes (all threads) over the wrk run / requests (tick $((1000 / HZ)) ms); for albmd also that of the kernel's worker threads (kworker/*: the in-kernel relay writes there; it includes other work of the machine, so it is an upper bound; the kworkers column shows it for every balancer); the same for the backend nginx and for wrk; host busy: share of all CPUs not idle during the run (other users of the machine included)"
 	python3 bench/lib/peers_report.py "$T/results.tsv" "$HZ"
+	[ "$SYSCALLS" = 0 ] || python3 bench/lib/syscalls_report.py "$T/syscalls.tsv" "${DURATION%[smh]}"
 }
 if [ -n "$OUT" ]; then
 	report | tee "$OUT"

@@ -42,6 +42,7 @@ LAB_PKGS=(
 	iproute2 procps psmisc curl python3  # the lab's clusters and clients
 	haproxy nginx libnginx-mod-stream wrk  # peer benchmarks (make bench-peers)
 	gnuplot-nox                      # lab figures
+	linux-perf                       # bench/peers.sh --syscalls (system calls per request)
 	bird2 keepalived                 # HA testbed (lab/hanet), make bench-ha
 )
 

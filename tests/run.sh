@@ -50,14 +50,15 @@ run_scripts() { # $1 = label, rest = scripts
 }
 
 # The proxy's relay-semantics tests once more in each data path other than the default
-# (auto): half-close, big transfers, PROXY headers, queueing and stress with every
-# connection in the kernel (sockmap), in the worker's io_uring (uring) and with neither
-# (epoll).  A mode the kernel lacks makes the test skip with the reason (tests/lib/albmd.sh).
+# (auto, which is epoll: the integration suite runs that): half-close, big transfers,
+# PROXY headers, queueing and stress with every connection in the kernel (sockmap) and
+# in the worker's io_uring (uring).  A mode the kernel lacks makes the test skip with
+# the reason (tests/lib/albmd.sh).
 DATA_PATH_TESTS=(206-albmd-relay 207-queue 209-albmd-stress 211-albmd-resets 212-albmd-fin-timeouts
 	213-albmd-access-log)
 run_data_paths() {
 	local mode t
-	for mode in epoll sockmap uring; do
+	for mode in sockmap uring; do
 		for t in "${DATA_PATH_TESTS[@]}"; do
 			ALBM_DATA_PATH=$mode run_scripts "integration-$mode" "tests/integration/$t.sh"
 		done

@@ -2,8 +2,8 @@
 # ALBM: proxy mode's data paths (data-path auto|epoll|sockmap, docs/albmd.md):
 #   the automatic fallback to epoll — a probe made to fail (ALBMD_DATA_PATH_DISABLE) and
 #   albmd without capabilities — shown in albmctl list, list --json and /metrics;
-#   auto hands a keep-alive connection to the io_uring relay, where it still counts for
-#   the scheduler and survives a reload and a drain; with the in-kernel relay (sockmap)
+#   auto stays with epoll (the measurements' winner); a keep-alive connection in the
+#   io_uring relay still counts for the scheduler and survives a reload and a drain; with the in-kernel relay (sockmap)
 #   and with the io_uring relay (uring) its bytes reach the counters exactly, the idle
 #   timeout closes it, and a server's reset ends the client's connection.  Half-close, big transfers and PROXY headers in each mode:
 #   tests/run.sh runs 206, 207 and 209 with ALBM_DATA_PATH=epoll, =sockmap and =uring.
@@ -38,7 +38,7 @@ while True:
 PY
 PA=$(free_port) PE=$(free_port) PR=$(free_port)
 VW=$(free_port) VE=$(free_port) VI=$(free_port) VR=$(free_port) HTTP=$(free_port)
-UE=$(free_port) UI=$(free_port) UR=$(free_port)
+UE=$(free_port) UI=$(free_port) UR=$(free_port) UW=$(free_port)
 start_httpd A "$PA"
 python3 "$TMP/srv.py" "$PE" echo & track_pid $!
 python3 "$TMP/srv.py" "$PR" reset & track_pid $!
@@ -46,6 +46,7 @@ wait_port "$PE" 10 && wait_port "$PR" 10 || fail "test servers did not start"
 cat >"$TMP/albmd.conf" <<CONF
 control { socket $TMP/albmd.sock; http 127.0.0.1:$HTTP; }
 service web { listen 127.0.0.1:$VW; server A 127.0.0.1:$PA; }
+service uweb { listen 127.0.0.1:$UW; data-path uring; server A 127.0.0.1:$PA; }
 service echo { listen 127.0.0.1:$VE; data-path sockmap; server e 127.0.0.1:$PE; }
 service idle { listen 127.0.0.1:$VI; data-path sockmap; idle-timeout 1s; server e 127.0.0.1:$PE; }
 service reset { listen 127.0.0.1:$VR; data-path sockmap; server r 127.0.0.1:$PR; }
@@ -108,15 +109,14 @@ start_albmd "$TMP/albmd.conf"
 HAVE_URING=0 HAVE_SOCKMAP=0
 [ "$(paths uecho)" = uring ] && HAVE_URING=1
 [ "$(paths echo)" = sockmap ] && HAVE_SOCKMAP=1
-if [ "$HAVE_URING" = 1 ]; then
-	ctl list | grep -q "^web .*data-path uring (auto)" || fail "list: $(ctl list)"
-fi
+[ "$(paths web)" = epoll ] || fail "auto is not epoll: $(paths web)"
+ctl list | grep -q "^web .*data-path epoll (auto)" || fail "list: $(ctl list)"
 
-# A keep-alive client: after its second request (auto) the io_uring relay has the
-# connection; it still counts for the scheduler; it survives a reload and a drain.
+# A keep-alive client: once the relay is idle the io_uring relay has the connection;
+# it still counts for the scheduler; it survives a reload and a drain.
 [ "$HAVE_URING" = 1 ] && {
 mkfifo "$TMP/go" "$TMP/ready"
-python3 - "$VW" "$TMP/go" "$TMP/ready" <<'PY' &
+python3 - "$UW" "$TMP/go" "$TMP/ready" <<'PY' &
 import http.client, sys
 port, go, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -125,7 +125,7 @@ def get(n):
     r = c.getresponse()
     body = r.read()
     assert r.status == 200 and len(body) == n and r.getheader("X-Server") == "A", (r.status, len(body))
-for n in (10, 1000, 5):  # small: auto hands it to the kernel (bulk would stay with splice)
+for n in (10, 1000, 5):
     get(n)
 for step in ("handed", "reloaded", "drained"):
     open(ready, "w").write(step + "\n")
@@ -140,7 +140,7 @@ read -r step <"$TMP/ready"
 wait_until 5 test "$(metric albm_proxy_fastpath_conns)" = 1 || fail "not handed off: $(metrics | grep fastpath)"
 ctl list --json >"$TMP/l.json"
 pyjson "$TMP/l.json" '
-s = [x for x in d["services"] if x["name"] == "web"][0]["servers"][0]
+s = [x for x in d["services"] if x["name"] == "uweb"][0]["servers"][0]
 assert s["active_conns"] == 1, s' || fail "the kernel's connection does not count: $(ctl list)"
 echo ok >"$TMP/go"
 read -r step <"$TMP/ready"
@@ -149,13 +149,13 @@ kill -HUP "$ALBMD_PID"
 wait_until 10 sh -c "'$BIN/albmctl' -s '$TMP/albmd.sock' list | grep -q '^  -> A .* 3  '" || fail "reload: $(ctl list)"
 echo ok >"$TMP/go"
 read -r step <"$TMP/ready"
-ctl drain web A >/dev/null || fail "drain"
+ctl drain uweb A >/dev/null || fail "drain"
 echo ok >"$TMP/go"
 wait "$CLIENT" || fail "keep-alive client through the kernel relay, a reload and a drain"
 wait_until 5 test "$(metric albm_proxy_fastpath_conns)" = 0 || fail "still handed off: $(metrics | grep fastpath)"
 [ "$(metrics | awk '$1 == "albm_proxy_fastpath_handoffs_total{event=\"handoff\"}" { print $2 }')" -ge 1 ] ||
 	fail "no hand-off: $(metrics | grep fastpath)"
-echo "  auto: a keep-alive connection in the io_uring relay counts, survives a reload and a drain"
+echo "  uring: a keep-alive connection in the io_uring relay counts, survives a reload and a drain"
 }
 
 # Byte counters exact, idle timeout, a server's reset: through the kernel (sockmap:
@@ -233,4 +233,4 @@ else
 	echo "  (uring not available here: $(grep -o 'uring unavailable.*' "$TMP/albmd.log"))"
 fi
 kill -0 "$ALBMD_PID" || fail "albmd died"
-echo "ok: data paths — fallback shown; auto and uring keep counts through a reload and a drain; sockmap and uring: bytes, idle timeout, reset"
+echo "ok: data paths — fallback shown; auto is epoll; uring keeps counts through a reload and a drain; sockmap and uring: bytes, idle timeout, reset"

@@ -2,19 +2,17 @@
  *
  * A connection always starts in the user-space relay (relay.c): connect, retries, the
  * queue and the PROXY header are the worker's.  Once its relay is established and
- * nothing is pending in user space, a connection of a sockmap service is handed to the
- * kernel (relay_sockmap.c) — at once with `data-path sockmap`, and with `auto` once it
- * has turned around twice (client, server, client again: a keep-alive exchange) and
- * has not moved bulk data (splice does that for less), so that a connection that
- * carries one request and closes never pays for the hand-off and the hand-back.
- * While the kernel relays, the worker watches the two sockets for EOF, reset and
- * error only.  On any of them it stops the kernel's relay, waits until
- * the bytes the kernel took have reached the other socket, and gives the connection
- * back to relay.c, which passes the EOF on (half-close), or the error, exactly as for
- * any connection.  Idle timeout and byte counts come from the BPF program's
- * per-socket counters, read by the sweep.  `data-path uring` hands the relay to the
- * worker's io_uring instead (relay_uring.c) at the same point, and gets it back the
- * same way.
+ * nothing is pending in user space, a connection of a `data-path sockmap` service is
+ * handed to the kernel (relay_sockmap.c).  While the kernel relays, the worker
+ * watches the two sockets for EOF, reset and error only.  On any of them it stops the
+ * kernel's relay, waits until the bytes the kernel took have reached the other
+ * socket, and gives the connection back to relay.c, which passes the EOF on
+ * (half-close), or the error, exactly as for any connection.  Idle timeout and byte
+ * counts come from the BPF program's per-socket counters, read by the sweep.
+ * `data-path uring` hands the relay to the worker's io_uring instead (relay_uring.c)
+ * at the same point, and gets it back the same way.  `auto` is epoll: neither fast
+ * path gave more requests per second, and the io_uring relay cost more CPU and memory
+ * per request on a quiet machine (docs/BENCHMARKS.md, "Issue 14").
  *
  * ALBMD_DATA_PATH_DISABLE=sockmap,uring in albmd's environment makes the probes fail
  * (tests of the fallback).
@@ -33,7 +31,6 @@
 #include "distributor/proxy/relay_sockmap.h"
 #include "distributor/proxy/relay_uring.h"
 
-#define AUTO_TURNS    3    /* client, server, client: then hand off (auto) */
 #define DRAIN_POLL_MS 1    /* re-check a connection leaving the kernel */
 #define REFRESH_MS    1000 /* read the kernel's counts at least this often */
 #define RELAY_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
@@ -141,8 +138,10 @@ enum albmd_data_path fastpath_resolve(const struct albmd *d, enum albmd_data_pat
 		return ALBMD_DATA_PATH_EPOLL;
 	if (want == ALBMD_DATA_PATH_SOCKMAP)
 		return fp->sockmap ? ALBMD_DATA_PATH_SOCKMAP : ALBMD_DATA_PATH_EPOLL;
-	/* uring, and auto: the io_uring relay won the measurements (docs/BENCHMARKS.md) */
-	return fp->uring ? ALBMD_DATA_PATH_URING : ALBMD_DATA_PATH_EPOLL;
+	if (want == ALBMD_DATA_PATH_URING)
+		return fp->uring ? ALBMD_DATA_PATH_URING : ALBMD_DATA_PATH_EPOLL;
+	/* auto: epoll and splice won the measurements (docs/BENCHMARKS.md, "Issue 14") */
+	return ALBMD_DATA_PATH_EPOLL;
 }
 
 void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
@@ -166,10 +165,8 @@ void fastpath_service_started(struct albmd *d, const struct albmd_service *svc)
 void fastpath_conn_init(struct albmd_conn *c, const struct albmd_service *svc)
 {
 	c->data_path = fastpath_resolve(c->pw->d, svc->cfg.data_path);
-	/* forced: hand off as soon as the relay is idle; auto: after a keep-alive exchange */
-	c->k.turns = 0;
+	/* a fast path takes the connection as soon as the relay is idle */
 	c->k.refused = c->data_path == ALBMD_DATA_PATH_EPOLL;
-	c->k.last_side = svc->cfg.data_path == ALBMD_DATA_PATH_AUTO ? 0 : 0xff;
 }
 
 static bool dir_idle(const struct albmd_conn *c, int i)
@@ -177,29 +174,6 @@ static bool dir_idle(const struct albmd_conn *c, int i)
 	const struct conn_dir *dr = &c->dir[i];
 
 	return !dr->pipe_bytes && dr->off >= dr->len && !dr->eof && !dr->shut && !c->rdhup[i];
-}
-
-/* Count the changes of the side that spoke (auto); true once it is time.  A
- * connection that moved bulk data is left to splice(), which costs less per byte
- * than the kernel relay's redirects (docs/BENCHMARKS.md, "Issue 14"). */
-static bool turned_enough(struct albmd_conn *c)
-{
-	if (c->k.last_side == 0xff)
-		return true; /* forced */
-	if (c->dir[0].pipe[0] >= 0 || c->dir[1].pipe[0] >= 0) {
-		c->k.refused = true; /* bulk: stays with epoll and splice */
-		return false;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (c->dir[i].bytes == c->k.seen[i])
-			continue;
-		c->k.seen[i] = c->dir[i].bytes;
-		if (c->k.last_side != i + 1) {
-			c->k.last_side = (uint8_t)(i + 1);
-			c->k.turns++;
-		}
-	}
-	return c->k.turns >= AUTO_TURNS;
 }
 
 static void leave_kernel(struct albmd_conn *c);
@@ -218,8 +192,8 @@ void fastpath_offer(struct albmd_conn *c)
 	struct albmd_fastpath *fp = fp_of(c->pw->d);
 	int rc;
 
-	if (c->k.refused || c->k.state != KERNEL_OFF || !turned_enough(c) ||
-	    !dir_idle(c, SIDE_CLIENT) || !dir_idle(c, SIDE_SERVER))
+	if (c->k.refused || c->k.state != KERNEL_OFF || !dir_idle(c, SIDE_CLIENT) ||
+	    !dir_idle(c, SIDE_SERVER))
 		return;
 	c->k.refused = true; /* once: a connection given back stays in user space */
 	if (c->data_path == ALBMD_DATA_PATH_URING) {
@@ -278,7 +252,6 @@ static void back_to_user(struct albmd_conn *c)
 	for (int i = 0; i < 2; i++) {
 		evl_mod(c->pw->loop, &c->end[i].io, RELAY_EVENTS);
 		c->rd_ready[i] = c->wr_ready[i] = true; /* they tell the truth by EAGAIN */
-		c->k.seen[i] = c->dir[i].bytes;
 	}
 }
 

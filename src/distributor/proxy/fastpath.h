@@ -50,7 +50,7 @@ void fastpath_after_batch(struct albmd_pworker *pw);
 
 /* The "proxy" object of a service in list --json: {"data_path": ..., ...}. */
 json_t *fastpath_service_json(const struct albmd_service *svc);
-/* "  data-path sockmap (auto)" after the service's line in albmctl list. */
+/* "  data-path epoll (sockmap)" after the service's line in albmctl list. */
 void fastpath_service_words(const struct albmd_service *svc, struct albmd_buf *out);
 /* The /metrics families of the data paths. */
 void fastpath_metrics(struct albmd *d, struct albmd_buf *out);

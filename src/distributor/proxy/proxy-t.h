@@ -110,14 +110,12 @@ enum conn_kstate {
 };
 struct conn_kernel {
 	enum conn_kstate state;
-	bool refused;             /* a hand-off failed: stay in user space */
-	uint8_t turns, last_side; /* which side spoke last, and how often that changed */
-	uint64_t seen[2];         /* dir[i].bytes when the hand-off was last considered */
-	uint64_t cookie[2];       /* SO_COOKIE of each socket: the BPF maps' keys */
-	uint64_t base_wr[2];      /* bytes written into side i before the hand-off */
-	uint64_t base_rd[2];      /* dir[i].bytes at the hand-off */
-	uint64_t fwd[2];          /* bytes the kernel passed on from side i since */
-	uint64_t checked_ms;      /* when fwd was last read */
+	bool refused;        /* no hand-off (any more): epoll, handed once, or it failed */
+	uint64_t cookie[2];  /* SO_COOKIE of each socket: the BPF maps' keys */
+	uint64_t base_wr[2]; /* bytes written into side i before the hand-off */
+	uint64_t base_rd[2]; /* dir[i].bytes at the hand-off */
+	uint64_t fwd[2];     /* bytes the kernel passed on from side i since */
+	uint64_t checked_ms; /* when fwd was last read */
 	struct albmd_conn *drain_next;
 	/* data-path uring (relay_uring.c): per direction i (from side i), the buffers
 	 * waiting to be sent (a list in the worker's buffer table), the part of the first

@@ -38,7 +38,7 @@
 #include "distributor/proxy/relay.h"
 
 #define NBUF         256        /* provided buffers per worker (a power of two): 2 MiB */
-#define BUFSZ        (8 * 1024) /* bytes each (auto leaves bulk transfers to splice) */
+#define BUFSZ        (8 * 1024) /* bytes each (bulk data goes back to splice: QCAP) */
 #define QCAP         8          /* buffers one direction may hold: then back to relay.c */
 #define RING_ENTRIES 4096
 #define BGID         1

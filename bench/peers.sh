@@ -249,7 +249,8 @@ report() {
 	echo
 	echo "- command: \`bench/peers.sh --runs $RUNS --duration $DURATION --workers $WORKERS --threads $THREADS --connections $CONNS --backends $BACKENDS${ONLY_ARG}\`"
 	echo "- wrk -t$THREADS -c$CONNS -d$DURATION --timeout 30s --latency (row 1b-c1000: -c1000); median of $RUNS run(s); balancer order reversed every other run"
-	echo "- albmd: \`data-path auto\` (albmd), \`epoll\` (albmd-epoll), \`sockmap\` (albmd-sockmap), \`uring\` (albmd-uring); $(grep -ho 'data path: [^(]*' "$T"/albmd*.log 2>/dev/null | sort -u | head -1)"
+	echo "- albmd: \`data-path auto\` (albmd), \`epoll\` (albmd-epoll), \`sockmap\` (albmd-sockmap), \`uring\` (albmd-uring); offered here: $(grep -ho 'data path: [a-z]* ([^)]*) available' "$T"/albmd*.log 2>/dev/null |
+		sed 's/data path: //; s/ available//' | sort -u | paste -sd, - | sed 's/,/, /g')"
 	echo "- memory: VmRSS of the balancer's processes half-way through the run, and before it; per connection = RSS / connections and (RSS - RSS before) / connections"
 	echo "- every balancer: $WORKERS worker process/thread (albmd \`workers $WORKERS\`, HAProxy \`nbthread $WORKERS\`, nginx \`worker_processes $WORKERS\`)"
 	if [ "$BACKENDS" = 1 ]; then

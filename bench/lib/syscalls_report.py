@@ -8,12 +8,7 @@ writes (perf stat over the wrk run), the median over the runs, a Markdown table 
 import statistics
 import sys
 
-ROWS = {
-    "1b-ka": "1 B, keep-alive",
-    "1b-close": "1 B, new connection per request",
-    "5m-ka": "5 MiB, keep-alive",
-    "1b-c1000": "1 B, keep-alive, 1000 connections",
-}
+from peers_report import ROWS  # the rows and their titles, as in the main report
 
 
 def main():
@@ -33,7 +28,7 @@ def main():
     print()
     print("System calls and context switches per request (perf stat on the balancer's "
           "processes over the wrk run; median of the runs):")
-    for row, title in ROWS.items():
+    for row, title in ROWS:
         bals = [b for (r, b) in per if r == row]
         if not bals:
             continue

@@ -136,8 +136,6 @@ row "proxy: backend blackhole (nft drop)" "held: idle timeout, connect retries $
 ctl enable web s1 >/dev/null
 
 # ---- netem: slow and lossy is not down -----------------------------------------------------
-reloads() { ctl stats | awk '$1 == "reloads_ok" { print $2 }'; }
-reloads_are() { [ "$(reloads)" = "$1" ]; }
 r0=$(reloads)
 sed -i 's/connect-timeout 1s;/connect-timeout 5s;/' "$TMP/albmd.conf"
 kill -HUP "$ALBMD_PID"

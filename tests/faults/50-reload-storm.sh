@@ -30,8 +30,6 @@ CONF
 }
 conf 1
 start_albmd "$TMP/albmd.conf"
-reloads() { ctl stats | awk '$1 == "reloads_ok" { print $2 }'; }
-reloads_are() { [ "$(reloads)" = "$1" ]; }
 
 # a connection per request until $TMP/stop exists: "ok N failed M"
 python3 - "$VIP" "$TMP/stop" >"$TMP/load.txt" <<'PY' &

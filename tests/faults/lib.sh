@@ -16,6 +16,8 @@
 #   flows_lost FILE [SERVER]  flows lost (all, or those of SERVER)
 #   flows_total FILE [SERVER]
 #   busy_limit                a CPU share (%) above which albmd is spinning, not working
+#   reloads                   albmd's reloads_ok counter (ctl stats)
+#   reloads_are N             true once it is N (wait_until 5 reloads_are N)
 #
 # FAULTS_TABLE (set by tests/run.sh) collects the rows; without it they are only printed.
 
@@ -37,6 +39,9 @@ cpu_pct() {
 }
 
 busy_limit() { echo "$BUSY_LIMIT"; }
+
+reloads() { ctl stats | awk '$1 == "reloads_ok" { print $2 }'; }
+reloads_are() { [ "$(reloads)" = "$1" ]; }
 
 row() {
 	printf 'FAULT | %s | %s | %s | %s\n' "$1" "$2" "$3" "$4"

@@ -233,4 +233,17 @@ else
 	echo "  (uring not available here: $(grep -o 'uring unavailable.*' "$TMP/albmd.log"))"
 fi
 kill -0 "$ALBMD_PID" || fail "albmd died"
-echo "ok: data paths — fallback shown; auto is epoll; uring keeps counts through a reload and a drain; sockmap and uring: bytes, idle timeout, reset"
+kill -TERM "$ALBMD_PID"
+wait "$ALBMD_PID" 2>/dev/null
+
+# ---- a config that names no fast path probes nothing (no BPF program, no io_uring)
+cat >"$TMP/auto.conf" <<CONF
+control { socket $TMP/albmd.sock; }
+service web { listen 127.0.0.1:$VW; server A 127.0.0.1:$PA; }
+CONF
+: >"$TMP/albmd.log"
+start_albmd "$TMP/auto.conf"
+[ "$(who "$VW")" = A ] || fail "auto only: no reply"
+! grep -q "data path:" "$TMP/albmd.log" || fail "auto only, yet probed: $(grep 'data path:' "$TMP/albmd.log")"
+echo "  auto only: nothing probed"
+echo "ok: data paths — fallback shown; auto is epoll and probes nothing; uring keeps counts through a reload and a drain; sockmap and uring: bytes, idle timeout, reset"

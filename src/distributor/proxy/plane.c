@@ -76,7 +76,10 @@ static void plane_detach(struct albmd_worker *w, void *state)
 static int dp_prepare(struct albmd *d, const struct albmd_cfg_service *cfg, void **prep, char *err,
 		      size_t errlen)
 {
-	fastpath_probe(d); /* once: which data paths the kernel offers */
+	/* once, for the first service that names a fast path (auto is epoll: no BPF
+	 * program or io_uring for a config that does not use them) */
+	if (cfg->data_path == ALBMD_DATA_PATH_SOCKMAP || cfg->data_path == ALBMD_DATA_PATH_URING)
+		fastpath_probe(d);
 	return listener_prepare(d, &albmd_dp_proxy, cfg, prep, err, errlen);
 }
 

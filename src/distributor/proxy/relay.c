@@ -111,20 +111,28 @@ static bool dir_pending(const struct conn_dir *dr)
 	return dr->pipe_bytes || dr->off < dr->len;
 }
 
-int relay_stash(struct albmd_conn *c, int i, const char *data, size_t n)
+void relay_stash_own(struct albmd_conn *c, int i, char *buf, size_t n)
 {
 	struct conn_dir *dr = &c->dir[i];
 
 	/* only as big as what waits, and freed once written (dir_flush): a slow peer
 	 * costs its pending bytes, not a 64 KiB buffer for the connection's life */
 	free(dr->buf);
-	if (!(dr->buf = malloc(n))) {
-		dr->off = dr->len = 0;
-		return -ENOMEM;
-	}
-	memcpy(dr->buf, data, n);
+	dr->buf = buf;
 	dr->off = 0;
 	dr->len = (uint32_t)n;
+}
+
+int relay_stash(struct albmd_conn *c, int i, const char *data, size_t n)
+{
+	char *buf = malloc(n);
+
+	if (!buf) {
+		relay_stash_own(c, i, NULL, 0);
+		return -ENOMEM;
+	}
+	memcpy(buf, data, n);
+	relay_stash_own(c, i, buf, n);
 	return 0;
 }
 

@@ -11,6 +11,8 @@ int relay_pump(struct albmd_conn *c);
 /* Queue bytes to be written to the other side of direction i before anything it
  * reads (the PROXY protocol header); 0, or -ENOMEM. */
 int relay_stash(struct albmd_conn *c, int i, const char *data, size_t n);
+/* The same with a malloc'd buffer the relay takes over (frees once written). */
+void relay_stash_own(struct albmd_conn *c, int i, char *buf, size_t n);
 /* Give back the connection's pipes and buffers (closing). */
 void relay_release(struct albmd_conn *c);
 

@@ -310,29 +310,26 @@ static void conn_leave(struct uring_worker *u, struct albmd_conn *c)
 	}
 }
 
-/* Copy direction i's queued bytes into relay.c's stash; false: no memory. */
+/* Move direction i's queued bytes into relay.c's stash (one copy); false: no memory. */
 static bool dir_stash(struct uring_worker *u, struct albmd_conn *c, unsigned i)
 {
 	size_t n = 0, off = c->k.uoff[i];
 	char *data;
-	int rc;
 
 	if (c->k.uhead[i] == NONE)
 		return true;
-	for (uint16_t b = c->k.uhead[i]; b != NONE; b = u->next[b], off = 0)
-		n += u->len[b] - off;
-	data = xmalloc(n);
-	n = 0;
-	off = c->k.uoff[i];
-	for (uint16_t b = c->k.uhead[i]; b != NONE; b = u->next[b], off = 0) {
+	/* at most QCAP buffers and the few that came in while leaving */
+	data = malloc((size_t)c->k.uqlen[i] * BUFSZ);
+	for (uint16_t b = c->k.uhead[i]; data && b != NONE; b = u->next[b], off = 0) {
 		memcpy(data + n, u->bufs + (size_t)b * BUFSZ + off, u->len[b] - off);
 		n += u->len[b] - off;
 	}
-	rc = relay_stash(c, (int)i, data, n);
-	free(data);
 	dir_free(u, c, i);
 	c->k.uoff[i] = 0;
-	return rc == 0;
+	if (!data)
+		return false;
+	relay_stash_own(c, (int)i, data, n);
+	return true;
 }
 
 /* Nothing in flight any more: what is queued goes to relay.c's stash, then relay.c
@@ -393,7 +390,7 @@ static void on_send(struct uring_worker *u, struct albmd_conn *c, unsigned i, in
 	if (res == -ECANCELED)
 		return; /* leaving: the buffer stays queued, for relay.c's stash */
 	if (res < 0) {  /* the other side failed: relay.c is told (ufailed) */
-		if (res != -ECANCELED && !c->k.ufailed)
+		if (!c->k.ufailed)
 			c->k.ufailed = (int8_t)(2 - i); /* side 1 - i, + 1 */
 		buf_return(u, b);
 		c->k.uhead[i] = u->next[b];
